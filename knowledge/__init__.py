@@ -1,0 +1,1 @@
+"""The rule knowledge base: topics, glossary, assessment rules, flows; search and rule engine."""

@@ -1,0 +1,265 @@
+"""Loading and cross-checking the knowledge base from its data files.
+
+Every problem is collected (not just the first) and names the file and, where there is one, the
+topic, so that `samverkan kb check` can print a list an editor can work through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from knowledge.model import (
+    Glossary,
+    GuidanceSource,
+    Law,
+    LawSource,
+    LawsFile,
+    Meta,
+    Seed,
+    SeedsFile,
+    SeedSource,
+    Topic,
+    TopicFile,
+)
+
+DEFAULT_DIR = Path(__file__).resolve().parent / "data"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    message: str
+    topic: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}" + (f" [{self.topic}]" if self.topic else "")
+        return f"{where}: {self.message}"
+
+
+class KnowledgeError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class KnowledgeBase:
+    meta: Meta
+    seeds: dict[str, Seed]
+    laws: dict[str, Law]
+    topics: list[Topic]  # every version of every topic
+    glossary: Glossary
+    directory: Path
+    required: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def topics_on(self, day: date) -> dict[str, Topic]:
+        """The version of each topic that applies on `day`."""
+        return {t.id: t for t in self.topics if t.valid_on(day)}
+
+    def topic(self, topic_id: str, day: date) -> Topic | None:
+        return self.topics_on(day).get(topic_id)
+
+    def cite(self, source: SeedSource | LawSource | GuidanceSource) -> str:
+        """A source as users see it: 'SoL (2025:400) 19 kap. 1 §' or the seed's file name."""
+        if isinstance(source, SeedSource):
+            seed = self.seeds[source.seed]
+            return f"{seed.file} ({seed.organisation}, {seed.year})"
+        if isinstance(source, GuidanceSource):
+            return source.guidance
+        return cite_law(self.laws[source.law], source)
+
+    def short_cite(self, source: SeedSource | LawSource | GuidanceSource) -> str:
+        """Compact form for JSON output: 'SoL (2025:400) 19 kap. 1 §' or '003'."""
+        if isinstance(source, SeedSource):
+            return source.seed
+        return self.cite(source)
+
+
+def cite_law(law: Law, src: LawSource) -> str:
+    para = src.paragraph
+    sign = "§§" if ("–" in para or "-" in para) else "§"
+    chapter = f"{src.chapter} kap. " if src.chapter is not None else ""
+    part = f" {src.part}" if src.part else ""
+    abbr = law.abbr.split()[0]
+    return f"{abbr} ({law.sfs}) {chapter}{para} {sign}{part}"
+
+
+def _read_yaml(path: Path, base: Path, problems: list[Problem]) -> Any:
+    rel = _rel(path, base)
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except FileNotFoundError:
+        problems.append(Problem(rel, "filen saknas"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" (rad {mark.line + 1})" if mark is not None else ""
+        problems.append(Problem(rel, f"ogiltig YAML{line}: {getattr(exc, 'problem', exc)}"))
+    except UnicodeDecodeError:
+        problems.append(Problem(rel, "filen är inte UTF-8"))
+    return None
+
+
+def _rel(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
+
+
+def _format_validation(exc: ValidationError, data: Any) -> list[tuple[str | None, str]]:
+    """Pydantic errors as (topic id, message) pairs in Swedish-friendly wording."""
+    out: list[tuple[str | None, str]] = []
+    for err in exc.errors():
+        loc = list(err["loc"])
+        topic_id: str | None = None
+        if len(loc) >= 2 and loc[0] in ("topics", "terms") and isinstance(loc[1], int):
+            try:
+                item = data[loc[0]][loc[1]]
+                topic_id = str(item.get("id") or item.get("term") or f"#{loc[1] + 1}")
+            except (KeyError, IndexError, TypeError, AttributeError):
+                topic_id = f"#{loc[1] + 1}"
+            loc = loc[2:]
+        # Drop pydantic's union-member tags (e.g. 'SeedSource') from the path.
+        path = ".".join(str(p) for p in loc if not (isinstance(p, str) and p[:1].isupper()))
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            msg = f"okänd nyckel '{loc[-1] if loc else '?'}'"
+        elif kind == "missing":
+            msg = f"obligatoriskt fält saknas: {path}"
+        elif kind.startswith("date"):
+            msg = f"{path}: ogiltigt datum (använd ÅÅÅÅ-MM-DD)"
+        else:
+            msg = f"{path}: {err['msg']}" if path else err["msg"]
+        out.append((topic_id, msg))
+    # One union failure produces an error per member; keep each message once.
+    seen: set[tuple[str | None, str]] = set()
+    return [x for x in out if not (x in seen or seen.add(x))]
+
+
+def _validate(model: type[M], data: Any, rel: str, problems: list[Problem]) -> M | None:
+    if data is None:
+        problems.append(Problem(rel, "filen är tom"))
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for topic_id, msg in _format_validation(exc, data):
+            problems.append(Problem(rel, msg, topic_id))
+        return None
+
+
+def _topic_files(directory: Path) -> Iterable[Path]:
+    return sorted((directory / "topics").glob("*.yaml"))
+
+
+def load(directory: Path | None = None, *, required_file: Path | None = None) -> KnowledgeBase:
+    """Load and cross-check a knowledge base; raise KnowledgeError listing every problem."""
+    base = Path(directory) if directory is not None else DEFAULT_DIR
+    problems: list[Problem] = []
+
+    meta = _validate(Meta, _read_yaml(base / "meta.yaml", base, problems), "meta.yaml", problems)
+    seeds_f = _validate(
+        SeedsFile, _read_yaml(base / "seeds.yaml", base, problems), "seeds.yaml", problems
+    )
+    laws_f = _validate(LawsFile, _read_yaml(base / "laws.yaml", base, problems), "laws.yaml", problems)
+    glossary = _validate(
+        Glossary, _read_yaml(base / "glossary.yaml", base, problems), "glossary.yaml", problems
+    )
+    seeds = {s.id: s for s in (seeds_f.seeds if seeds_f else [])}
+    laws = {law.abbr: law for law in (laws_f.laws if laws_f else [])}
+
+    topics: list[Topic] = []
+    origin: dict[int, str] = {}
+    files = list(_topic_files(base))
+    if not files:
+        problems.append(Problem("topics/", "inga ämnesfiler (topics/*.yaml)"))
+    for path in files:
+        rel = _rel(path, base)
+        tf = _validate(TopicFile, _read_yaml(path, base, problems), rel, problems)
+        if tf is None:
+            continue
+        for t in tf.topics:
+            origin[id(t)] = rel
+            topics.append(t)
+
+    # Cross-references.
+    by_id: dict[str, list[Topic]] = {}
+    for t in topics:
+        by_id.setdefault(t.id, []).append(t)
+    for t in topics:
+        rel = origin[id(t)]
+        for src in t.sources:
+            if isinstance(src, SeedSource) and seeds_f is not None and src.seed not in seeds:
+                problems.append(Problem(rel, f"okänt seed-dokument '{src.seed}'", t.id))
+            if isinstance(src, LawSource):
+                law = laws.get(src.law)
+                if law is None:
+                    if laws_f is not None:
+                        problems.append(Problem(rel, f"okänd lag '{src.law}' (saknas i laws.yaml)", t.id))
+                    continue
+                if law.repealed is not None and (
+                    src.valid_until is None or src.valid_until > law.repealed
+                ):
+                    problems.append(
+                        Problem(
+                            rel,
+                            f"{src.law} upphävdes {law.repealed}: ange valid_until senast det datumet",
+                            t.id,
+                        )
+                    )
+        for rel_id in t.related:
+            if rel_id not in by_id:
+                problems.append(Problem(rel, f"relaterat ämne '{rel_id}' finns inte", t.id))
+    for topic_id, versions in by_id.items():
+        if len(versions) > 1:
+            ordered = sorted(versions, key=lambda v: v.valid_from or date.min)
+            for a, b in zip(ordered, ordered[1:], strict=False):
+                if a.valid_until is None or (b.valid_from or date.min) < a.valid_until:
+                    problems.append(
+                        Problem(
+                            origin[id(b)],
+                            "flera versioner av samma ämne gäller samtidigt "
+                            "(ange valid_until/valid_from som inte överlappar)",
+                            topic_id,
+                        )
+                    )
+    if glossary is not None:
+        for term in glossary.terms:
+            if term.topic is not None and term.topic not in by_id:
+                problems.append(
+                    Problem("glossary.yaml", f"ordlistan pekar på okänt ämne '{term.topic}'", term.term)
+                )
+
+    required: dict[str, dict[str, Any]] = {}
+    req_path = required_file if required_file is not None else base / "required-topics.yaml"
+    if req_path.exists():
+        req = _read_yaml(req_path, base, problems) or {}
+        for item in req.get("topics", []) if isinstance(req, dict) else []:
+            required[item["id"]] = item
+            if item["id"] not in by_id:
+                problems.append(
+                    Problem(_rel(req_path, base), f"obligatoriskt ämne '{item['id']}' saknas")
+                )
+
+    if problems:
+        raise KnowledgeError(problems)
+    assert meta is not None and glossary is not None
+    return KnowledgeBase(
+        meta=meta,
+        seeds=seeds,
+        laws=laws,
+        topics=topics,
+        glossary=glossary,
+        directory=base,
+        required=required,
+    )

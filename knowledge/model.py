@@ -1,0 +1,158 @@
+"""The knowledge base's data model, validated strictly.
+
+Unknown keys, missing sources, bad dates and dangling references are errors; every error names
+the file and the topic it was found in (see knowledge.loader).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+TOPIC_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+SEED_ID = r"^\d{3}$"
+PARAGRAPH = re.compile(r"^\d+( ?[a-z])?(\s*[–-]\s*\d+( ?[a-z])?)?$")
+
+Category = Literal[
+    "anmalan", "konsultation", "vardnadshavare", "aterkoppling", "sekretess", "akut", "samverkan"
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Seed(Strict):
+    """One of the documents the product grew from (../shared/seeds), cited by its file name."""
+
+    id: Annotated[str, Field(pattern=SEED_ID)]
+    file: str
+    title: str
+    organisation: str
+    year: str
+
+
+class Law(Strict):
+    """A statute the knowledge base cites, e.g. SoL = Socialtjänstlag (2025:400)."""
+
+    abbr: str
+    name: str
+    sfs: Annotated[str, Field(pattern=r"^\d{4}:\d+$")]
+    url: str | None = None
+    in_force: date | None = None
+    repealed: date | None = None
+
+
+class SeedSource(Strict):
+    seed: Annotated[str, Field(pattern=SEED_ID)]
+    note: str | None = None
+
+
+class LawSource(Strict):
+    """A provision: law abbreviation (laws.yaml), chapter (if the law has chapters), paragraph."""
+
+    law: str
+    chapter: Annotated[int, Field(ge=1)] | None = None
+    paragraph: str
+    part: str | None = Field(default=None, description='e.g. "2 st." or "p. 4"')
+    valid_from: date
+    valid_until: date | None = None
+    note: str | None = None
+
+    @field_validator("paragraph")
+    @classmethod
+    def _paragraph_shape(cls, v: str) -> str:
+        if not PARAGRAPH.match(v):
+            raise ValueError(f"paragraf {v!r} ska se ut som '1', '9 a' eller '1–4'")
+        return v
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> LawSource:
+        if self.valid_until is not None and self.valid_until <= self.valid_from:
+            raise ValueError("valid_until måste vara efter valid_from")
+        return self
+
+
+class GuidanceSource(Strict):
+    """Secondary guidance (Socialstyrelsen, municipal routines): practice, never stated as law."""
+
+    guidance: str
+    url: str | None = None
+
+
+Source = SeedSource | LawSource | GuidanceSource
+
+
+class Topic(Strict):
+    id: Annotated[str, Field(pattern=TOPIC_ID, max_length=80)]
+    title: Annotated[str, Field(min_length=3, max_length=120)]
+    category: Category
+    answer: Annotated[str, Field(min_length=40, max_length=1200)]
+    details: str | None = None
+    changed: str | None = Field(
+        default=None, description="What changed compared with older rules (e.g. in the seeds)."
+    )
+    examples: Annotated[list[str], Field(min_length=3)]
+    keywords: list[str] = []
+    related: list[str] = []
+    offer: list[Literal["concern", "report", "contacts", "forums", "feedback"]] = []
+    sources: Annotated[list[Source], Field(min_length=1)]
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Topic:
+        if not any(isinstance(s, SeedSource | LawSource) for s in self.sources):
+            raise ValueError("minst en källa måste vara ett seed-dokument eller ett lagrum")
+        if self.id in self.related:
+            raise ValueError("ett ämne kan inte vara relaterat till sig självt")
+        if (
+            self.valid_from is not None
+            and self.valid_until is not None
+            and self.valid_until <= self.valid_from
+        ):
+            raise ValueError("valid_until måste vara efter valid_from")
+        return self
+
+    def valid_on(self, day: date) -> bool:
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        return not (self.valid_until is not None and day >= self.valid_until)
+
+
+class TopicFile(Strict):
+    topics: list[Topic]
+
+
+class Term(Strict):
+    """A glossary entry: explains a term and feeds search with its synonyms."""
+
+    term: str
+    long: str | None = None
+    explanation: Annotated[str, Field(min_length=10)]
+    aliases: list[str] = []
+    topic: str | None = None
+
+
+class Glossary(Strict):
+    terms: list[Term]
+    # Search-only equivalence groups: words staff use for the same thing ("soc", "socialen").
+    synonyms: list[Annotated[list[str], Field(min_length=2)]] = []
+
+
+class Meta(Strict):
+    version: str
+    legal_checked: date
+    legal_note: str
+    timezone: str = "Europe/Stockholm"
+
+
+class SeedsFile(Strict):
+    seeds: list[Seed]
+
+
+class LawsFile(Strict):
+    laws: list[Law]

@@ -1,0 +1,126 @@
+"""Typed settings, read once from the environment (and an optional .env file)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///samverkan.sqlite3"
+
+
+class AppType(StrEnum):
+    MULTI_TENANT = "MultiTenant"
+    SINGLE_TENANT = "SingleTenant"
+    USER_ASSIGNED_MSI = "UserAssignedMSI"
+
+
+class SettingsError(ValueError):
+    """Inconsistent configuration: the message says what to change."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # Azure Bot registration (the names Azure and the Bot Framework samples use).
+    microsoft_app_id: str = Field(
+        default="", validation_alias=AliasChoices("MicrosoftAppId", "MICROSOFT_APP_ID")
+    )
+    microsoft_app_password: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD"),
+    )
+    microsoft_app_type: AppType = Field(
+        default=AppType.MULTI_TENANT,
+        validation_alias=AliasChoices("MicrosoftAppType", "MICROSOFT_APP_TYPE"),
+    )
+    microsoft_app_tenant_id: str = Field(
+        default="",
+        validation_alias=AliasChoices("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID"),
+    )
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL, validation_alias="SAMVERKAN_DATABASE_URL"
+    )
+    host: str = Field(default="127.0.0.1", validation_alias="SAMVERKAN_HOST")
+    port: int = Field(default=3978, ge=1, le=65535, validation_alias="SAMVERKAN_PORT")
+    public_url: str = Field(
+        default="", validation_alias="SAMVERKAN_PUBLIC_URL",
+        description="External https base URL of the bot (for calendar links in cards).",
+    )
+    max_body_bytes: int = Field(
+        default=256 * 1024, ge=4096, validation_alias="SAMVERKAN_MAX_BODY_BYTES"
+    )
+    max_text_chars: int = Field(
+        default=4000, ge=100, validation_alias="SAMVERKAN_MAX_TEXT_CHARS",
+        description="Longer messages are cut to this many characters before they are read.",
+    )
+    kb_dir: Path | None = Field(default=None, validation_alias="SAMVERKAN_KB_DIR")
+    dialog_ttl_hours: float = Field(default=24.0, gt=0, validation_alias="SAMVERKAN_DIALOG_TTL_HOURS")
+    scheduler_interval_seconds: float = Field(
+        default=30.0, gt=0, validation_alias="SAMVERKAN_SCHEDULER_INTERVAL"
+    )
+    scheduler_enabled: bool = Field(default=True, validation_alias="SAMVERKAN_SCHEDULER_ENABLED")
+    log_level: str = Field(default="INFO", validation_alias="SAMVERKAN_LOG_LEVEL")
+
+    # Overrides of the Bot Framework's token endpoints (sovereign clouds, and the tests that
+    # sign their own tokens). Empty means the public Azure cloud defaults.
+    auth_openid_metadata_url: str = Field(
+        default="", validation_alias="SAMVERKAN_AUTH_OPENID_METADATA_URL"
+    )
+    auth_token_issuer: str = Field(default="", validation_alias="SAMVERKAN_AUTH_TOKEN_ISSUER")
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.microsoft_app_id)
+
+    @property
+    def auth_mode(self) -> str:
+        if not self.auth_enabled:
+            return "none (local, unauthenticated)"
+        return f"bot-framework-jwt ({self.microsoft_app_type.value})"
+
+    def self_check(self) -> list[str]:
+        """Problems that make the auth settings inconsistent; empty when they are fine."""
+        problems: list[str] = []
+        app_id = self.microsoft_app_id.strip()
+        password = self.microsoft_app_password.get_secret_value()
+        tenant = self.microsoft_app_tenant_id.strip()
+        if not app_id:
+            if password:
+                problems.append(
+                    "MicrosoftAppPassword är satt men MicrosoftAppId saknas. "
+                    "Sätt båda (Azure Bot) eller ingen av dem (lokal körning)."
+                )
+            if tenant:
+                problems.append(
+                    "MicrosoftAppTenantId är satt men MicrosoftAppId saknas."
+                )
+            return problems
+        if self.microsoft_app_type is AppType.USER_ASSIGNED_MSI:
+            if password:
+                problems.append(
+                    "MicrosoftAppType=UserAssignedMSI använder ingen MicrosoftAppPassword: ta bort den."
+                )
+        elif not password:
+            problems.append(
+                "MicrosoftAppId är satt men MicrosoftAppPassword saknas "
+                f"(krävs för MicrosoftAppType={self.microsoft_app_type.value})."
+            )
+        if self.microsoft_app_type in (AppType.SINGLE_TENANT, AppType.USER_ASSIGNED_MSI) and not tenant:
+            problems.append(
+                f"MicrosoftAppType={self.microsoft_app_type.value} kräver MicrosoftAppTenantId."
+            )
+        return problems
+
+    def check_or_raise(self) -> None:
+        problems = self.self_check()
+        if problems:
+            raise SettingsError(
+                "Inställningarna för inloggning (Azure Bot) hänger inte ihop:\n- "
+                + "\n- ".join(problems)
+            )

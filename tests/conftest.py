@@ -1,0 +1,105 @@
+"""Shared fixtures: a migrated database on SQLite and, when available, on PostgreSQL.
+
+`database` is parametrised over both backends, so every test that uses it runs twice. PostgreSQL
+comes from SAMVERKAN_TEST_POSTGRES_URL (scripts/test.sh starts a private server and sets it);
+when it is unset the PostgreSQL runs are skipped, unless SAMVERKAN_REQUIRE_POSTGRES=1 (CI), which
+turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from storage.db import Database
+
+PG_ENV = "SAMVERKAN_TEST_POSTGRES_URL"
+
+
+def postgres_admin_url() -> str | None:
+    url = os.environ.get(PG_ENV, "").strip()
+    if not url:
+        if os.environ.get("SAMVERKAN_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"{PG_ENV} is not set but SAMVERKAN_REQUIRE_POSTGRES=1")
+        return None
+    return url
+
+
+async def _admin_exec(admin_url: str, sql: str) -> None:
+    import asyncpg  # type: ignore[import-untyped]
+
+    u = make_url(admin_url)
+    conn = await asyncpg.connect(
+        host=u.host, port=u.port, user=u.username, password=u.password, database=u.database
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str | None]:
+    """A migrated PostgreSQL database to copy per test (CREATE DATABASE … TEMPLATE)."""
+    admin = postgres_admin_url()
+    if admin is None:
+        yield None
+        return
+    name = f"samverkan_tmpl_{uuid.uuid4().hex[:10]}"
+
+    async def setup() -> None:
+        await _admin_exec(admin, f'CREATE DATABASE "{name}"')
+        db = Database(make_url(admin).set(database=name).render_as_string(hide_password=False))
+        try:
+            await db.migrate()
+        finally:
+            await db.dispose()
+
+    asyncio.run(setup())
+    yield name
+    asyncio.run(_admin_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def make_database(backend: str, tmp_path: Path, pg_template: str | None) -> tuple[Database, str | None]:
+    if backend == "sqlite":
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}")
+        await db.migrate()
+        return db, None
+    admin = postgres_admin_url()
+    if admin is None or pg_template is None:
+        pytest.skip(f"PostgreSQL not configured ({PG_ENV})")
+    name = f"samverkan_t_{uuid.uuid4().hex[:12]}"
+    await _admin_exec(admin, f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    db = Database(make_url(admin).set(database=name).render_as_string(hide_password=False))
+    return db, name
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path, pg_template: str | None) -> AsyncIterator[Database]:
+    """A fresh, migrated database; the test runs once per backend."""
+    db, pg_name = await make_database(request.param, tmp_path, pg_template)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+        if pg_name is not None:
+            admin = postgres_admin_url()
+            assert admin is not None
+            await _admin_exec(admin, f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def sqlite_database(tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh, migrated SQLite database, for tests that are not about the backend."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}")
+    await db.migrate()
+    try:
+        yield db
+    finally:
+        await db.dispose()
