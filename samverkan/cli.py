@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument("--batch", metavar="FIL", help="ett JSON-objekt med fakta per rad")
     assess.add_argument("--facts", metavar="JSON", help="ett JSON-objekt med fakta")
     assess.add_argument("--date", metavar="YYYY-MM-DD", help="bedöm enligt regler som gällde då")
-    _handler(assess, "samverkan.commands.knowledge:assess")
+    _handler(assess, "samverkan.commands.assess:run")
 
     reg = sub.add_parser("registry", help="kontaktregistret")
     rsub = reg.add_subparsers(dest="registry_command", metavar="KOMMANDO")

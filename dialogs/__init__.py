@@ -1,0 +1,1 @@
+"""Conversation logic: the router, the flow engine, flows as data and Adaptive Card builders."""
