@@ -73,6 +73,8 @@ class Settings(BaseSettings):
         default="", validation_alias="SAMVERKAN_AUTH_OPENID_METADATA_URL"
     )
     auth_token_issuer: str = Field(default="", validation_alias="SAMVERKAN_AUTH_TOKEN_ISSUER")
+    auth_login_url: str = Field(default="", validation_alias="SAMVERKAN_AUTH_LOGIN_URL")
+    auth_oauth_scope: str = Field(default="", validation_alias="SAMVERKAN_AUTH_OAUTH_SCOPE")
 
     @property
     def auth_enabled(self) -> bool:
@@ -114,6 +116,10 @@ class Settings(BaseSettings):
         if self.microsoft_app_type in (AppType.SINGLE_TENANT, AppType.USER_ASSIGNED_MSI) and not tenant:
             problems.append(
                 f"MicrosoftAppType={self.microsoft_app_type.value} kräver MicrosoftAppTenantId."
+            )
+        if self.auth_openid_metadata_url and not self.auth_token_issuer:
+            problems.append(
+                "SAMVERKAN_AUTH_OPENID_METADATA_URL kräver SAMVERKAN_AUTH_TOKEN_ISSUER."
             )
         return problems
 

@@ -1,0 +1,1 @@
+"""The Bot Framework boundary: the only package that imports the botbuilder SDK."""

@@ -1,0 +1,8 @@
+"""`python -m bot`: the same as `samverkan serve`."""
+
+import sys
+
+from samverkan.commands.serve import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""The aiohttp application factory: no module-level objects; everything is built at start-up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+from msrest.exceptions import DeserializationError
+
+from bot.activities import ActivityError, validate_body
+from bot.auth import build_authentication
+from bot.handler import SamverkanBot
+from bot.storage import SqlAlchemyStorage
+from samverkan.clock import Clock
+from samverkan.services import RouterFactory, Services, build_services
+from samverkan.settings import Settings
+from storage.db import describe_url
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    services: Services
+    adapter: CloudAdapter
+    bot: SamverkanBot
+    tasks: list[asyncio.Task[Any]]
+
+
+SETTINGS = web.AppKey("settings", Settings)
+RUNTIME = web.AppKey("runtime", Runtime)
+OPTIONS = web.AppKey("options", dict)
+
+
+def _problem(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def messages(request: web.Request) -> web.StreamResponse:
+    settings = request.app[SETTINGS]
+    runtime = request.app[RUNTIME]
+    if request.content_length is not None and request.content_length > settings.max_body_bytes:
+        return _problem(413, "Meddelandet är för stort.")
+    if "application/json" not in (request.headers.get("Content-Type") or ""):
+        return _problem(415, "Innehållet måste vara JSON (Content-Type: application/json).")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _problem(413, "Meddelandet är för stort.")
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _problem(400, "Ogiltig JSON.")
+    try:
+        validate_body(body)
+        activity = Activity().deserialize(body)
+    except ActivityError as exc:
+        return _problem(400, str(exc))
+    except (DeserializationError, ValueError, TypeError, AttributeError, KeyError):
+        return _problem(400, "Aktiviteten kunde inte tolkas.")
+    auth_header = request.headers.get("Authorization", "")
+    try:
+        invoke = await runtime.adapter.process_activity(auth_header, activity, runtime.bot.on_turn)
+    except PermissionError:
+        return _problem(401, "Ogiltig eller saknad Bot Framework-token.")
+    except Exception as exc:  # outside the turn (auth metadata, connector creation…)
+        log.error("request failed before or after the turn: %s", type(exc).__name__, exc_info=False)
+        return _problem(503, "Tillfälligt fel hos boten. Försök igen om en stund.")
+    if invoke is not None:
+        return web.json_response(invoke.body, status=invoke.status)
+    return web.Response(status=200)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    runtime = request.app[RUNTIME]
+    db_ok = await runtime.services.db.ping()
+    kb = runtime.services.kb
+    body = {
+        "status": "ok" if db_ok else "degraded",
+        "auth": settings.auth_mode,
+        "database": {
+            "backend": runtime.services.db.dialect,
+            "url": describe_url(runtime.services.db.url),
+            "ok": db_ok,
+        },
+        "knowledge_base": {
+            "version": kb.meta.version,
+            "legal_checked": kb.meta.legal_checked.isoformat(),
+            "topics": len({t.id for t in kb.topics}),
+        },
+    }
+    return web.json_response(body, status=200 if db_ok else 503)
+
+
+async def _purge_loop(services: Services, interval: float) -> None:
+    while True:
+        try:
+            removed = await services.store.purge_expired()
+            if removed:
+                log.info("purged %d expired dialog state documents", removed)
+        except Exception as exc:
+            log.warning("purging expired state failed: %s", type(exc).__name__)
+        await asyncio.sleep(interval)
+
+
+def _fallback_texts(services: Services) -> dict[str, str]:
+    messages = services.extras.get("messages")
+    if messages is not None:
+        return {"error": messages.get("bot.error"), "text_only": messages.get("bot.text_only")}
+    return {
+        "error": "Något gick fel hos mig. Din pågående dialog har avslutats. Skriv ”meny” för att börja om.",
+        "text_only": "Jag kan bara läsa text. Skriv din fråga, eller ”meny”.",
+    }
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    opts = app[OPTIONS]
+    services = opts.get("services") or await build_services(
+        settings, clock=opts.get("clock"), router_factory=opts.get("router_factory")
+    )
+    adapter = CloudAdapter(build_authentication(settings))
+    turns = services.turns(SqlAlchemyStorage(services.store))
+    bot = SamverkanBot(services, turns, _fallback_texts(services))
+    adapter.on_turn_error = bot.on_error
+    tasks: list[asyncio.Task[Any]] = []
+    if opts.get("background", True):
+        tasks.append(asyncio.create_task(_purge_loop(services, 300.0), name="purge-expired-state"))
+    app[RUNTIME] = Runtime(services=services, adapter=adapter, bot=bot, tasks=tasks)
+    log.info(
+        "Samverkansboten ready: auth=%s database=%s kb=%s",
+        settings.auth_mode,
+        describe_url(services.db.url),
+        services.kb.meta.version,
+    )
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if opts.get("services") is None:
+            await services.close()
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    router_factory: RouterFactory | None = None,
+    services: Services | None = None,
+    background: bool = True,
+) -> web.Application:
+    """Build the web application. Settings are read once, here, if not given."""
+    settings = settings if settings is not None else Settings()
+    settings.check_or_raise()
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[OPTIONS] = {
+        "clock": clock,
+        "router_factory": router_factory,
+        "services": services,
+        "background": background,
+    }
+    app.cleanup_ctx.append(_lifecycle)
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    return app

@@ -1,0 +1,149 @@
+"""Teams activity handling: install/uninstall, messages, mentions, conversation references."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from botbuilder.core import ActivityHandler, TurnContext
+from botbuilder.schema import Activity, ChannelAccount
+
+from bot.activities import mentions_bot, to_activity, to_incoming
+from dialogs.types import Reply
+from samverkan.services import Services
+from samverkan.turns import TurnProcessor, conversation_key
+from storage.conversations import RefInfo
+from storage.state_store import StateConflictError
+
+log = logging.getLogger(__name__)
+
+
+class SamverkanBot(ActivityHandler):
+    def __init__(self, services: Services, turns: TurnProcessor, fallback: dict[str, str]) -> None:
+        self._services = services
+        self._turns = turns
+        self._fallback = fallback
+        self._max_chars = services.settings.max_text_chars
+
+    # --- every activity -------------------------------------------------------------------
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if not _is_removal(activity):
+            await self._remember(activity)
+        await super().on_turn(turn_context)
+
+    async def _remember(self, activity: Activity) -> None:
+        if not activity.conversation or not activity.service_url:
+            return
+        ref = TurnContext.get_conversation_reference(activity)
+        kind = (activity.conversation.conversation_type or "personal")
+        info = RefInfo(
+            channel_id=activity.channel_id or "unknown",
+            conversation_id=activity.conversation.id,
+            conversation_type=kind,
+            service_url=activity.service_url,
+            user_id=(to_incoming(activity, max_chars=1).user_id if kind == "personal" else None),
+            tenant_id=getattr(activity.conversation, "tenant_id", None),
+            team_id=_team_id(activity),
+            display_name=getattr(activity.conversation, "name", None),
+        )
+        await self._services.conversations.remember(info, ref.serialize())
+
+    # --- messages -------------------------------------------------------------------------
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        inc = to_incoming(activity, max_chars=self._max_chars)
+        if inc.in_channel and inc.value is None and not mentions_bot(activity):
+            return  # in channels and group chats we only answer when @mentioned
+        if not inc.text and inc.value is None:
+            await self._send(turn_context, [Reply(text=self._fallback["text_only"])])
+            return
+        await self._send(turn_context, await self._turns.message(inc))
+
+    # --- install / uninstall ----------------------------------------------------------------
+    async def on_members_added_activity(
+        self, members_added: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(m.id == bot_id for m in members_added or []):
+            await self._welcome_once(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._welcome_once(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        await self._forget(turn_context)
+
+    async def on_members_removed_activity(
+        self, members_removed: list[ChannelAccount], turn_context: TurnContext
+    ) -> None:
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(m.id == bot_id for m in members_removed or []):
+            await self._forget(turn_context)
+
+    async def _welcome_once(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        key = conversation_key(activity.channel_id or "unknown", activity.conversation.id)
+        try:
+            # Teams sends conversationUpdate and installationUpdate together: the first one to
+            # create the conversation document sends the welcome.
+            await self._services.store.insert_new(key, {"welcomed": True})
+        except StateConflictError:
+            return
+        inc = to_incoming(activity, max_chars=self._max_chars)
+        await self._send(turn_context, await self._turns.welcome(inc))
+
+    async def _forget(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        channel = activity.channel_id or "unknown"
+        await self._services.conversations.forget(channel, activity.conversation.id)
+        inc = to_incoming(activity, max_chars=1)
+        await self._turns.forget_conversation(channel, activity.conversation.id, [inc.user_id])
+
+    async def _send(self, turn_context: TurnContext, replies: list[Reply]) -> None:
+        if replies:
+            await turn_context.send_activities([to_activity(r) for r in replies])
+
+    # --- errors -----------------------------------------------------------------------------
+    async def on_error(self, turn_context: TurnContext, error: Exception) -> None:
+        """The one catch-all: log without message content, tell the user kindly, reset the dialog."""
+        activity = turn_context.activity
+        log.error(
+            "turn failed: %s (activity type %s, channel %s)\n%s",
+            type(error).__name__,
+            activity.type,
+            activity.channel_id,
+            _frames(error),
+        )
+        try:
+            if activity.conversation is not None and activity.from_property is not None:
+                await self._turns.clear_dialog(to_incoming(activity, max_chars=1))
+        except Exception as exc:  # the database may be what failed
+            log.error("could not clear dialog state after error: %s", type(exc).__name__)
+        try:
+            await turn_context.send_activity(to_activity(Reply(text=self._fallback["error"])))
+        except Exception as exc:
+            log.error("could not tell the user about the error: %s", type(exc).__name__)
+
+
+def _frames(error: BaseException) -> str:
+    """Where it failed (file, line, function) without source text or exception message,
+    either of which could carry what the user wrote."""
+    return "\n".join(
+        f"  {f.filename}:{f.lineno} in {f.name}" for f in traceback.extract_tb(error.__traceback__)
+    )
+
+
+def _is_removal(activity: Activity) -> bool:
+    if activity.type == "installationUpdate" and (activity.action or "").startswith("remove"):
+        return True
+    if activity.type == "conversationUpdate" and activity.members_removed:
+        bot_id = activity.recipient.id if activity.recipient else None
+        return any(m.id == bot_id for m in activity.members_removed)
+    return False
+
+
+def _team_id(activity: Activity) -> str | None:
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    team = data.get("team") or {}
+    return team.get("id") if isinstance(team, dict) else None

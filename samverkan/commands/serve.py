@@ -1,0 +1,50 @@
+"""`samverkan serve`: run the bot's web server."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from samverkan.settings import Settings, SettingsError
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings()
+        overrides = {}
+        if getattr(args, "host", None):
+            overrides["host"] = args.host
+        if getattr(args, "port", None):
+            overrides["port"] = args.port
+        if overrides:
+            settings = settings.model_copy(update=overrides)
+        settings.check_or_raise()
+    except SettingsError as exc:
+        print(f"Boten startar inte: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # pydantic validation of environment values
+        print(f"Boten startar inte: ogiltiga inställningar:\n{exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    print(
+        f"Samverkansboten lyssnar på http://{settings.host}:{settings.port}/api/messages "
+        f"(hälsa: /healthz). Avsluta med Ctrl+C.",
+        file=sys.stderr,
+    )
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot")
+    parser.add_argument("--host", default=None)
+    parser.add_argument("--port", type=int, default=None)
+    return run(parser.parse_args())

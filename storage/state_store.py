@@ -1,0 +1,168 @@
+"""JSON state documents with optimistic concurrency (e_tag) and optional expiry.
+
+The semantics follow the Bot Framework `Storage` contract (read/write/delete by key; a write
+that carries an e_tag other than "*" only succeeds if the stored document still has that e_tag),
+so `bot.storage.SqlAlchemyStorage` can expose it to botbuilder unchanged — but this module knows
+nothing of the SDK. Documents are stored as plain JSON, never as pickled class paths.
+
+A document may carry "_expires_at" (ISO 8601, aware): it is kept in its own indexed column, the
+document reads as absent once that time has passed, and `purge_expired` deletes it for good.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from samverkan.clock import Clock
+from storage.db import Database
+from storage.models import StateDocument
+
+EXPIRES_KEY = "_expires_at"
+ETAG_KEY = "e_tag"
+MAX_KEY_LENGTH = 400
+
+
+class StateConflictError(Exception):
+    """The document changed (or vanished) since it was read: reload and try again."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"e_tag conflict for state key {key!r}")
+        self.key = key
+
+
+def _new_etag() -> str:
+    return uuid.uuid4().hex
+
+
+def _split(doc: Mapping[str, Any]) -> tuple[dict[str, Any], str | None, datetime | None]:
+    data = {k: v for k, v in doc.items() if k not in (ETAG_KEY, EXPIRES_KEY)}
+    etag = doc.get(ETAG_KEY)
+    raw_exp = doc.get(EXPIRES_KEY)
+    expires: datetime | None = None
+    if raw_exp is not None:
+        expires = datetime.fromisoformat(raw_exp) if isinstance(raw_exp, str) else raw_exp
+        if not isinstance(expires, datetime) or expires.tzinfo is None:
+            raise ValueError(f"{EXPIRES_KEY} must be an aware ISO 8601 datetime")
+    try:
+        json.dumps(data, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"state documents must be plain JSON: {exc}") from exc
+    return data, (str(etag) if etag is not None else None), expires
+
+
+class SqlStateStore:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def read(self, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return {}
+        now = self._clock.now()
+        stmt = select(
+            StateDocument.key, StateDocument.data, StateDocument.e_tag, StateDocument.expires_at
+        ).where(StateDocument.key.in_(keys))
+        out: dict[str, dict[str, Any]] = {}
+        async with self._db.session() as s:
+            for key, data, etag, expires in (await s.execute(stmt)).all():
+                if expires is not None and expires <= now:
+                    continue  # expired: absent (purge_expired removes it)
+                doc = dict(data)
+                doc[ETAG_KEY] = etag
+                if expires is not None:
+                    doc[EXPIRES_KEY] = expires.isoformat()
+                out[key] = doc
+        return out
+
+    async def write(self, changes: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+        """Write documents atomically; return the new e_tag per key.
+
+        Raises StateConflictError when a document's e_tag no longer matches (nothing is written).
+        """
+        if not changes:
+            return {}
+        now = self._clock.now()
+        new_etags: dict[str, str] = {}
+        try:
+            async with self._db.transaction() as s:
+                for key, doc in changes.items():
+                    if not key or len(key) > MAX_KEY_LENGTH:
+                        raise ValueError(f"state key must be 1–{MAX_KEY_LENGTH} characters")
+                    data, etag, expires = _split(doc)
+                    new = _new_etag()
+                    values = {"data": data, "e_tag": new, "updated_at": now, "expires_at": expires}
+                    if etag and etag != "*":
+                        res = await s.execute(
+                            update(StateDocument)
+                            .where(StateDocument.key == key, StateDocument.e_tag == etag)
+                            .values(**values)
+                        )
+                        if res.rowcount != 1:  # type: ignore[attr-defined]
+                            raise StateConflictError(key)
+                    else:
+                        res = await s.execute(
+                            update(StateDocument).where(StateDocument.key == key).values(**values)
+                        )
+                        if res.rowcount != 1:  # type: ignore[attr-defined]
+                            await s.execute(insert(StateDocument).values(key=key, **values))
+                    new_etags[key] = new
+        except IntegrityError as exc:
+            # Two writers inserted the same new key at once: the loser re-reads and retries.
+            raise StateConflictError(next(iter(changes))) from exc
+        return new_etags
+
+    async def insert_new(self, key: str, doc: Mapping[str, Any]) -> str:
+        """Create a document that must not exist yet (StateConflictError if it does)."""
+        data, _, expires = _split(doc)
+        new = _new_etag()
+        try:
+            async with self._db.transaction() as s:
+                await s.execute(
+                    insert(StateDocument).values(
+                        key=key, data=data, e_tag=new, updated_at=self._clock.now(), expires_at=expires
+                    )
+                )
+        except IntegrityError as exc:
+            raise StateConflictError(key) from exc
+        return new
+
+    async def delete(self, keys: Iterable[str], *, e_tags: Mapping[str, str] | None = None) -> None:
+        """Delete documents. With `e_tags`, only if unchanged (else StateConflictError)."""
+        keys = list(keys)
+        if not keys:
+            return
+        async with self._db.transaction() as s:
+            for key in keys:
+                etag = (e_tags or {}).get(key)
+                stmt = delete(StateDocument).where(StateDocument.key == key)
+                if etag and etag != "*":
+                    stmt = stmt.where(StateDocument.e_tag == etag)
+                    res = await s.execute(stmt)
+                    if res.rowcount != 1:  # type: ignore[attr-defined]
+                        # Already gone is fine only if nobody re-created it meanwhile.
+                        exists = await s.scalar(
+                            select(StateDocument.key).where(StateDocument.key == key)
+                        )
+                        if exists is not None:
+                            raise StateConflictError(key)
+                else:
+                    await s.execute(stmt)
+
+    async def purge_expired(self) -> int:
+        """Delete every document whose expiry has passed; return how many."""
+        async with self._db.transaction() as s:
+            res = await s.execute(
+                delete(StateDocument).where(
+                    StateDocument.expires_at.is_not(None),
+                    StateDocument.expires_at <= self._clock.now(),
+                )
+            )
+            return int(res.rowcount or 0)  # type: ignore[attr-defined]
