@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
@@ -68,10 +69,21 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return _problem(400, "Aktiviteten kunde inte tolkas.")
     auth_header = request.headers.get("Authorization", "")
     try:
-        invoke = await runtime.adapter.process_activity(auth_header, activity, runtime.bot.on_turn)
+        auth = await runtime.adapter.bot_framework_authentication.authenticate_request(
+            activity, auth_header
+        )
     except PermissionError:
         return _problem(401, "Ogiltig eller saknad Bot Framework-token.")
-    except Exception as exc:  # outside the turn (auth metadata, connector creation…)
+    except (requests.RequestException, OSError) as exc:
+        log.error("could not fetch Bot Framework signing keys: %s", type(exc).__name__)
+        return _problem(503, "Inloggningstjänsten kan inte nås just nu. Försök igen om en stund.")
+    except Exception:
+        # PermissionError, but also malformed tokens and unknown key ids, which the SDK reports
+        # as decode/index errors: all of them mean the request is not authenticated.
+        return _problem(401, "Ogiltig eller saknad Bot Framework-token.")
+    try:
+        invoke = await runtime.adapter.process_activity(auth, activity, runtime.bot.on_turn)
+    except Exception as exc:  # outside the turn (connector creation…)
         log.error("request failed before or after the turn: %s", type(exc).__name__, exc_info=False)
         return _problem(503, "Tillfälligt fel hos boten. Försök igen om en stund.")
     if invoke is not None:
