@@ -1,0 +1,1066 @@
+"""The concern assessment as rules in data (knowledge/data/rules/assessment.yaml) and its engine.
+
+The guided dialog "Jag är orolig för ett barn", the console chat and `samverkan assess` all call
+`RuleSet.assess`, so they give the same answer. The facts and the assessment are fixed by
+shared/spec/assessment.md; the rules, their dates and their sources are data.
+
+Semantics (also documented at the top of the rules file):
+
+- For each decision (`outcome`, `inform_guardians`) the rule versions valid on the assessment day
+  are tried in ascending priority; the first whose condition holds decides and becomes a `Reason`.
+- A fact that is absent or null is unknown: it satisfies no leaf of a condition.
+- A day before the rule base's `covers_from` raises `DateOutOfRangeError`: there is no assessment
+  for such a day rather than one that may be silently wrong.
+- Facts are validated: an unknown fact name or a value of the wrong type raises `FactsError`,
+  whose message lists what is allowed. Values are never echoed (privacy: they could be free text).
+
+`validate(directory)` (used by `samverkan kb check`) proves, beyond the schema, that every rule
+version can fire for some combination of facts on every day it is valid, that a dated case in
+tests/rules/*.yaml exercises it, that every date in the rule base has cases on both sides, and
+that every case passes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from knowledge.loader import (
+    DEFAULT_DIR,
+    KnowledgeError,
+    Problem,
+    _read_yaml,
+    _rel,
+    _validate,
+    cite_law,
+)
+from knowledge.model import (
+    TOPIC_ID,
+    GuidanceSource,
+    Law,
+    LawsFile,
+    LawSource,
+    Seed,
+    SeedsFile,
+    SeedSource,
+    Source,
+    Strict,
+)
+
+Outcome = Literal["emergency", "report", "consult"]
+InformGuardians = Literal["consult_first", "usually"]
+Decision = Literal["outcome", "inform_guardians"]
+DECISIONS: tuple[Decision, ...] = ("outcome", "inform_guardians")
+
+RULES_FILE = Path("rules") / "assessment.yaml"
+KEYWORDS = frozenset({"all", "any", "not", "ref"})
+# How many fact combinations the reachability proof may try for one rule in one period.
+MAX_COMBINATIONS = 1 << 20
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A rule that fired: its id, its sentence for staff, its sources as users see them."""
+
+    rule: str
+    text: str
+    sources: list[str]  # "SoL (2025:400) 19 kap. 1 §", "003", or a guidance line
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rule": self.rule, "text": self.text, "sources": list(self.sources)}
+
+
+@dataclass(frozen=True)
+class Assessment:
+    outcome: Outcome
+    inform_guardians: InformGuardians
+    reasons: list[Reason]
+
+    def to_json(self) -> dict[str, Any]:
+        """The contract shape of `samverkan assess` (shared/spec/contracts.md)."""
+        return {
+            "outcome": self.outcome,
+            "inform_guardians": self.inform_guardians,
+            "reasons": [r.to_json() for r in self.reasons],
+        }
+
+
+class RulesError(Exception):
+    """An assessment could not be made; the message is Swedish and fit to show a user."""
+
+
+class FactsError(RulesError):
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+class DateOutOfRangeError(RulesError):
+    def __init__(self, day: date, covers_from: date) -> None:
+        self.day = day
+        self.covers_from = covers_from
+        super().__init__(
+            f"Bedömningsreglerna gäller från {covers_from.isoformat()}; för {day.isoformat()} "
+            "finns ingen bedömning. Konsultera socialtjänsten."
+        )
+
+
+# --------------------------------------------------------------------------- file schema
+
+
+class FactSpec(Strict):
+    type: Literal["boolean", "choice"]
+    values: list[str] | None = None
+    label: Annotated[str, Field(min_length=3)]
+
+    @model_validator(mode="after")
+    def _values_match_type(self) -> FactSpec:
+        if self.type == "choice" and not self.values:
+            raise ValueError("ett val-faktum (type: choice) behöver values")
+        if self.type == "boolean" and self.values is not None:
+            raise ValueError("ett ja/nej-faktum (type: boolean) har inga values")
+        if self.values is not None and len(set(self.values)) != len(self.values):
+            raise ValueError("values innehåller dubbletter")
+        return self
+
+    def allowed(self) -> tuple[object, ...]:
+        return (True, False) if self.type == "boolean" else tuple(self.values or ())
+
+    def describe(self) -> str:
+        if self.type == "boolean":
+            return "true eller false"
+        return "en av " + ", ".join(self.values or ())
+
+
+class Sets(Strict):
+    outcome: Outcome | None = None
+    inform_guardians: InformGuardians | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> Sets:
+        if self.outcome is None and self.inform_guardians is None:
+            raise ValueError("sets måste ange outcome och/eller inform_guardians")
+        return self
+
+
+class RuleSpec(Strict):
+    id: Annotated[str, Field(pattern=TOPIC_ID, max_length=80)]
+    priority: Annotated[int, Field(ge=0)]
+    valid_from: date
+    valid_until: date | None = None
+    when: Any = None
+    sets: Sets
+    text: Annotated[str, Field(min_length=20, max_length=400)]
+    sources: Annotated[list[Source], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _check(self) -> RuleSpec:
+        if self.valid_until is not None and self.valid_until <= self.valid_from:
+            raise ValueError("valid_until måste vara efter valid_from")
+        if not any(isinstance(s, SeedSource | LawSource) for s in self.sources):
+            raise ValueError("minst en källa måste vara ett seed-dokument eller ett lagrum")
+        return self
+
+
+class RulesFile(Strict):
+    covers_from: date
+    facts: Annotated[dict[str, FactSpec], Field(min_length=1)]
+    conditions: dict[str, Any] = {}
+    rules: Annotated[list[RuleSpec], Field(min_length=1)]
+
+
+# --------------------------------------------------------------------------- conditions
+
+
+@dataclass(frozen=True)
+class Leaf:
+    fact: str
+    values: frozenset[object]
+
+    def holds(self, facts: Mapping[str, object]) -> bool:
+        value = facts.get(self.fact)
+        return value is not None and value in self.values
+
+
+@dataclass(frozen=True)
+class All:
+    items: tuple[Condition, ...]
+
+    def holds(self, facts: Mapping[str, object]) -> bool:
+        return all(c.holds(facts) for c in self.items)
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    items: tuple[Condition, ...]
+
+    def holds(self, facts: Mapping[str, object]) -> bool:
+        return any(c.holds(facts) for c in self.items)
+
+
+@dataclass(frozen=True)
+class Not:
+    item: Condition
+
+    def holds(self, facts: Mapping[str, object]) -> bool:
+        return not self.item.holds(facts)
+
+
+@dataclass(frozen=True)
+class Always:
+    def holds(self, facts: Mapping[str, object]) -> bool:
+        return True
+
+
+Condition = Leaf | All | AnyOf | Not | Always
+
+
+def leaves(cond: Condition) -> Iterator[Leaf]:
+    if isinstance(cond, Leaf):
+        yield cond
+    elif isinstance(cond, All | AnyOf):
+        for c in cond.items:
+            yield from leaves(c)
+    elif isinstance(cond, Not):
+        yield from leaves(cond.item)
+
+
+class _ConditionError(ValueError):
+    pass
+
+
+def _same_value(value: object, allowed: Iterable[object]) -> bool:
+    # `True == 1` in Python: compare type as well, so `neglect: 1` is not `neglect: true`.
+    return any(type(value) is type(a) and value == a for a in allowed)
+
+
+class _Compiler:
+    """Turns the YAML form of a condition into Condition objects, checking names and values."""
+
+    def __init__(self, facts: Mapping[str, FactSpec], named: Mapping[str, Any]) -> None:
+        self.facts = facts
+        self.named = named
+        self.done: dict[str, Condition] = {}
+        self.active: list[str] = []
+
+    def ref(self, name: str) -> Condition:
+        if name in self.done:
+            return self.done[name]
+        if name not in self.named:
+            known = ", ".join(sorted(self.named)) or "inga"
+            raise _ConditionError(f"okänt villkor '{name}' i ref (kända: {known})")
+        if name in self.active:
+            raise _ConditionError(
+                "villkoren refererar till varandra i en slinga: " + " → ".join([*self.active, name])
+            )
+        self.active.append(name)
+        try:
+            cond = self.compile(self.named[name])
+        finally:
+            self.active.pop()
+        self.done[name] = cond
+        return cond
+
+    def compile(self, raw: Any) -> Condition:
+        if not isinstance(raw, dict) or len(raw) != 1:
+            raise _ConditionError(
+                "ett villkor ska vara ett objekt med exakt en nyckel: all, any, not, ref "
+                "eller ett faktum"
+            )
+        ((key, value),) = raw.items()
+        if key in ("all", "any"):
+            if not isinstance(value, list) or not value:
+                raise _ConditionError(f"'{key}' ska följas av en lista med minst ett villkor")
+            items = tuple(self.compile(v) for v in value)
+            return All(items) if key == "all" else AnyOf(items)
+        if key == "not":
+            return Not(self.compile(value))
+        if key == "ref":
+            if not isinstance(value, str):
+                raise _ConditionError("'ref' ska följas av namnet på ett villkor")
+            return self.ref(value)
+        spec = self.facts.get(key)
+        if spec is None:
+            raise _ConditionError(
+                f"okänt faktum '{key}' i villkoret (kända: {', '.join(self.facts)})"
+            )
+        wanted = value if isinstance(value, list) else [value]
+        if not wanted:
+            raise _ConditionError(f"'{key}' ska jämföras med minst ett värde")
+        for v in wanted:
+            if not _same_value(v, spec.allowed()):
+                raise _ConditionError(f"'{key}' kan bara vara {spec.describe()}")
+        return Leaf(key, frozenset(wanted))
+
+
+# --------------------------------------------------------------------------- rule set
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One version of a rule, compiled."""
+
+    id: str
+    priority: int
+    valid_from: date
+    valid_until: date | None
+    condition: Condition
+    sets: Sets
+    text: str
+    sources: tuple[SeedSource | LawSource | GuidanceSource, ...]
+    file: str
+    index: int  # position in its file, to tell versions apart in messages
+
+    def valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_until is None or day < self.valid_until)
+
+    def decides(self, decision: Decision) -> bool:
+        return getattr(self.sets, decision) is not None
+
+    @property
+    def period(self) -> str:
+        return _period(self.valid_from, self.valid_until)
+
+
+def _period(start: date, end: date | None) -> str:
+    if end is None:
+        return f"från {start.isoformat()}"
+    return f"{start.isoformat()}–{(end - timedelta(days=1)).isoformat()}"
+
+
+def _source_valid_on(src: SeedSource | LawSource | GuidanceSource, day: date) -> bool:
+    if not isinstance(src, LawSource):
+        return True
+    return src.valid_from <= day and (src.valid_until is None or day < src.valid_until)
+
+
+@dataclass
+class RuleSet:
+    covers_from: date
+    facts: dict[str, FactSpec]
+    rules: list[Rule]  # every version, in file order
+    laws: dict[str, Law]
+    seeds: dict[str, Seed]
+    directory: Path
+    _ordered: dict[Decision, list[Rule]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for d in DECISIONS:
+            self._ordered[d] = sorted(
+                (r for r in self.rules if r.decides(d)), key=lambda r: (r.priority, r.index)
+            )
+
+    # ---- facts
+
+    def check_facts(self, facts: object) -> dict[str, object]:
+        """The known facts (absent and null dropped); FactsError on anything not allowed."""
+        if not isinstance(facts, Mapping):
+            raise FactsError(
+                ['fakta ska vara ett JSON-objekt, t.ex. {"neglect": true, "certainty": "suspect"}']
+            )
+        problems: list[str] = []
+        known: dict[str, object] = {}
+        unknown = [str(k) for k in facts if k not in self.facts]
+        if unknown:
+            names = ", ".join(f"'{_short(k)}'" for k in unknown)
+            word = "okända fakta" if len(unknown) > 1 else "okänt faktum"
+            problems.append(f"{word} {names}; tillåtna fakta är {', '.join(self.facts)}")
+        for name, spec in self.facts.items():
+            if name not in facts or facts[name] is None:
+                continue
+            value = facts[name]
+            if not _same_value(value, spec.allowed()):
+                problems.append(
+                    f"'{name}' ska vara {spec.describe()} (eller null om det inte är känt), "
+                    f"fick {_kind(value)}"
+                )
+                continue
+            known[name] = value
+        if problems:
+            raise FactsError(problems)
+        return known
+
+    # ---- evaluation
+
+    def rules_on(self, day: date) -> list[Rule]:
+        return [r for r in self.rules if r.valid_on(day)]
+
+    def _check_day(self, day: date) -> date:
+        if isinstance(day, datetime) or not isinstance(day, date):
+            raise TypeError("day must be a datetime.date (the local day in Europe/Stockholm)")
+        if day < self.covers_from:
+            raise DateOutOfRangeError(day, self.covers_from)
+        return day
+
+    def decide(self, facts: Mapping[str, object], day: date) -> dict[Decision, Rule]:
+        """The rule version that decides each decision for already checked facts."""
+        out: dict[Decision, Rule] = {}
+        for d in DECISIONS:
+            for rule in self._ordered[d]:
+                if rule.valid_on(day) and rule.condition.holds(facts):
+                    out[d] = rule
+                    break
+            else:  # validate() proves a default covers every day; this guards a broken file.
+                raise RulesError(
+                    f"Ingen regel avgör {d} den {day.isoformat()}; regelfilen är ofullständig. "
+                    "Konsultera socialtjänsten."
+                )
+        return out
+
+    def assess(self, facts: Mapping[str, object], *, day: date) -> Assessment:
+        day = self._check_day(day)
+        known = self.check_facts(facts)
+        decided = self.decide(known, day)
+        reasons: list[Reason] = []
+        seen: set[int] = set()
+        for d in DECISIONS:
+            rule = decided[d]
+            if id(rule) not in seen:
+                seen.add(id(rule))
+                reasons.append(self.reason(rule, day))
+        outcome = decided["outcome"].sets.outcome
+        guardians = decided["inform_guardians"].sets.inform_guardians
+        assert outcome is not None and guardians is not None
+        return Assessment(outcome=outcome, inform_guardians=guardians, reasons=reasons)
+
+    def reason(self, rule: Rule, day: date) -> Reason:
+        return Reason(
+            rule=rule.id,
+            text=rule.text,
+            sources=[
+                self.cite(s)
+                for s in sorted(rule.sources, key=_source_rank)
+                if _source_valid_on(s, day)
+            ],
+        )
+
+    def cite(self, src: SeedSource | LawSource | GuidanceSource) -> str:
+        if isinstance(src, SeedSource):
+            return src.seed
+        if isinstance(src, GuidanceSource):
+            return src.guidance
+        return cite_law(self.laws[src.law], src)
+
+
+def _source_rank(src: SeedSource | LawSource | GuidanceSource) -> int:
+    """Law first, then the seeds, then practice (stable within each kind)."""
+    return 0 if isinstance(src, LawSource) else 1 if isinstance(src, SeedSource) else 2
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "ett ja/nej-värde"
+    if isinstance(value, int | float):
+        return "ett tal"
+    if isinstance(value, str):
+        return "en text"
+    if isinstance(value, list | tuple):
+        return "en lista"
+    if isinstance(value, Mapping):
+        return "ett objekt"
+    return "ett värde av fel slag"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _load(directory: Path | None) -> tuple[RuleSet | None, list[Problem]]:
+    base = Path(directory) if directory is not None else DEFAULT_DIR
+    problems: list[Problem] = []
+    rel = str(RULES_FILE)
+
+    laws_f = _validate(
+        LawsFile, _read_yaml(base / "laws.yaml", base, problems), "laws.yaml", problems
+    )
+    seeds_f = _validate(
+        SeedsFile, _read_yaml(base / "seeds.yaml", base, problems), "seeds.yaml", problems
+    )
+    laws = {law.abbr: law for law in (laws_f.laws if laws_f else [])}
+    seeds = {s.id: s for s in (seeds_f.seeds if seeds_f else [])}
+
+    for other in sorted((base / "rules").glob("*.y*ml")):
+        if other.name != RULES_FILE.name:
+            problems.append(
+                Problem(_rel(other, base), f"okänd regelfil: bara {RULES_FILE} läses av motorn")
+            )
+
+    data = _read_yaml(base / RULES_FILE, base, problems)
+    spec = _validate_rules(data, rel, problems) if (base / RULES_FILE).exists() else None
+    if spec is None:
+        return None, problems
+
+    for name in spec.facts:
+        if name in KEYWORDS:
+            problems.append(Problem(rel, f"faktum får inte heta '{name}' (reserverat ord)"))
+
+    compiler = _Compiler(spec.facts, spec.conditions)
+    for name in spec.conditions:
+        try:
+            compiler.ref(name)
+        except _ConditionError as exc:
+            problems.append(Problem(rel, f"villkoret '{name}': {exc}"))
+
+    rules: list[Rule] = []
+    for index, rs in enumerate(spec.rules):
+        try:
+            cond: Condition = Always() if rs.when is None else compiler.compile(rs.when)
+        except _ConditionError as exc:
+            problems.append(Problem(rel, f"when: {exc}", rs.id))
+            continue
+        rules.append(
+            Rule(
+                id=rs.id,
+                priority=rs.priority,
+                valid_from=rs.valid_from,
+                valid_until=rs.valid_until,
+                condition=cond,
+                sets=rs.sets,
+                text=rs.text,
+                sources=tuple(rs.sources),
+                file=rel,
+                index=index,
+            )
+        )
+        problems.extend(
+            _check_sources(rs, rel, laws, seeds, laws_f is not None, seeds_f is not None)
+        )
+        if rs.valid_from < spec.covers_from:
+            problems.append(
+                Problem(
+                    rel,
+                    f"valid_from {rs.valid_from} ligger före covers_from {spec.covers_from}",
+                    rs.id,
+                )
+            )
+    problems.extend(_check_versions(rules, spec.covers_from, rel))
+    if problems:
+        return None, problems
+    return (
+        RuleSet(
+            covers_from=spec.covers_from,
+            facts=dict(spec.facts),
+            rules=rules,
+            laws=laws,
+            seeds=seeds,
+            directory=base,
+        ),
+        problems,
+    )
+
+
+def _validate_rules(data: Any, rel: str, problems: list[Problem]) -> RulesFile | None:
+    """Like loader._validate, but errors inside a rule name the rule's id."""
+    if data is None:
+        if not any(p.file == rel for p in problems):
+            problems.append(Problem(rel, "filen är tom"))
+        return None
+    try:
+        return RulesFile.model_validate(data)
+    except ValidationError as exc:
+        seen: set[Problem] = set()
+        for err in exc.errors():
+            loc = list(err["loc"])
+            rule_id: str | None = None
+            if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+                try:
+                    item = data["rules"][loc[1]]
+                    rule_id = str(item.get("id") or f"#{loc[1] + 1}")
+                except (KeyError, IndexError, TypeError, AttributeError):
+                    rule_id = f"#{loc[1] + 1}"
+                loc = loc[2:]
+            # Drop pydantic's union-member tags (e.g. 'LawSource') from the path.
+            path = ".".join(str(x) for x in loc if not (isinstance(x, str) and x[:1].isupper()))
+            kind = err["type"]
+            if kind == "extra_forbidden":
+                msg = f"okänd nyckel '{path or '?'}'"
+            elif kind == "missing":
+                msg = f"obligatoriskt fält saknas: {path}"
+            elif kind.startswith("date"):
+                msg = f"{path}: ogiltigt datum (använd ÅÅÅÅ-MM-DD)"
+            else:
+                msg = f"{path}: {err['msg']}" if path else err["msg"]
+            problem = Problem(rel, msg, rule_id)
+            if problem not in seen:
+                seen.add(problem)
+                problems.append(problem)
+        return None
+
+
+def _check_sources(
+    rs: RuleSpec,
+    rel: str,
+    laws: Mapping[str, Law],
+    seeds: Mapping[str, Seed],
+    have_laws: bool,
+    have_seeds: bool,
+) -> list[Problem]:
+    out: list[Problem] = []
+    law_sources: list[LawSource] = []
+    for src in rs.sources:
+        if isinstance(src, SeedSource) and have_seeds and src.seed not in seeds:
+            out.append(Problem(rel, f"okänt seed-dokument '{src.seed}'", rs.id))
+        if not isinstance(src, LawSource):
+            continue
+        law = laws.get(src.law)
+        if law is None:
+            if have_laws:
+                out.append(Problem(rel, f"okänd lag '{src.law}' (saknas i laws.yaml)", rs.id))
+            continue
+        law_sources.append(src)
+        where = f"{src.law} {src.chapter or ''} kap. {src.paragraph} §".replace("  kap.", "")
+        if law.in_force is not None and src.valid_from < law.in_force:
+            out.append(
+                Problem(
+                    rel, f"{where}: valid_from före lagens ikraftträdande {law.in_force}", rs.id
+                )
+            )
+        if law.repealed is not None and (src.valid_until is None or src.valid_until > law.repealed):
+            out.append(
+                Problem(
+                    rel,
+                    f"{where}: lagen upphävdes {law.repealed}; ange valid_until senast då",
+                    rs.id,
+                )
+            )
+        ends = rs.valid_until or date.max
+        if src.valid_from >= ends or (
+            src.valid_until is not None and src.valid_until <= rs.valid_from
+        ):
+            out.append(
+                Problem(
+                    rel,
+                    f"{where}: källan gäller inte någon dag då regeln gäller "
+                    f"({_period(rs.valid_from, rs.valid_until)})",
+                    rs.id,
+                )
+            )
+    if law_sources:
+        gap = _first_uncovered(rs.valid_from, rs.valid_until, law_sources)
+        if gap is not None:
+            out.append(
+                Problem(
+                    rel,
+                    f"inget lagrum gäller {gap.isoformat()} fast regeln gäller då: "
+                    "lagrummen måste täcka regelns hela giltighetstid",
+                    rs.id,
+                )
+            )
+    return out
+
+
+def _first_uncovered(start: date, end: date | None, sources: Sequence[LawSource]) -> date | None:
+    """The first day in [start, end) on which none of the law sources is valid, or None."""
+    day = start
+    for src in sorted(sources, key=lambda s: s.valid_from):
+        if src.valid_from > day:
+            break
+        if src.valid_until is None:
+            return None
+        day = max(day, src.valid_until)
+        if end is not None and day >= end:
+            return None
+    if end is not None and day >= end:
+        return None
+    return day
+
+
+def _check_versions(rules: Sequence[Rule], covers_from: date, rel: str) -> list[Problem]:
+    out: list[Problem] = []
+    by_id: dict[str, list[Rule]] = {}
+    for r in rules:
+        by_id.setdefault(r.id, []).append(r)
+    for rid, versions in by_id.items():
+        ordered = sorted(versions, key=lambda r: r.valid_from)
+        for a, b in itertools.pairwise(ordered):
+            if a.valid_until is None or b.valid_from < a.valid_until:
+                out.append(
+                    Problem(rel, f"två versioner gäller samtidigt ({a.period} och {b.period})", rid)
+                )
+        if len({(r.sets.outcome, r.sets.inform_guardians) for r in versions}) > 1:
+            out.append(Problem(rel, "versionerna av samma regel sätter olika saker", rid))
+    for d in DECISIONS:
+        deciders = [r for r in rules if r.decides(d)]
+        for a, b in itertools.combinations(deciders, 2):
+            if a.id != b.id and a.priority == b.priority and _overlap(a, b):
+                out.append(
+                    Problem(
+                        rel,
+                        f"samma prioritet ({a.priority}) som '{b.id}' för {d} under samma tid; "
+                        "ordningen blir tvetydig",
+                        a.id,
+                    )
+                )
+        defaults = [r for r in deciders if isinstance(r.condition, Always)]
+        gap = _first_day_without(covers_from, defaults)
+        if gap is not None:
+            out.append(
+                Problem(
+                    rel,
+                    f"ingen standardregel (utan when) avgör {d} från {gap.isoformat()}: "
+                    "varje dag från covers_from behöver en",
+                )
+            )
+    return out
+
+
+def _overlap(a: Rule, b: Rule) -> bool:
+    a_end = a.valid_until or date.max
+    b_end = b.valid_until or date.max
+    return a.valid_from < b_end and b.valid_from < a_end
+
+
+def _first_day_without(start: date, rules: Sequence[Rule]) -> date | None:
+    day = start
+    for r in sorted(rules, key=lambda r: r.valid_from):
+        if r.valid_from > day:
+            break
+        if r.valid_until is None:
+            return None
+        day = max(day, r.valid_until)
+    return day
+
+
+def load_rules(directory: Path | None = None) -> RuleSet:
+    """Load the assessment rules; raise KnowledgeError listing every problem (file and rule id).
+
+    `directory` is a knowledge data directory (default: the bundled knowledge/data) holding
+    rules/assessment.yaml, laws.yaml and seeds.yaml.
+    """
+    ruleset, problems = _load(directory)
+    if ruleset is None:
+        raise KnowledgeError(problems)
+    return ruleset
+
+
+# --------------------------------------------------------------------------- dated cases
+
+
+class CaseExpect(Strict):
+    outcome: Outcome | None = None
+    inform_guardians: InformGuardians | None = None
+    rules: list[str] = []  # rule ids that must fire
+    not_rules: list[str] = []  # rule ids that must not fire
+    sources: list[str] = []  # citations that must be among the reasons' sources
+    not_sources: list[str] = []  # citations that must not be cited (e.g. a law not yet in force)
+    error: Literal["facts", "date"] | None = None
+    message: str | None = None  # a part of the error message
+
+    @model_validator(mode="after")
+    def _shape(self) -> CaseExpect:
+        if self.error is None:
+            if self.outcome is None or self.inform_guardians is None:
+                raise ValueError("expect behöver outcome och inform_guardians (eller error)")
+            if self.message is not None:
+                raise ValueError("message hör bara till error")
+        elif any(
+            (
+                self.outcome,
+                self.inform_guardians,
+                self.rules,
+                self.not_rules,
+                self.sources,
+                self.not_sources,
+            )
+        ):
+            raise ValueError("expect med error kan inte också ange utfall, regler eller källor")
+        return self
+
+
+class RuleCase(Strict):
+    name: Annotated[str, Field(min_length=3)]
+    date: date
+    facts: Any = Field(default_factory=dict)
+    expect: CaseExpect
+
+
+class CaseFile(Strict):
+    cases: Annotated[list[RuleCase], Field(min_length=1)]
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    case: RuleCase
+    file: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    failures: list[str]
+    fired: list[Rule]  # the rule versions that decided
+
+
+def default_cases_dir() -> Path:
+    """Where the project's dated rule cases live: tests/rules next to the packages."""
+    return Path(__file__).resolve().parent.parent / "tests" / "rules"
+
+
+def load_cases(path: Path, base: Path | None = None) -> tuple[list[LoadedCase], list[Problem]]:
+    """The cases of one YAML file or of every *.yaml file in a directory."""
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    root = base if base is not None else _display_root(path)
+    problems: list[Problem] = []
+    out: list[LoadedCase] = []
+    for f in files:
+        rel = _rel(f, root)
+        data = _read_yaml(f, root, problems)
+        cf = _validate(CaseFile, data, rel, problems) if data is not None else None
+        if data is None and f.exists() and not any(p.file == rel for p in problems):
+            problems.append(Problem(rel, "filen är tom"))
+        if cf is None:
+            continue
+        lines = _case_lines(f)
+        names: set[str] = set()
+        for i, c in enumerate(cf.cases):
+            if c.name in names:
+                problems.append(Problem(rel, "två fall har samma namn", c.name))
+            names.add(c.name)
+            out.append(LoadedCase(c, rel, lines[i] if i < len(lines) else None))
+    return out, problems
+
+
+def _display_root(path: Path) -> Path:
+    """Show case files relative to the working directory when they lie under it."""
+    cwd = Path.cwd()
+    resolved = path.resolve()
+    if resolved.is_relative_to(cwd):
+        return cwd
+    return resolved if resolved.is_dir() else resolved.parent
+
+
+def _case_lines(path: Path) -> list[int]:
+    """Line numbers of each case (for test reports), from the YAML node tree."""
+    import yaml
+
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return []
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    for key, value in node.value:
+        if key.value == "cases" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
+
+
+def run_case(ruleset: RuleSet, case: RuleCase) -> CaseResult:
+    """Assess one case and compare with its expectation; an empty failure list means it passed."""
+    exp = case.expect
+    try:
+        result = ruleset.assess(case.facts, day=case.date)
+    except FactsError as exc:
+        return _expected_error(exp, "facts", str(exc))
+    except DateOutOfRangeError as exc:
+        return _expected_error(exp, "date", str(exc))
+    if exp.error is not None:
+        return CaseResult(
+            [f"väntade fel ({exp.error}) men fick {result.outcome}/{result.inform_guardians}"], []
+        )
+    fired = list(ruleset.decide(ruleset.check_facts(case.facts), case.date).values())
+    failures: list[str] = []
+    if result.outcome != exp.outcome:
+        failures.append(f"outcome: väntade {exp.outcome}, fick {result.outcome}")
+    if result.inform_guardians != exp.inform_guardians:
+        failures.append(
+            f"inform_guardians: väntade {exp.inform_guardians}, fick {result.inform_guardians}"
+        )
+    got_rules = [r.rule for r in result.reasons]
+    for rid in exp.rules:
+        if rid not in got_rules:
+            failures.append(f"regeln '{rid}' skulle slå till; slog till: {', '.join(got_rules)}")
+    for rid in exp.not_rules:
+        if rid in got_rules:
+            failures.append(f"regeln '{rid}' skulle inte slå till")
+    cited = [s for r in result.reasons for s in r.sources]
+    for s in exp.sources:
+        if s not in cited:
+            failures.append(f"källan '{s}' saknas; citerade: {'; '.join(cited)}")
+    for s in exp.not_sources:
+        if s in cited:
+            failures.append(f"källan '{s}' ska inte citeras den dagen")
+    return CaseResult(failures, fired)
+
+
+def _expected_error(exp: CaseExpect, kind: str, message: str) -> CaseResult:
+    if exp.error is None:
+        return CaseResult([f"oväntat fel: {message}"], [])
+    if exp.error != kind:
+        return CaseResult([f"väntade fel av slaget {exp.error}, fick {kind}: {message}"], [])
+    if exp.message is not None and exp.message.casefold() not in message.casefold():
+        return CaseResult([f"felmeddelandet saknar '{exp.message}': {message}"], [])
+    return CaseResult([], [])
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def validate(directory: Path | None = None, *, cases: Path | None = None) -> list[Problem]:
+    """Every problem with the rules: schema and sources, reachability, tests, dated coverage.
+
+    `cases` is the directory of dated YAML cases (default: the project's tests/rules).
+    """
+    ruleset, problems = _load(directory)
+    if ruleset is None:
+        return problems
+    problems.extend(_check_reachable(ruleset))
+
+    case_dir = cases if cases is not None else default_cases_dir()
+    if not case_dir.is_dir() or not any(case_dir.glob("*.yaml")):
+        problems.append(
+            Problem(
+                str(case_dir),
+                "hittar inga regeltester (*.yaml); kan inte visa att varje regel är testad",
+            )
+        )
+        return problems
+    loaded, case_problems = load_cases(case_dir)
+    problems.extend(case_problems)
+    problems.extend(_check_tested(ruleset, loaded))
+    return problems
+
+
+def _boundaries(ruleset: RuleSet) -> list[date]:
+    """Every date on which a rule version or a cited provision starts or stops applying."""
+    days = {ruleset.covers_from}
+    for r in ruleset.rules:
+        days.add(r.valid_from)
+        if r.valid_until is not None:
+            days.add(r.valid_until)
+        for src in r.sources:
+            if isinstance(src, LawSource):
+                days.add(src.valid_from)
+                if src.valid_until is not None:
+                    days.add(src.valid_until)
+    return sorted(d for d in days if d >= ruleset.covers_from)
+
+
+def _segments(ruleset: RuleSet) -> list[tuple[date, date | None]]:
+    b = _boundaries(ruleset)
+    return [(start, b[i + 1] if i + 1 < len(b) else None) for i, start in enumerate(b)]
+
+
+def _segment_of(segments: Sequence[tuple[date, date | None]], day: date) -> date | None:
+    for start, end in segments:
+        if start <= day and (end is None or day < end):
+            return start
+    return None
+
+
+def _domain(fact: str, spec: FactSpec, leaf_sets: list[frozenset[object]]) -> list[object]:
+    """One value per way of satisfying the leaves that test `fact` (None = unknown)."""
+    reps: dict[tuple[bool, ...], object] = {tuple(False for _ in leaf_sets): None}
+    for v in spec.allowed():
+        sig = tuple(v in s for s in leaf_sets)
+        reps.setdefault(sig, v)
+    return list(reps.values())
+
+
+def witness(ruleset: RuleSet, rule: Rule, day: date) -> dict[str, object] | None:
+    """Facts for which `rule` decides something on `day`, or None if none exist."""
+    for d in DECISIONS:
+        if not rule.decides(d) or not rule.valid_on(day):
+            continue
+        ahead = [
+            r
+            for r in ruleset._ordered[d]
+            if r.valid_on(day) and (r.priority, r.index) < (rule.priority, rule.index)
+        ]
+        involved = [rule, *ahead]
+        leaf_sets: dict[str, list[frozenset[object]]] = {}
+        for r in involved:
+            for leaf in leaves(r.condition):
+                leaf_sets.setdefault(leaf.fact, []).append(leaf.values)
+        names = sorted(leaf_sets)
+        domains = [_domain(n, ruleset.facts[n], leaf_sets[n]) for n in names]
+        total = 1
+        for dom in domains:
+            total *= len(dom)
+        if total > MAX_COMBINATIONS:
+            raise RulesError(f"för många faktakombinationer ({total}) för att bevisa regeln")
+        for combo in itertools.product(*domains):
+            facts = {n: v for n, v in zip(names, combo, strict=True) if v is not None}
+            if rule.condition.holds(facts) and not any(r.condition.holds(facts) for r in ahead):
+                return facts
+    return None
+
+
+def _check_reachable(ruleset: RuleSet) -> list[Problem]:
+    out: list[Problem] = []
+    for rule in ruleset.rules:
+        for start, end in _segments(ruleset):
+            if not rule.valid_on(start):
+                continue
+            try:
+                found = witness(ruleset, rule, start)
+            except RulesError as exc:
+                out.append(Problem(rule.file, f"{_period(start, end)}: {exc}", rule.id))
+                continue
+            if found is None:
+                out.append(
+                    Problem(
+                        rule.file,
+                        f"regeln kan aldrig slå till {_period(start, end)}: regler med högre "
+                        "prioritet täcker alla fall där villkoret gäller",
+                        rule.id,
+                    )
+                )
+    return out
+
+
+def _check_tested(ruleset: RuleSet, loaded: Sequence[LoadedCase]) -> list[Problem]:
+    out: list[Problem] = []
+    segments = _segments(ruleset)
+    exercised: set[tuple[int, date]] = set()
+    ids = {r.id for r in ruleset.rules}
+    for lc in loaded:
+        c = lc.case
+        for rid in c.expect.rules:
+            if rid not in ids:
+                out.append(Problem(lc.file, f"okänd regel '{rid}' i expect.rules", c.name))
+        result = run_case(ruleset, c)
+        for f in result.failures:
+            out.append(Problem(lc.file, f"fallet ({c.date.isoformat()}) misslyckas: {f}", c.name))
+        if not result.failures:
+            start = _segment_of(segments, c.date)
+            exercised.update((id(r), start) for r in result.fired if start is not None)
+    for rule in ruleset.rules:
+        for start, end in segments:
+            if rule.valid_on(start) and (id(rule), start) not in exercised:
+                out.append(
+                    Problem(
+                        rule.file,
+                        f"inget godkänt testfall får regeln att slå till {_period(start, end)} "
+                        "(lägg till ett daterat fall i tests/rules/*.yaml)",
+                        rule.id,
+                    )
+                )
+    case_days = sorted({lc.case.date for lc in loaded})
+    bounds = _boundaries(ruleset)
+    for i, b in enumerate(bounds):
+        before_start = bounds[i - 1] if i > 0 else date.min
+        after_end = bounds[i + 1] if i + 1 < len(bounds) else date.max
+        if not any(before_start <= d < b for d in case_days):
+            out.append(
+                Problem(
+                    str(RULES_FILE),
+                    f"inget testfall dagarna före {b.isoformat()} "
+                    f"(från {before_start.isoformat() if i > 0 else 'början'})",
+                )
+            )
+        if not any(b <= d < after_end for d in case_days):
+            out.append(Problem(str(RULES_FILE), f"inget testfall från och med {b.isoformat()}"))
+    return out

@@ -1,0 +1,75 @@
+"""Dated rule cases as pytest items (openfisca-style): every case in tests/rules/*.yaml is a test.
+
+A case names a day, the facts and the expected assessment (or the expected error); see
+`knowledge.rules.RuleCase`. The same cases are run by `samverkan kb check` to prove that every
+rule is tested on both sides of every date, so a case is written once and checked twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from knowledge.rules import LoadedCase, RuleSet, load_cases, load_rules, run_case
+
+RULESET = pytest.StashKey[RuleSet]()
+
+
+def _ruleset(config: pytest.Config) -> RuleSet:
+    """The bundled rules, loaded once per test session."""
+    if RULESET not in config.stash:
+        config.stash[RULESET] = load_rules()
+    return config.stash[RULESET]
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    if file_path.suffix == ".yaml" and file_path.parent == Path(__file__).parent:
+        return RuleCaseFile.from_parent(parent, path=file_path)
+    return None
+
+
+class RuleCaseError(Exception):
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("\n".join(lines))
+
+
+class RuleCaseFile(pytest.File):
+    def collect(self) -> Iterator[pytest.Item]:
+        cases, problems = load_cases(self.path)
+        if problems:
+            raise pytest.Collector.CollectError(
+                "ogiltig testfil:\n" + "\n".join(str(p) for p in problems)
+            )
+        for lc in cases:
+            yield RuleCaseItem.from_parent(self, name=lc.case.name, loaded=lc)
+
+
+class RuleCaseItem(pytest.Item):
+    def __init__(self, *, loaded: LoadedCase, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.loaded = loaded
+
+    def runtest(self) -> None:
+        result = run_case(_ruleset(self.config), self.loaded.case)
+        if result.failures:
+            raise RuleCaseError(result.failures)
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, RuleCaseError):
+            c = self.loaded.case
+            return "\n".join(
+                [
+                    f"{self.loaded.file}:{self.loaded.line or '?'} {c.name} ({c.date.isoformat()})",
+                    f"  facts: {c.facts}",
+                    *(f"  {line}" for line in excinfo.value.lines),
+                ]
+            )
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        line = self.loaded.line - 1 if self.loaded.line else None
+        return self.path, line, f"rule case: {self.name}"
