@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a fresh machine and run them:
+# the venv, a private PostgreSQL on loopback, Chromium + the Agents Playground for the browser test,
+# then lint (ruff), types (mypy) and pytest (on SQLite and PostgreSQL).
+#   SAMVERKAN_SKIP_BROWSER=1  skip installing/running the browser test
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh dev
+
+export SAMVERKAN_TEST_POSTGRES_URL="$(bash scripts/pg-test-server.sh start)"
+export SAMVERKAN_REQUIRE_POSTGRES=1
+
+if [ "${SAMVERKAN_SKIP_BROWSER:-0}" != 1 ]; then
+  bash scripts/browser-deps.sh
+  export SAMVERKAN_REQUIRE_BROWSER=1
+fi
+
+echo "== ruff"; .venv/bin/ruff check .
+echo "== mypy"; .venv/bin/mypy
+echo "== pytest"; .venv/bin/python -m pytest -q "$@"
