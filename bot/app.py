@@ -18,6 +18,7 @@ from msrest.exceptions import DeserializationError
 
 from bot.activities import ActivityError, validate_body
 from bot.auth import build_authentication
+from bot.connector import CachingBotFrameworkAuthentication
 from bot.handler import SamverkanBot
 from bot.storage import SqlAlchemyStorage
 from samverkan.clock import Clock
@@ -140,7 +141,8 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     services = opts.get("services") or await build_services(
         settings, clock=opts.get("clock"), router_factory=opts.get("router_factory")
     )
-    adapter = CloudAdapter(build_authentication(settings))
+    auth = CachingBotFrameworkAuthentication(build_authentication(settings))
+    adapter = CloudAdapter(auth)
     turns = services.turns(SqlAlchemyStorage(services.store))
     bot = SamverkanBot(services, turns, _fallback_texts(services))
     adapter.on_turn_error = bot.on_error
@@ -162,6 +164,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await auth.cache.close()
         if opts.get("services") is None:
             await services.close()
 

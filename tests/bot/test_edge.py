@@ -153,3 +153,16 @@ async def test_healthz(harness: BotHarness) -> None:
     assert body["auth"].startswith("none")
     assert body["database"]["backend"] == "sqlite"
     assert body["knowledge_base"]["version"]
+
+
+async def test_connector_client_is_reused_per_service_url(harness: BotHarness) -> None:
+    from bot.app import RUNTIME
+
+    cache = harness.app[RUNTIME].adapter.bot_framework_authentication.cache
+    for i in range(5):
+        await harness.post(teams.message(harness.connector.url, "c-reuse", "u1", f"hej {i}"))
+    assert len(harness.connector.sent) == 5
+    assert len(cache) == 1
+    other = harness.connector.url.replace("127.0.0.1", "localhost")
+    await harness.post(teams.message(other, "c-reuse", "u1", "hej"))
+    assert len(cache) == 2
