@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,9 +20,10 @@ from knowledge.model import (
     Glossary,
     GuidanceSource,
     Law,
-    LawSource,
     LawsFile,
+    LawSource,
     Meta,
+    SearchLexicon,
     Seed,
     SeedsFile,
     SeedSource,
@@ -60,6 +62,10 @@ class KnowledgeBase:
     glossary: Glossary
     directory: Path
     required: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Language data for search (search.yaml of the directory, else the built-in one).
+    lexicon: SearchLexicon = field(default_factory=SearchLexicon)
+    # Problems found by a lenient load (`load(..., strict=False)`); empty after a strict one.
+    problems: list[Problem] = field(default_factory=list)
 
     def topics_on(self, day: date) -> dict[str, Topic]:
         """The version of each topic that applies on `day`."""
@@ -142,8 +148,7 @@ def _format_validation(exc: ValidationError, data: Any) -> list[tuple[str | None
             msg = f"{path}: {err['msg']}" if path else err["msg"]
         out.append((topic_id, msg))
     # One union failure produces an error per member; keep each message once.
-    seen: set[tuple[str | None, str]] = set()
-    return [x for x in out if not (x in seen or seen.add(x))]
+    return list(dict.fromkeys(out))
 
 
 def _validate(model: type[M], data: Any, rel: str, problems: list[Problem]) -> M | None:
@@ -162,8 +167,44 @@ def _topic_files(directory: Path) -> Iterable[Path]:
     return sorted((directory / "topics").glob("*.yaml"))
 
 
-def load(directory: Path | None = None, *, required_file: Path | None = None) -> KnowledgeBase:
-    """Load and cross-check a knowledge base; raise KnowledgeError listing every problem."""
+def _check_law_source(
+    src: LawSource, laws: dict[str, Law], have_laws: bool, rel: str, topic_id: str
+) -> list[Problem]:
+    law = laws.get(src.law)
+    if law is None:
+        if not have_laws:
+            return []
+        return [Problem(rel, f"okänd lag '{src.law}' (saknas i laws.yaml)", topic_id)]
+    out: list[Problem] = []
+    if law.repealed is not None and (src.valid_until is None or src.valid_until > law.repealed):
+        out.append(
+            Problem(
+                rel,
+                f"{src.law} upphävdes {law.repealed}: ange valid_until senast det datumet",
+                topic_id,
+            )
+        )
+    if law.in_force is not None and src.valid_from < law.in_force:
+        out.append(
+            Problem(
+                rel,
+                f"{cite_law(law, src)} kan inte gälla från {src.valid_from}: "
+                f"lagen trädde i kraft {law.in_force}",
+                topic_id,
+            )
+        )
+    return out
+
+
+def load(
+    directory: Path | None = None, *, required_file: Path | None = None, strict: bool = True
+) -> KnowledgeBase:
+    """Load and cross-check a knowledge base; raise KnowledgeError listing every problem.
+
+    With `strict=False` (tools working on a knowledge base that is being written) the valid
+    topic files are loaded anyway and the problems are kept in `KnowledgeBase.problems`; it
+    still raises when meta.yaml, the glossary or the search lexicon cannot be read.
+    """
     base = Path(directory) if directory is not None else DEFAULT_DIR
     problems: list[Problem] = []
 
@@ -171,59 +212,69 @@ def load(directory: Path | None = None, *, required_file: Path | None = None) ->
     seeds_f = _validate(
         SeedsFile, _read_yaml(base / "seeds.yaml", base, problems), "seeds.yaml", problems
     )
-    laws_f = _validate(LawsFile, _read_yaml(base / "laws.yaml", base, problems), "laws.yaml", problems)
+    laws_f = _validate(
+        LawsFile, _read_yaml(base / "laws.yaml", base, problems), "laws.yaml", problems
+    )
     glossary = _validate(
         Glossary, _read_yaml(base / "glossary.yaml", base, problems), "glossary.yaml", problems
     )
+    lex_path = base / "search.yaml"
+    if not lex_path.exists():
+        lex_path = DEFAULT_DIR / "search.yaml"
+    lexicon: SearchLexicon | None = SearchLexicon()
+    if lex_path.exists():
+        lexicon = _validate(
+            SearchLexicon, _read_yaml(lex_path, base, problems), _rel(lex_path, base), problems
+        )
     seeds = {s.id: s for s in (seeds_f.seeds if seeds_f else [])}
     laws = {law.abbr: law for law in (laws_f.laws if laws_f else [])}
 
     topics: list[Topic] = []
     origin: dict[int, str] = {}
     files = list(_topic_files(base))
+    broken: list[str] = []  # topic files that could not be read or validated
     if not files:
         problems.append(Problem("topics/", "inga ämnesfiler (topics/*.yaml)"))
     for path in files:
         rel = _rel(path, base)
         tf = _validate(TopicFile, _read_yaml(path, base, problems), rel, problems)
         if tf is None:
+            broken.append(rel)
             continue
         for t in tf.topics:
             origin[id(t)] = rel
             topics.append(t)
 
-    # Cross-references.
+    # Cross-references. Ids defined in a topic file that failed validation are unknown, so
+    # references to topics are only checked when every topic file could be read.
     by_id: dict[str, list[Topic]] = {}
     for t in topics:
         by_id.setdefault(t.id, []).append(t)
+    unchecked = 0
+
+    def dangling(topic_id: str) -> bool:
+        nonlocal unchecked
+        if topic_id in by_id:
+            return False
+        if broken:
+            unchecked += 1
+            return False
+        return True
+
     for t in topics:
         rel = origin[id(t)]
         for src in t.sources:
             if isinstance(src, SeedSource) and seeds_f is not None and src.seed not in seeds:
                 problems.append(Problem(rel, f"okänt seed-dokument '{src.seed}'", t.id))
             if isinstance(src, LawSource):
-                law = laws.get(src.law)
-                if law is None:
-                    if laws_f is not None:
-                        problems.append(Problem(rel, f"okänd lag '{src.law}' (saknas i laws.yaml)", t.id))
-                    continue
-                if law.repealed is not None and (
-                    src.valid_until is None or src.valid_until > law.repealed
-                ):
-                    problems.append(
-                        Problem(
-                            rel,
-                            f"{src.law} upphävdes {law.repealed}: ange valid_until senast det datumet",
-                            t.id,
-                        )
-                    )
+                problems += _check_law_source(src, laws, laws_f is not None, rel, t.id)
         for rel_id in t.related:
-            if rel_id not in by_id:
+            if dangling(rel_id):
                 problems.append(Problem(rel, f"relaterat ämne '{rel_id}' finns inte", t.id))
     for topic_id, versions in by_id.items():
         if len(versions) > 1:
             ordered = sorted(versions, key=lambda v: v.valid_from or date.min)
-            for a, b in zip(ordered, ordered[1:], strict=False):
+            for a, b in pairwise(ordered):
                 if a.valid_until is None or (b.valid_from or date.min) < a.valid_until:
                     problems.append(
                         Problem(
@@ -234,26 +285,49 @@ def load(directory: Path | None = None, *, required_file: Path | None = None) ->
                         )
                     )
     if glossary is not None:
+        seen_terms: set[str] = set()
         for term in glossary.terms:
-            if term.topic is not None and term.topic not in by_id:
+            key = term.term.casefold()
+            if key in seen_terms:
                 problems.append(
-                    Problem("glossary.yaml", f"ordlistan pekar på okänt ämne '{term.topic}'", term.term)
+                    Problem("glossary.yaml", "ordet finns två gånger i ordlistan", term.term)
+                )
+            seen_terms.add(key)
+            if term.topic is not None and dangling(term.topic):
+                problems.append(
+                    Problem(
+                        "glossary.yaml", f"ordlistan pekar på okänt ämne '{term.topic}'", term.term
+                    )
                 )
 
     required: dict[str, dict[str, Any]] = {}
     req_path = required_file if required_file is not None else base / "required-topics.yaml"
     if req_path.exists():
-        req = _read_yaml(req_path, base, problems) or {}
-        for item in req.get("topics", []) if isinstance(req, dict) else []:
+        req_rel = _rel(req_path, base)
+        req = _read_yaml(req_path, base, problems)
+        items = req.get("topics") if isinstance(req, dict) else None
+        if not isinstance(items, list):
+            problems.append(Problem(req_rel, "ska ha en lista 'topics' med ämnen som har 'id'"))
+            items = []
+        for n, item in enumerate(items, start=1):
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                problems.append(Problem(req_rel, f"ämne nr {n} saknar 'id'"))
+                continue
             required[item["id"]] = item
-            if item["id"] not in by_id:
-                problems.append(
-                    Problem(_rel(req_path, base), f"obligatoriskt ämne '{item['id']}' saknas")
-                )
+            if dangling(item["id"]):
+                problems.append(Problem(req_rel, f"obligatoriskt ämne '{item['id']}' saknas"))
+    if unchecked:
+        problems.append(
+            Problem(
+                "topics/",
+                f"{unchecked} hänvisningar till ämnen kunde inte kontrolleras eftersom "
+                f"{', '.join(broken)} har fel; rätta dem först",
+            )
+        )
 
-    if problems:
+    if problems and (strict or meta is None or glossary is None or lexicon is None):
         raise KnowledgeError(problems)
-    assert meta is not None and glossary is not None
+    assert meta is not None and glossary is not None and lexicon is not None
     return KnowledgeBase(
         meta=meta,
         seeds=seeds,
@@ -262,4 +336,6 @@ def load(directory: Path | None = None, *, required_file: Path | None = None) ->
         glossary=glossary,
         directory=base,
         required=required,
+        lexicon=lexicon,
+        problems=problems,
     )

@@ -22,7 +22,9 @@ Category = Literal[
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, str_strip_whitespace=True, coerce_numbers_to_str=True
+    )
 
 
 class Seed(Strict):
@@ -148,6 +150,26 @@ class Meta(Strict):
     legal_checked: date
     legal_note: str
     timezone: str = "Europe/Stockholm"
+
+
+class Expansion(Strict):
+    """Search only, question side: when a user writes one of `words`, also look for `means`."""
+
+    words: Annotated[list[str], Field(min_length=1)]
+    means: Annotated[list[str], Field(min_length=1)]
+
+
+class SearchLexicon(Strict):
+    """Language data for search (search.yaml): never shown to users, never an answer."""
+
+    # Words that carry no meaning for finding a topic ("och", "jag", "what").
+    stopwords: list[str] = []
+    # Words or phrases that mean the same thing, on both sides of the search.
+    equivalents: list[Annotated[list[str], Field(min_length=2)]] = []
+    # Everyday or English wording → the knowledge base's words (question side only).
+    expansions: list[Expansion] = []
+    # Phrases that make a question a request to explain a term ("vad betyder", "står för").
+    definition_cues: list[str] = []
 
 
 class SeedsFile(Strict):

@@ -1,0 +1,384 @@
+"""Search over the knowledge base: which topic answers a staff question, and how sure we are.
+
+The index is built once (`SearchIndex.build`) from every version of every topic and the
+glossary, and shared by the bot and the CLI. Ranking:
+
+1. BM25 over one weighted bag of terms per topic version (title, example phrasings and keywords
+   weigh most, then glossary entries for the topic, the answer, details and what changed), with
+   the precomputed contribution of every (term, topic) pair in the postings;
+2. the best example phrasing (or the title) compared with the question, as IDF-weighted overlap
+   of what the user said: a question worded like an example is strong evidence;
+3. coverage: how much of what the user said (IDF-weighted; unknown words weigh as rare ones)
+   the topic matches at all.
+
+The three make a confidence in [0, 1]. A question must be covered well enough to be in the
+bot's field at all ("Vad blir det för lunch?" matches nothing and is declined, however its
+nearest topic ranks); then the confidence and the margin to the next topic decide between
+answering, suggesting the closest topics ("Menade du…?") and declining.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+from knowledge.loader import KnowledgeBase
+from knowledge.model import Term, Topic
+from knowledge.text import Analyzer, Concept, Lexicon, fold, words
+
+Decision = Literal["answer", "suggest", "decline"]
+
+
+@dataclass(frozen=True)
+class Hit:
+    topic_id: str
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    question: str
+    decision: Decision
+    topic: str | None  # set only when decision == "answer"
+    score: float  # score of the best topic
+    alternatives: list[Hit] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape of `samverkan ask --json` (shared/spec/contracts.md)."""
+        return {
+            "question": self.question,
+            "topic": self.topic,
+            "score": round(self.score, 4),
+            "alternatives": [
+                {"topic": h.topic_id, "score": round(h.score, 4)} for h in self.alternatives
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Weights and thresholds of the ranking and the decision (benchmarks may vary them)."""
+
+    # Field weights of the topic text.
+    title: float = 3.0
+    examples: float = 2.0
+    keywords: float = 2.5
+    glossary: float = 1.5
+    answer: float = 1.0
+    details: float = 0.5
+    changed: float = 0.3
+    # BM25.
+    k1: float = 1.2
+    b: float = 0.5
+    # Confidence = weighted mean of these parts.
+    w_coverage: float = 0.35
+    w_example: float = 0.45
+    w_bm25: float = 0.20
+    # An unknown word weighs like a term found in this many topics.
+    unknown_df: float = 1.0
+    # Decision.
+    min_coverage: float = 0.45  # below: outside the bot's field
+    answer_at: float = 0.30  # answer if at least this and the margin holds …
+    sure_at: float = 0.50  # … or at least this, whatever the margin
+    margin: float = 0.04
+    suggest_at: float = 0.20  # suggest if at least this
+    candidates: int = 25  # topics re-ranked with the example phrasings
+
+
+@dataclass(frozen=True)
+class _Doc:
+    topic_id: str
+    valid_from: date | None
+    valid_until: date | None
+    # Title and example phrasings: their terms and IDF mass.
+    phrasings: tuple[frozenset[str], ...]
+    phrasing_mass: tuple[float, ...]
+
+    def valid_on(self, day: date) -> bool:
+        if self.valid_from is not None and day < self.valid_from:
+            return False
+        return not (self.valid_until is not None and day >= self.valid_until)
+
+
+@dataclass(frozen=True)
+class _Scored:
+    topic_id: str
+    score: float
+    coverage: float
+
+
+class SearchIndex:
+    """An inverted index over the topics; built once, read-only afterwards."""
+
+    def __init__(
+        self,
+        analyzer: Analyzer,
+        docs: list[_Doc],
+        postings: dict[str, list[tuple[int, float]]],
+        idf: dict[str, float],
+        unknown_idf: float,
+        glossary: list[Term],
+        definition_cues: list[tuple[str, ...]],
+        tuning: Tuning,
+    ) -> None:
+        self._analyzer = analyzer
+        self._docs = docs
+        self._postings = postings
+        self._idf = idf
+        self._unknown_idf = unknown_idf
+        self._glossary = glossary
+        self._cues = definition_cues
+        self.tuning = tuning
+
+    # --- building ----------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, kb: KnowledgeBase, tuning: Tuning | None = None) -> SearchIndex:
+        tuning = tuning or Tuning()
+        analyzer = Analyzer(_lexicon(kb))
+        by_topic: dict[str, list[Term]] = {}
+        for term in kb.glossary.terms:
+            if term.topic is not None:
+                by_topic.setdefault(term.topic, []).append(term)
+
+        fields = [_fields(t, by_topic.get(t.id, []), tuning) for t in kb.topics]
+
+        # Pass 1: the plain vocabulary, which compound splitting needs.
+        vocab0: set[str] = set()
+        for doc_fields in fields:
+            for text, _w in doc_fields:
+                vocab0.update(analyzer.raw_terms(text))
+        for term in kb.glossary.terms:
+            vocab0.update(analyzer.raw_terms(_term_text(term)))
+        analyzer.set_vocabulary(vocab0, {})
+
+        # Pass 2: weighted term frequencies per topic version.
+        tfs: list[dict[str, float]] = []
+        lengths: list[float] = []
+        surface: Counter[str] = Counter()
+        for doc_fields in fields:
+            tf: defaultdict[str, float] = defaultdict(float)
+            length = 0.0
+            for text, weight in doc_fields:
+                for term_, w in analyzer.index_terms(text):
+                    tf[term_] += weight * w
+                content = analyzer.content_words(text)
+                length += weight * len(content)
+                surface.update(fold(w) for w in content)
+            tfs.append(tf)
+            lengths.append(length)
+
+        n = len(tfs)
+        df: Counter[str] = Counter()
+        for doc_tf in tfs:
+            df.update(doc_tf.keys())
+        idf = {t: _idf(n, d) for t, d in df.items()}
+        avgdl = (sum(lengths) / n) if n else 1.0
+        postings: dict[str, list[tuple[int, float]]] = {}
+        k1, b = tuning.k1, tuning.b
+        for i, doc_tf in enumerate(tfs):
+            norm = k1 * (1 - b + b * lengths[i] / avgdl)
+            for term_, f in doc_tf.items():
+                contrib = idf[term_] * f * (k1 + 1) / (f + norm)
+                postings.setdefault(term_, []).append((i, contrib))
+
+        docs: list[_Doc] = []
+        for topic in kb.topics:
+            sets: list[frozenset[str]] = []
+            masses: list[float] = []
+            for phrasing in [topic.title, *topic.examples]:
+                terms = frozenset(t for t, _w in analyzer.index_terms(phrasing))
+                raw = set(analyzer.raw_terms(phrasing))
+                sets.append(terms)
+                masses.append(sum(idf.get(t, 0.0) for t in raw) or 1.0)
+            docs.append(
+                _Doc(topic.id, topic.valid_from, topic.valid_until, tuple(sets), tuple(masses))
+            )
+        analyzer.set_vocabulary(postings.keys(), surface)
+        cues = [tuple(fold(w) for w in words(c)) for c in kb.lexicon.definition_cues]
+        return cls(
+            analyzer,
+            docs,
+            postings,
+            idf,
+            _idf(n, tuning.unknown_df),
+            list(kb.glossary.terms),
+            [c for c in cues if c],
+            tuning,
+        )
+
+    # --- searching ---------------------------------------------------------------------------
+
+    def search(self, question: str, *, day: date, limit: int = 3) -> SearchResult:
+        """Rank the topics valid on `day` for a question and decide what to do with it."""
+        tuning = self.tuning
+        ranked = self._rank(question, day)
+        if not ranked:
+            return SearchResult(question, "decline", None, 0.0, [])
+        best = ranked[0]
+        others = ranked[1:]
+        second = others[0].score if others else 0.0
+        limit = max(1, limit)
+        in_field = best.coverage >= tuning.min_coverage
+        if in_field and (
+            best.score >= tuning.sure_at
+            or (best.score >= tuning.answer_at and best.score - second >= tuning.margin)
+        ):
+            alts = [Hit(s.topic_id, s.score) for s in others[: limit - 1] if s.score > 0]
+            return SearchResult(question, "answer", best.topic_id, best.score, alts)
+        if in_field and best.score >= tuning.suggest_at:
+            close = [s for s in ranked[: max(2, limit)] if s.score >= tuning.suggest_at]
+            return SearchResult(
+                question, "suggest", None, best.score, [Hit(s.topic_id, s.score) for s in close]
+            )
+        return SearchResult(question, "decline", None, best.score, [])
+
+    def rank(self, question: str, *, day: date, limit: int = 10) -> list[Hit]:
+        """The best topics with their confidence, before any decision (for tools and tests)."""
+        return [Hit(s.topic_id, s.score) for s in self._rank(question, day)[:limit]]
+
+    def _weight(self, concept: Concept) -> float:
+        if not concept.known:
+            return self._unknown_idf
+        best = 0.0
+        for alt in concept.alternatives:
+            for t in alt.terms:
+                idf = self._idf.get(t)
+                if idf is not None:
+                    best = max(best, idf * min(1.0, alt.weight))
+        return best or self._unknown_idf
+
+    def _rank(self, question: str, day: date) -> list[_Scored]:
+        tuning = self.tuning
+        concepts = self._analyzer.concepts(question)
+        if not concepts:
+            return []
+        weights = [self._weight(c) for c in concepts]
+        total_weight = sum(weights)
+        valid = [d.valid_on(day) for d in self._docs]
+
+        totals: dict[int, float] = {}
+        matched: dict[int, float] = {}
+        for concept, weight in zip(concepts, weights, strict=True):
+            best: dict[int, float] = {}
+            for alt in concept.alternatives:
+                acc: dict[int, float] = {}
+                for t in alt.terms:
+                    for d, contrib in self._postings.get(t, ()):
+                        if valid[d]:
+                            acc[d] = acc.get(d, 0.0) + contrib
+                for d, value in acc.items():
+                    value *= alt.weight
+                    if value > best.get(d, 0.0):
+                        best[d] = value
+            for d, value in best.items():
+                totals[d] = totals.get(d, 0.0) + value
+                matched[d] = matched.get(d, 0.0) + weight
+        if not totals:
+            return []
+
+        bm25_max = total_weight * (tuning.k1 + 1)
+        pool = sorted(totals, key=lambda d: totals[d], reverse=True)[: tuning.candidates]
+        concept_terms = [c.terms for c in concepts]
+        scored: dict[str, _Scored] = {}
+        for doc_id in pool:
+            doc = self._docs[doc_id]
+            coverage = matched[doc_id] / total_weight
+            example = 0.0
+            for terms, mass in zip(doc.phrasings, doc.phrasing_mass, strict=True):
+                hit = sum(w for ct, w in zip(concept_terms, weights, strict=True) if ct & terms)
+                if hit:
+                    example = max(example, hit / math.sqrt(total_weight * max(mass, hit)))
+            bm25 = min(1.0, totals[doc_id] / bm25_max)
+            score = (
+                tuning.w_coverage * coverage
+                + tuning.w_example * min(1.0, example)
+                + tuning.w_bm25 * bm25
+            )
+            prev = scored.get(doc.topic_id)
+            if prev is None or score > prev.score:
+                scored[doc.topic_id] = _Scored(doc.topic_id, min(1.0, score), coverage)
+        return sorted(scored.values(), key=lambda s: (-s.score, s.topic_id))
+
+    # --- glossary ----------------------------------------------------------------------------
+
+    def explain_term(self, text: str) -> Term | None:
+        """The glossary term a "vad betyder BUS?"-style question asks about, else None.
+
+        The question must name a term (or one of its aliases or its long form) and either be
+        little more than the term or contain a cue such as "vad betyder" / "står för".
+        """
+        ws = [fold(w) for w in words(text)]
+        if not ws:
+            return None
+        best: tuple[int, Term, int, int] | None = None
+        for term in self._glossary:
+            for name in [term.term, *term.aliases, *([term.long] if term.long else [])]:
+                phrase = [fold(w) for w in words(name)]
+                span = _find(ws, phrase)
+                if span is not None and (best is None or len(phrase) > best[0]):
+                    best = (len(phrase), term, span[0], span[1])
+        if best is None:
+            return None
+        _n, term, start, end = best
+        rest = ws[:start] + ws[end:]
+        cue = any(_find(rest, list(c)) is not None for c in self._cues)
+        leftover = [w for w in rest if not self._analyzer.is_stopword(w)]
+        cue_words = {w for c in self._cues for w in c}
+        leftover = [w for w in leftover if w not in cue_words]
+        if cue and len(leftover) <= 1:
+            return term
+        if not leftover:
+            return term
+        return None
+
+
+def _find(seq: list[str], phrase: list[str]) -> tuple[int, int] | None:
+    n = len(phrase)
+    if n == 0:
+        return None
+    for i in range(len(seq) - n + 1):
+        if seq[i : i + n] == phrase:
+            return i, i + n
+    return None
+
+
+def _idf(n: int, df: float) -> float:
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+def _term_text(term: Term) -> str:
+    return " ".join([term.term, term.long or "", *term.aliases, term.explanation])
+
+
+def _fields(topic: Topic, terms: Iterable[Term], tuning: Tuning) -> list[tuple[str, float]]:
+    out: list[tuple[str, float]] = [(topic.title, tuning.title), (topic.answer, tuning.answer)]
+    out += [(e, tuning.examples) for e in topic.examples]
+    out += [(k, tuning.keywords) for k in topic.keywords]
+    if topic.details:
+        out.append((topic.details, tuning.details))
+    if topic.changed:
+        out.append((topic.changed, tuning.changed))
+    out += [(_term_text(t), tuning.glossary) for t in terms]
+    return out
+
+
+def _lexicon(kb: KnowledgeBase) -> Lexicon:
+    groups: list[tuple[str, ...]] = [tuple(g) for g in kb.glossary.synonyms]
+    for term in kb.glossary.terms:
+        names = [term.term, *(t for t in [term.long] if t), *term.aliases]
+        if len(names) >= 2:
+            groups.append(tuple(names))
+    groups += [tuple(g) for g in kb.lexicon.equivalents]
+    expansions = [
+        (word, tuple(e.means)) for e in kb.lexicon.expansions for word in e.words
+    ]
+    return Lexicon(
+        stopwords=frozenset(kb.lexicon.stopwords),
+        equivalents=tuple(groups),
+        expansions=tuple(expansions),
+    )

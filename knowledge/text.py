@@ -1,0 +1,353 @@
+"""Swedish-aware text analysis for search: folding, stemming, synonyms, compounds, typos.
+
+An `Analyzer` turns text into index *terms* and a question into *concepts*:
+
+- words are lower-cased and split on anything that is not a letter or digit;
+- each word is stemmed with the Snowball Swedish stemmer, folded (å→a, ä→a, ö→o, é→e) and
+  reduced to a rough root by stripping a few derivational endings, so "anmäla", "anmälan" and
+  "anmälning" share the term "anmal" and "vårdnadshavarna" ~ "vårdnadshavare";
+- compounds are split into known parts ("orosanmälan" → "oro" + "anmälan",
+  "anmälningsskyldighet" → "anmälning" + "skyldighet") against the vocabulary of the index;
+- glossary terms, their aliases and synonym groups map to one shared canonical term, so
+  "soc" ~ "socialtjänsten" and "EHT" ~ "elevhälsoteam";
+- on the question side only: one-way expansions from the search lexicon (English words and
+  everyday phrasings) and typo correction of unknown words against the index vocabulary with
+  rapidfuzz.
+
+A concept is one thing the user said (a word or a recognised phrase) with alternative ways of
+matching it; search scores a concept by its best alternative, so synonyms never double count.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import snowballstemmer
+from rapidfuzz import process, utils
+from rapidfuzz.distance import OSA
+
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+# Derivational endings stripped after Snowball (which only removes inflection), longest first.
+# Each needs a stem of at least `_MIN_ROOT` characters left, so short words stay whole.
+_ROOT_SUFFIXES = (
+    "ningarna", "ningar", "ningen", "ning", "ation", "ande", "ende", "ing", "an", "er", "et", "t"
+)
+_MIN_ROOT = 4
+
+# Compound splitting: the shortest word that is tried, the shortest part, linking letters.
+_MIN_COMPOUND = 7
+_MIN_PART = 3
+_LINKS = ("s", "")
+
+# Weight of the alternatives a concept gets besides its own term.
+COMPOUND_PART_WEIGHT = 0.6
+EXPANSION_WEIGHT = 0.9
+CORRECTION_WEIGHT = 0.85
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics: 'Vårdnadshavare' → 'vardnadshavare'."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def words(text: str) -> list[str]:
+    """The words of a text, lower case, with their diacritics."""
+    return WORD.findall(unicodedata.normalize("NFC", text.casefold()))
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One way to match a concept: every term in `terms` adds to the score, times `weight`."""
+
+    terms: tuple[str, ...]
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Concept:
+    """Something the user said (a word or a phrase) and the ways it may be matched."""
+
+    text: str
+    alternatives: tuple[Alternative, ...]
+    # Whether any alternative's term occurs in the index (unknown words weigh as rare ones).
+    known: bool = True
+
+    @property
+    def terms(self) -> frozenset[str]:
+        return frozenset(t for alt in self.alternatives for t in alt.terms)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Language data for search (knowledge/data/search.yaml plus the glossary)."""
+
+    stopwords: frozenset[str] = frozenset()
+    # Groups of words or phrases that mean the same thing (both sides of the search).
+    equivalents: tuple[tuple[str, ...], ...] = ()
+    # One-way, question side only: a word or phrase → words or phrases to look for instead.
+    expansions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+
+class Analyzer:
+    """Text → terms (index side) and question → concepts (query side).
+
+    Built once per index: it holds the stemmer, a cache of analysed words and the tables built
+    from the lexicon. `vocabulary` is set by the index after it has seen every document.
+    """
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self._stemmer = snowballstemmer.stemmer("swedish")
+        self._cache: dict[str, str] = {}
+        self.stopwords = frozenset(fold(w) for w in lexicon.stopwords)
+        self.vocabulary: frozenset[str] = frozenset()
+        self._surface: dict[int, list[str]] = {}
+        # Canonical terms: phrase (tuple of terms) → canonical term of its group.
+        self._canonical: dict[tuple[str, ...], str] = {}
+        for group in lexicon.equivalents:
+            phrases = [p for p in (self._phrase(g) for g in group) if p]
+            if len(phrases) < 2:
+                continue
+            canon = "≡" + "_".join(phrases[0])
+            for p in phrases:
+                self._canonical.setdefault(p, canon)
+        self._max_phrase = max((len(p) for p in self._canonical), default=1)
+        self._expansions: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        for source, targets in lexicon.expansions:
+            key = self._phrase(source, keep_stopwords=True)
+            if not key:
+                continue
+            outs = [p for p in (self._phrase(t) for t in targets) if p]
+            if outs:
+                self._expansions.setdefault(key, []).extend(outs)
+        self._max_expansion = max((len(p) for p in self._expansions), default=1)
+
+    # --- words and terms -------------------------------------------------------------------
+
+    def term(self, word: str) -> str:
+        """The index term of one lower-case word: stemmed, folded, derivational ending off."""
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        stem = fold(self._stemmer.stemWord(word))
+        for suffix in _ROOT_SUFFIXES:
+            if stem.endswith(suffix) and len(stem) - len(suffix) >= _MIN_ROOT:
+                stem = stem[: -len(suffix)]
+                break
+        self._cache[word] = stem
+        return stem
+
+    def is_stopword(self, word: str) -> bool:
+        return fold(word) in self.stopwords
+
+    def _phrase(self, text: str, *, keep_stopwords: bool = False) -> tuple[str, ...]:
+        ws = words(text)
+        content = [w for w in ws if not self.is_stopword(w)]
+        if not content and keep_stopwords:
+            content = ws
+        return tuple(self.term(w) for w in content)
+
+    def content_words(self, text: str) -> list[str]:
+        return [w for w in words(text) if not self.is_stopword(w)]
+
+    def split_compound(self, word: str, vocabulary: Iterable[str] | None = None) -> list[str]:
+        """Known parts of a compound word (terms), or [] if it does not split.
+
+        Tries every split point with an optional linking 's' and keeps the split whose head is
+        longest; the tail may itself be split once more ("barnavårdsutredning").
+        """
+        vocab = self.vocabulary if vocabulary is None else vocabulary
+        return self._split(fold(word), vocab, depth=2)
+
+    def _split(self, w: str, vocab: Iterable[str], depth: int) -> list[str]:
+        if depth == 0 or len(w) < _MIN_COMPOUND:
+            return []
+        vocab_set = vocab if isinstance(vocab, frozenset | set) else frozenset(vocab)
+        for i in range(len(w) - _MIN_PART, _MIN_PART - 1, -1):
+            head, tail = w[:i], w[i:]
+            for link in _LINKS:
+                if link and not head.endswith(link):
+                    continue
+                h = head[: len(head) - len(link)] if link else head
+                if len(h) < _MIN_PART or h in self.stopwords:
+                    continue
+                h_term = self._part_term(h, vocab_set)
+                if h_term is None:
+                    continue
+                t_term = self.term(tail)
+                if len(tail) >= _MIN_PART and t_term in vocab_set and tail not in self.stopwords:
+                    return [h_term, t_term]
+                rest = self._split(tail, vocab_set, depth - 1)
+                if rest:
+                    return [h_term, *rest]
+        return []
+
+    def _part_term(self, part: str, vocab: frozenset[str] | set[str]) -> str | None:
+        """A compound's head as a known term ('skol' for skola, 'elevhalso' for elevhälsa)."""
+        for cand in (self.term(part), part, part[:-1] if part.endswith(("o", "e", "a")) else ""):
+            if len(cand) >= _MIN_PART and cand in vocab:
+                return cand
+        return None
+
+    # --- index side ------------------------------------------------------------------------
+
+    def index_terms(self, text: str) -> list[tuple[str, float]]:
+        """Terms of a document text with their weights (1 for words, less for compound parts).
+
+        Canonical synonym terms are added next to the words they stand for.
+        """
+        ws = self.content_words(text)
+        terms = [self.term(w) for w in ws]
+        out: list[tuple[str, float]] = [(t, 1.0) for t in terms]
+        for w in ws:
+            for part in self.split_compound(w):
+                out.append((part, COMPOUND_PART_WEIGHT))
+        for canon, _start, _end in self._find_canonical(terms):
+            out.append((canon, 1.0))
+        return out
+
+    def raw_terms(self, text: str) -> list[str]:
+        """Terms without compound parts or synonyms (for the first vocabulary pass)."""
+        return [self.term(w) for w in self.content_words(text)]
+
+    def _find_canonical(self, terms: Sequence[str]) -> list[tuple[str, int, int]]:
+        """Synonym phrases in a term sequence, longest first, as (canonical, start, end)."""
+        found: list[tuple[str, int, int]] = []
+        i = 0
+        while i < len(terms):
+            for n in range(min(self._max_phrase, len(terms) - i), 0, -1):
+                canon = self._canonical.get(tuple(terms[i : i + n]))
+                if canon is not None:
+                    found.append((canon, i, i + n))
+                    i += n
+                    break
+            else:
+                i += 1
+        return found
+
+    def set_vocabulary(self, vocabulary: Iterable[str], surface: Mapping[str, int]) -> None:
+        """The index's terms, and its folded surface words with frequencies (for typos)."""
+        self.vocabulary = frozenset(vocabulary)
+        by_len: dict[int, list[tuple[int, str]]] = {}
+        for word, freq in surface.items():
+            if len(word) >= 4:
+                by_len.setdefault(len(word), []).append((-freq, word))
+        self._surface = {n: [w for _f, w in sorted(ws)] for n, ws in by_len.items()}
+
+    # --- query side -------------------------------------------------------------------------
+
+    def correct(self, word: str) -> str | None:
+        """The index word closest to an unknown word (a typo), or None.
+
+        One edit (insert, delete, substitute or swap two letters) for words of five to seven
+        letters, two for longer words; shorter words are never corrected.
+        """
+        w = fold(word)
+        if len(w) < 5:
+            return None
+        max_dist = 1 if len(w) <= 7 else 2
+        choices: list[str] = []
+        for n in range(len(w) - max_dist, len(w) + max_dist + 1):
+            choices.extend(self._surface.get(n, ()))
+        if not choices:
+            return None
+        best = process.extractOne(
+            w,
+            choices,
+            scorer=OSA.distance,
+            processor=utils.default_process,
+            score_cutoff=max_dist,
+        )
+        return None if best is None else str(best[0])
+
+    def concepts(self, question: str) -> list[Concept]:
+        """The concepts of a question (stopwords dropped)."""
+        ws = words(question)
+        concepts: list[Concept] = []
+        i = 0
+        while i < len(ws):
+            step, concept = self._expansion_at(ws, i)
+            if concept is None:
+                step, concept = self._canonical_at(ws, i)
+            if concept is None:
+                step = 1
+                if not self.is_stopword(ws[i]):
+                    concept = self._word_concept(ws[i])
+            if concept is not None:
+                concepts.append(concept)
+            i += step
+        return concepts
+
+    def _expansion_at(self, ws: Sequence[str], i: int) -> tuple[int, Concept | None]:
+        for n in range(min(self._max_expansion, len(ws) - i), 0, -1):
+            span = ws[i : i + n]
+            if n > 1 and (self.is_stopword(span[0]) or self.is_stopword(span[-1])):
+                continue
+            content = [w for w in span if not self.is_stopword(w)] or list(span)
+            key = tuple(self.term(w) for w in content)
+            targets = self._expansions.get(key)
+            if targets is None:
+                continue
+            own = self._known_alternatives(content)
+            alts = [*own]
+            for t in targets:
+                canon = self._canonical.get(t)
+                alts.append(Alternative(t, EXPANSION_WEIGHT))
+                if canon is not None:
+                    alts.append(Alternative((canon,), EXPANSION_WEIGHT))
+            return n, self._concept(" ".join(span), alts)
+        return 1, None
+
+    def _canonical_at(self, ws: Sequence[str], i: int) -> tuple[int, Concept | None]:
+        if self.is_stopword(ws[i]):
+            return 1, None
+        # Look ahead over stopwords inside a phrase ("anmälan om oro").
+        content: list[tuple[int, str]] = []
+        j = i
+        while j < len(ws) and len(content) < self._max_phrase:
+            if not self.is_stopword(ws[j]):
+                content.append((j, ws[j]))
+            j += 1
+        for n in range(len(content), 0, -1):
+            key = tuple(self.term(w) for _j, w in content[:n])
+            canon = self._canonical.get(key)
+            if canon is None:
+                continue
+            end = content[n - 1][0] + 1
+            span = [w for _j, w in content[:n]]
+            alts = [Alternative(key), Alternative((canon,))]
+            if n == 1:
+                parts = self.split_compound(span[0])
+                if parts:
+                    alts.append(Alternative(tuple(parts), COMPOUND_PART_WEIGHT))
+            return end - i, self._concept(" ".join(ws[i:end]), alts)
+        return 1, None
+
+    def _known_alternatives(self, content: Sequence[str]) -> list[Alternative]:
+        key = tuple(self.term(w) for w in content)
+        if all(t in self.vocabulary for t in key):
+            return [Alternative(key)]
+        return []
+
+    def _word_concept(self, word: str) -> Concept:
+        t = self.term(word)
+        alts: list[Alternative] = [Alternative((t,))]
+        parts = self.split_compound(word)
+        if parts:
+            alts.append(Alternative(tuple(parts), COMPOUND_PART_WEIGHT))
+        if t not in self.vocabulary and not parts:
+            fixed = self.correct(word)
+            if fixed is not None:
+                # The corrected word is analysed like any other (synonyms, compound parts).
+                for c in self.concepts(fixed):
+                    for alt in c.alternatives:
+                        alts.append(Alternative(alt.terms, alt.weight * CORRECTION_WEIGHT))
+        return self._concept(word, alts)
+
+    def _concept(self, text: str, alts: Sequence[Alternative]) -> Concept:
+        known = any(t in self.vocabulary for alt in alts for t in alt.terms)
+        return Concept(text, tuple(alts), known=known)

@@ -1,0 +1,216 @@
+"""`samverkan ask` and `samverkan kb check` (shared/spec/contracts.md)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+from knowledge.loader import DEFAULT_DIR, KnowledgeBase, KnowledgeError, load
+from knowledge.model import LawSource, Topic
+from knowledge.search import SearchIndex, SearchResult
+from samverkan.clock import Clock, SystemClock, local
+
+# Questions longer than this are cut before they are searched (a pasted document is no question).
+MAX_QUESTION_CHARS = 1000
+
+
+def _kb_dir(args: argparse.Namespace) -> Path | None:
+    explicit = getattr(args, "dir", None)
+    if explicit:
+        return Path(explicit)
+    from samverkan.settings import Settings
+
+    return Settings().kb_dir
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    question: str | None = args.question
+    batch: str | None = args.batch
+    if question is not None and batch is not None:
+        _err("Ange antingen en fråga eller --batch FIL, inte båda.")
+        return 2
+    if batch is None and (question is None or not question.strip()):
+        _err('Skriv en fråga, t.ex. samverkan ask "Hur gör jag en orosanmälan?"')
+        return 2
+
+    lines: list[str] = []
+    if batch is not None:
+        try:
+            with open(batch, encoding="utf-8-sig") as fh:
+                lines = [line.strip() for line in fh]
+        except FileNotFoundError:
+            _err(f"Filen {batch} finns inte.")
+            return 2
+        except UnicodeDecodeError:
+            _err(f"Filen {batch} är inte UTF-8-text.")
+            return 2
+        except OSError as exc:
+            _err(f"Filen {batch} kunde inte läsas: {exc.strerror or exc}")
+            return 2
+
+    try:
+        directory = _kb_dir(args)
+    except Exception as exc:  # settings from the environment that do not validate
+        _err(f"Inställningarna kunde inte läsas: {exc}")
+        return 2
+    try:
+        kb = load(directory)
+    except KnowledgeError as exc:
+        _err(
+            f"Kunskapsbasen har {len(exc.problems)} fel och kan inte användas. "
+            "Kör `samverkan kb check` för en lista."
+        )
+        return 1
+    index = SearchIndex.build(kb)
+    day = local((clock or SystemClock()).now()).date()
+
+    if batch is not None:
+        for line in lines:
+            if not line:
+                continue
+            result = index.search(line[:MAX_QUESTION_CHARS], day=day)
+            out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        return 0
+
+    assert question is not None
+    result = index.search(question.strip()[:MAX_QUESTION_CHARS], day=day)
+    if args.json:
+        out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+    else:
+        out.write(render_answer(result, kb, day) + "\n")
+    return 0
+
+
+def render_answer(result: SearchResult, kb: KnowledgeBase, day: date) -> str:
+    """A search result as readable Swedish text for the terminal."""
+    topics = kb.topics_on(day)
+    if result.decision == "answer" and result.topic is not None:
+        return render_topic(topics[result.topic], kb, day)
+    if result.decision == "suggest":
+        lines = ["Jag är inte säker på vad du menar. Menade du något av detta?"]
+        for n, hit in enumerate(result.alternatives, start=1):
+            lines.append(f"  {n}. {topics[hit.topic_id].title} ({hit.topic_id})")
+        lines.append("")
+        lines.append(
+            "Formulera gärna frågan med andra ord. Är du osäker: konsultera socialtjänsten."
+        )
+        return "\n".join(lines)
+    return (
+        "Det kan jag inte svara säkert på. Jag svarar på frågor om samverkan mellan skola och "
+        "socialtjänsten när ett barn kan fara illa.\n"
+        "Är du orolig för ett barn och osäker på vad du ska göra: konsultera socialtjänsten "
+        "(utan att nämna barnets namn). Vid akut fara: ring 112."
+    )
+
+
+def render_topic(topic: Topic, kb: KnowledgeBase, day: date) -> str:
+    laws = [s for s in topic.sources if isinstance(s, LawSource) and _in_force(s, day)]
+    lines = [topic.title, "", topic.answer]
+    if topic.details:
+        lines += ["", topic.details]
+    if topic.changed:
+        lines += ["", f"Det här har ändrats: {topic.changed}"]
+    checked = kb.meta.legal_checked.isoformat()
+    if laws:
+        cites = ", ".join(dict.fromkeys(kb.cite(s) for s in laws))
+        lines += ["", f"Gäller enligt {cites} (kontrollerat {checked})."]
+    else:
+        lines += [
+            "",
+            f"Gäller enligt rutiner och vägledning i källorna nedan (kontrollerat {checked}).",
+        ]
+    lines += ["", "Källor:"]
+    for src in topic.sources:
+        cite = kb.cite(src)
+        if isinstance(src, LawSource) and not _in_force(src, day):
+            until = f" t.o.m. {src.valid_until}" if src.valid_until else ""
+            frm = f"från {src.valid_from}" if src.valid_from > day else f"gällde{until}"
+            cite = f"{cite} ({frm})"
+        note = getattr(src, "note", None)
+        lines.append(f"  – {cite}" + (f": {note}" if note else ""))
+    if topic.related:
+        current = kb.topics_on(day)
+        titles = [current[r].title for r in topic.related if r in current]
+        if titles:
+            lines += ["", "Läs också: " + "; ".join(titles)]
+    return "\n".join(lines)
+
+
+def _in_force(src: LawSource, day: date) -> bool:
+    return src.valid_from <= day and (src.valid_until is None or day < src.valid_until)
+
+
+# --- kb check -----------------------------------------------------------------------------------
+
+_EXTRA_CHECKS = (
+    ("knowledge.rules", "reglerna"),
+    ("dialogs.flowcheck", "flödena"),
+)
+
+
+def check(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    try:
+        directory = _kb_dir(args) or DEFAULT_DIR
+    except Exception as exc:  # settings from the environment that do not validate
+        _err(f"Inställningarna kunde inte läsas: {exc}")
+        return 2
+    if not directory.is_dir():
+        _err(f"Katalogen {directory} finns inte.")
+        return 2
+
+    problems: list[str] = []
+    kb: KnowledgeBase | None = None
+    try:
+        kb = load(directory)
+    except KnowledgeError as exc:
+        problems += [str(p) for p in exc.problems]
+
+    checked: list[str] = []
+    for module_name, what in _EXTRA_CHECKS:
+        validate = _optional_validator(module_name)
+        if validate is None:
+            continue
+        try:
+            found = validate(directory)
+        except Exception as exc:  # a crash in a check is a problem to report, not a traceback
+            problems.append(f"{module_name}: kontrollen av {what} avbröts: {exc}")
+            continue
+        checked.append(what)
+        problems += [str(p) for p in found]
+
+    if problems:
+        out.write(f"Kunskapsbasen i {directory} har {len(problems)} problem:\n")
+        width = len(str(len(problems)))
+        for n, text in enumerate(problems, start=1):
+            out.write(f"{n:>{width}}. {text}\n")
+        return 1
+    assert kb is not None
+    ids = {t.id for t in kb.topics}
+    extra = f"; {' och '.join(checked)} kontrollerade" if checked else ""
+    out.write(
+        f"Kunskapsbasen är giltig: {len(ids)} ämnen ({len(kb.topics)} versioner), "
+        f"{len(kb.glossary.terms)} ord i ordlistan, {len(kb.laws)} lagar, "
+        f"{len(kb.seeds)} källdokument{extra}.\n"
+    )
+    return 0
+
+
+def _optional_validator(module_name: str) -> Callable[[Path], Sequence[Any]] | None:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    validate = getattr(module, "validate", None)
+    return validate if callable(validate) else None
