@@ -1,0 +1,265 @@
+"""`samverkan registry import|export` and `samverkan route` (shared/spec/contracts.md).
+
+    samverkan registry import kontakter.yaml        # or .csv, or a directory of per-table CSVs
+    samverkan registry export [--format yaml|csv] [--out FILE|DIR/]
+    samverkan route --purpose report --school Engelbrektsskolan --home-district Norrmalm --json
+
+Decisions (documented for administrators and scripts):
+- import: all or nothing. On success a Swedish summary (created/updated/unchanged/removed per
+  table) on stdout, exit 0. With any error, every error (file, line, field) on stderr, nothing is
+  changed, exit 1. The file formats are described in `storage/registry.py`.
+- export: YAML to stdout by default. `--format csv` writes one CSV with a `table` column; with
+  `--out DIR/` (an existing directory or a path ending in /) one file per table instead.
+- route: `--at` is ISO 8601; without an offset it is read as Stockholm local time; default now.
+  `--json` prints the contract object. A bad `--at`, a name that matches nothing, an AMBIGUOUS
+  name (never guessed) or missing input exit 1: with `--json` stdout gets
+  `{"purpose": …, "error": {"code", "field", "message", "candidates"|"suggestions"}}`, and the
+  Swedish message goes to stderr. Without `--json` the answer is readable Swedish text.
+- route on an empty registry loads the bundled example registry first, as the bot does at start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from knowledge.routing import LOCAL_TZ, Contact, RouteResult
+from samverkan.clock import Clock, SystemClock
+from samverkan.settings import Settings
+from storage.db import Database, DatabaseUrlError
+from storage.registry import TABLES, ImportReport, RegistryService
+
+TEXTS: dict[str, str] = {
+    "imported": "Kontaktregistret har lästs in från {source}.",
+    "imported_nochange": "Kontaktregistret är redan aktuellt – inget ändrades ({source}).",
+    "row": "  {label}: {created} nya, {updated} uppdaterade, {unchanged} oförändrade{removed}",
+    "removed": ", {removed} exempelposter borttagna",
+    "failed": "Registret lästes INTE in: {count} fel i {source}. Inget har ändrats.",
+    "label_after_hours": "socialjourer",
+    "label_districts": "stadsdelar/kommuner",
+    "label_people": "personer",
+    "label_schools": "skolor",
+    "exported": "Registret exporterades till {path}.",
+    "bad_at": (
+        "Ogiltig tidpunkt för --at: ”{value}”. Använd ISO 8601, t.ex. 2026-11-24T10:00:00+01:00 "
+        "(utan tidszon räknas svensk tid)."
+    ),
+    "db_error": "Databasen kan inte användas: {problem}",
+    "out_error": "Kan inte skriva {path}: {problem}",
+    "also": "Även:",
+    "notes": "Att tänka på:",
+    "kind_intake": "Mottagningen (orosanmälan)",
+    "kind_after_hours": "Socialjouren (utanför kontorstid)",
+    "kind_contact_person": "Skolans kontaktperson",
+    "phone": "Telefon",
+    "email": "E-post",
+    "url": "E-tjänst",
+    "teams": "Teams",
+    "hours": "Öppet",
+}
+HEADS: dict[str, str] = {
+    "report": "Anmälan – stadsdel: {district}. Kontakta:",
+    "consult": "Konsultation – stadsdel: {district}. Kontakta:",
+    "general": "Allmän samverkansfråga – stadsdel: {district}. Kontakta:",
+}
+
+
+def _utf8(stream: TextIO) -> TextIO:
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        with contextlib.suppress(ValueError, OSError):
+            reconfigure(encoding="utf-8")
+    return stream
+
+
+def _database() -> Database:
+    return Database(Settings().database_url)
+
+
+async def _with_service(work: Any) -> Any:
+    db = _database()
+    try:
+        await db.migrate()
+        return await work(RegistryService(db))
+    finally:
+        await db.dispose()
+
+
+def _run(work: Any, err: TextIO) -> Any:
+    try:
+        return asyncio.run(_with_service(work))
+    except DatabaseUrlError as exc:
+        print(TEXTS["db_error"].format(problem=exc), file=err)
+        return None
+    except OSError as exc:
+        print(TEXTS["db_error"].format(problem=exc), file=err)
+        return None
+
+
+# ---- import ---------------------------------------------------------------------------------
+
+
+def format_report(report: ImportReport) -> str:
+    if not report.ok:
+        lines = [TEXTS["failed"].format(count=len(report.errors), source=report.source)]
+        lines += [f"  {e}" for e in report.errors]
+        return "\n".join(lines)
+    head = "imported" if report.changed else "imported_nochange"
+    lines = [TEXTS[head].format(source=report.source)]
+    for table in TABLES:
+        c = report.counts[table]
+        lines.append(TEXTS["row"].format(
+            label=TEXTS[f"label_{table}"], created=c.created, updated=c.updated,
+            unchanged=c.unchanged,
+            removed=TEXTS["removed"].format(removed=c.removed) if c.removed else "",
+        ))
+    return "\n".join(lines)
+
+
+def import_(args: argparse.Namespace) -> int:
+    out, err = _utf8(sys.stdout), _utf8(sys.stderr)
+
+    async def work(service: RegistryService) -> ImportReport:
+        return await service.import_path(Path(args.file), getattr(args, "format", None))
+
+    report = _run(work, err)
+    if report is None:
+        return 1
+    if not report.ok:
+        print(format_report(report), file=err)
+        return 1
+    print(format_report(report), file=out)
+    return 0
+
+
+# ---- export ---------------------------------------------------------------------------------
+
+
+def export(args: argparse.Namespace) -> int:
+    out, err = _utf8(sys.stdout), _utf8(sys.stderr)
+    fmt = getattr(args, "format", None) or "yaml"
+    target = getattr(args, "out", None)
+    to_dir = target is not None and (target.endswith(("/", "\\")) or Path(target).is_dir())
+
+    async def work(service: RegistryService) -> Any:
+        if fmt == "csv" and to_dir:
+            return await service.export_tables()
+        return await service.export(fmt)
+
+    result = _run(work, err)
+    if result is None:
+        return 1
+    try:
+        if isinstance(result, dict):
+            assert target is not None
+            directory = Path(target)
+            directory.mkdir(parents=True, exist_ok=True)
+            for name, text in result.items():
+                (directory / name).write_text(text, encoding="utf-8")
+            print(TEXTS["exported"].format(path=directory), file=err)
+        elif target is None:
+            out.write(result)
+            out.flush()
+        else:
+            path = Path(target) / f"registry.{fmt}" if to_dir else Path(target)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(result, encoding="utf-8")
+            print(TEXTS["exported"].format(path=path), file=err)
+    except OSError as exc:
+        print(TEXTS["out_error"].format(path=target, problem=exc.strerror or exc), file=err)
+        return 1
+    return 0
+
+
+# ---- route ----------------------------------------------------------------------------------
+
+
+def parse_at(text: str | None, clock: Clock) -> datetime:
+    """ISO 8601; without an offset the time is Stockholm local time. ValueError when bad."""
+    if text is None or not text.strip():
+        return clock.now()
+    value = text.strip()
+    if value.endswith(("z", "Z")):
+        value = value[:-1] + "+00:00"
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=LOCAL_TZ)
+    return parsed
+
+
+def _contact_lines(c: Contact) -> list[str]:
+    head = f"{c.name}"
+    role = c.title or TEXTS[f"kind_{c.kind}"]
+    lines = [f"• {head} – {role}"]
+    if c.phone:
+        lines.append(f"    {TEXTS['phone']}: {c.phone}")
+    if c.email:
+        lines.append(f"    {TEXTS['email']}: {c.email}")
+    if c.url:
+        lines.append(f"    {TEXTS['url']}: {c.url}")
+    if c.teams_upn:
+        lines.append(f"    {TEXTS['teams']}: {c.teams_upn}")
+    if c.office_hours is not None:
+        lines.append(f"    {TEXTS['hours']}: {c.office_hours.describe()}")
+    return lines
+
+
+def format_route(result: RouteResult) -> str:
+    """The readable Swedish answer of `samverkan route` without --json."""
+    if not result.ok:
+        assert result.problem is not None
+        return result.problem.message
+    assert result.primary is not None
+    lines = [HEADS[result.purpose].format(district=result.district_name)]
+    lines += _contact_lines(result.primary)
+    if result.also:
+        lines.append(TEXTS["also"])
+        for c in result.also:
+            lines += _contact_lines(c)
+    if result.notes:
+        lines.append(TEXTS["notes"])
+        lines += [f"- {n}" for n in result.notes]
+    return "\n".join(lines)
+
+
+def route(args: argparse.Namespace, *, clock: Clock | None = None) -> int:
+    out, err = _utf8(sys.stdout), _utf8(sys.stderr)
+    as_json = bool(getattr(args, "json", False))
+    purpose = args.purpose
+    try:
+        at = parse_at(getattr(args, "at", None), clock or SystemClock())
+    except ValueError:
+        message = TEXTS["bad_at"].format(value=args.at)
+        if as_json:
+            print(json.dumps({"purpose": purpose, "error": {
+                "code": "bad_at", "field": "at", "message": message,
+            }}, ensure_ascii=False), file=out)
+        print(message, file=err)
+        return 1
+
+    async def work(service: RegistryService) -> RouteResult:
+        await service.ensure_default()
+        return await service.route(
+            purpose=purpose, at=at, school=getattr(args, "school", None),
+            home_district=getattr(args, "home_district", None),
+        )
+
+    result = _run(work, err)
+    if result is None:
+        return 1
+    if as_json:
+        print(json.dumps(result.to_json(), ensure_ascii=False), file=out)
+        if not result.ok:
+            assert result.problem is not None
+            print(result.problem.message, file=err)
+    elif result.ok:
+        print(format_route(result), file=out)
+    else:
+        print(format_route(result), file=err)
+    return 0 if result.ok else 1
