@@ -20,8 +20,8 @@ import pytest
 import yaml
 
 from knowledge.rules import RuleSet, load_rules
-from samverkan.clock import SystemClock, local
 from samverkan.cli import main
+from samverkan.clock import SystemClock, local
 
 DATA = Path(__file__).parent / "data" / "vignettes.yaml"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "eval" / "vignettes.yaml"
