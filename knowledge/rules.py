@@ -927,7 +927,9 @@ def validate(directory: Path | None = None, *, cases: Path | None = None) -> lis
             )
         )
         return problems
-    loaded, case_problems = load_cases(case_dir)
+    # The project's own cases are shown as tests/rules/<file> wherever kb check runs.
+    base = case_dir.resolve().parent.parent if cases is None else None
+    loaded, case_problems = load_cases(case_dir, base)
     problems.extend(case_problems)
     problems.extend(_check_tested(ruleset, loaded))
     return problems
@@ -960,7 +962,7 @@ def _segment_of(segments: Sequence[tuple[date, date | None]], day: date) -> date
     return None
 
 
-def _domain(fact: str, spec: FactSpec, leaf_sets: list[frozenset[object]]) -> list[object]:
+def _domain(spec: FactSpec, leaf_sets: list[frozenset[object]]) -> list[object]:
     """One value per way of satisfying the leaves that test `fact` (None = unknown)."""
     reps: dict[tuple[bool, ...], object] = {tuple(False for _ in leaf_sets): None}
     for v in spec.allowed():
@@ -985,7 +987,7 @@ def witness(ruleset: RuleSet, rule: Rule, day: date) -> dict[str, object] | None
             for leaf in leaves(r.condition):
                 leaf_sets.setdefault(leaf.fact, []).append(leaf.values)
         names = sorted(leaf_sets)
-        domains = [_domain(n, ruleset.facts[n], leaf_sets[n]) for n in names]
+        domains = [_domain(ruleset.facts[n], leaf_sets[n]) for n in names]
         total = 1
         for dom in domains:
             total *= len(dom)
