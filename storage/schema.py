@@ -5,6 +5,7 @@ Each domain module with tables is imported here so that its tables register on B
 
 from __future__ import annotations
 
+import storage.forums_models  # noqa: F401
 import storage.models  # noqa: F401
 import storage.registry_models  # noqa: F401
 from storage.base import Base

@@ -1,0 +1,651 @@
+"""Forum schedules as pure functions: definitions, occurrences, reminders and Swedish dates.
+
+Nothing here does I/O or asks for "now": every function gets the instants it works with.
+
+Conventions (RFC 5545 where it has one):
+
+- A forum's `start` is the local wall-clock time of its first meeting in its time zone. The
+  recurrence rule is expanded in local naive time and each occurrence is then localised, so a
+  meeting at 13.00 stays at 13.00 across daylight-saving changes.
+- A local time that does not exist (spring forward, 02.00–03.00 in Stockholm) is interpreted with
+  the UTC offset before the gap, i.e. moved forward by the gap (02.30 → 03.30 CEST); a local time
+  that occurs twice (autumn) means its first occurrence (RFC 5545 §3.3.5).
+- `start` is always a meeting (also when it does not match the rule), unless excluded.
+- `exdates` are dates (no meeting that local day) or local datetimes (no meeting at that time).
+- `skip_public_holidays` removes meetings on Swedish public holidays (allmänna helgdagar, lag
+  (1989:253)); Sundays are not holidays as such, and midsommarafton, julafton and nyårsafton are
+  not public holidays either.
+- A reminder offset is an ISO 8601 duration before the start. Its calendar part (years, months,
+  weeks, days) is nominal and moves the wall clock (P1D = the same local time the day before, also
+  across a daylight-saving change); its time part (hours, minutes, seconds) is exact (PT1H = 3,600
+  seconds before). This is how RFC 5545 defines durations.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays
+import isodate
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import rrule, rruleset, rrulestr
+
+DEFAULT_TIMEZONE = "Europe/Stockholm"
+HOLIDAY_COUNTRY = "SE"
+
+# The one catalogue of Swedish day and month names (no locale is consulted).
+WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
+MONTHS_SV = (
+    "januari", "februari", "mars", "april", "maj", "juni",
+    "juli", "augusti", "september", "oktober", "november", "december",
+)
+
+FIELDS = (
+    "id", "name", "kind", "start", "timezone", "duration_minutes", "rrule", "exdates",
+    "skip_public_holidays", "location", "join_url", "reminders",
+)
+REQUIRED = ("id", "name", "start", "duration_minutes")
+FORUM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+MAX_LENGTH = {"name": 200, "kind": 64, "location": 300, "join_url": 1000, "rrule": 500}
+MAX_REMINDERS = 10
+
+
+class ScheduleError(ValueError):
+    """A value that cannot be used in a schedule; the message is Swedish and names the problem."""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ReminderOffset:
+    """An ISO 8601 duration before a meeting, split into a nominal and an exact part."""
+
+    text: str
+    nominal: relativedelta
+    exact: timedelta
+
+    def send_at(self, local_start: datetime, tz: ZoneInfo) -> datetime:
+        """When to remind about a meeting that starts at `local_start` (naive wall-clock in tz)."""
+        wall = local_start - self.nominal
+        return (localize(wall, tz) - self.exact).astimezone(tz)
+
+    def max_lead(self) -> timedelta:
+        """An upper bound of (start − send time) over any calendar position."""
+        n = self.nominal
+        days = abs(n.years) * 366 + abs(n.months) * 31 + abs(n.days) + 1  # +1: DST hour, slack
+        return timedelta(days=days) + self.exact
+
+
+@dataclass(frozen=True)
+class Forum:
+    """A validated forum definition (see shared/spec/contracts.md, "Forums and reminders")."""
+
+    id: str
+    name: str
+    start: datetime  # naive local wall-clock time of the first meeting
+    duration_minutes: int
+    timezone: str = DEFAULT_TIMEZONE
+    kind: str | None = None
+    rrule: str | None = None  # RFC 5545 RRULE value, e.g. FREQ=MONTHLY;BYDAY=2TU
+    exdates: tuple[date | datetime, ...] = ()
+    skip_public_holidays: bool = False
+    location: str | None = None
+    join_url: str | None = None
+    reminders: tuple[str, ...] = ()
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return parse_timezone(self.timezone)
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+    def offsets(self) -> list[ReminderOffset]:
+        return [parse_offset(r) for r in self.reminders]
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    forum: str
+    start: datetime  # aware, in the forum's time zone
+    end: datetime  # aware, in the forum's time zone
+    local_start: datetime = field(compare=False)  # the naive wall-clock time the rule produced
+    # The forum it belongs to (name, place, link) for cards; not part of the identity.
+    definition: Forum | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    forum: str
+    occurrence: datetime  # aware start of the meeting, forum's time zone
+    send_at: datetime  # aware, forum's time zone
+    offset: str  # as written, e.g. "P1D"
+
+
+# --- parsing single values ---------------------------------------------------------------------
+
+
+def parse_timezone(name: str) -> ZoneInfo:
+    if not isinstance(name, str) or not name.strip():
+        raise ScheduleError("tidszonen saknas (t.ex. Europe/Stockholm)")
+    try:
+        return ZoneInfo(name.strip())
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ScheduleError(
+            f"okänd tidszon {name!r}; använd ett IANA-namn som Europe/Stockholm"
+        ) from None
+
+
+def parse_offset(text: str) -> ReminderOffset:
+    """'P1D', 'PT1H', 'P7D', 'P1DT2H' … (ISO 8601 durations, positive)."""
+    if not isinstance(text, str) or not text.strip():
+        raise ScheduleError("påminnelsen ska vara en ISO 8601-tidslängd som P1D eller PT1H")
+    norm = text.strip().upper()
+    bad = ScheduleError(
+        f"{text!r} är ingen ISO 8601-tidslängd; skriv t.ex. P1D (en dag), PT1H (en timme), "
+        "P7D (en vecka)"
+    )
+    if not norm.startswith("P"):
+        raise bad
+    try:
+        isodate.parse_duration(norm)
+        date_part, _, time_part = norm.partition("T")
+        nominal = _to_relativedelta(isodate.parse_duration(date_part)) if date_part != "P" else (
+            relativedelta()
+        )
+        exact_raw = isodate.parse_duration("PT" + time_part) if time_part else timedelta(0)
+    except (isodate.ISO8601Error, ValueError, TypeError):
+        raise bad from None
+    if not isinstance(exact_raw, timedelta):
+        raise bad
+    probe = datetime(2001, 6, 15, 12, 0)
+    negative = nominal != abs(nominal) or exact_raw < timedelta(0)
+    if negative or not probe - nominal - exact_raw < probe:
+        raise ScheduleError(f"påminnelsen {text!r} måste vara en positiv tid före mötet")
+    return ReminderOffset(text=norm, nominal=nominal, exact=exact_raw)
+
+
+def _to_relativedelta(value: Any) -> relativedelta:
+    if isinstance(value, timedelta):
+        if value.seconds or value.microseconds:
+            raise ValueError("fractional days")
+        return relativedelta(days=value.days)
+    years, months = value.years, value.months
+    if years != int(years) or months != int(months):
+        raise ValueError("fractional years or months")
+    td = value.tdelta
+    if td.seconds or td.microseconds:
+        raise ValueError("fractional days")
+    return relativedelta(years=int(years), months=int(months), days=td.days)
+
+
+def parse_local_datetime(value: Any, tz: ZoneInfo, what: str = "start") -> datetime:
+    """A naive local wall-clock time from YAML (string or datetime); an offset is converted."""
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        raise ScheduleError(f"{what} behöver ett klockslag, t.ex. 2026-09-08T13:00")
+    elif isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ScheduleError(
+                f"{value!r} är ingen tidpunkt; skriv lokal tid som 2026-09-08T13:00"
+            ) from None
+        if "T" not in value and " " not in value.strip():
+            raise ScheduleError(f"{what} behöver ett klockslag, t.ex. 2026-09-08T13:00")
+    else:
+        raise ScheduleError(f"{what} ska vara en lokal tidpunkt som 2026-09-08T13:00")
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(tz).replace(tzinfo=None)
+    if dt.microsecond:
+        raise ScheduleError(f"{what} får inte ha delar av sekunder")
+    return dt
+
+
+def parse_exdate(value: Any, tz: ZoneInfo) -> date | datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(tz).replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        s = value.strip()
+        try:
+            if len(s) == 10:
+                return date.fromisoformat(s)
+            dt = datetime.fromisoformat(s)
+        except ValueError:
+            raise ScheduleError(
+                f"{value!r} är inget datum; skriv t.ex. 2026-12-08 (eller 2026-12-08T13:00)"
+            ) from None
+        return dt.astimezone(tz).replace(tzinfo=None) if dt.tzinfo else dt
+    raise ScheduleError("undantagen ska vara datum som 2026-12-08")
+
+
+@dataclass(frozen=True)
+class _RuleParts:
+    parts: tuple[tuple[str, str], ...]
+
+    def render(self) -> str:
+        return ";".join(f"{k}={v}" for k, v in self.parts)
+
+
+def _split_rule(text: str) -> list[tuple[str, str]]:
+    s = text.strip()
+    if s.upper().startswith("RRULE:"):
+        s = s[len("RRULE:"):]
+    if not s or "\n" in s or "\r" in s or ":" in s:
+        raise ScheduleError(
+            "rrule ska vara en enda RFC 5545-regel som FREQ=MONTHLY;BYDAY=2TU "
+            "(utan DTSTART eller flera rader)"
+        )
+    parts: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for item in s.split(";"):
+        if not item:
+            continue
+        name, eq, value = item.partition("=")
+        name = name.strip().upper()
+        if not eq or not name or not value.strip():
+            raise ScheduleError(f"rrule: {item!r} ska skrivas NAMN=VÄRDE")
+        if name in seen:
+            raise ScheduleError(f"rrule: {name} står mer än en gång")
+        seen.add(name)
+        parts.append((name, value.strip().upper()))
+    if "FREQ" not in seen:
+        raise ScheduleError("rrule saknar FREQ (t.ex. FREQ=WEEKLY)")
+    if "COUNT" in seen and "UNTIL" in seen:
+        raise ScheduleError("rrule: använd COUNT eller UNTIL, inte båda")
+    for name, value in parts:
+        if name in ("INTERVAL", "COUNT") and (not value.isdigit() or int(value) < 1):
+            raise ScheduleError(f"rrule: {name} ska vara ett heltal från 1")
+    return parts
+
+
+def _until_local(value: str, tz: ZoneInfo) -> datetime:
+    """UNTIL as naive local time: UTC (…Z) converted, a date means the whole local day."""
+    try:
+        if re.fullmatch(r"\d{8}", value):
+            return datetime.strptime(value, "%Y%m%d").replace(hour=23, minute=59, second=59)
+        if re.fullmatch(r"\d{8}T\d{6}Z", value):
+            utc = datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            return utc.astimezone(tz).replace(tzinfo=None)
+        if re.fullmatch(r"\d{8}T\d{6}", value):
+            return datetime.strptime(value, "%Y%m%dT%H%M%S")
+    except ValueError:
+        pass
+    raise ScheduleError(
+        f"rrule: UNTIL={value} är inget datum; skriv t.ex. UNTIL=20270630 eller 20270630T220000Z"
+    )
+
+
+def _local_rule_text(text: str, tz: ZoneInfo) -> tuple[str, datetime | None]:
+    """The rule with UNTIL in naive local time (for dateutil), and that local UNTIL."""
+    parts = _split_rule(text)
+    until: datetime | None = None
+    out: list[tuple[str, str]] = []
+    for name, value in parts:
+        if name == "UNTIL":
+            until = _until_local(value, tz)
+            value = until.strftime("%Y%m%dT%H%M%S")
+        out.append((name, value))
+    return _RuleParts(tuple(out)).render(), until
+
+
+def ics_rule_text(text: str, tz: ZoneInfo) -> str:
+    """The rule for an iCalendar file whose DTSTART has a TZID: UNTIL must then be in UTC."""
+    parts = _split_rule(text)
+    out: list[tuple[str, str]] = []
+    for name, value in parts:
+        if name == "UNTIL":
+            local_until = _until_local(value, tz)
+            value = localize(local_until, tz).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        out.append((name, value))
+    return _RuleParts(tuple(out)).render()
+
+
+def parse_rule(text: str, start: datetime, tz: ZoneInfo) -> rrule:
+    """A dateutil rule over naive local time, starting at `start`."""
+    local_text, _ = _local_rule_text(text, tz)
+    try:
+        rule = rrulestr(local_text, dtstart=start)
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise ScheduleError(f"rrule {text!r} går inte att tolka enligt RFC 5545: {exc}") from None
+    if not isinstance(rule, rrule):  # pragma: no cover - rrulestr gives a set only with forceset
+        raise ScheduleError(f"rrule {text!r} ska vara en enda regel")
+    return rule
+
+
+# --- validating a whole definition -------------------------------------------------------------
+
+
+def parse_forum(raw: Mapping[str, Any]) -> tuple[Forum | None, list[FieldProblem]]:
+    """A forum from one YAML mapping; every problem is listed (field and Swedish message)."""
+    problems: list[FieldProblem] = []
+
+    def bad(field_name: str, message: str) -> None:
+        problems.append(FieldProblem(field_name, message))
+
+    for key in raw:
+        if key not in FIELDS:
+            bad(str(key), f"okänt fält {key!r}; tillåtna fält: {', '.join(FIELDS)}")
+    for key in REQUIRED:
+        if raw.get(key) in (None, ""):
+            bad(key, "fältet saknas")
+
+    forum_id = raw.get("id")
+    id_ok = isinstance(forum_id, str) and FORUM_ID.match(forum_id)
+    if forum_id not in (None, "") and not id_ok:
+        bad("id", "id ska vara 1–100 tecken: bokstäver a–z, siffror, punkt, bindestreck eller _")
+
+    texts: dict[str, str | None] = {}
+    for key in ("name", "kind", "location", "join_url"):
+        value = raw.get(key)
+        if value is None:
+            texts[key] = None
+            continue
+        if not isinstance(value, str) or not value.strip():
+            bad(key, "ska vara en text")
+            continue
+        if len(value.strip()) > MAX_LENGTH[key]:
+            bad(key, f"får vara högst {MAX_LENGTH[key]} tecken")
+            continue
+        texts[key] = value.strip()
+    url = texts.get("join_url")
+    if url is not None and not re.match(r"^https?://[^\s/]+\S*$", url):
+        bad("join_url", "ska vara en webbadress som börjar med https://")
+
+    tz: ZoneInfo | None = None
+    tz_name = raw.get("timezone", DEFAULT_TIMEZONE)
+    try:
+        tz = parse_timezone(tz_name)
+    except ScheduleError as exc:
+        bad("timezone", str(exc))
+
+    start: datetime | None = None
+    if raw.get("start") not in (None, "") and tz is not None:
+        try:
+            start = parse_local_datetime(raw["start"], tz)
+        except ScheduleError as exc:
+            bad("start", str(exc))
+
+    duration = raw.get("duration_minutes")
+    if duration is not None and (
+        isinstance(duration, bool) or not isinstance(duration, int) or not 1 <= duration <= 24 * 60
+    ):
+        bad("duration_minutes", "ska vara ett heltal minuter mellan 1 och 1440")
+
+    rule_text = raw.get("rrule")
+    if rule_text is not None:
+        if not isinstance(rule_text, str) or not rule_text.strip():
+            bad("rrule", "ska vara en RFC 5545-regel som FREQ=MONTHLY;BYDAY=2TU")
+            rule_text = None
+        elif len(rule_text) > MAX_LENGTH["rrule"]:
+            bad("rrule", f"får vara högst {MAX_LENGTH['rrule']} tecken")
+            rule_text = None
+        elif start is not None and tz is not None:
+            try:
+                parse_rule(rule_text, start, tz)
+            except ScheduleError as exc:
+                bad("rrule", str(exc))
+            rule_text = rule_text.strip()
+            if rule_text.upper().startswith("RRULE:"):
+                rule_text = rule_text[len("RRULE:"):]
+
+    exdates: list[date | datetime] = []
+    raw_ex = raw.get("exdates")
+    if raw_ex is not None:
+        if not isinstance(raw_ex, list):
+            bad("exdates", "ska vara en lista med datum, t.ex. [2026-12-08]")
+        elif tz is not None:
+            for item in raw_ex:
+                try:
+                    exdates.append(parse_exdate(item, tz))
+                except ScheduleError as exc:
+                    bad("exdates", str(exc))
+
+    skip = raw.get("skip_public_holidays", False)
+    if not isinstance(skip, bool):
+        bad("skip_public_holidays", "ska vara true eller false")
+
+    reminders: list[str] = []
+    raw_rem = raw.get("reminders")
+    if raw_rem is not None:
+        if not isinstance(raw_rem, list):
+            bad("reminders", "ska vara en lista med tidslängder, t.ex. [P1D, PT1H]")
+        else:
+            if len(raw_rem) > MAX_REMINDERS:
+                bad("reminders", f"högst {MAX_REMINDERS} påminnelser per forum")
+            for item in raw_rem:
+                try:
+                    off = parse_offset(item)
+                except ScheduleError as exc:
+                    bad("reminders", str(exc))
+                    continue
+                if off.text in reminders:
+                    bad("reminders", f"{off.text} står två gånger")
+                    continue
+                reminders.append(off.text)
+
+    if problems:
+        return None, problems
+    assert isinstance(forum_id, str) and start is not None and isinstance(duration, int)
+    assert texts["name"] is not None
+    return (
+        Forum(
+            id=forum_id,
+            name=texts["name"],
+            kind=texts["kind"],
+            start=start,
+            timezone=str(tz_name).strip(),
+            duration_minutes=duration,
+            rrule=rule_text,
+            exdates=tuple(exdates),
+            skip_public_holidays=bool(skip),
+            location=texts["location"],
+            join_url=texts["join_url"],
+            reminders=tuple(reminders),
+        ),
+        [],
+    )
+
+
+# --- time zones, holidays ----------------------------------------------------------------------
+
+
+def localize(naive: datetime, tz: ZoneInfo) -> datetime:
+    """Wall-clock time in tz → aware datetime (RFC 5545: gap → offset before it; fold → first)."""
+    if naive.tzinfo is not None:
+        raise ValueError("localize needs a naive datetime")
+    return naive.replace(tzinfo=tz, fold=0).astimezone(UTC).astimezone(tz)
+
+
+def _aware(dt: datetime, what: str) -> datetime:
+    if dt.tzinfo is None or dt.utcoffset() is None:
+        raise ValueError(f"{what} must be timezone-aware")
+    return dt
+
+
+def public_holidays(years: Iterable[int]) -> set[date]:
+    """Swedish public holidays (allmänna helgdagar) of the given years; Sundays not as such."""
+    table = holidays.country_holidays(
+        HOLIDAY_COUNTRY,
+        years=sorted(set(years)),
+        categories=(holidays.PUBLIC,),
+        include_sundays=False,
+    )
+    return set(table.keys())
+
+
+# --- occurrences and reminders -----------------------------------------------------------------
+
+
+def _local_candidates(forum: Forum, lo: datetime, hi: datetime) -> list[datetime]:
+    """Naive local starts in [lo, hi] (inclusive, naive) before exclusions."""
+    tz = forum.tz
+    if forum.rrule is None:
+        return [forum.start] if lo <= forum.start <= hi else []
+    rules = rruleset()
+    rules.rrule(parse_rule(forum.rrule, forum.start, tz))
+    rules.rdate(forum.start)
+    return list(rules.between(lo, hi, inc=True))
+
+
+def _excluded(forum: Forum, local: datetime, holiday_days: set[date]) -> bool:
+    for ex in forum.exdates:
+        if isinstance(ex, datetime):
+            if ex == local:
+                return True
+        elif ex == local.date():
+            return True
+    return forum.skip_public_holidays and local.date() in holiday_days
+
+
+def occurrences(forum: Forum, start: datetime, end: datetime) -> list[Occurrence]:
+    """Meetings of one forum that start in [start, end) (aware instants), by start."""
+    _aware(start, "start")
+    _aware(end, "end")
+    if end <= start:
+        return []
+    tz = forum.tz
+    margin = timedelta(days=1)  # the naive window only has to contain the instant window
+    lo = start.astimezone(tz).replace(tzinfo=None) - margin
+    hi = end.astimezone(tz).replace(tzinfo=None) + margin
+    candidates = _local_candidates(forum, lo, hi)
+    holiday_days = (
+        public_holidays(range(lo.year, hi.year + 1)) if forum.skip_public_holidays else set()
+    )
+    out: list[Occurrence] = []
+    for local in candidates:
+        if _excluded(forum, local, holiday_days):
+            continue
+        begin = localize(local, tz)
+        if start <= begin < end:
+            finish = (begin.astimezone(UTC) + forum.duration).astimezone(tz)
+            out.append(
+                Occurrence(
+                    forum=forum.id, start=begin, end=finish, local_start=local, definition=forum
+                )
+            )
+    out.sort(key=lambda o: o.start)
+    return out
+
+
+def upcoming(forums: Sequence[Forum], start: datetime, end: datetime) -> list[Occurrence]:
+    """Meetings of all forums that start in [start, end), ordered by start (then forum id)."""
+    out = [o for f in forums for o in occurrences(f, start, end)]
+    out.sort(key=lambda o: (o.start, o.forum))
+    return out
+
+
+def max_lead(forum: Forum) -> timedelta:
+    """An upper bound of how long before a meeting its earliest reminder is sent."""
+    return max((o.max_lead() for o in forum.offsets()), default=timedelta(0))
+
+
+def reminders_for(forum: Forum, occurrence: Occurrence) -> list[DueReminder]:
+    """Every reminder of one meeting, earliest first."""
+    tz = forum.tz
+    out = [
+        DueReminder(
+            forum=forum.id,
+            occurrence=occurrence.start,
+            send_at=o.send_at(occurrence.local_start, tz),
+            offset=o.text,
+        )
+        for o in forum.offsets()
+    ]
+    out.sort(key=lambda r: (r.send_at, r.occurrence - r.send_at))
+    return out
+
+
+def reminders_due(forum: Forum, start: datetime, end: datetime) -> list[DueReminder]:
+    """Reminders of one forum whose send time lies in [start, end)."""
+    _aware(start, "start")
+    _aware(end, "end")
+    if end <= start or not forum.reminders:
+        return []
+    # A reminder is sent before its meeting, so its meeting starts in [start, end + lead].
+    meetings = occurrences(forum, start, end + max_lead(forum) + timedelta(seconds=1))
+    out = [
+        r for occ in meetings for r in reminders_for(forum, occ) if start <= r.send_at < end
+    ]
+    out.sort(key=lambda r: (r.send_at, r.forum, r.occurrence))
+    return out
+
+
+def all_reminders_due(forums: Sequence[Forum], start: datetime, end: datetime) -> list[DueReminder]:
+    out = [r for f in forums for r in reminders_due(f, start, end)]
+    out.sort(key=lambda r: (r.send_at, r.forum, r.occurrence, r.offset))
+    return out
+
+
+def find_occurrence(forum: Forum, at: datetime) -> Occurrence | None:
+    """The meeting of `forum` that starts exactly at `at`, if the schedule still has it."""
+    found = occurrences(forum, at, at + timedelta(seconds=1))
+    return next((o for o in found if o.start == at), None)
+
+
+def rule_is_synced(forum: Forum) -> bool:
+    """Whether `start` is itself produced by the rule (else it is an extra first meeting)."""
+    if forum.rrule is None:
+        return True
+    rule = parse_rule(forum.rrule, forum.start, forum.tz)
+    return rule.after(forum.start, inc=True) == forum.start
+
+
+def excluded_starts(forum: Forum, until: datetime) -> list[datetime]:
+    """Local starts the rule produces up to `until` (aware) that exdates or holidays remove.
+
+    Used to write EXDATE lines of an iCalendar file (dates become the meeting's local time).
+    """
+    tz = forum.tz
+    hi = until.astimezone(tz).replace(tzinfo=None)
+    candidates = _local_candidates(forum, forum.start, hi)
+    years = range(forum.start.year, hi.year + 1)
+    holiday_days = public_holidays(years) if forum.skip_public_holidays else set()
+    return [c for c in candidates if _excluded(forum, c, holiday_days)]
+
+
+def last_start(forum: Forum) -> datetime | None:
+    """The last naive local start of a finite schedule; None when the rule never ends."""
+    if forum.rrule is None:
+        return forum.start
+    names = {name for name, _ in _split_rule(forum.rrule)}
+    if not names & {"COUNT", "UNTIL"}:
+        return None
+    last = forum.start
+    for last in parse_rule(forum.rrule, forum.start, forum.tz):  # noqa: B007 - the final value
+        pass
+    return max(last, forum.start)
+
+
+# --- Swedish text ------------------------------------------------------------------------------
+
+
+def format_swedish(dt: datetime, *, with_year: bool = False) -> str:
+    """'tisdag 8 september kl. 13.00' (with_year: 'tisdag 8 september 2026 kl. 13.00')."""
+    year = f" {dt.year}" if with_year else ""
+    return (
+        f"{WEEKDAYS_SV[dt.weekday()]} {dt.day} {MONTHS_SV[dt.month - 1]}{year} "
+        f"kl. {dt.hour:02d}.{dt.minute:02d}"
+    )
+
+
+def format_swedish_span(start: datetime, end: datetime, *, with_year: bool = False) -> str:
+    """'tisdag 8 september kl. 13.00–14.30'; a meeting past midnight shows the end date too."""
+    head = format_swedish(start, with_year=with_year)
+    local_end = end.astimezone(start.tzinfo) if start.tzinfo else end
+    if local_end.date() == start.date():
+        return f"{head}–{local_end.hour:02d}.{local_end.minute:02d}"
+    return f"{head} – {format_swedish(local_end, with_year=with_year)}"

@@ -1,0 +1,349 @@
+"""`samverkan forums import|upcoming|ics` and `samverkan reminders due|status`.
+
+    samverkan forums import forum.yaml
+    samverkan forums upcoming --from 2026-09-01 --to 2026-12-31 --json
+    samverkan forums ics bus-kno > bus-kno.ics
+    samverkan reminders due --from 2026-09-01T00:00+02:00 --to 2026-10-01 --json
+    samverkan reminders status [--failed] [--json]
+
+Decisions (documented for administrators and scripts):
+- import: all or nothing, idempotent by forum id (forums not in the file are kept). On success a
+  Swedish summary on stdout, exit 0; with any error every error (file:line, forum, field) on
+  stderr, nothing changed, exit 1.
+- --from/--to: ISO 8601. A date means midnight; without an offset the time is Stockholm local
+  time. The interval is [from, to). A bad value, or --from after --to, exits 1 with a Swedish
+  message on stderr and nothing on stdout.
+- upcoming/due --json print the contract's JSON array (times ISO 8601 with the forum's UTC offset);
+  without --json readable Swedish lines.
+- ics prints the forum's iCalendar file (CRLF lines, UTF-8) to stdout; an unknown id exits 1.
+- reminders status: the count per delivery status and every failure (failed = will be retried,
+  gave_up = final) with its reason; --failed shows only the failures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import Any, TextIO, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from knowledge.schedule import DEFAULT_TIMEZONE, format_swedish, format_swedish_span, localize
+from samverkan.clock import SystemClock
+from samverkan.settings import Settings
+from storage.db import Database, DatabaseUrlError
+from storage.forums import DeliveryStatus, ForumImportError, ForumService, UnknownForumError
+
+T = TypeVar("T")
+
+TEXTS: dict[str, str] = {
+    "imported": (
+        "Forumschemat har lästs in från {source}: {created} nya, {updated} ändrade, "
+        "{unchanged} oförändrade ({total} forum)."
+    ),
+    "failed": "Forumschemat lästes INTE in: {count} fel i {source}. Inget har ändrats.",
+    "bad_time": (
+        "Ogiltig tidpunkt för {option}: ”{value}”. Använd ISO 8601, t.ex. 2026-09-01 eller "
+        "2026-09-01T08:00+02:00 (utan tidszon räknas svensk tid)."
+    ),
+    "bad_order": "--from ({start}) måste vara före --to ({end}).",
+    "db_error": "Databasen kan inte användas: {problem}",
+    "no_meetings": "Inga möten mellan {start} och {end}.",
+    "no_reminders": "Inga påminnelser mellan {start} och {end}.",
+    "meeting": "{when}  {name}{place}",
+    "reminder": "{when}  påminnelse {offset} om {name} (mötet {meeting})",
+    "status_head": "Leveranser av påminnelser:",
+    "status_row": "  {label}: {count}",
+    "no_failures": "Inga misslyckade leveranser.",
+    "failures_head": "Misslyckade leveranser ({count}):",
+    "failure": (
+        "  [{status}] {forum}, mötet {meeting}, påminnelse {offset}, till {target} "
+        "(försök: {attempts}){error}\n    {reason}"
+    ),
+    "status.claimed": "pågår (tagna av en server)",
+    "status.sent": "skickade",
+    "status.failed": "misslyckade, försöker igen",
+    "status.skipped_stale": "överhoppade (inte längre aktuella)",
+    "status.gave_up": "gav upp",
+    "target.personal": "personlig chatt",
+    "target.channel": "kanal",
+}
+
+
+def _utf8(stream: TextIO) -> TextIO:
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        with contextlib.suppress(ValueError, OSError):
+            reconfigure(encoding="utf-8")
+    return stream
+
+
+class _Failed(Exception):
+    """A handled failure: the message has been printed."""
+
+
+def _run(work: Callable[[ForumService], Awaitable[T]], err: TextIO) -> T:
+    async def main() -> T:
+        db = Database(Settings().database_url)
+        try:
+            await db.migrate()
+            return await work(ForumService(db, SystemClock()))
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except (DatabaseUrlError, OSError, SQLAlchemyError) as exc:
+        print(TEXTS["db_error"].format(problem=exc), file=err)
+        raise _Failed from None
+
+
+def parse_time(value: str, option: str) -> datetime:
+    """ISO 8601 date or date-time; naive values are Stockholm local time. ValueError when bad."""
+    text = value.strip()
+    if not text:
+        raise ValueError(TEXTS["bad_time"].format(option=option, value=value))
+    try:
+        if len(text) == 10:
+            parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
+        else:
+            parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] in "zZ" else text)
+    except ValueError:
+        raise ValueError(TEXTS["bad_time"].format(option=option, value=value)) from None
+    if parsed.tzinfo is None:
+        parsed = localize(parsed, ZoneInfo(DEFAULT_TIMEZONE))
+    return parsed
+
+
+def _interval(args: argparse.Namespace, err: TextIO) -> tuple[datetime, datetime]:
+    try:
+        start = parse_time(args.from_, "--from")
+        end = parse_time(args.to, "--to")
+    except ValueError as exc:
+        print(str(exc), file=err)
+        raise _Failed from None
+    if start > end:
+        print(TEXTS["bad_order"].format(start=args.from_, end=args.to), file=err)
+        raise _Failed
+    return start, end
+
+
+def _json(value: Any, out: TextIO) -> None:
+    out.write(json.dumps(value, ensure_ascii=False) + "\n")
+    out.flush()
+
+
+# --- forums import ---------------------------------------------------------------------------
+
+
+def import_(args: argparse.Namespace) -> int:
+    out, err = _utf8(sys.stdout), _utf8(sys.stderr)
+
+    async def work(service: ForumService) -> Any:
+        try:
+            return await service.import_file(args.file)
+        except ForumImportError as exc:
+            return exc
+
+    try:
+        result = _run(work, err)
+    except _Failed:
+        return 1
+    if isinstance(result, ForumImportError):
+        print(TEXTS["failed"].format(count=len(result.problems), source=args.file), file=err)
+        for problem in result.problems:
+            print(f"  {problem}", file=err)
+        return 1
+    print(
+        TEXTS["imported"].format(
+            source=args.file,
+            created=len(result.created),
+            updated=len(result.updated),
+            unchanged=len(result.unchanged),
+            total=result.total,
+        ),
+        file=out,
+    )
+    return 0
+
+
+# --- forums upcoming -------------------------------------------------------------------------
+
+
+def upcoming(args: argparse.Namespace) -> int:
+    out, err = _utf8(sys.stdout), _utf8(sys.stderr)
+    try:
+        start, end = _interval(args, err)
+
+        async def work(service: ForumService) -> Any:
+            return await service.upcoming(start, end), {f.id: f for f in await service.forums()}
+
+        meetings, forums = _run(work, err)
+    except _Failed:
+        return 1
+    if args.json:
+        _json(
+            [
+                {"forum": o.forum, "start": o.start.isoformat(), "end": o.end.isoformat()}
+                for o in meetings
+            ],
+            out,
+        )
+        return 0
+    if not meetings:
+        print(TEXTS["no_meetings"].format(start=args.from_, end=args.to), file=out)
+        return 0
+    for o in meetings:
+        forum = forums.get(o.forum)
+        place = f" – {forum.location}" if forum is not None and forum.location else ""
+        print(
+            TEXTS["meeting"].format(
+                when=format_swedish_span(o.start, o.end, with_year=True),
+                name=forum.name if forum is not None else o.forum,
+                place=place,
+            ),
+            file=out,
+        )
+    return 0
+
+
+# --- reminders due ---------------------------------------------------------------------------
+
+
+def due(args: argparse.Namespace) -> int:
+    out, err = _utf8(sys.stdout), _utf8(sys.stderr)
+    try:
+        start, end = _interval(args, err)
+
+        async def work(service: ForumService) -> Any:
+            return await service.due(start, end), {f.id: f for f in await service.forums()}
+
+        reminders, forums = _run(work, err)
+    except _Failed:
+        return 1
+    if args.json:
+        _json(
+            [
+                {
+                    "forum": r.forum,
+                    "occurrence": r.occurrence.isoformat(),
+                    "send_at": r.send_at.isoformat(),
+                    "offset": r.offset,
+                }
+                for r in reminders
+            ],
+            out,
+        )
+        return 0
+    if not reminders:
+        print(TEXTS["no_reminders"].format(start=args.from_, end=args.to), file=out)
+        return 0
+    for r in reminders:
+        forum = forums.get(r.forum)
+        print(
+            TEXTS["reminder"].format(
+                when=format_swedish(r.send_at, with_year=True),
+                offset=r.offset,
+                name=forum.name if forum is not None else r.forum,
+                meeting=format_swedish(r.occurrence),
+            ),
+            file=out,
+        )
+    return 0
+
+
+# --- forums ics ------------------------------------------------------------------------------
+
+
+def ics(args: argparse.Namespace) -> int:
+    err = _utf8(sys.stderr)
+
+    async def work(service: ForumService) -> bytes | UnknownForumError:
+        try:
+            return await service.forum_ics(args.id)
+        except UnknownForumError as exc:
+            return exc
+
+    try:
+        result = _run(work, err)
+    except _Failed:
+        return 1
+    if isinstance(result, UnknownForumError):
+        print(str(result), file=err)
+        return 1
+    sys.stdout.flush()
+    sys.stdout.buffer.write(result)
+    sys.stdout.buffer.flush()
+    return 0
+
+
+# --- reminders status ------------------------------------------------------------------------
+
+
+def status_json(status: DeliveryStatus) -> dict[str, Any]:
+    return {
+        "counts": status.counts,
+        "failures": [
+            {
+                "id": f.id,
+                "forum": f.forum_id,
+                "occurrence": f.occurrence_start.isoformat(),
+                "offset": f.offset,
+                "send_at": f.send_at.isoformat(),
+                "target": f.target_kind,
+                "status": f.status,
+                "attempts": f.attempts,
+                "last_status": f.last_status,
+                "last_error": f.last_error,
+                "reason": f.reason,
+                "updated_at": f.updated_at.isoformat(),
+            }
+            for f in status.failures
+        ],
+    }
+
+
+def status(args: argparse.Namespace) -> int:
+    out, err = _utf8(sys.stdout), _utf8(sys.stderr)
+    failed_only = bool(getattr(args, "failed", False))
+
+    async def work(service: ForumService) -> DeliveryStatus:
+        return await service.delivery_status(failures_only=failed_only)
+
+    try:
+        result = _run(work, err)
+    except _Failed:
+        return 1
+    if getattr(args, "json", False):
+        _json(status_json(result), out)
+        return 0
+    print(TEXTS["status_head"], file=out)
+    for key, count in result.counts.items():
+        print(TEXTS["status_row"].format(label=TEXTS[f"status.{key}"], count=count), file=out)
+    if not result.failures:
+        print(TEXTS["no_failures"], file=out)
+        return 0
+    print(TEXTS["failures_head"].format(count=len(result.failures)), file=out)
+    for f in result.failures:
+        error = f", senaste fel: {f.last_error}" if f.last_error else ""
+        print(
+            TEXTS["failure"].format(
+                status=TEXTS[f"status.{f.status}"],
+                forum=f.forum_id,
+                meeting=format_swedish(f.occurrence_start.astimezone(ZoneInfo(DEFAULT_TIMEZONE)),
+                                       with_year=True),
+                offset=f.offset,
+                target=TEXTS[f"target.{f.target_kind}"],
+                attempts=f.attempts,
+                error=error,
+                reason=f.reason or "",
+            ),
+            file=out,
+        )
+    return 0

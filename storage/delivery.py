@@ -1,0 +1,890 @@
+"""Proactive sending that can be trusted: one rate-limited, retrying outbound path (`Sender`) and
+the reminder scheduler that claims every reminder exactly once before sending it.
+
+Teams throttles bots (about 7 messages/s and 60 per 30 s per conversation, about 50 requests/s
+per app and tenant) and answers 429, 412, 502 or 504 under load; the Bot Framework connector does
+not retry. So every proactive message goes through `Sender.send`:
+
+- rate limits per conversation and globally, as exact sliding windows on the injected clock
+  ("at most N in any window of W seconds": unlike a token bucket, which lets C + rT through in a
+  window of T, this never exceeds the documented limit);
+- retries on 429/412/500/502/503/504 and connection errors with exponential backoff and full
+  jitter (seeded RNG injectable), never sooner than Retry-After; a Retry-After also pauses that
+  conversation; gives up after `max_attempts`;
+- 403 and 404 mean the bot can no longer write there: the caller ends the subscriptions and
+  removes the stale conversation reference.
+
+`ReminderScheduler.tick()` finds due reminders and, before sending, inserts one row per
+(subscription, meeting start, offset) with a UNIQUE key (INSERT … ON CONFLICT DO NOTHING): only
+the instance whose insert succeeded sends. Failed/retryable rows and claims whose lease expired
+are re-claimed with SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite: one instance; its
+writes are serialised). Every state change is a conditional UPDATE on (id, claimed_by), so an
+instance that lost its claim never sends or records. After downtime it sends what is still useful
+and records `skipped_stale` with the reason for what is not (the meeting has started, or a later
+reminder for the same meeting is already due).
+
+Exactly-once over a network is impossible in general; the one window left is a crash while a
+request is in flight (the row keeps `attempt_started_at`). By default such a reminder is not sent
+again (no duplicate) and is recorded as `gave_up` with that reason; `resend_interrupted=True`
+chooses the other side. A graceful stop (task cancellation) lets the request in flight finish and
+records its outcome, and releases claims not yet attempted, so a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+import uuid
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
+
+from knowledge import schedule
+from knowledge.schedule import DueReminder, Forum, Occurrence
+from samverkan.clock import Clock
+from storage.db import Database
+from storage.forums import ForumService, forum_from_row
+from storage.forums_models import ForumDelivery, ForumRow, ForumSubscription
+from storage.models import ConversationReference
+
+log = logging.getLogger(__name__)
+
+# Reasons recorded in the delivery log (shown by `samverkan reminders status`).
+REASONS = {
+    "started": "Mötet hade redan börjat när påminnelsen kunde skickas.",
+    "newer": "En senare påminnelse ({offset}) för samma möte var redan aktuell.",
+    "ended": "Prenumerationen har avslutats.",
+    "not_scheduled": "Mötet eller påminnelsen finns inte längre i schemat.",
+    "gone": "Boten kan inte längre skriva i konversationen (HTTP {status}): "
+    "prenumerationen avslutades och konversationsreferensen togs bort.",
+    "rejected": "Teams tog inte emot meddelandet ({error}).",
+    "exhausted": "Gav upp efter {attempts} försök ({error}).",
+    "interrupted": "Sändningen avbröts medan meddelandet skickades; okänt om det kom fram. "
+    "Skickas inte igen för att undvika dubbletter.",
+    "resent": "Skickades igen efter ett avbrott under sändning (kan ha kommit fram två gånger).",
+}
+
+
+# --- the transport contract -------------------------------------------------------------------
+
+
+class SendError(Exception):
+    """A send that failed: the HTTP status (0 = no response: connection error, timeout)."""
+
+    def __init__(self, status: int, retry_after: float | None = None, message: str = "") -> None:
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message or (f"HTTP {status}" if status else "ingen kontakt"))
+
+
+class Transport(Protocol):
+    async def send(self, reference: dict[str, Any], card: dict[str, Any], summary: str) -> None:
+        """Send one card to the conversation of `reference`; raise SendError on failure."""
+        ...
+
+
+Sleeper = Callable[[float], Awaitable[None]]
+BeforeAttempt = Callable[[int], Awaitable[bool]]
+
+
+# --- rate limits -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    limit: int  # at most this many sends …
+    per: float  # … in any window of this many seconds
+
+
+PER_CONVERSATION = (RateLimit(7, 1.0), RateLimit(60, 30.0))
+GLOBAL = (RateLimit(50, 1.0),)
+_US = 1_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _micros(dt: datetime) -> int:
+    return (dt - _EPOCH) // timedelta(microseconds=1)
+
+
+class SlidingWindowLimiter:
+    """At most `limit` events per `per` seconds in ANY window, per key (integer microseconds)."""
+
+    def __init__(self, limits: Sequence[RateLimit]) -> None:
+        if not limits:
+            raise ValueError("at least one rate limit")
+        self._limits = [(lim.limit, math.ceil(lim.per * _US)) for lim in limits]
+        self._keep = max(lim.limit for lim in limits)
+        self._horizon = max(per for _, per in self._limits)
+        self._events: dict[str, deque[int]] = {}
+        self._paused: dict[str, int] = {}
+
+    def wait(self, key: str, now: int) -> int:
+        """Microseconds until one more event for `key` is allowed (0: now)."""
+        wait = max(0, self._paused.get(key, 0) - now)
+        events = self._events.get(key)
+        if events:
+            for limit, per in self._limits:
+                if len(events) >= limit:
+                    wait = max(wait, events[-limit] + per - now)
+        return wait
+
+    def record(self, key: str, now: int) -> None:
+        events = self._events.get(key)
+        if events is None:
+            events = self._events[key] = deque(maxlen=self._keep)
+        events.append(now)
+
+    def pause(self, key: str, until: int) -> None:
+        self._paused[key] = max(self._paused.get(key, 0), until)
+
+    def prune(self, now: int) -> None:
+        """Forget keys that cannot limit anything any more."""
+        for key in [k for k, ev in self._events.items() if ev[-1] + self._horizon <= now]:
+            del self._events[key]
+        for key in [k for k, until in self._paused.items() if until <= now]:
+            del self._paused[key]
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+
+class Throttle:
+    """Per-conversation and global limits together: a send waits until both allow it."""
+
+    GLOBAL_KEY = "*"
+
+    def __init__(
+        self,
+        clock: Clock,
+        sleeper: Sleeper,
+        per_conversation: Sequence[RateLimit] = PER_CONVERSATION,
+        global_limits: Sequence[RateLimit] = GLOBAL,
+    ) -> None:
+        self._clock = clock
+        self._sleeper = sleeper
+        self._conversations = SlidingWindowLimiter(per_conversation)
+        self._global = SlidingWindowLimiter(global_limits)
+        self._since_prune = 0
+
+    async def acquire(self, key: str) -> None:
+        while True:
+            now = _micros(self._clock.now())
+            wait = max(self._conversations.wait(key, now), self._global.wait(self.GLOBAL_KEY, now))
+            if wait <= 0:
+                # No await between this check and the caller's send: the slot is ours.
+                self._conversations.record(key, now)
+                self._global.record(self.GLOBAL_KEY, now)
+                self._since_prune += 1
+                if self._since_prune >= 1000:
+                    self._conversations.prune(now)
+                    self._since_prune = 0
+                return
+            await self._sleeper(max(wait, 1) / _US)
+
+    def pause(self, key: str, seconds: float) -> None:
+        now = _micros(self._clock.now())
+        self._conversations.pause(key, now + math.ceil(seconds * _US))
+
+
+# --- the sender --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay: float = 1.0  # seconds; attempt n waits up to base · 2^(n-1) (full jitter)
+    max_delay: float = 60.0
+    # A wait longer than this (a long Retry-After) is not slept inline: the delivery is stored as
+    # failed with its next attempt time and picked up by a later tick.
+    max_inline_delay: float = 60.0
+    retry_statuses: frozenset[int] = frozenset({412, 429, 500, 502, 503, 504})
+    gone_statuses: frozenset[int] = frozenset({403, 404})
+
+    def delay(self, attempt: int, rng: random.Random, retry_after: float | None) -> float:
+        cap = min(self.max_delay, self.base_delay * 2 ** max(0, attempt - 1))
+        jitter = rng.uniform(0, cap)
+        return max(jitter, retry_after) if retry_after is not None else jitter
+
+
+Result = Literal["sent", "retry_later", "gave_up", "gone", "rejected", "aborted"]
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    result: Result
+    attempts: int  # attempts made by this call
+    status: int | None = None  # last HTTP status; 0 = no response
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+class SendInterrupted(asyncio.CancelledError):
+    """The sending task was cancelled; `outcome` is what the request in flight came to."""
+
+    def __init__(self, outcome: SendOutcome | None) -> None:
+        super().__init__()
+        self.outcome = outcome
+
+
+def _describe(exc: BaseException) -> tuple[int, float | None, str]:
+    if isinstance(exc, SendError):
+        status = exc.status
+        text = f"HTTP {status}" if status else f"ingen kontakt: {exc}"
+        if exc.retry_after is not None:
+            text += f", Retry-After {exc.retry_after:g} s"
+        return status, exc.retry_after, text
+    if isinstance(exc, OSError | TimeoutError):
+        return 0, None, f"ingen kontakt: {type(exc).__name__}"
+    return -1, None, f"oväntat fel: {type(exc).__name__}"
+
+
+class Sender:
+    """The one outbound path for proactive messages: limits, retries, clear outcomes."""
+
+    def __init__(
+        self,
+        transport: Transport,
+        clock: Clock,
+        sleeper: Sleeper,
+        *,
+        rng: random.Random | None = None,
+        policy: RetryPolicy | None = None,
+        per_conversation: Sequence[RateLimit] = PER_CONVERSATION,
+        global_limits: Sequence[RateLimit] = GLOBAL,
+        drain_timeout: float = 30.0,
+    ) -> None:
+        self._transport = transport
+        self._clock = clock
+        self._sleeper = sleeper
+        self._rng = rng if rng is not None else random.Random()
+        self.policy = policy or RetryPolicy()
+        self._throttle = Throttle(clock, sleeper, per_conversation, global_limits)
+        self._drain_timeout = drain_timeout
+
+    async def send(
+        self,
+        conversation_key: str,
+        reference: dict[str, Any],
+        card: dict[str, Any],
+        summary: str,
+        *,
+        first_attempt: int = 1,
+        before_attempt: BeforeAttempt | None = None,
+    ) -> SendOutcome:
+        """Send with limits and retries. `before_attempt(n)` may veto attempt n (→ 'aborted')."""
+        policy = self.policy
+        made = 0
+        status: int | None = None
+        error: str | None = None
+        attempt = first_attempt
+        while True:
+            if attempt > policy.max_attempts:
+                return SendOutcome("gave_up", made, status, error or "inga försök kvar")
+            if before_attempt is not None and not await before_attempt(attempt):
+                return SendOutcome("aborted", made, status, error)
+            await self._throttle.acquire(conversation_key)
+            made += 1
+            failure = await self._attempt(reference, card, summary, made, status, error)
+            if failure is None:
+                return SendOutcome("sent", made, 200, error)
+            status, retry_after, error = _describe(failure)
+            if status in policy.gone_statuses:
+                return SendOutcome("gone", made, status, error)
+            if status > 0 and status not in policy.retry_statuses:
+                return SendOutcome("rejected", made, status, error)
+            if retry_after is not None and retry_after > 0:
+                self._throttle.pause(conversation_key, retry_after)
+            if attempt >= policy.max_attempts:
+                return SendOutcome("gave_up", made, status, error)
+            delay = policy.delay(attempt, self._rng, retry_after)
+            if delay > policy.max_inline_delay:
+                retry_at = self._clock.now() + timedelta(seconds=delay)
+                return SendOutcome("retry_later", made, status, error, retry_at)
+            log.debug("send to %s failed (%s); retry in %.2f s", conversation_key, error, delay)
+            await self._sleeper(delay)
+            attempt += 1
+
+    async def _attempt(
+        self,
+        reference: dict[str, Any],
+        card: dict[str, Any],
+        summary: str,
+        made: int,
+        status: int | None,
+        error: str | None,
+    ) -> BaseException | None:
+        """One call of the transport; a cancellation lets the call finish and reports it."""
+        call = asyncio.ensure_future(self._transport.send(reference, card, summary))
+        try:
+            await asyncio.shield(call)
+            return None
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if call.cancelled() and (task is None or not task.cancelling()):
+                # The transport cancelled its own call (e.g. a timeout inside it), not us.
+                return TimeoutError("the transport cancelled the call")
+            if not call.done():
+                done, _ = await asyncio.wait({call}, timeout=self._drain_timeout)
+                if not done:
+                    call.cancel()
+                    raise SendInterrupted(None) from None
+            if call.cancelled():
+                raise SendInterrupted(None) from None
+            exc = call.exception()
+            if exc is None:
+                raise SendInterrupted(SendOutcome("sent", made, 200, error)) from None
+            st, _, text = _describe(exc)
+            if st in self.policy.gone_statuses:
+                outcome = SendOutcome("gone", made, st, text)
+            elif st > 0 and st not in self.policy.retry_statuses:
+                outcome = SendOutcome("rejected", made, st, text)
+            else:
+                outcome = SendOutcome("retry_later", made, st, text, self._clock.now())
+            raise SendInterrupted(outcome) from None
+        except Exception as exc:
+            return exc
+
+
+# --- the scheduler -----------------------------------------------------------------------------
+
+
+Renderer = Callable[[Forum, Occurrence, str, str], tuple[dict[str, Any], str]]
+
+
+@dataclass
+class TickReport:
+    claimed: int = 0  # new claims made by this tick
+    reclaimed: int = 0  # failed or abandoned deliveries taken over
+    sent: int = 0
+    failed: int = 0  # will be retried
+    gave_up: int = 0
+    skipped_stale: int = 0
+    ended_subscriptions: int = 0
+    lost_claims: int = 0  # another instance took over before this one could send
+
+
+@dataclass
+class _Job:
+    delivery_id: int
+    subscription_id: int
+    forum: Forum
+    occurrence: Occurrence
+    offset: str
+    ref_id: int
+    reference: dict[str, Any]
+    target_kind: str
+    attempts: int
+    note: str | None = None
+
+
+@dataclass
+class _Sub:
+    id: int
+    forum_id: str
+    ref_id: int
+    target_kind: str
+    active_since: datetime
+    reference: dict[str, Any] = field(repr=False)
+
+
+class ReminderScheduler:
+    def __init__(
+        self,
+        db: Database,
+        forums: ForumService,
+        transport: Transport,
+        clock: Clock,
+        sleeper: Sleeper,
+        *,
+        sender: Sender | None = None,
+        render: Renderer | None = None,
+        public_url: str = "",
+        forget_conversation: Callable[[int], Awaitable[None]] | None = None,
+        instance_id: str | None = None,
+        lease: timedelta = timedelta(minutes=10),
+        stale_lookback: timedelta = timedelta(days=2),
+        concurrency: int = 16,
+        batch_size: int = 500,
+        resend_interrupted: bool = False,
+        rng: random.Random | None = None,
+    ) -> None:
+        """`sender` should be the app's one Sender (built on `transport` when not given).
+
+        `forget_conversation(ref_id)` removes a stale conversation reference (pass
+        `ConversationStore.forget_id` so its cache forgets it too); by default the row is
+        deleted directly. `render(forum, occurrence, offset, scope)` gives (card, summary); by
+        default the reminder card of dialogs.forum_cards with `public_url` for the .ics link.
+        """
+        self._db = db
+        self._forums = forums
+        self._clock = clock
+        self._sleeper = sleeper
+        self._sender = sender or Sender(transport, clock, sleeper, rng=rng)
+        self._render = render or self._default_render
+        self._public_url = public_url
+        self._forget = forget_conversation or self._delete_reference
+        self.instance_id = instance_id or f"{uuid.uuid4().hex[:12]}"
+        self._lease = lease
+        self._lookback = stale_lookback
+        self._concurrency = max(1, concurrency)
+        self._batch = max(1, batch_size)
+        self._resend_interrupted = resend_interrupted
+
+    # public ------------------------------------------------------------------------------------
+
+    async def run(self, *, interval: float = 30.0, stop: asyncio.Event | None = None) -> None:
+        """Tick every `interval` seconds (through the injected sleeper) until `stop` is set."""
+        while stop is None or not stop.is_set():
+            try:
+                report = await self.tick()
+                if report.claimed or report.reclaimed or report.skipped_stale:
+                    log.info("reminders: %s", report)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reminder tick failed; trying again next interval")
+            if stop is not None and stop.is_set():
+                break
+            await self._sleeper(interval)
+
+    async def tick(self) -> TickReport:
+        report = TickReport()
+        now = self._clock.now()
+        jobs = await self._claim_new(now, report)
+        jobs += await self._reclaim(now, report)
+        if jobs:
+            await self._send_all(jobs, report)
+        return report
+
+    # claiming ----------------------------------------------------------------------------------
+
+    async def _load_subscriptions(self) -> tuple[dict[str, Forum], dict[str, list[_Sub]]]:
+        async with self._db.session() as s:
+            rows = (
+                await s.execute(
+                    select(ForumSubscription, ConversationReference)
+                    .join(
+                        ConversationReference,
+                        ConversationReference.id == ForumSubscription.conversation_ref_id,
+                    )
+                    .where(ForumSubscription.ended_at.is_(None))
+                    .order_by(ForumSubscription.id)
+                )
+            ).all()
+            forum_ids = {sub.forum_id for sub, _ in rows}
+            forum_rows = (
+                (await s.scalars(select(ForumRow).where(ForumRow.id.in_(forum_ids)))).all()
+                if forum_ids
+                else []
+            )
+        forums = {r.id: forum_from_row(r) for r in forum_rows}
+        subs: dict[str, list[_Sub]] = defaultdict(list)
+        for sub, ref in rows:
+            subs[sub.forum_id].append(
+                _Sub(sub.id, sub.forum_id, ref.id, sub.target_kind, sub.active_since, ref.reference)
+            )
+        return forums, subs
+
+    def _pending(self, forum: Forum, now: datetime) -> list[DueReminder]:
+        """Reminders already due whose meeting has not started, or started within the lookback."""
+        if not forum.reminders:
+            return []
+        since = now - self._lookback
+        due = schedule.reminders_due(
+            forum, since - schedule.max_lead(forum), now + timedelta(microseconds=1)
+        )
+        return [r for r in due if r.occurrence > since]
+
+    async def _claim_new(self, now: datetime, report: TickReport) -> list[_Job]:
+        forums, subs_by_forum = await self._load_subscriptions()
+        rows: list[dict[str, Any]] = []
+        context: dict[tuple[int, datetime, str], tuple[_Sub, Forum, DueReminder]] = {}
+        for forum_id, subs in subs_by_forum.items():
+            forum = forums.get(forum_id)
+            if forum is None:
+                continue
+            pending = self._pending(forum, now)
+            if not pending:
+                continue
+            by_meeting: dict[datetime, list[DueReminder]] = defaultdict(list)
+            for r in pending:
+                by_meeting[r.occurrence].append(r)
+            done = await self._existing(forum_id, min(by_meeting), max(by_meeting))
+            for sub in subs:
+                for meeting, reminders in by_meeting.items():
+                    owed = [r for r in reminders if r.send_at >= sub.active_since]
+                    if not owed:
+                        continue
+                    latest = owed[-1]
+                    for r in owed:
+                        key = (sub.id, meeting.astimezone(UTC), r.offset)
+                        if key in done:
+                            continue
+                        if meeting <= now:
+                            rows.append(self._row(key, r, now, "skipped_stale", REASONS["started"]))
+                        elif r is not latest:
+                            reason = REASONS["newer"].format(offset=latest.offset)
+                            rows.append(self._row(key, r, now, "skipped_stale", reason))
+                        else:
+                            rows.append(self._row(key, r, now, "claimed", None))
+                            context[key] = (sub, forum, r)
+        if not rows:
+            return []
+        rows.sort(key=lambda r: (r["subscription_id"], r["occurrence_start"], r["reminder_offset"]))
+        meetings: dict[tuple[str, datetime], Occurrence | None] = {}
+        jobs: list[_Job] = []
+        for i in range(0, len(rows), self._batch):
+            for d_id, status, sub_id, occ, offset in await self._insert(rows[i : i + self._batch]):
+                if status != "claimed":
+                    report.skipped_stale += 1
+                    continue
+                sub, forum, reminder = context[(sub_id, occ, offset)]
+                mkey = (forum.id, occ)
+                if mkey not in meetings:
+                    meetings[mkey] = schedule.find_occurrence(forum, reminder.occurrence)
+                occurrence = meetings[mkey]
+                if occurrence is None:  # pragma: no cover - computed from the same schedule
+                    continue
+                report.claimed += 1
+                jobs.append(
+                    _Job(d_id, sub.id, forum, occurrence, offset, sub.ref_id, sub.reference,
+                         sub.target_kind, attempts=0)
+                )
+        return jobs
+
+    def _row(
+        self,
+        key: tuple[int, datetime, str],
+        reminder: DueReminder,
+        now: datetime,
+        status: str,
+        reason: str | None,
+    ) -> dict[str, Any]:
+        claimed = status == "claimed"
+        return {
+            "subscription_id": key[0],
+            "forum_id": reminder.forum,
+            "occurrence_start": key[1],
+            "reminder_offset": key[2],
+            "send_at": reminder.send_at.astimezone(UTC),
+            "status": status,
+            "attempts": 0,
+            "claimed_by": self.instance_id if claimed else None,
+            "lease_until": now + self._lease if claimed else None,
+            "reason": reason,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    async def _existing(
+        self, forum_id: str, first: datetime, last: datetime
+    ) -> set[tuple[int, datetime, str]]:
+        async with self._db.session() as s:
+            rows = (
+                await s.execute(
+                    select(
+                        ForumDelivery.subscription_id,
+                        ForumDelivery.occurrence_start,
+                        ForumDelivery.reminder_offset,
+                    ).where(
+                        ForumDelivery.forum_id == forum_id,
+                        ForumDelivery.occurrence_start >= first,
+                        ForumDelivery.occurrence_start <= last,
+                    )
+                )
+            ).all()
+        return {(a, b, c) for a, b, c in rows}
+
+    async def _insert(
+        self, rows: list[dict[str, Any]]
+    ) -> list[tuple[int, str, int, datetime, str]]:
+        """INSERT … ON CONFLICT DO NOTHING; returns the rows this instance created."""
+        insert = pg_insert if self._db.is_postgres else sqlite_insert
+        stmt = (
+            insert(ForumDelivery)
+            .values(rows)
+            .on_conflict_do_nothing(
+                index_elements=["subscription_id", "occurrence_start", "reminder_offset"]
+            )
+            .returning(
+                ForumDelivery.id,
+                ForumDelivery.status,
+                ForumDelivery.subscription_id,
+                ForumDelivery.occurrence_start,
+                ForumDelivery.reminder_offset,
+            )
+        )
+        for attempt in range(3):
+            try:
+                async with self._db.transaction() as s:
+                    return [tuple(r) for r in (await s.execute(stmt)).all()]  # type: ignore[misc]
+            except DBAPIError:
+                # Rows are inserted in one global key order, so instances do not deadlock;
+                # a serialisation hiccup is retried (the conflict clause makes it idempotent).
+                if attempt == 2:
+                    raise
+                log.warning("claim insert failed; retrying", exc_info=True)
+        return []  # pragma: no cover
+
+    async def _reclaim(self, now: datetime, report: TickReport) -> list[_Job]:
+        """Take over failed deliveries due for another attempt and claims whose lease expired."""
+        due = or_(
+            and_(ForumDelivery.status == "failed", ForumDelivery.next_attempt_at <= now),
+            and_(ForumDelivery.status == "claimed", ForumDelivery.lease_until <= now),
+        )
+        async with self._db.transaction() as s:
+            ids = (
+                await s.scalars(
+                    select(ForumDelivery.id)
+                    .where(due)
+                    .order_by(ForumDelivery.id)
+                    .limit(self._batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not ids:
+                return []
+            taken = (
+                await s.execute(
+                    update(ForumDelivery)
+                    .where(ForumDelivery.id.in_(ids), due)
+                    .values(
+                        status="claimed",
+                        claimed_by=self.instance_id,
+                        lease_until=now + self._lease,
+                        next_attempt_at=None,
+                        updated_at=now,
+                    )
+                    .returning(ForumDelivery.id, ForumDelivery.attempt_started_at)
+                )
+            ).all()
+            interrupted = {d_id for d_id, started in taken if started is not None}
+            rows = (
+                await s.execute(
+                    select(ForumDelivery, ForumSubscription, ConversationReference, ForumRow)
+                    .join(ForumSubscription, ForumSubscription.id == ForumDelivery.subscription_id)
+                    .join(ForumRow, ForumRow.id == ForumDelivery.forum_id)
+                    .outerjoin(
+                        ConversationReference,
+                        ConversationReference.id == ForumSubscription.conversation_ref_id,
+                    )
+                    .where(ForumDelivery.id.in_([d for d, _ in taken]))
+                    .order_by(ForumDelivery.id)
+                )
+            ).all()
+        report.reclaimed += len(rows)
+        forums: dict[str, Forum] = {}
+        meetings: dict[tuple[str, datetime], Occurrence | None] = {}
+        jobs: list[_Job] = []
+        for delivery, sub, ref, forum_row in rows:
+            reason = None
+            note = None
+            if delivery.id in interrupted:
+                if not self._resend_interrupted:
+                    reason = REASONS["interrupted"]
+                    await self._finish(delivery.id, "gave_up", report, reason=reason)
+                    continue
+                note = REASONS["resent"]
+            if forum_row.id not in forums:
+                forums[forum_row.id] = forum_from_row(forum_row)
+            forum = forums[forum_row.id]
+            mkey = (forum.id, delivery.occurrence_start)
+            if mkey not in meetings:
+                meetings[mkey] = schedule.find_occurrence(forum, delivery.occurrence_start)
+            occurrence = meetings[mkey]
+            if sub.ended_at is not None or ref is None:
+                reason = REASONS["ended"]
+            elif occurrence is None or delivery.reminder_offset not in forum.reminders:
+                reason = REASONS["not_scheduled"]
+            elif occurrence.start <= now:
+                reason = REASONS["started"]
+            else:
+                newer = [
+                    r for r in schedule.reminders_for(forum, occurrence)
+                    if delivery.send_at < r.send_at <= now and r.send_at >= sub.active_since
+                ]
+                if newer:
+                    reason = REASONS["newer"].format(offset=newer[-1].offset)
+            if reason is not None or occurrence is None or ref is None:
+                await self._finish(delivery.id, "skipped_stale", report, reason=reason)
+                continue
+            jobs.append(
+                _Job(delivery.id, sub.id, forum, occurrence, delivery.reminder_offset, ref.id,
+                     dict(ref.reference), sub.target_kind, delivery.attempts, note)
+            )
+        return jobs
+
+    # sending -----------------------------------------------------------------------------------
+
+    async def _send_all(self, jobs: list[_Job], report: TickReport) -> None:
+        gate = asyncio.Semaphore(self._concurrency)
+        async with asyncio.TaskGroup() as tg:
+            for job in jobs:
+                tg.create_task(self._run_job(job, gate, report))
+
+    async def _run_job(self, job: _Job, gate: asyncio.Semaphore, report: TickReport) -> None:
+        async with gate:
+            try:
+                await self._deliver(job, report)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The row stays claimed; when the lease runs out it is taken over again.
+                log.exception("delivery %s failed unexpectedly", job.delivery_id)
+
+    async def _deliver(self, job: _Job, report: TickReport) -> None:
+        scope = "me" if job.target_kind == "personal" else "channel"
+        card, summary = self._render(job.forum, job.occurrence, job.offset, scope)
+        try:
+            outcome = await self._sender.send(
+                str(job.ref_id),
+                job.reference,
+                card,
+                summary,
+                first_attempt=job.attempts + 1,
+                before_attempt=partial(self._begin_attempt, job, report),
+            )
+        except SendInterrupted as exc:
+            if exc.outcome is not None:
+                await asyncio.shield(self._record(job, exc.outcome, report))
+            raise
+        except asyncio.CancelledError:
+            await asyncio.shield(self._release(job))
+            raise
+        await self._record(job, outcome, report)
+
+    def _mine(self, delivery_id: int) -> Any:
+        return and_(
+            ForumDelivery.id == delivery_id,
+            ForumDelivery.claimed_by == self.instance_id,
+            ForumDelivery.status == "claimed",
+        )
+
+    async def _begin_attempt(self, job: _Job, report: TickReport, attempt: int) -> bool:
+        now = self._clock.now()
+        active = exists().where(
+            ForumSubscription.id == ForumDelivery.subscription_id,
+            ForumSubscription.ended_at.is_(None),
+            ForumSubscription.conversation_ref_id.is_not(None),
+        )
+        async with self._db.transaction() as s:
+            res = await s.execute(
+                update(ForumDelivery)
+                .where(self._mine(job.delivery_id), active)
+                .values(
+                    attempts=ForumDelivery.attempts + 1,
+                    attempt_started_at=now,
+                    lease_until=now + self._lease,
+                    updated_at=now,
+                )
+            )
+            if res.rowcount == 1:  # type: ignore[attr-defined]
+                return True
+            still_mine = await s.scalar(select(ForumDelivery.id).where(self._mine(job.delivery_id)))
+        if still_mine is not None:  # ours, but the subscription ended meanwhile
+            await self._finish(job.delivery_id, "skipped_stale", report, reason=REASONS["ended"])
+        else:
+            report.lost_claims += 1
+            log.warning("delivery %s was taken over by another instance", job.delivery_id)
+        return False
+
+    async def _release(self, job: _Job) -> None:
+        """Give a claim back (on shutdown) so that any instance can send it at once."""
+        now = self._clock.now()
+        async with self._db.transaction() as s:
+            await s.execute(
+                update(ForumDelivery)
+                .where(self._mine(job.delivery_id))
+                .values(lease_until=now, attempt_started_at=None, updated_at=now)
+            )
+
+    async def _finish(
+        self,
+        delivery_id: int,
+        status: str,
+        report: TickReport,
+        *,
+        reason: str | None = None,
+        outcome: SendOutcome | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> bool:
+        now = self._clock.now()
+        values: dict[str, Any] = {
+            "status": status,
+            "attempt_started_at": None,
+            "updated_at": now,
+            "next_attempt_at": next_attempt_at,
+        }
+        if status != "claimed":
+            values.update(claimed_by=None, lease_until=None)
+        if reason is not None or status != "sent":
+            values["reason"] = reason[:500] if reason else None
+        if outcome is not None:
+            values["last_status"] = outcome.status
+            if outcome.error:
+                values["last_error"] = outcome.error[:500]
+        if status == "sent":
+            values["sent_at"] = now
+        async with self._db.transaction() as s:
+            res = await s.execute(
+                update(ForumDelivery).where(self._mine(delivery_id)).values(**values)
+            )
+        if res.rowcount != 1:  # type: ignore[attr-defined]
+            report.lost_claims += 1
+            log.warning("delivery %s: claim lost before recording %s", delivery_id, status)
+            return False
+        if status == "sent":
+            report.sent += 1
+        elif status == "failed":
+            report.failed += 1
+        elif status == "gave_up":
+            report.gave_up += 1
+        elif status == "skipped_stale":
+            report.skipped_stale += 1
+        return True
+
+    async def _record(self, job: _Job, outcome: SendOutcome, report: TickReport) -> None:
+        attempts = job.attempts + outcome.attempts
+        if outcome.result == "sent":
+            await self._finish(job.delivery_id, "sent", report, outcome=outcome, reason=job.note)
+        elif outcome.result == "retry_later":
+            await self._finish(
+                job.delivery_id, "failed", report, outcome=outcome,
+                next_attempt_at=outcome.retry_at or self._clock.now(),
+            )
+        elif outcome.result == "gave_up":
+            reason = REASONS["exhausted"].format(attempts=attempts, error=outcome.error)
+            await self._finish(job.delivery_id, "gave_up", report, outcome=outcome, reason=reason)
+        elif outcome.result == "rejected":
+            reason = REASONS["rejected"].format(error=outcome.error)
+            await self._finish(job.delivery_id, "gave_up", report, outcome=outcome, reason=reason)
+        elif outcome.result == "gone":
+            reason = REASONS["gone"].format(status=outcome.status)
+            await self._finish(job.delivery_id, "gave_up", report, outcome=outcome, reason=reason)
+            report.ended_subscriptions += await self._forums.end_subscriptions_of(
+                job.ref_id, reason
+            )
+            await self._forget(job.ref_id)
+            log.info("conversation ref %s removed after HTTP %s", job.ref_id, outcome.status)
+        # 'aborted': _begin_attempt has already recorded why.
+
+    async def _delete_reference(self, ref_id: int) -> None:
+        async with self._db.transaction() as s:
+            await s.execute(delete(ConversationReference).where(ConversationReference.id == ref_id))
+
+    def _default_render(
+        self, forum: Forum, occurrence: Occurrence, offset: str, scope: str
+    ) -> tuple[dict[str, Any], str]:
+        from dialogs.forum_cards import reminder_message  # dialogs owns the card's wording
+
+        return reminder_message(forum, occurrence, scope=scope, public_url=self._public_url)
