@@ -28,7 +28,7 @@ import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -54,6 +54,7 @@ from knowledge.routing import (
     route,
     suggest,
 )
+from samverkan.clock import Clock, SystemClock
 from storage.db import Database
 from storage.registry_models import (
     ID_LEN,
@@ -558,8 +559,8 @@ def _parse_time(rec: _Record, key: str) -> time | None:
 def _validate_record(rec: _Record) -> Any | None:
     """The typed record, or None when it has errors (which are collected)."""
     table = rec.table
-    rec.check_keys(_FIELDS[table])
     rid = rec.ident()
+    rec.check_keys(_FIELDS[table])
     name = rec.text("name", required=True)
     example = rec.example()
     if table == "after_hours":
@@ -695,7 +696,7 @@ def parse_yaml(text: str, source: str) -> ParsedFile:
                 continue
             entries.append((item, item.line, item.key_lines))
         _add_records(parsed, table, entries, default_example, seen)
-    return parsed
+    return _sorted(parsed)
 
 
 def _decode(raw: bytes) -> str:
@@ -793,6 +794,11 @@ def parse_csv(text: str, source: str, *, table: str | None = None) -> ParsedFile
     parsed = ParsedFile(source)
     hint = table or _table_from_name(source)
     _parse_csv_text(parsed, text, hint, source, {})
+    return _sorted(parsed)
+
+
+def _sorted(parsed: ParsedFile) -> ParsedFile:
+    parsed.errors.sort(key=lambda e: (e.file, e.line or 0))
     return parsed
 
 
@@ -819,7 +825,7 @@ def parse_path(path: Path, fmt: str | None = None) -> ParsedFile:
                 if table in by_table:
                     p = by_table[table]
                     _parse_csv_text(parsed, _decode(p.read_bytes()), table, p.name, seen)
-            return parsed
+            return _sorted(parsed)
         raw = path.read_bytes()
     except OSError as exc:
         return ParsedFile(source, errors=[RegistryIssue(
@@ -993,8 +999,15 @@ class RegistryService:
     the bot runs) is seen on the next look-up.
     """
 
-    def __init__(self, db: Database, *, calendar: SwedishCalendar | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        clock: Clock | None = None,
+        calendar: SwedishCalendar | None = None,
+    ) -> None:
         self.db = db
+        self.clock: Clock = clock or SystemClock()
         self._calendar = calendar or SwedishCalendar()
         self._cache: RegistrySnapshot | None = None
         self._lock = asyncio.Lock()
@@ -1009,12 +1022,10 @@ class RegistryService:
         parsed = parse_yaml(text, source) if fmt == "yaml" else parse_csv(text, source)
         return await self.import_parsed(parsed)
 
-    async def import_parsed(
-        self, parsed: ParsedFile, *, now: datetime | None = None
-    ) -> ImportReport:
+    async def import_parsed(self, parsed: ParsedFile) -> ImportReport:
         """Write a parsed file in one transaction; nothing is written when there is any error."""
         report = ImportReport(parsed.source, errors=list(parsed.errors))
-        stamp = now or datetime.now(UTC)
+        stamp = self.clock.now()
         async with self.db.transaction() as s:
             if self.db.is_postgres:
                 await s.execute(select(func.pg_advisory_xact_lock(_PG_IMPORT_LOCK)))
