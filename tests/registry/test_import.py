@@ -122,7 +122,7 @@ def _errors(text: str, fmt: str = "yaml") -> list[str]:
         # a person nobody can reach
         ('{id: p1, name: Per Exempel, district: alfa, phone: "08-000 300 00"}',
          "{id: p1, name: Per Exempel, district: alfa}",
-         "reg.yaml, rad 11: people[p1]: personen behöver minst ett av phone, email eller teams_upn"),
+         "reg.yaml, rad 11: people[p1]: personen behöver minst ett av phone, email"),
         # bad id
         ("{id: s1,", "{id: s 1,", "reg.yaml, rad 13: schools.id: ogiltigt id ”s 1”"),
         # YAML syntax
