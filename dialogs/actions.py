@@ -1,0 +1,346 @@
+"""Named actions that flows call where logic is needed (`kind: action` nodes).
+
+Each action is declared here with the results it can return (the flow maps every result to a
+next node), its parameters (validated strictly) and the vars it may set (which question texts
+may use as `{placeholders}`). dialogs.flowcheck proves flows against these declarations;
+`FlowActions` runs them with the injected collaborators.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from dialogs.state import DialogState, Turn
+
+log = logging.getLogger(__name__)
+
+Scalar = bool | str | int | None
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CheckParams(_Params):
+    """`any`/`all` of `facts.<name>` / `vars.<name>` equal to a value (or one of a list)."""
+
+    any: dict[str, Scalar | list[Scalar]] | None = None
+    all: dict[str, Scalar | list[Scalar]] | None = None
+    present: list[str] | None = None  # every one of these is known (not absent, not null)
+
+    @model_validator(mode="after")
+    def _one(self) -> CheckParams:
+        given = [x for x in (self.any, self.all, self.present) if x is not None]
+        if len(given) != 1:
+            raise ValueError("ange precis en av any, all eller present")
+        for key in given[0]:
+            if not key.startswith(("facts.", "vars.")):
+                raise ValueError(f"'{key}' ska börja med facts. eller vars.")
+        return self
+
+    def keys(self) -> list[str]:
+        return list(self.any or self.all or self.present or [])
+
+
+class SwitchParams(_Params):
+    on: str = Field(pattern=r"^(facts|vars)\.[a-z_][a-z0-9_]*$")
+    cases: list[str] = Field(min_length=1)
+
+
+class FieldParams(_Params):
+    field: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    name: str
+    results: Callable[[BaseModel | None], frozenset[str]]
+    params: type[BaseModel] | None = None
+    provides: frozenset[str] = frozenset()
+    needs: Literal["rules", "registry"] | None = None
+
+    def parse(self, raw: Mapping[str, Any]) -> BaseModel | None:
+        if self.params is None:
+            if raw:
+                raise ValueError(f"åtgärden '{self.name}' tar inga params")
+            return None
+        return self.params.model_validate(dict(raw))
+
+
+def _fixed(*names: str) -> Callable[[BaseModel | None], frozenset[str]]:
+    return lambda _p: frozenset(names)
+
+
+def _switch_results(p: BaseModel | None) -> frozenset[str]:
+    assert isinstance(p, SwitchParams)
+    return frozenset([*p.cases, "other"])
+
+
+SCHOOL_VARS = frozenset({"school_id", "school_name", "school_candidates"})
+HOME_VARS = frozenset({"home_district_id", "home_district_name", "home_candidates"})
+
+ACTION_SPECS: Mapping[str, ActionSpec] = {
+    s.name: s
+    for s in (
+        ActionSpec(
+            "assess",
+            _fixed("emergency", "report", "consult"),
+            provides=frozenset(
+                {"outcome", "inform_guardians", "reasons", "purpose", "assess_error"}
+            ),
+            needs="rules",
+        ),
+        ActionSpec("check", _fixed("yes", "no"), CheckParams),
+        ActionSpec("switch", _switch_results, SwitchParams),
+        ActionSpec(
+            "known_school",
+            _fixed("known", "unknown", "unavailable"),
+            provides=SCHOOL_VARS,
+            needs="registry",
+        ),
+        ActionSpec(
+            "match_school",
+            _fixed("one", "ambiguous", "none", "skipped", "unavailable"),
+            FieldParams,
+            provides=SCHOOL_VARS,
+            needs="registry",
+        ),
+        ActionSpec("set_school", _fixed("ok", "retry"), FieldParams, provides=SCHOOL_VARS),
+        ActionSpec(
+            "match_district",
+            _fixed("one", "ambiguous", "none", "unknown", "unavailable"),
+            FieldParams,
+            provides=HOME_VARS,
+            needs="registry",
+        ),
+        ActionSpec("set_district", _fixed("ok", "retry"), FieldParams, provides=HOME_VARS),
+        ActionSpec(
+            "route", _fixed("ok", "unavailable"), provides=frozenset({"route"}), needs="registry"
+        ),
+    )
+}
+
+# Vars a question text may always use.
+BASE_VARS = frozenset({"purpose"})
+MAX_CANDIDATES = 5
+GUARDIAN_FACTS = (
+    "violence_by_guardian",
+    "sexual_abuse",
+    "honor_context",
+    "domestic_violence_witnessed",
+)
+
+
+class RuleEngine(Protocol):
+    def assess(self, facts: Mapping[str, object], *, day: Any) -> Any: ...
+
+
+class Registry(Protocol):
+    async def match_school(self, text: str) -> Any: ...
+
+    async def match_district(self, text: str) -> Any: ...
+
+    async def route(
+        self,
+        *,
+        purpose: str,
+        at: datetime,
+        school: str | None = None,
+        home_district: str | None = None,
+    ) -> Any: ...
+
+
+def lookup(path: str, ds: DialogState) -> Any:
+    scope, _, name = path.partition(".")
+    source = ds.facts if scope == "facts" else ds.vars
+    return source.get(name)
+
+
+def _matches(value: Any, expected: Scalar | list[Scalar]) -> bool:
+    if isinstance(expected, list):
+        return any(value == e and type(value) is type(e) for e in expected)
+    return value == expected and type(value) is type(expected)
+
+
+class FlowActions:
+    def __init__(self, *, rules: RuleEngine | None, registry: Registry | None) -> None:
+        self.rules = rules
+        self.registry = registry
+
+    def available(self, needs: str | None) -> bool:
+        if needs == "rules":
+            return self.rules is not None
+        if needs == "registry":
+            return self.registry is not None
+        return True
+
+    async def run(
+        self, name: str, raw_params: Mapping[str, Any], turn: Turn, ds: DialogState
+    ) -> str:
+        spec = ACTION_SPECS[name]
+        params = spec.parse(raw_params)
+        handler = getattr(self, f"_do_{name}")
+        result = await handler(params, turn, ds)
+        assert result in spec.results(params), (name, result)
+        return str(result)
+
+    # --- logic ---------------------------------------------------------------------------------
+
+    async def _do_check(self, p: CheckParams, turn: Turn, ds: DialogState) -> str:
+        if p.any is not None:
+            ok = any(_matches(lookup(k, ds), v) for k, v in p.any.items())
+        elif p.all is not None:
+            ok = all(_matches(lookup(k, ds), v) for k, v in p.all.items())
+        else:
+            ok = all(lookup(k, ds) is not None for k in p.present or [])
+        return "yes" if ok else "no"
+
+    async def _do_switch(self, p: SwitchParams, turn: Turn, ds: DialogState) -> str:
+        value = lookup(p.on, ds)
+        return value if isinstance(value, str) and value in p.cases else "other"
+
+    async def _do_assess(self, p: None, turn: Turn, ds: DialogState) -> str:
+        facts = {k: v for k, v in ds.facts.items() if v is not None}
+        try:
+            if self.rules is None:
+                raise LookupError("no rule set")
+            a = self.rules.assess(facts, day=turn.day)
+        except Exception as exc:  # a broken rule file or date: uncertain means consult
+            log.warning("assessment failed: %s", type(exc).__name__)
+            ds.vars.update(
+                outcome="consult",
+                inform_guardians="consult_first",
+                reasons=[],
+                purpose="consult",
+                assess_error=True,
+            )
+            return "consult"
+        ds.vars.update(
+            outcome=a.outcome,
+            inform_guardians=a.inform_guardians,
+            reasons=[r.to_json() for r in a.reasons],
+            purpose="report" if a.outcome in ("emergency", "report") else "consult",
+        )
+        ds.vars.pop("assess_error", None)
+        return str(a.outcome)
+
+    # --- registry ------------------------------------------------------------------------------
+
+    def _set_school(self, turn: Turn, ds: DialogState, school_id: str, name: str) -> None:
+        ds.vars.update(school_id=school_id, school_name=name)
+        ds.vars.pop("school_candidates", None)
+        # The school is the user's own workplace, not child data: remembered in the profile.
+        turn.state.user["school"] = {"id": school_id, "name": name}
+
+    @staticmethod
+    def _candidates(match: Any) -> list[dict[str, str]]:
+        return [
+            {"value": str(i.id), "label": str(i.name)} for i in list(match.items)[:MAX_CANDIDATES]
+        ]
+
+    async def _do_known_school(self, p: None, turn: Turn, ds: DialogState) -> str:
+        if self.registry is None:
+            return "unavailable"
+        saved = turn.state.user.get("school")
+        if not isinstance(saved, dict) or not saved.get("name"):
+            return "unknown"
+        try:
+            match = await self.registry.match_school(str(saved["name"]))
+        except Exception:
+            log.warning("registry lookup failed", exc_info=True)
+            return "unavailable"
+        item = match.items[0] if match.kind == "one" and match.items else None
+        if item is None or str(item.id) != str(saved.get("id")):
+            turn.state.user.pop("school", None)  # no longer in the registry
+            return "unknown"
+        ds.vars.update(school_id=str(item.id), school_name=str(item.name))
+        return "known"
+
+    async def _do_match_school(self, p: FieldParams, turn: Turn, ds: DialogState) -> str:
+        query = ds.vars.get(p.field)
+        if not isinstance(query, str) or not query.strip():
+            return "skipped"
+        if self.registry is None:
+            return "unavailable"
+        try:
+            match = await self.registry.match_school(query)
+        except Exception:
+            log.warning("registry lookup failed", exc_info=True)
+            return "unavailable"
+        if match.kind == "one" and match.items:
+            self._set_school(turn, ds, str(match.items[0].id), str(match.items[0].name))
+            return "one"
+        if match.items:  # ambiguous, or suggestions for a name that did not match
+            ds.vars["school_candidates"] = self._candidates(match)
+            return "ambiguous"
+        return "none"
+
+    async def _do_set_school(self, p: FieldParams, turn: Turn, ds: DialogState) -> str:
+        pick = ds.vars.get(p.field)
+        for cand in ds.vars.get("school_candidates") or []:
+            if cand.get("value") == pick:
+                self._set_school(turn, ds, str(cand["value"]), str(cand["label"]))
+                return "ok"
+        return "retry"
+
+    async def _do_match_district(self, p: FieldParams, turn: Turn, ds: DialogState) -> str:
+        query = ds.vars.get(p.field)
+        for key in ("home_district_id", "home_district_name", "home_candidates"):
+            ds.vars.pop(key, None)
+        if not isinstance(query, str) or not query.strip():
+            return "unknown"
+        if self.registry is None:
+            return "unavailable"
+        try:
+            match = await self.registry.match_district(query)
+        except Exception:
+            log.warning("registry lookup failed", exc_info=True)
+            return "unavailable"
+        if match.kind == "one" and match.items:
+            ds.vars.update(
+                home_district_id=str(match.items[0].id), home_district_name=str(match.items[0].name)
+            )
+            return "one"
+        if match.items:
+            ds.vars["home_candidates"] = self._candidates(match)
+            return "ambiguous"
+        return "none"
+
+    async def _do_set_district(self, p: FieldParams, turn: Turn, ds: DialogState) -> str:
+        pick = ds.vars.get(p.field)
+        for cand in ds.vars.get("home_candidates") or []:
+            if cand.get("value") == pick:
+                ds.vars.update(
+                    home_district_id=str(cand["value"]), home_district_name=str(cand["label"])
+                )
+                ds.vars.pop("home_candidates", None)
+                return "ok"
+        return "retry"
+
+    async def _do_route(self, p: None, turn: Turn, ds: DialogState) -> str:
+        if self.registry is None:
+            return "unavailable"
+        raw = ds.vars.get("purpose")
+        purpose = (
+            raw if isinstance(raw, str) and raw in ("report", "consult", "general") else "consult"
+        )
+        try:
+            result = await self.registry.route(
+                purpose=purpose,
+                school=ds.vars.get("school_id"),
+                home_district=ds.vars.get("home_district_id") if purpose == "report" else None,
+                at=turn.now,
+            )
+        except Exception:
+            log.warning("routing failed", exc_info=True)
+            return "unavailable"
+        turn.scratch["route"] = result
+        to_json = getattr(result, "to_json", None)
+        ds.vars["route"] = to_json() if callable(to_json) else None
+        return "ok"

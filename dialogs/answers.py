@@ -1,0 +1,273 @@
+"""Cards that answer from the knowledge base: a topic's answer, "Menade du…?", a kind decline,
+a glossary term and the reasons behind an assessment. Every answer shows its sources and the date
+the legal content was last checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from dialogs import cards as c
+from dialogs.messages import Messages
+from knowledge.loader import KnowledgeBase
+from knowledge.model import GuidanceSource, LawSource, SeedSource, Term, Topic
+
+SourceT = SeedSource | LawSource | GuidanceSource
+
+# Topic `offer` values → (message key of the button title, button data).
+_OFFERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "concern": ("menu.items.concern", {"action": c.MENU, "item": "concern"}),
+    "contacts": ("menu.items.contacts", {"action": c.MENU, "item": "contacts"}),
+    "forums": ("menu.items.forums", {"action": c.MENU, "item": "forums"}),
+    "feedback": ("menu.items.sharing", {"action": c.MENU, "item": "sharing"}),
+    "report": ("offer.report", {"action": c.FLOW_START, "flow": "report"}),
+}
+
+
+class TopicCards:
+    def __init__(self, kb: KnowledgeBase, msg: Messages) -> None:
+        self.kb = kb
+        self.msg = msg
+
+    # --- sources -------------------------------------------------------------------------------
+
+    def _law_valid(self, src: LawSource, day: date) -> bool:
+        return src.valid_from <= day and (src.valid_until is None or day < src.valid_until)
+
+    def source_line(self, src: SourceT, day: date) -> str:
+        cited = self.kb.cite(src)
+        url: str | None = None
+        if isinstance(src, LawSource):
+            law = self.kb.laws.get(src.law)
+            url = law.url if law is not None else None
+        elif isinstance(src, GuidanceSource):
+            url = src.url
+        line = f"[{cited}]({url})" if url else cited
+        if isinstance(src, LawSource):
+            if src.valid_until is not None and day >= src.valid_until:
+                line = self.msg.text(
+                    "answer.source_until", source=line, date=self.msg.date(src.valid_until)
+                )
+            elif day < src.valid_from:
+                line = self.msg.text(
+                    "answer.source_from", source=line, date=self.msg.date(src.valid_from)
+                )
+        return line
+
+    def source_lines(self, sources: Iterable[SourceT], day: date) -> list[str]:
+        current: list[str] = []
+        older: list[str] = []
+        seen: set[str] = set()
+        for src in sources:
+            line = self.source_line(src, day)
+            if line in seen:
+                continue
+            seen.add(line)
+            if isinstance(src, LawSource) and not self._law_valid(src, day):
+                older.append(line)
+            else:
+                current.append(line)
+        return current + older
+
+    def main_law(self, sources: Sequence[SourceT], day: date) -> str | None:
+        for src in sources:
+            if isinstance(src, LawSource) and self._law_valid(src, day):
+                return self.kb.cite(src)
+        return None
+
+    def validity_line(self, sources: Sequence[SourceT], day: date) -> str:
+        checked = self.msg.date(self.kb.meta.legal_checked)
+        law = self.main_law(sources, day)
+        if law is not None:
+            return self.msg.text("answer.valid_law", law=law, checked=checked)
+        return self.msg.text("answer.valid_practice", checked=checked)
+
+    def sources_block(self, sources: Sequence[SourceT], day: date) -> list[dict[str, Any]]:
+        lines = self.source_lines(sources, day)
+        return [
+            c.text(self.validity_line(sources, day), size="Small", subtle=True, separator=True),
+            c.text(self.msg.text("answer.sources"), size="Small", weight="Bolder", spacing="Small"),
+            c.text("\n".join(f"- {s}" for s in lines), size="Small", spacing="None"),
+        ]
+
+    def seed_label(self, ref: str) -> str:
+        """A source as the rule engine gives it ('003' for a seed) as users see it."""
+        if ref in self.kb.seeds:
+            return self.kb.cite(SeedSource(seed=ref))
+        return ref
+
+    # --- topic answers -------------------------------------------------------------------------
+
+    def topic_blocks(
+        self, topic: Topic, day: date, *, details_id: str | None = None, details: bool = True
+    ) -> list[dict[str, Any]]:
+        """Title, answer, details (hidden behind a toggle when `details_id` is given, left out
+        when `details` is False), the validity line and the sources."""
+        body: list[dict[str, Any]] = [c.heading(topic.title), c.text(topic.answer)]
+        extra: list[dict[str, Any]] = []
+        if topic.details:
+            extra.append(c.text(topic.details))
+        if topic.changed:
+            extra.append(c.text(self.msg.text("answer.changed", text=topic.changed), subtle=True))
+        if extra and details_id:
+            body.append(c.container(extra, id=details_id, isVisible=False))
+        elif details:
+            body.extend(extra)
+        body.extend(self.sources_block(topic.sources, day))
+        if not details and extra:
+            body.append(
+                c.action_set(
+                    [
+                        c.submit(
+                            self.msg.text("answer.read_more", title=topic.title),
+                            {"action": c.TOPIC, "topic": topic.id},
+                        )
+                    ]
+                )
+            )
+        return body
+
+    def answer_card(
+        self,
+        topic: Topic,
+        day: date,
+        *,
+        lead: str | None = None,
+        extra_actions: Sequence[dict[str, Any]] = (),
+        feedback: bool = True,
+    ) -> dict[str, Any]:
+        body: list[dict[str, Any]] = []
+        if lead:
+            body.append(c.text(lead, subtle=True))
+        has_more = bool(topic.details or topic.changed)
+        body.extend(self.topic_blocks(topic, day, details_id="details" if has_more else None))
+        if has_more:
+            body.append(
+                c.action_set(
+                    [
+                        {
+                            "type": "Action.ToggleVisibility",
+                            "title": self.msg.text("answer.more"),
+                            "targetElements": ["details"],
+                        }
+                    ]
+                )
+            )
+        if extra_actions:  # "Fortsätt där du var" belongs right under the answer
+            body.extend(c.action_rows(list(extra_actions)))
+        topics = self.kb.topics_on(day)
+        related = [topics[r] for r in topic.related if r in topics][:4]
+        if related:
+            body.append(c.text(self.msg.text("answer.related"), weight="Bolder", separator=True))
+            body.append(
+                c.action_set(
+                    [c.submit(t.title, {"action": c.TOPIC, "topic": t.id}) for t in related]
+                )
+            )
+        offers = [
+            c.submit(self.msg.text(key), data)
+            for o in topic.offer
+            if o in _OFFERS
+            for key, data in [_OFFERS[o]]
+        ]
+        if offers:
+            body.extend(c.action_rows(offers))
+        if feedback:
+            body.append(
+                c.text(self.msg.text("feedback.ask"), size="Small", subtle=True, separator=True)
+            )
+            body.append(
+                c.action_set(
+                    [
+                        c.submit(
+                            self.msg.text("feedback.up"),
+                            {"action": c.FEEDBACK, "topic": topic.id, "vote": "up"},
+                        ),
+                        c.submit(
+                            self.msg.text("feedback.down"),
+                            {"action": c.FEEDBACK, "topic": topic.id, "vote": "down"},
+                        ),
+                    ]
+                )
+            )
+        return c.card(body)
+
+    def suggest_card(
+        self, topic_ids: Sequence[str], day: date, *, extra_actions: Sequence[dict[str, Any]] = ()
+    ) -> dict[str, Any] | None:
+        topics = self.kb.topics_on(day)
+        chosen = [topics[t] for t in topic_ids if t in topics][:3]
+        if not chosen:
+            return None
+        buttons = [c.submit(t.title, {"action": c.TOPIC, "topic": t.id}) for t in chosen]
+        buttons.append(c.submit(self.msg.text("suggest.none"), {"action": c.SUGGEST_NONE}))
+        body = [
+            c.heading(self.msg.text("suggest.title")),
+            c.text(self.msg.text("suggest.text")),
+            *c.action_rows(buttons),
+        ]
+        if extra_actions:
+            body.extend(c.action_rows(list(extra_actions)))
+        return c.card(body)
+
+    def decline_card(
+        self, menu_buttons: list[dict[str, Any]], *, lead: str | None = None
+    ) -> dict[str, Any]:
+        body: list[dict[str, Any]] = []
+        if lead:
+            body.append(c.text(lead, subtle=True))
+        body.extend(
+            [
+                c.heading(self.msg.text("decline.title")),
+                c.text(self.msg.text("decline.text")),
+                c.text(self.msg.text("decline.contacts")),
+                *c.action_rows(menu_buttons),
+            ]
+        )
+        return c.card(body)
+
+    def glossary_card(self, term: Term, day: date) -> dict[str, Any]:
+        title = f"{term.term} – {term.long}" if term.long else term.term
+        body: list[dict[str, Any]] = [c.heading(title), c.text(term.explanation)]
+        topic = self.kb.topic(term.topic, day) if term.topic else None
+        if topic is not None:
+            body.append(
+                c.action_set(
+                    [
+                        c.submit(
+                            self.msg.text("glossary.read_more", title=topic.title),
+                            {"action": c.TOPIC, "topic": topic.id},
+                        )
+                    ]
+                )
+            )
+        return c.card(body)
+
+    def reasons_card(self, reasons: Sequence[dict[str, Any]], checked: date) -> dict[str, Any]:
+        body: list[dict[str, Any]] = [
+            c.heading(self.msg.text("why.title")),
+            c.text(self.msg.text("why.text")),
+        ]
+        for r in reasons:
+            body.append(c.text(str(r.get("text", "")), separator=True))
+            sources = [self.seed_label(str(s)) for s in r.get("sources", [])]
+            if sources:
+                body.append(
+                    c.text(
+                        self.msg.text("why.sources", sources="; ".join(sources)),
+                        size="Small",
+                        subtle=True,
+                        spacing="Small",
+                    )
+                )
+        body.append(
+            c.text(
+                self.msg.text("why.checked", checked=self.msg.date(checked)),
+                size="Small",
+                subtle=True,
+                separator=True,
+            )
+        )
+        return c.card(body)

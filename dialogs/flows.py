@@ -1,0 +1,253 @@
+"""Guided dialogs as data: the schema of `knowledge/data/flows/*.yaml` (one flow per file).
+
+A flow is a graph of nodes. The engine (dialogs.engine) waits at `question` and `text` nodes for
+the user, shows `info` nodes and moves on, runs `action` nodes (named Python functions declared in
+dialogs.actions; their result picks the next node), and ends at an `outcome` node, which always
+names its sources: provisions of law and seed documents in the knowledge base's own source
+format, or knowledge-base topics whose sources are shown with their answers.
+
+Validation here is per file and strict (unknown keys are errors); the graph checks (reachability,
+no dead ends, known actions) are in dialogs.flowcheck.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from knowledge.model import Source
+
+NODE_ID = r"^[a-z][a-z0-9_]*$"
+FLOW_ID = r"^[a-z][a-z0-9_-]*$"
+FIELD = r"^[a-z][a-z0-9_]*$"
+
+FactValue = bool | str | None
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Choice(Strict):
+    """One button of a question. `value` "yes"/"no"/"unknown" also accept typed ja/nej/vet inte."""
+
+    label: Annotated[str, Field(min_length=1, max_length=80)]
+    value: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+    next: str | None = None
+    set: dict[str, FactValue] = {}  # facts for the assessment (None = unknown: removes it)
+
+
+class QuestionNode(Strict):
+    kind: Literal["question"]
+    text: Annotated[str, Field(min_length=3)]
+    help: str | None = None
+    choices: list[Choice] = []
+    choices_from: Annotated[str, Field(pattern=FIELD)] | None = None  # dynamic: vars[name]
+    field: Annotated[str, Field(pattern=FIELD)] | None = None  # remember the chosen value
+    draft_heading: str | None = None  # include the chosen label in a report draft
+    next: str | None = None
+    style: Literal["default", "attention"] = "default"
+
+    @model_validator(mode="after")
+    def _choices(self) -> QuestionNode:
+        if not self.choices and not self.choices_from:
+            raise ValueError("en fråga behöver choices eller choices_from")
+        if self.choices_from and not self.field:
+            raise ValueError("choices_from kräver field (där svaret sparas)")
+        if len(self.choices) > 6:
+            raise ValueError("högst 6 svarsalternativ (Teams visar inte fler knappar)")
+        values = [c.value for c in self.choices]
+        if len(values) != len(set(values)):
+            raise ValueError("svarsalternativen måste ha olika value")
+        for c in self.choices:
+            if c.next is None and self.next is None:
+                raise ValueError(f"svaret '{c.label}' leder ingenstans (ange next)")
+        if self.choices_from and self.next is None:
+            raise ValueError("choices_from kräver next på frågan")
+        return self
+
+
+class TextNode(Strict):
+    """A free-text field with short guidance (used for the report draft)."""
+
+    kind: Literal["text"]
+    text: Annotated[str, Field(min_length=3)]
+    guidance: str | None = None
+    placeholder: str | None = None
+    field: Annotated[str, Field(pattern=FIELD)]
+    optional: bool = True
+    max_length: Annotated[int, Field(ge=20, le=4000)] = 2000
+    check_personnummer: bool = True
+    draft_heading: str | None = None
+    quote: bool = False  # put the answer in quotation marks in the draft (the child's own words)
+    next: str
+
+
+class InfoNode(Strict):
+    kind: Literal["info"]
+    title: str | None = None
+    text: Annotated[str, Field(min_length=3)]
+    next: str
+
+
+class ActionNode(Strict):
+    kind: Literal["action"]
+    action: str
+    params: dict[str, Any] = {}
+    next: str | dict[str, str]  # one node for every result, or result → node
+
+
+class Section(Strict):
+    heading: str | None = None
+    text: str | None = None
+    items: list[str] = []
+    numbered: bool = False
+    when: dict[str, str | bool | list[str]] = {}  # vars that must match for the section to show
+
+    @model_validator(mode="after")
+    def _content(self) -> Section:
+        if not self.text and not self.items:
+            raise ValueError("en sektion behöver text eller items")
+        return self
+
+
+class Draft(Strict):
+    """How a report draft is put together from the flow's answers (render: report_draft)."""
+
+    title: str
+    before: list[str] = []
+    after: list[str] = []
+    empty: str = "–"
+
+
+Offer = Literal["why", "report", "back", "contacts", "restart", "menu", "concern", "sharing"]
+
+
+class OutcomeNode(Strict):
+    kind: Literal["outcome"]
+    title: Annotated[str, Field(min_length=3)]
+    text: str | None = None
+    style: Literal["default", "attention", "good", "warning"] = "default"
+    sections: list[Section] = []
+    topics: list[str] = []  # knowledge-base topics shown with their own sources
+    render: list[Literal["contacts", "report_draft"]] = []
+    draft: Draft | None = None
+    offer: list[Offer] = []
+    sources: list[Source] = []
+
+    @model_validator(mode="after")
+    def _draft(self) -> OutcomeNode:
+        if "report_draft" in self.render and self.draft is None:
+            raise ValueError("render: report_draft kräver draft")
+        return self
+
+
+Node = Annotated[
+    QuestionNode | TextNode | InfoNode | ActionNode | OutcomeNode, Field(discriminator="kind")
+]
+
+
+class Flow(Strict):
+    id: Annotated[str, Field(pattern=FLOW_ID)]
+    title: Annotated[str, Field(min_length=3, max_length=80)]
+    intro: str | None = None
+    start: str
+    # Holds what users tell about a child: only in a personal chat, never in a channel.
+    private: bool = False
+    # Delete the dialog state as soon as the outcome has been shown (the report draft).
+    clear_on_finish: bool = False
+    # Collaborators the flow cannot run without ("registry").
+    requires: list[Literal["registry", "rules"]] = []
+    # Vars taken over when this flow is started from the outcome of another.
+    carry: list[Annotated[str, Field(pattern=FIELD)]] = []
+    # Vars every run of the flow starts with (e.g. purpose: report).
+    vars: dict[Annotated[str, Field(pattern=FIELD)], bool | str | None] = {}
+    nodes: dict[Annotated[str, Field(pattern=NODE_ID)], Node]
+
+    @model_validator(mode="after")
+    def _start(self) -> Flow:
+        if self.start not in self.nodes:
+            raise ValueError(f"start-noden '{self.start}' finns inte")
+        return self
+
+
+class FlowLoadError(Exception):
+    def __init__(self, problems: list[tuple[str, str, str | None]]) -> None:
+        # (file, message, where)
+        self.problems = problems
+        super().__init__("\n".join(f"{f}: {m}" + (f" [{w}]" if w else "") for f, m, w in problems))
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+def placeholders(text: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(text))
+
+
+def flow_files(directory: Path) -> list[Path]:
+    return sorted((directory / "flows").glob("*.yaml"))
+
+
+def _where(loc: tuple[Any, ...]) -> str | None:
+    parts = [str(p) for p in loc if not (isinstance(p, str) and p[:1].isupper())]
+    return ".".join(parts) or None
+
+
+def parse_flow(path: Path, base: Path) -> tuple[Flow | None, list[tuple[str, str, str | None]]]:
+    """Read and validate one flow file: (flow, problems)."""
+    try:
+        rel = str(path.relative_to(base))
+    except ValueError:
+        rel = str(path)
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" (rad {mark.line + 1})" if mark is not None else ""
+        return None, [(rel, f"ogiltig YAML{line}: {getattr(exc, 'problem', exc)}", None)]
+    except UnicodeDecodeError:
+        return None, [(rel, "filen är inte UTF-8", None)]
+    if data is None:
+        return None, [(rel, "filen är tom", None)]
+    try:
+        return Flow.model_validate(data), []
+    except ValidationError as exc:
+        problems: list[tuple[str, str, str | None]] = []
+        seen: set[tuple[str, str | None]] = set()
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            where = _where(loc)
+            if err["type"] == "extra_forbidden":
+                msg = f"okänd nyckel '{loc[-1]}'"
+            elif err["type"] == "missing":
+                msg = "obligatoriskt fält saknas"
+            elif err["type"] == "union_tag_invalid":
+                msg = "okänd nodtyp (kind ska vara question, text, info, action eller outcome)"
+            else:
+                msg = str(err["msg"]).removeprefix("Value error, ")
+            if (msg, where) not in seen:
+                seen.add((msg, where))
+                problems.append((rel, msg, where))
+        return None, problems
+
+
+def load_flows(directory: Path) -> dict[str, Flow]:
+    """Every flow of a knowledge-base directory; FlowLoadError lists every problem."""
+    flows: dict[str, Flow] = {}
+    problems: list[tuple[str, str, str | None]] = []
+    for path in flow_files(directory):
+        flow, errs = parse_flow(path, directory)
+        problems.extend(errs)
+        if flow is not None:
+            if flow.id in flows:
+                problems.append((path.name, f"flödet '{flow.id}' finns redan", flow.id))
+            flows[flow.id] = flow
+    if problems:
+        raise FlowLoadError(problems)
+    return flows

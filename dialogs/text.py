@@ -1,0 +1,99 @@
+"""Small text helpers for reading what users type: folding for matching and personnummer checks.
+
+Matching is done on a folded form (lower case, å/ä → a, ö → o, accents and punctuation removed,
+whitespace collapsed) so that "Vet inte", "vet inte." and "VET INTE" are the same answer and
+staff who type without å/ä/ö are understood.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+_FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "æ": "a", "ø": "o", "é": "e", "ü": "u"})
+_NON_WORD = re.compile(r"[^\w\s?]+", re.UNICODE)
+_SPACE = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Lower-cased, å/ä/ö folded, punctuation removed (except '?'), whitespace collapsed."""
+    s = unicodedata.normalize("NFC", text).lower().translate(_FOLD)
+    s = unicodedata.normalize("NFKD", s)
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    s = _NON_WORD.sub(" ", s)
+    return _SPACE.sub(" ", s).strip()
+
+
+def fold_plain(text: str) -> str:
+    """Like fold, and without question marks: for comparing short answers and names."""
+    return _SPACE.sub(" ", fold(text).replace("?", " ")).strip()
+
+
+def words(text: str) -> list[str]:
+    return fold_plain(text).split()
+
+
+def matches_phrase(text: str, phrases: Iterable[str]) -> bool:
+    """True if the whole (folded) text is one of the phrases (folded)."""
+    t = fold_plain(text)
+    return bool(t) and any(t == fold_plain(p) for p in phrases)
+
+
+# --- Personnummer -----------------------------------------------------------------------------
+#
+# YYMMDD-XXXX, YYMMDD+XXXX (100 years or older), YYYYMMDD-XXXX, YYYYMMDDXXXX, YYMMDDXXXX, with an
+# optional space before the last four digits. Samordningsnummer (day + 60) count too. A plausible
+# date is required; a ten-digit run without separator must also pass the Luhn check, because
+# Swedish phone numbers (0701234567) otherwise look like one.
+
+_PNR = re.compile(
+    r"(?<![\d])(?P<century>19|20)?(?P<yy>\d{2})(?P<mm>\d{2})(?P<dd>\d{2})"
+    r"(?P<sep>\s?[-+–]\s?|\s)?(?P<last>\d{4})(?![\d])"
+)
+
+
+@dataclass(frozen=True)
+class PnrHit:
+    start: int
+    end: int
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(digits):
+        n = int(ch) * (2 if i % 2 == 0 else 1)
+        total += n - 9 if n > 9 else n
+    return total % 10 == 0
+
+
+def find_personnummer(text: str) -> list[PnrHit]:
+    hits: list[PnrHit] = []
+    for m in _PNR.finditer(text):
+        mm, dd = int(m["mm"]), int(m["dd"])
+        if not 1 <= mm <= 12:
+            continue
+        if not (1 <= dd <= 31 or 61 <= dd <= 91):
+            continue
+        sep = (m["sep"] or "").strip()
+        # Ten digits in a row (or with only a space): require the check digit to fit.
+        digits = m["yy"] + m["mm"] + m["dd"] + m["last"]
+        if m["century"] is None and not sep and not _luhn_ok(digits):
+            continue
+        hits.append(PnrHit(m.start(), m.end()))
+    return hits
+
+
+def contains_personnummer(text: str) -> bool:
+    return bool(find_personnummer(text))
+
+
+def mask_personnummer(text: str, replacement: str) -> str:
+    out, pos = [], 0
+    for hit in find_personnummer(text):
+        out.append(text[pos : hit.start])
+        out.append(replacement)
+        pos = hit.end
+    out.append(text[pos:])
+    return "".join(out)
