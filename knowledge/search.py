@@ -75,17 +75,27 @@ class Tuning:
     k1: float = 1.2
     b: float = 0.5
     # Confidence = weighted mean of these parts.
-    w_coverage: float = 0.35
-    w_example: float = 0.45
+    w_core: float = 0.25  # coverage by title, examples, keywords and glossary entries
+    w_coverage: float = 0.15  # coverage by the whole topic text
+    w_example: float = 0.40
     w_bm25: float = 0.20
     # An unknown word weighs like a term found in this many topics.
     unknown_df: float = 1.0
+    # What the user said is weighted by IDF over the topics' core fields (title, examples,
+    # keywords, glossary): words that tell topics apart. A word found only in topic bodies
+    # weighs its body IDF times this.
+    core_idf: bool = True
+    body_factor: float = 0.7
+    # Query side: how much a compound's parts, an expansion and a typo correction count.
+    part_weight: float = 0.6
+    expansion_weight: float = 0.9
+    correction_weight: float = 0.85
     # Decision.
-    min_coverage: float = 0.45  # below: outside the bot's field
-    answer_at: float = 0.30  # answer if at least this and the margin holds …
+    min_coverage: float = 0.30  # below: outside the bot's field, whatever the score
+    answer_at: float = 0.40  # answer if at least this and the margin holds …
     sure_at: float = 0.50  # … or at least this, whatever the margin
-    margin: float = 0.04
-    suggest_at: float = 0.20  # suggest if at least this
+    margin: float = 0.01
+    suggest_at: float = 0.33  # below: decline; between this and answering: "Menade du…?"
     candidates: int = 25  # topics re-ranked with the example phrasings
 
 
@@ -97,6 +107,8 @@ class _Doc:
     # Title and example phrasings: their terms and IDF mass.
     phrasings: tuple[frozenset[str], ...]
     phrasing_mass: tuple[float, ...]
+    # Terms of the fields that say what the topic is about (title, examples, keywords, glossary).
+    core: frozenset[str]
 
     def valid_on(self, day: date) -> bool:
         if self.valid_from is not None and day < self.valid_from:
@@ -109,6 +121,10 @@ class _Scored:
     topic_id: str
     score: float
     coverage: float
+    # The parts of the score (for benchmarks and debugging).
+    core: float = 0.0
+    example: float = 0.0
+    bm25: float = 0.0
 
 
 class SearchIndex:
@@ -139,7 +155,12 @@ class SearchIndex:
     @classmethod
     def build(cls, kb: KnowledgeBase, tuning: Tuning | None = None) -> SearchIndex:
         tuning = tuning or Tuning()
-        analyzer = Analyzer(_lexicon(kb))
+        analyzer = Analyzer(
+            _lexicon(kb),
+            part_weight=tuning.part_weight,
+            expansion_weight=tuning.expansion_weight,
+            correction_weight=tuning.correction_weight,
+        )
         by_topic: dict[str, list[Term]] = {}
         for term in kb.glossary.terms:
             if term.topic is not None:
@@ -168,7 +189,7 @@ class SearchIndex:
                     tf[term_] += weight * w
                 content = analyzer.content_words(text)
                 length += weight * len(content)
-                surface.update(fold(w) for w in content)
+                surface.update(analyzer.fold(w) for w in content)
             tfs.append(tf)
             lengths.append(length)
 
@@ -186,25 +207,51 @@ class SearchIndex:
                 contrib = idf[term_] * f * (k1 + 1) / (f + norm)
                 postings.setdefault(term_, []).append((i, contrib))
 
-        docs: list[_Doc] = []
+        # Core fields and phrasings per topic version.
+        cores: list[frozenset[str]] = []
+        phrasings: list[list[tuple[frozenset[str], set[str]]]] = []
         for topic in kb.topics:
-            sets: list[frozenset[str]] = []
-            masses: list[float] = []
-            for phrasing in [topic.title, *topic.examples]:
-                terms = frozenset(t for t, _w in analyzer.index_terms(phrasing))
-                raw = set(analyzer.raw_terms(phrasing))
-                sets.append(terms)
-                masses.append(sum(idf.get(t, 0.0) for t in raw) or 1.0)
-            docs.append(
-                _Doc(topic.id, topic.valid_from, topic.valid_until, tuple(sets), tuple(masses))
-            )
+            core = {
+                t
+                for text in [*topic.keywords, *(_term_text(g) for g in by_topic.get(topic.id, []))]
+                for t, _w in analyzer.index_terms(text)
+            }
+            sets = [
+                (frozenset(t for t, _w in analyzer.index_terms(p)), set(analyzer.raw_terms(p)))
+                for p in [topic.title, *topic.examples]
+            ]
+            core.update(*(terms for terms, _raw in sets))
+            cores.append(frozenset(core))
+            phrasings.append(sets)
         analyzer.set_vocabulary(postings.keys(), surface)
+
+        # How much a word the user says weighs (see Tuning.core_idf).
+        weight_idf = dict(idf)
+        if tuning.core_idf:
+            df_core: Counter[str] = Counter()
+            for core_terms in cores:
+                df_core.update(core_terms)
+            weight_idf = {
+                t: _idf(n, df_core[t]) if t in df_core else v * tuning.body_factor
+                for t, v in idf.items()
+            }
+        docs = [
+            _Doc(
+                topic.id,
+                topic.valid_from,
+                topic.valid_until,
+                tuple(terms for terms, _raw in sets),
+                tuple(sum(weight_idf.get(t, 0.0) for t in raw) or 1.0 for _terms, raw in sets),
+                core,
+            )
+            for topic, core, sets in zip(kb.topics, cores, phrasings, strict=True)
+        ]
         cues = [tuple(fold(w) for w in words(c)) for c in kb.lexicon.definition_cues]
         return cls(
             analyzer,
             docs,
             postings,
-            idf,
+            weight_idf,
             _idf(n, tuning.unknown_df),
             list(kb.glossary.terms),
             [c for c in cues if c],
@@ -242,7 +289,10 @@ class SearchIndex:
         return [Hit(s.topic_id, s.score) for s in self._rank(question, day)[:limit]]
 
     def _weight(self, concept: Concept) -> float:
-        if not concept.known:
+        """How much a concept weighs: its best IDF; a word the index has never seen (even if
+        its compound parts or a correction are known) weighs as a rare word."""
+        own = concept.alternatives[0].terms if concept.alternatives else ()
+        if not concept.known or not any(t in self._idf for t in own):
             return self._unknown_idf
         best = 0.0
         for alt in concept.alternatives:
@@ -265,43 +315,56 @@ class SearchIndex:
         matched: dict[int, float] = {}
         for concept, weight in zip(concepts, weights, strict=True):
             best: dict[int, float] = {}
+            credit: dict[int, float] = {}  # how fully the concept is matched (0..1)
             for alt in concept.alternatives:
                 acc: dict[int, float] = {}
+                hits: dict[int, int] = {}
                 for t in alt.terms:
                     for d, contrib in self._postings.get(t, ()):
                         if valid[d]:
                             acc[d] = acc.get(d, 0.0) + contrib
+                            hits[d] = hits.get(d, 0) + 1
+                full = min(1.0, alt.weight)
                 for d, value in acc.items():
                     value *= alt.weight
                     if value > best.get(d, 0.0):
                         best[d] = value
+                    if hits[d] == len(alt.terms) and full > credit.get(d, 0.0):
+                        credit[d] = full
             for d, value in best.items():
                 totals[d] = totals.get(d, 0.0) + value
-                matched[d] = matched.get(d, 0.0) + weight
+            for d, c in credit.items():
+                matched[d] = matched.get(d, 0.0) + weight * c
         if not totals:
             return []
 
         bm25_max = total_weight * (tuning.k1 + 1)
         pool = sorted(totals, key=lambda d: totals[d], reverse=True)[: tuning.candidates]
-        concept_terms = [c.terms for c in concepts]
+        alts = [
+            [(frozenset(a.terms), min(1.0, a.weight)) for a in c.alternatives] for c in concepts
+        ]
         scored: dict[str, _Scored] = {}
         for doc_id in pool:
             doc = self._docs[doc_id]
-            coverage = matched[doc_id] / total_weight
+            coverage = matched.get(doc_id, 0.0) / total_weight
+            core = _overlap(alts, weights, doc.core) / total_weight
             example = 0.0
             for terms, mass in zip(doc.phrasings, doc.phrasing_mass, strict=True):
-                hit = sum(w for ct, w in zip(concept_terms, weights, strict=True) if ct & terms)
+                hit = _overlap(alts, weights, terms)
                 if hit:
                     example = max(example, hit / math.sqrt(total_weight * max(mass, hit)))
             bm25 = min(1.0, totals[doc_id] / bm25_max)
             score = (
-                tuning.w_coverage * coverage
+                tuning.w_core * core
+                + tuning.w_coverage * coverage
                 + tuning.w_example * min(1.0, example)
                 + tuning.w_bm25 * bm25
             )
             prev = scored.get(doc.topic_id)
             if prev is None or score > prev.score:
-                scored[doc.topic_id] = _Scored(doc.topic_id, min(1.0, score), coverage)
+                scored[doc.topic_id] = _Scored(
+                    doc.topic_id, min(1.0, score), coverage, core, example, bm25
+                )
         return sorted(scored.values(), key=lambda s: (-s.score, s.topic_id))
 
     # --- glossary ----------------------------------------------------------------------------
@@ -335,6 +398,21 @@ class SearchIndex:
         if not leftover:
             return term
         return None
+
+
+def _overlap(
+    alts: list[list[tuple[frozenset[str], float]]], weights: list[float], terms: frozenset[str]
+) -> float:
+    """IDF mass of the concepts a term set matches; a concept matches through an alternative
+    all of whose terms are in the set (a compound's parts only together)."""
+    total = 0.0
+    for concept_alts, weight in zip(alts, weights, strict=True):
+        best = 0.0
+        for alt_terms, strength in concept_alts:
+            if strength > best and alt_terms <= terms:
+                best = strength
+        total += weight * best
+    return total
 
 
 def _find(seq: list[str], phrase: list[str]) -> tuple[int, int] | None:

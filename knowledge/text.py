@@ -34,9 +34,13 @@ WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Derivational endings stripped after Snowball (which only removes inflection), longest first.
 # Each needs a stem of at least `_MIN_ROOT` characters left, so short words stay whole.
 _ROOT_SUFFIXES = (
-    "ningarna", "ningar", "ningen", "ning", "ation", "ande", "ende", "ing", "an", "er", "et", "t"
+    "ningarna", "ningar", "ningen", "ning", "ation", "ande", "ende", "ing",
+    "an", "er", "et", "de", "te", "t",
 )
 _MIN_ROOT = 4
+
+# Inflectional endings tried when a word's stem is not in the index (see Analyzer.known_term).
+_INFLECTIONS = ("erna", "arna", "orna", "en", "et", "na", "er", "ar", "or", "n", "t", "a", "e", "s")
 
 # Compound splitting: the shortest word that is tried, the shortest part, linking letters.
 _MIN_COMPOUND = 7
@@ -100,31 +104,67 @@ class Analyzer:
     from the lexicon. `vocabulary` is set by the index after it has seen every document.
     """
 
-    def __init__(self, lexicon: Lexicon) -> None:
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        *,
+        part_weight: float = COMPOUND_PART_WEIGHT,
+        expansion_weight: float = EXPANSION_WEIGHT,
+        correction_weight: float = CORRECTION_WEIGHT,
+    ) -> None:
+        self.part_weight = part_weight
+        self.expansion_weight = expansion_weight
+        self.correction_weight = correction_weight
         self._stemmer = snowballstemmer.stemmer("swedish")
         self._cache: dict[str, str] = {}
+        self._folded: dict[str, str] = {}
+        self._splits: dict[str, list[str]] = {}  # valid for the current vocabulary
         self.stopwords = frozenset(fold(w) for w in lexicon.stopwords)
         self.vocabulary: frozenset[str] = frozenset()
         self._surface: dict[int, list[str]] = {}
         # Canonical terms: phrase (tuple of terms) → canonical term of its group.
-        self._canonical: dict[tuple[str, ...], str] = {}
-        for group in lexicon.equivalents:
-            phrases = [p for p in (self._phrase(g) for g in group) if p]
-            if len(phrases) < 2:
-                continue
-            canon = "≡" + "_".join(phrases[0])
-            for p in phrases:
-                self._canonical.setdefault(p, canon)
+        self._canonical = self._merge_groups(lexicon.equivalents)
         self._max_phrase = max((len(p) for p in self._canonical), default=1)
         self._expansions: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        # Expansions are keyed on the folded words as written ("borta från skolan"): stems
+        # would let "hemlig" and "hem" or "honor" and "hon" collide.
         for source, targets in lexicon.expansions:
-            key = self._phrase(source, keep_stopwords=True)
-            if not key:
+            key = tuple(fold(w) for w in words(source))
+            if not key or (len(key) == 1 and key[0] in self.stopwords):
                 continue
             outs = [p for p in (self._phrase(t) for t in targets) if p]
             if outs:
                 self._expansions.setdefault(key, []).extend(outs)
         self._max_expansion = max((len(p) for p in self._expansions), default=1)
+
+    def _merge_groups(self, groups: Iterable[Sequence[str]]) -> dict[tuple[str, ...], str]:
+        """Phrase → canonical term; groups that share a phrase become one group."""
+        parent: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+        def find(x: tuple[str, ...]) -> tuple[str, ...]:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for group in groups:
+            phrases = [p for p in (self._phrase(g) for g in group) if p]
+            for p in phrases:
+                parent.setdefault(p, p)
+            for p in phrases[1:]:
+                a, b = find(phrases[0]), find(p)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+        members: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        for p in parent:
+            members.setdefault(find(p), []).append(p)
+        canonical: dict[tuple[str, ...], str] = {}
+        for root, ps in members.items():
+            if len(ps) < 2:
+                continue
+            for p in ps:
+                canonical[p] = "≡" + "_".join(root)
+        return canonical
 
     # --- words and terms -------------------------------------------------------------------
 
@@ -133,16 +173,39 @@ class Analyzer:
         cached = self._cache.get(word)
         if cached is not None:
             return cached
-        stem = fold(self._stemmer.stemWord(word))
+        stem = self.fold(self._stemmer.stemWord(word))
         for suffix in _ROOT_SUFFIXES:
             if stem.endswith(suffix) and len(stem) - len(suffix) >= _MIN_ROOT:
                 stem = stem[: -len(suffix)]
                 break
+        if stem in self.stopwords and self.fold(word) not in self.stopwords:
+            stem = self.fold(word)  # "väder" must not become "vad"
         self._cache[word] = stem
         return stem
 
+    def known_term(self, word: str) -> str | None:
+        """The word's term if the index has it, also when Snowball stems two forms of a word
+        differently ("skillnad" → "skilln" but "skillnaden" → "skillnad"); else None."""
+        t = self.term(word)
+        if t in self.vocabulary:
+            return t
+        w = fold(word)
+        for ending in _INFLECTIONS:
+            if w.endswith(ending) and len(w) - len(ending) >= _MIN_ROOT:
+                alt = self.term(w[: -len(ending)])
+                if alt in self.vocabulary:
+                    return alt
+        return None
+
+    def fold(self, word: str) -> str:
+        """`fold`, cached (the index folds the same words many times)."""
+        folded = self._folded.get(word)
+        if folded is None:
+            folded = self._folded[word] = fold(word)
+        return folded
+
     def is_stopword(self, word: str) -> bool:
-        return fold(word) in self.stopwords
+        return self.fold(word) in self.stopwords
 
     def _phrase(self, text: str, *, keep_stopwords: bool = False) -> tuple[str, ...]:
         ws = words(text)
@@ -160,8 +223,12 @@ class Analyzer:
         Tries every split point with an optional linking 's' and keeps the split whose head is
         longest; the tail may itself be split once more ("barnavårdsutredning").
         """
-        vocab = self.vocabulary if vocabulary is None else vocabulary
-        return self._split(fold(word), vocab, depth=2)
+        if vocabulary is not None:
+            return self._split(self.fold(word), vocabulary, depth=2)
+        parts = self._splits.get(word)
+        if parts is None:
+            parts = self._splits[word] = self._split(self.fold(word), self.vocabulary, depth=2)
+        return parts
 
     def _split(self, w: str, vocab: Iterable[str], depth: int) -> list[str]:
         if depth == 0 or len(w) < _MIN_COMPOUND:
@@ -179,7 +246,12 @@ class Analyzer:
                 if h_term is None:
                     continue
                 t_term = self.term(tail)
-                if len(tail) >= _MIN_PART and t_term in vocab_set and tail not in self.stopwords:
+                if (
+                    len(tail) > _MIN_PART
+                    and t_term in vocab_set
+                    and tail not in self.stopwords
+                    and t_term not in self.stopwords
+                ):
                     return [h_term, t_term]
                 rest = self._split(tail, vocab_set, depth - 1)
                 if rest:
@@ -189,7 +261,7 @@ class Analyzer:
     def _part_term(self, part: str, vocab: frozenset[str] | set[str]) -> str | None:
         """A compound's head as a known term ('skol' for skola, 'elevhalso' for elevhälsa)."""
         for cand in (self.term(part), part, part[:-1] if part.endswith(("o", "e", "a")) else ""):
-            if len(cand) >= _MIN_PART and cand in vocab:
+            if len(cand) >= _MIN_PART and cand in vocab and cand not in self.stopwords:
                 return cand
         return None
 
@@ -232,6 +304,7 @@ class Analyzer:
     def set_vocabulary(self, vocabulary: Iterable[str], surface: Mapping[str, int]) -> None:
         """The index's terms, and its folded surface words with frequencies (for typos)."""
         self.vocabulary = frozenset(vocabulary)
+        self._splits = {}
         by_len: dict[int, list[tuple[int, str]]] = {}
         for word, freq in surface.items():
             if len(word) >= 4:
@@ -243,13 +316,13 @@ class Analyzer:
     def correct(self, word: str) -> str | None:
         """The index word closest to an unknown word (a typo), or None.
 
-        One edit (insert, delete, substitute or swap two letters) for words of five to seven
-        letters, two for longer words; shorter words are never corrected.
+        One edit (insert, delete, substitute or swap two letters) for words of six to eight
+        letters, two for longer words; shorter words are never corrected (too many neighbours).
         """
         w = fold(word)
-        if len(w) < 5:
+        if len(w) < 6:
             return None
-        max_dist = 1 if len(w) <= 7 else 2
+        max_dist = 1 if len(w) <= 8 else 2
         choices: list[str] = []
         for n in range(len(w) - max_dist, len(w) + max_dist + 1):
             choices.extend(self._surface.get(n, ()))
@@ -285,20 +358,19 @@ class Analyzer:
     def _expansion_at(self, ws: Sequence[str], i: int) -> tuple[int, Concept | None]:
         for n in range(min(self._max_expansion, len(ws) - i), 0, -1):
             span = ws[i : i + n]
-            if n > 1 and (self.is_stopword(span[0]) or self.is_stopword(span[-1])):
-                continue
-            content = [w for w in span if not self.is_stopword(w)] or list(span)
-            key = tuple(self.term(w) for w in content)
-            targets = self._expansions.get(key)
+            targets = self._expansions.get(tuple(fold(w) for w in span))
             if targets is None:
                 continue
-            own = self._known_alternatives(content)
-            alts = [*own]
+            content = [w for w in span if not self.is_stopword(w)] or list(span)
+            alts = self._known_alternatives(content)
+            own_canon = self._canonical.get(tuple(self.term(w) for w in content))
+            if own_canon is not None:
+                alts.append(Alternative((own_canon,)))
             for t in targets:
                 canon = self._canonical.get(t)
-                alts.append(Alternative(t, EXPANSION_WEIGHT))
+                alts.append(Alternative(t, self.expansion_weight))
                 if canon is not None:
-                    alts.append(Alternative((canon,), EXPANSION_WEIGHT))
+                    alts.append(Alternative((canon,), self.expansion_weight))
             return n, self._concept(" ".join(span), alts)
         return 1, None
 
@@ -323,7 +395,7 @@ class Analyzer:
             if n == 1:
                 parts = self.split_compound(span[0])
                 if parts:
-                    alts.append(Alternative(tuple(parts), COMPOUND_PART_WEIGHT))
+                    alts.append(Alternative(tuple(parts), self.part_weight))
             return end - i, self._concept(" ".join(ws[i:end]), alts)
         return 1, None
 
@@ -334,18 +406,18 @@ class Analyzer:
         return []
 
     def _word_concept(self, word: str) -> Concept:
-        t = self.term(word)
+        t = self.known_term(word) or self.term(word)
         alts: list[Alternative] = [Alternative((t,))]
         parts = self.split_compound(word)
         if parts:
-            alts.append(Alternative(tuple(parts), COMPOUND_PART_WEIGHT))
+            alts.append(Alternative(tuple(parts), self.part_weight))
         if t not in self.vocabulary and not parts:
             fixed = self.correct(word)
             if fixed is not None:
                 # The corrected word is analysed like any other (synonyms, compound parts).
                 for c in self.concepts(fixed):
                     for alt in c.alternatives:
-                        alts.append(Alternative(alt.terms, alt.weight * CORRECTION_WEIGHT))
+                        alts.append(Alternative(alt.terms, alt.weight * self.correction_weight))
         return self._concept(word, alts)
 
     def _concept(self, text: str, alts: Sequence[Alternative]) -> Concept:
