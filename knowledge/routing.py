@@ -321,10 +321,10 @@ class RegistrySnapshot:
         self.schools: dict[str, School] = {s.id: s for s in schools}
         self.revision = revision
         self.calendar = calendar or SwedishCalendar()
-        self._school_index = _build_index(
+        self._school_index = _NameIndex(
             (s.id, s.name, s.aliases) for s in self.schools.values()
         )
-        self._district_index = _build_index(
+        self._district_index = _NameIndex(
             (d.id, d.name, d.aliases) for d in self.districts.values()
         )
 
@@ -454,12 +454,47 @@ def _key(text: str) -> _Key:
     return _Key(folded=folded, tokens=tuple(tokens), kinds=tuple(sorted(set(kinds))))
 
 
-def _build_index(entities: Iterable[tuple[str, str, tuple[str, ...]]]) -> list[_Name]:
-    index: list[_Name] = []
-    for entity_id, name, aliases in entities:
-        for text in (name, *aliases):
-            index.append(_Name(entity_id, name, text, _key(text)))
-    return index
+class _NameIndex:
+    """Names and aliases of one kind of entity, with look-up structures so that a query
+    scores only the few names that can matter (rapidfuzz's C extractors pre-select)."""
+
+    def __init__(self, entities: Iterable[tuple[str, str, tuple[str, ...]]]) -> None:
+        self.names: list[_Name] = []
+        self.by_id: dict[str, list[int]] = {}
+        self.by_folded: dict[str, list[int]] = {}
+        self.postings: dict[str, set[int]] = {}
+        for entity_id, name, aliases in entities:
+            for text in (name, *aliases):
+                idx = len(self.names)
+                entry = _Name(entity_id, name, text, _key(text))
+                self.names.append(entry)
+                self.by_id.setdefault(entity_id.casefold(), []).append(idx)
+                self.by_folded.setdefault(entry.key.folded, []).append(idx)
+                for tok in entry.key.tokens:
+                    self.postings.setdefault(tok, set()).add(idx)
+        self.compacts = [n.key.compact for n in self.names]
+        self.vocab = list(self.postings)
+
+    def candidates(self, q: _Key, query: str) -> set[int]:
+        """Every name that can score a tier or at least SUGGEST_THRESHOLD (a superset)."""
+        found: set[int] = set(self.by_id.get(query.casefold(), ()))
+        found.update(self.by_folded.get(q.folded, ()))
+        for tok in q.tokens:
+            found.update(self.postings.get(tok, ()))
+        for _value, _score, idx in process.extract(
+            q.compact, self.compacts, scorer=fuzz.ratio, score_cutoff=SUGGEST_THRESHOLD,
+            limit=None,
+        ):
+            found.add(idx)
+        for tok in q.tokens:
+            if len(tok) < 4:
+                continue
+            for value, _score, _idx in process.extract(
+                tok, self.vocab, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD / 0.98 - 0.01,
+                limit=None,
+            ):
+                found.update(self.postings[value])
+        return found
 
 
 def _kinds_compatible(q: _Key, n: _Key) -> bool:
@@ -492,14 +527,15 @@ def _score(q: _Key, n: _Key) -> tuple[float, int]:
     return float(score), 0
 
 
-def _match(text: str, index: list[_Name]) -> Match:
+def _match(text: str, index: _NameIndex) -> Match:
     query = (text or "").strip()
-    if not query or not index:
+    if not query or not index.names:
         return Match("none", query)
     q = _key(query)
     by_id: dict[str, tuple[float, int, _Name]] = {}
     q_id = query.casefold()
-    for name in index:
+    for i in index.candidates(q, query):
+        name = index.names[i]
         if q_id == name.entity_id.casefold():
             score, tier = EXACT, 3
         else:
@@ -507,6 +543,8 @@ def _match(text: str, index: list[_Name]) -> Match:
         best = by_id.get(name.entity_id)
         if best is None or (tier, score) > (best[1], best[0]):
             by_id[name.entity_id] = (score, tier, name)
+    if not by_id:
+        return Match("none", query)
     ranked = sorted(by_id.values(), key=lambda x: (-x[1], -x[0], x[2].display))
 
     def item(entry: tuple[float, int, _Name]) -> MatchItem:

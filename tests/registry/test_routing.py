@@ -419,3 +419,59 @@ def test_day_time_helpers() -> None:
     assert OfficeHours(WEEKDAYS5, time(8), time(16, 30)).describe() == (
         "måndag–fredag 08.00–16.30"
     )
+
+
+def _brute_force(index, query: str):  # type: ignore[no-untyped-def]
+    """Score every name (no pre-selection): what the index must agree with."""
+    from knowledge.routing import EXACT, _key, _score
+
+    q = _key(query)
+    best: dict[str, tuple[int, float]] = {}
+    for name in index.names:
+        score, tier = (EXACT, 3) if query.casefold() == name.entity_id.casefold() else _score(
+            q, name.key)
+        if (tier, score) > best.get(name.entity_id, (-1, -1.0)):
+            best[name.entity_id] = (tier, score)
+    return best
+
+
+def test_preselection_loses_no_candidate(example_snapshot: RegistrySnapshot) -> None:
+    import random
+
+    from knowledge.routing import FUZZY_MARGIN, FUZZY_THRESHOLD
+
+    rng = random.Random(7)
+    index = example_snapshot._school_index
+    names = [n.text for n in index.names] + [d.name for d in example_snapshot.districts.values()]
+    queries = list(names)
+    for _ in range(300):
+        base = list(rng.choice(names))
+        for _ in range(rng.randint(1, 3)):
+            pos = rng.randrange(len(base))
+            op = rng.choice("dis")
+            if op == "d" and len(base) > 2:
+                del base[pos]
+            elif op == "i":
+                base.insert(pos, rng.choice("abcdeilnorståäö "))
+            else:
+                base[pos] = rng.choice("abcdeilnorståäö ")
+        queries.append("".join(base))
+    kinds = {"one": 0, "ambiguous": 0, "none": 0}
+    for query in queries:
+        brute = _brute_force(index, query.strip())
+        top_tier, top_score = max(brute.values())
+        if top_tier > 0:
+            expected = {e for e, (tier, _s) in brute.items() if tier == top_tier}
+        else:
+            expected = {
+                e for e, (tier, score) in brute.items()
+                if score >= FUZZY_THRESHOLD and score >= top_score - FUZZY_MARGIN
+            }
+        m = example_snapshot.match_school(query)
+        kinds[m.kind] += 1
+        if not expected:
+            assert m.kind == "none", query
+        else:
+            assert m.kind == ("one" if len(expected) == 1 else "ambiguous"), query
+            assert {i.id for i in m.items} == expected, query
+    assert kinds["one"] > 100 and kinds["none"] > 10  # the mutations exercise both
