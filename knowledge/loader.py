@@ -122,6 +122,46 @@ def _rel(path: Path, base: Path) -> str:
         return str(path)
 
 
+def _swedish(err: Any, loc: list[Any], path: str) -> str:
+    """One pydantic error in plain Swedish, with the path of the field."""
+    kind: str = err["type"]
+    ctx: dict[str, Any] = err.get("ctx") or {}
+    parent = ".".join(path.split(".")[:-1])
+    where = f" i {parent}" if parent else ""
+    if kind == "extra_forbidden":
+        return f"okänd nyckel '{loc[-1] if loc else '?'}'{where}"
+    if kind == "missing":
+        return f"obligatoriskt fält saknas: {path}"
+    if kind.startswith("date"):
+        return f"{path}: ogiltigt datum {err.get('input')!r} (använd ÅÅÅÅ-MM-DD)"
+    texts = {
+        "string_too_short": "för kort text (minst {min_length} tecken)",
+        "string_too_long": "för lång text (högst {max_length} tecken)",
+        "too_short": "för få (minst {min_length})",
+        "too_long": "för många (högst {max_length})",
+        "string_pattern_mismatch": "ogiltigt format {input!r}",
+        "literal_error": "ogiltigt värde {input!r} (tillåtna: {expected})",
+        "string_type": "ska vara text",
+        "list_type": "ska vara en lista",
+        "dict_type": "ska vara en mappning (nyckel: värde)",
+        "model_type": "ska vara en mappning (nyckel: värde)",
+        "model_attributes_type": "ska vara en mappning (nyckel: värde)",
+        "int_parsing": "ska vara ett heltal",
+        "int_type": "ska vara ett heltal",
+        "greater_than_equal": "ska vara minst {ge}",
+        "bool_type": "ska vara true eller false",
+    }
+    template = texts.get(kind)
+    if template is not None:
+        try:
+            text = template.format(input=err.get("input"), **ctx)
+        except (KeyError, IndexError):
+            text = str(err["msg"])
+    else:
+        text = str(err["msg"]).removeprefix("Value error, ")
+    return f"{path}: {text}" if path else text
+
+
 def _format_validation(exc: ValidationError, data: Any) -> list[tuple[str | None, str]]:
     """Pydantic errors as (topic id, message) pairs in Swedish-friendly wording."""
     out: list[tuple[str | None, str]] = []
@@ -137,15 +177,7 @@ def _format_validation(exc: ValidationError, data: Any) -> list[tuple[str | None
             loc = loc[2:]
         # Drop pydantic's union-member tags (e.g. 'SeedSource') from the path.
         path = ".".join(str(p) for p in loc if not (isinstance(p, str) and p[:1].isupper()))
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            msg = f"okänd nyckel '{loc[-1] if loc else '?'}'"
-        elif kind == "missing":
-            msg = f"obligatoriskt fält saknas: {path}"
-        elif kind.startswith("date"):
-            msg = f"{path}: ogiltigt datum (använd ÅÅÅÅ-MM-DD)"
-        else:
-            msg = f"{path}: {err['msg']}" if path else err["msg"]
+        msg = _swedish(err, loc, path)
         out.append((topic_id, msg))
     # One union failure produces an error per member; keep each message once.
     return list(dict.fromkeys(out))

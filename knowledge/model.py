@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 TOPIC_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 SEED_ID = r"^\d{3}$"
@@ -85,7 +93,30 @@ class GuidanceSource(Strict):
     url: str | None = None
 
 
-Source = SeedSource | LawSource | GuidanceSource
+def _source_kind(value: Any) -> str | None:
+    """Which kind of source an entry is, by its key: one clear error instead of one per kind."""
+    if isinstance(value, dict):
+        for key, tag in (("seed", "Seed"), ("law", "Law"), ("guidance", "Guidance")):
+            if key in value:
+                return tag
+        return None
+    for cls, tag in ((SeedSource, "Seed"), (LawSource, "Law"), (GuidanceSource, "Guidance")):
+        if isinstance(value, cls):
+            return tag
+    return None
+
+
+# Tags are capitalised so that error paths (knowledge.loader) leave them out.
+Source = Annotated[
+    Annotated[SeedSource, Tag("Seed")]
+    | Annotated[LawSource, Tag("Law")]
+    | Annotated[GuidanceSource, Tag("Guidance")],
+    Discriminator(
+        _source_kind,
+        custom_error_type="source_kind",
+        custom_error_message="en källa ska ha 'seed', 'law' eller 'guidance'",
+    ),
+]
 
 
 class Topic(Strict):
