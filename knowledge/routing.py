@@ -461,9 +461,11 @@ class _NameIndex:
     def __init__(self, entities: Iterable[tuple[str, str, tuple[str, ...]]]) -> None:
         self.names: list[_Name] = []
         self.by_id: dict[str, list[int]] = {}
+        self.ids: dict[str, int] = {}  # exact id → its entity's name
         self.by_folded: dict[str, list[int]] = {}
         self.postings: dict[str, set[int]] = {}
         for entity_id, name, aliases in entities:
+            self.ids[entity_id] = len(self.names)
             for text in (name, *aliases):
                 idx = len(self.names)
                 entry = _Name(entity_id, name, text, _key(text))
@@ -531,6 +533,11 @@ def _match(text: str, index: _NameIndex) -> Match:
     query = (text or "").strip()
     if not query or not index.names:
         return Match("none", query)
+    exact_id = index.ids.get(query)
+    if exact_id is not None:
+        # An id (as the dialogs pass after the user picked a candidate) is never ambiguous.
+        name = index.names[exact_id]
+        return Match("one", query, (MatchItem(name.entity_id, name.display, EXACT, name.display),))
     q = _key(query)
     by_id: dict[str, tuple[float, int, _Name]] = {}
     q_id = query.casefold()

@@ -369,6 +369,18 @@ def test_ambiguous_names_list_the_candidates() -> None:
     assert m.kind == "one" and m.item is not None and m.item.id == "engelbrekt-fsk"
 
 
+def test_an_exact_id_is_never_ambiguous() -> None:
+    # The dialogs pass the id of the candidate the user picked.
+    snap = _names_snapshot()
+    assert snap.match_school("Engelbrekt").kind == "ambiguous"
+    for ident in ("engelbrekt", "engelbrekt-fsk"):
+        m = snap.match_school(ident)
+        assert m.kind == "one" and m.item is not None and m.item.id == ident
+    r = route(snap, purpose="general", school="engelbrekt-fsk", home_district=None,
+              at=at("2026-11-24T10:00:00+01:00"))
+    assert r.ok and r.school is not None and r.school.name == "Engelbrekts förskola"
+
+
 def test_ambiguous_district() -> None:
     hours = OfficeHours(WEEKDAYS5, time(8), time(16))
     snap = RegistrySnapshot(districts=[
