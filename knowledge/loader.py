@@ -6,6 +6,7 @@ topic, so that `samverkan kb check` can print a list an editor can work through.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -99,11 +100,39 @@ def cite_law(law: Law, src: LawSource) -> str:
     return f"{abbr} ({law.sfs}) {chapter}{para} {sign}{part}"
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """Safe YAML without YAML 1.1's surprises: dates stay text (pydantic checks them and can
+    say which one is wrong; "2026-13-45" would otherwise crash the parser) and only
+    true/false are booleans ("on", "no" and "yes" are words)."""
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:bool")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_YamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+class _Unreadable:
+    """What `_read_yaml` returns for a file it has already reported (missing, not YAML)."""
+
+
+UNREADABLE = _Unreadable()
+
+
 def _read_yaml(path: Path, base: Path, problems: list[Problem]) -> Any:
     rel = _rel(path, base)
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=_YamlLoader)  # a SafeLoader subclass
     except FileNotFoundError:
         problems.append(Problem(rel, "filen saknas"))
     except yaml.YAMLError as exc:
@@ -112,7 +141,7 @@ def _read_yaml(path: Path, base: Path, problems: list[Problem]) -> Any:
         problems.append(Problem(rel, f"ogiltig YAML{line}: {getattr(exc, 'problem', exc)}"))
     except UnicodeDecodeError:
         problems.append(Problem(rel, "filen är inte UTF-8"))
-    return None
+    return UNREADABLE
 
 
 def _rel(path: Path, base: Path) -> str:
@@ -184,6 +213,8 @@ def _format_validation(exc: ValidationError, data: Any) -> list[tuple[str | None
 
 
 def _validate(model: type[M], data: Any, rel: str, problems: list[Problem]) -> M | None:
+    if data is UNREADABLE:
+        return None
     if data is None:
         problems.append(Problem(rel, "filen är tom"))
         return None
@@ -338,7 +369,9 @@ def load(
         req_rel = _rel(req_path, base)
         req = _read_yaml(req_path, base, problems)
         items = req.get("topics") if isinstance(req, dict) else None
-        if not isinstance(items, list):
+        if req is UNREADABLE:
+            items = []
+        elif not isinstance(items, list):
             problems.append(Problem(req_rel, "ska ha en lista 'topics' med ämnen som har 'id'"))
             items = []
         for n, item in enumerate(items, start=1):

@@ -1,0 +1,34 @@
+"""Fixtures for the knowledge-base and search tests: a small test knowledge base (kb-search/)
+and the real one (knowledge/data), each loaded and indexed once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.loader import KnowledgeBase, load
+from knowledge.search import SearchIndex
+
+HERE = Path(__file__).resolve().parent
+KB_SEARCH = HERE / "kb-search"
+
+
+@pytest.fixture(scope="session")
+def small_kb() -> KnowledgeBase:
+    return load(KB_SEARCH)
+
+
+@pytest.fixture(scope="session")
+def small_index(small_kb: KnowledgeBase) -> SearchIndex:
+    return SearchIndex.build(small_kb)
+
+
+@pytest.fixture(scope="session")
+def real_kb() -> KnowledgeBase:
+    return load()
+
+
+@pytest.fixture(scope="session")
+def real_index(real_kb: KnowledgeBase) -> SearchIndex:
+    return SearchIndex.build(real_kb)
