@@ -50,9 +50,9 @@ TEXTS: dict[str, str] = {
     "contacts.card.email": "E-post: [{email}]({uri})",
     "contacts.card.hours": "Öppet {hours}",
     "contacts.card.closed_now": "Stängt nu – öppnar igen {next_open}",
-    "contacts.card.action.call": "Ring {name}",
+    "contacts.card.action.call": "Ring {phone}",
     "contacts.card.action.chat": "Chatta i Teams",
-    "contacts.card.action.etjanst": "E-tjänst för anmälan",
+    "contacts.card.action.etjanst": "E-tjänst",
     "contacts.card.notes": "Att tänka på",
     "contacts.card.summary": "Kontakta {name}, {phone}",
     "contacts.card.summary_nophone": "Kontakta {name}",
@@ -143,7 +143,7 @@ def _contact_block(
     actions: list[dict[str, Any]] = []
     if c.phone:
         actions.append(_open_url(
-            t["contacts.card.action.call"].format(name=c.name), tel_uri(c.phone)
+            t["contacts.card.action.call"].format(phone=c.phone), tel_uri(c.phone)
         ))
     if c.teams_upn:
         actions.append(_open_url(t["contacts.card.action.chat"], teams_chat_url(c.teams_upn)))
