@@ -106,7 +106,7 @@ ACTION_SPECS: Mapping[str, ActionSpec] = {
         ),
         ActionSpec(
             "match_school",
-            _fixed("one", "ambiguous", "none", "skipped", "unavailable"),
+            _fixed("one", "ambiguous", "suggest", "none", "skipped", "unavailable"),
             FieldParams,
             provides=SCHOOL_VARS,
             needs="registry",
@@ -114,7 +114,7 @@ ACTION_SPECS: Mapping[str, ActionSpec] = {
         ActionSpec("set_school", _fixed("ok", "retry"), FieldParams, provides=SCHOOL_VARS),
         ActionSpec(
             "match_district",
-            _fixed("one", "ambiguous", "none", "unknown", "unavailable"),
+            _fixed("one", "ambiguous", "suggest", "none", "unknown", "unavailable"),
             FieldParams,
             provides=HOME_VARS,
             needs="registry",
@@ -276,9 +276,9 @@ class FlowActions:
         if match.kind == "one" and match.items:
             self._set_school(turn, ds, str(match.items[0].id), str(match.items[0].name))
             return "one"
-        if match.items:  # ambiguous, or suggestions for a name that did not match
+        if match.items:  # several close names, or suggestions for a name that did not match
             ds.vars["school_candidates"] = self._candidates(match)
-            return "ambiguous"
+            return "ambiguous" if match.kind == "ambiguous" else "suggest"
         return "none"
 
     async def _do_set_school(self, p: FieldParams, turn: Turn, ds: DialogState) -> str:
@@ -309,7 +309,7 @@ class FlowActions:
             return "one"
         if match.items:
             ds.vars["home_candidates"] = self._candidates(match)
-            return "ambiguous"
+            return "ambiguous" if match.kind == "ambiguous" else "suggest"
         return "none"
 
     async def _do_set_district(self, p: FieldParams, turn: Turn, ds: DialogState) -> str:

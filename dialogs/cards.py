@@ -82,10 +82,15 @@ def bullets(items: list[str], *, numbered: bool = False) -> dict[str, Any]:
     return text("\n".join(lines))
 
 
-def submit(title: str, data: dict[str, Any], *, style: str | None = None) -> dict[str, Any]:
+def submit(
+    title: str, data: dict[str, Any], *, style: str | None = None, inputs: bool = True
+) -> dict[str, Any]:
+    """A button; `inputs=False` sends none of the card's input fields (associatedInputs)."""
     action: dict[str, Any] = {"type": "Action.Submit", "title": title, "data": data}
     if style:
         action["style"] = style
+    if not inputs:
+        action["associatedInputs"] = "none"
     return action
 
 

@@ -342,8 +342,8 @@ class FlowEngine:
     def _nav(self, flow: Flow, ds: DialogState) -> list[dict[str, Any]]:
         nav: list[dict[str, Any]] = []
         if ds.history:
-            nav.append(c.submit(self.msg.text("flow.back"), {"action": c.FLOW_BACK}))
-        nav.append(c.submit(self.msg.text("flow.cancel"), {"action": c.FLOW_CANCEL}))
+            nav.append(c.submit(self.msg.text("flow.back"), {"action": c.FLOW_BACK}, inputs=False))
+        nav.append(c.submit(self.msg.text("flow.cancel"), {"action": c.FLOW_CANCEL}, inputs=False))
         return nav
 
     def _render_info(self, node: InfoNode, ds: DialogState) -> Reply:
@@ -386,7 +386,8 @@ class FlowEngine:
         head.append(c.text(self.msg.text("flow.hint_text"), size="Small", subtle=True))
         actions = [c.submit(self.msg.text("flow.next"), data, style="positive")]
         if node.optional:
-            actions.append(c.submit(self.msg.text("flow.skip"), {**data, "skip": True}))
+            skip = {**data, "skip": True}
+            actions.append(c.submit(self.msg.text("flow.skip"), skip, inputs=False))
         actions.extend(self._nav(flow, ds))
         return Reply(card=c.card(head, actions), summary=question[:200])
 
