@@ -91,11 +91,16 @@ class Tuning:
     expansion_weight: float = 0.9
     correction_weight: float = 0.85
     # Decision.
-    min_coverage: float = 0.30  # below: outside the bot's field, whatever the score
+    min_coverage: float = 0.38  # below: outside the bot's field, whatever the score
     answer_at: float = 0.40  # answer if at least this and the margin holds …
     sure_at: float = 0.50  # … or at least this, whatever the margin
     margin: float = 0.01
     suggest_at: float = 0.33  # below: decline; between this and answering: "Menade du…?"
+    # A question whose words together weigh less than this (or one word under the second
+    # figure) is vague: it is answered only with this margin to the next topic.
+    vague_weight: float = 1.0
+    vague_single_weight: float = 2.0
+    vague_margin: float = 0.10
     candidates: int = 25  # topics re-ranked with the example phrasings
 
 
@@ -263,7 +268,7 @@ class SearchIndex:
     def search(self, question: str, *, day: date, limit: int = 3) -> SearchResult:
         """Rank the topics valid on `day` for a question and decide what to do with it."""
         tuning = self.tuning
-        ranked = self._rank(question, day)
+        ranked, n_concepts, information = self._rank_query(question, day)
         if not ranked:
             return SearchResult(question, "decline", None, 0.0, [])
         best = ranked[0]
@@ -271,9 +276,15 @@ class SearchIndex:
         second = others[0].score if others else 0.0
         limit = max(1, limit)
         in_field = best.coverage >= tuning.min_coverage
+        # A vague question (one common word such as "anmälan", or only such words) needs a
+        # clear winner; otherwise the closest topics are offered.
+        vague = information < tuning.vague_weight or (
+            n_concepts == 1 and information < tuning.vague_single_weight
+        )
+        margin = tuning.vague_margin if vague else tuning.margin
         if in_field and (
-            best.score >= tuning.sure_at
-            or (best.score >= tuning.answer_at and best.score - second >= tuning.margin)
+            (best.score >= tuning.sure_at and not vague)
+            or (best.score >= tuning.answer_at and best.score - second >= margin)
         ):
             alts = [Hit(s.topic_id, s.score) for s in others[: limit - 1] if s.score > 0]
             return SearchResult(question, "answer", best.topic_id, best.score, alts)
@@ -303,10 +314,14 @@ class SearchIndex:
         return best or self._unknown_idf
 
     def _rank(self, question: str, day: date) -> list[_Scored]:
+        return self._rank_query(question, day)[0]
+
+    def _rank_query(self, question: str, day: date) -> tuple[list[_Scored], int, float]:
+        """Ranked topics, the number of concepts in the question and their total weight."""
         tuning = self.tuning
         concepts = self._analyzer.concepts(question)
         if not concepts:
-            return []
+            return [], 0, 0.0
         weights = [self._weight(c) for c in concepts]
         total_weight = sum(weights)
         valid = [d.valid_on(day) for d in self._docs]
@@ -336,7 +351,7 @@ class SearchIndex:
             for d, c in credit.items():
                 matched[d] = matched.get(d, 0.0) + weight * c
         if not totals:
-            return []
+            return [], len(concepts), total_weight
 
         bm25_max = total_weight * (tuning.k1 + 1)
         pool = sorted(totals, key=lambda d: totals[d], reverse=True)[: tuning.candidates]
@@ -365,7 +380,8 @@ class SearchIndex:
                 scored[doc.topic_id] = _Scored(
                     doc.topic_id, min(1.0, score), coverage, core, example, bm25
                 )
-        return sorted(scored.values(), key=lambda s: (-s.score, s.topic_id))
+        ranked = sorted(scored.values(), key=lambda s: (-s.score, s.topic_id))
+        return ranked, len(concepts), total_weight
 
     # --- glossary ----------------------------------------------------------------------------
 

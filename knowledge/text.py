@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -35,7 +36,7 @@ WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Each needs a stem of at least `_MIN_ROOT` characters left, so short words stay whole.
 _ROOT_SUFFIXES = (
     "ningarna", "ningar", "ningen", "ning", "ation", "ande", "ende", "ing",
-    "an", "er", "et", "de", "te", "t",
+    "an", "er", "et", "de", "te", "t", "d",
 )
 _MIN_ROOT = 4
 
@@ -305,8 +306,11 @@ class Analyzer:
         """The index's terms, and its folded surface words with frequencies (for typos)."""
         self.vocabulary = frozenset(vocabulary)
         self._splits = {}
-        by_len: dict[int, list[tuple[int, str]]] = {}
+        folded: Counter[str] = Counter()
         for word, freq in surface.items():
+            folded[self.fold(word)] += freq
+        by_len: dict[int, list[tuple[int, str]]] = {}
+        for word, freq in folded.items():
             if len(word) >= 4:
                 by_len.setdefault(len(word), []).append((-freq, word))
         self._surface = {n: [w for _f, w in sorted(ws)] for n, ws in by_len.items()}

@@ -153,10 +153,12 @@ def _in_force(src: LawSource, day: date) -> bool:
 
 # --- kb check -----------------------------------------------------------------------------------
 
-_EXTRA_CHECKS = (
+# Checks of the rest of the knowledge base, run when their modules exist: (module, what it checks).
+EXTRA_CHECKS = (
     ("knowledge.rules", "reglerna"),
     ("dialogs.flowcheck", "flödena"),
 )
+_EXTRA_CHECKS = EXTRA_CHECKS
 
 
 def check(args: argparse.Namespace, *, out: TextIO | None = None) -> int:

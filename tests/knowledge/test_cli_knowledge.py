@@ -1,0 +1,242 @@
+"""`samverkan ask` (shared/spec/contracts.md) and `samverkan kb check`, through the CLI."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from samverkan.cli import main
+from samverkan.clock import FixedClock
+from samverkan.commands import knowledge as commands
+
+from .conftest import KB_SEARCH
+
+
+@pytest.fixture(autouse=True)
+def small_kb_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SAMVERKAN_KB_DIR", str(KB_SEARCH))
+    # The test knowledge base has topics only; the rule and flow checks are tested with the
+    # shipped knowledge base below (and in their own modules).
+    monkeypatch.setattr(commands, "_EXTRA_CHECKS", ())
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_ask_json_is_one_contract_object(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "ask", "--json", "Kan jag vara anonym när jag anmäler?")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert len(lines) == 1
+    data = json.loads(lines[0])
+    assert set(data) == {"question", "topic", "score", "alternatives"}
+    assert data["question"] == "Kan jag vara anonym när jag anmäler?"
+    assert data["topic"] == "anmalan-anonym"
+    assert 0 < data["score"] <= 1
+    assert all(set(a) == {"topic", "score"} for a in data["alternatives"])
+    assert all(a["score"] <= data["score"] for a in data["alternatives"])
+
+
+def test_ask_json_out_of_field_has_null_topic(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "ask", "--json", "Vad blir det för lunch i morgon?")
+    assert code == 0
+    data = json.loads(out)
+    assert data["topic"] is None and data["alternatives"] == []
+
+
+def test_ask_batch_one_object_per_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    questions = tmp_path / "q.txt"
+    questions.write_text(
+        "\ufeffMåste jag anmäla om jag misstänker att ett barn far illa?\n"
+        "\n"
+        "can I report anonymously\n"
+        "Skriv en dikt om hösten\n"
+        "anmälan\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, "ask", "--batch", str(questions))
+    assert code == 0 and err == ""
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["question"] for r in rows] == [
+        "Måste jag anmäla om jag misstänker att ett barn far illa?",
+        "can I report anonymously",
+        "Skriv en dikt om hösten",
+        "anmälan",
+    ]
+    assert [r["topic"] for r in rows] == ["anmalningsplikt", "anmalan-anonym", None, None]
+    assert len(rows[3]["alternatives"]) >= 2  # a suggestion: topic null, the closest topics
+
+
+def test_ask_plain_text_has_answer_sources_and_date(capsys: pytest.CaptureFixture[str]) -> None:
+    args = argparse.Namespace(question="Måste jag anmäla om jag misstänker att ett barn far illa?",
+                              batch=None, json=False, dir=None)
+    out = io.StringIO()
+    clock = FixedClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+    assert commands.ask(args, clock=clock, out=out) == 0
+    text = out.getvalue()
+    assert text.startswith("Anmälningsskyldighet – vem och när")
+    assert "skyldiga att genast anmäla" in text
+    # Only the provision in force that day is "gäller enligt"; the repealed one is listed as old.
+    assert "Gäller enligt SoL (2025:400) 19 kap. 1 § (kontrollerat 2026-02-01)." in text
+    assert "SoL (2001:453) 14 kap. 1 § (gällde t.o.m. 2025-07-01)" in text
+    assert "003_18726a3613a91c49.txt (Lekebergs kommun, 2020)" in text
+    assert "Läs också: Hur gör jag en orosanmälan?" in text
+
+
+def test_ask_plain_text_without_law_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "ask", "Finns det en blankett för orosanmälan?")
+    assert code == 0
+    assert "Gäller enligt rutiner och vägledning i källorna nedan (kontrollerat 2026-02-01)." in out
+
+
+def test_ask_plain_text_suggest_and_decline(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = run(capsys, "ask", "anmälan")
+    assert out.startswith("Jag är inte säker på vad du menar. Menade du något av detta?")
+    assert "  1. " in out and "  2. " in out
+    _, out, _ = run(capsys, "ask", "Skriv en dikt om hösten")
+    assert "Det kan jag inte svara säkert på" in out
+    assert "konsultera socialtjänsten" in out and "ring 112" in out
+
+
+def test_ask_uses_the_day_from_the_clock() -> None:
+    args = argparse.Namespace(question="Vad är samverkansprojektet med elevhälsan?",
+                              batch=None, json=True, dir=None)
+    for year, topic in ((2026, None), (2030, "pilotprojekt-2030")):
+        out = io.StringIO()
+        clock = FixedClock(datetime(year, 6, 1, 12, 0, tzinfo=UTC))
+        assert commands.ask(args, clock=clock, out=out) == 0
+        assert json.loads(out.getvalue())["topic"] == topic
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["ask"], "Skriv en fråga"),
+        (["ask", "   "], "Skriv en fråga"),
+        (["ask", "fråga", "--batch", "x.txt"], "inte båda"),
+        (["ask", "--batch", "/finns/inte.txt"], "finns inte"),
+    ],
+)
+def test_ask_bad_input_gets_a_swedish_message(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert message in err and "Traceback" not in err
+
+
+def test_ask_batch_that_is_not_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    binary = tmp_path / "q.bin"
+    binary.write_bytes(b"\xff\xfe\x00\x81")
+    code, out, err = run(capsys, "ask", "--batch", str(binary))
+    assert code == 2 and out == "" and "UTF-8" in err
+
+
+def test_ask_with_a_broken_knowledge_base(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "kb"
+    shutil.copytree(KB_SEARCH, broken)
+    (broken / "meta.yaml").write_text("version: 1\n", encoding="utf-8")
+    monkeypatch.setenv("SAMVERKAN_KB_DIR", str(broken))
+    code, out, err = run(capsys, "ask", "--json", "Kan jag vara anonym?")
+    assert code == 1 and out == ""
+    assert "samverkan kb check" in err
+
+
+def test_kb_check_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "kb", "check", "--dir", str(KB_SEARCH))
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        "Kunskapsbasen är giltig: 13 ämnen (14 versioner), 4 ord i ordlistan"
+    )
+
+
+def test_kb_check_uses_the_configured_directory(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "kb", "check")
+    assert code == 0 and "13 ämnen" in out
+
+
+def test_kb_check_missing_directory(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "kb", "check", "--dir", "/finns/inte")
+    assert code == 2 and out == "" and "finns inte" in err
+
+
+def test_kb_check_lists_several_problems_numbered(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "kb"
+    shutil.copytree(KB_SEARCH, broken)
+    text = (broken / "topics" / "anmalan.yaml").read_text(encoding="utf-8")
+    text = text.replace('      - seed: "003"', '      - seed: "042"')
+    text = text.replace("related: [anmalningsplikt]", "related: [finns-inte]")
+    (broken / "topics" / "anmalan.yaml").write_text(text, encoding="utf-8")
+    code, out, _ = run(capsys, "kb", "check", "--dir", str(broken))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0] == f"Kunskapsbasen i {broken} har 2 problem:"
+    assert lines[1] == "1. topics/anmalan.yaml [anmalningsplikt]: okänt seed-dokument '042'"
+    assert lines[2] == (
+        "2. topics/anmalan.yaml [anmalan-hur]: relaterat ämne 'finns-inte' finns inte"
+    )
+
+
+def test_kb_check_runs_the_rule_and_flow_checks_when_present(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from knowledge.loader import Problem
+
+    calls: list[tuple[str, Path]] = []
+
+    def validator(name: str):  # type: ignore[no-untyped-def]
+        if name == "dialogs.flowcheck":
+            return None  # as if the module did not exist: skipped silently
+
+        def validate(directory: Path) -> list[Problem]:
+            calls.append((name, directory))
+            return [Problem("rules/assessment.yaml", "regeln 'r1' nås aldrig")]
+
+        return validate
+
+    monkeypatch.setattr(commands, "_EXTRA_CHECKS", commands.EXTRA_CHECKS)
+    monkeypatch.setattr(commands, "_optional_validator", validator)
+    code, out, _ = run(capsys, "kb", "check", "--dir", str(KB_SEARCH))
+    assert code == 1 and calls == [("knowledge.rules", KB_SEARCH)]
+    assert out.splitlines()[1] == "1. rules/assessment.yaml: regeln 'r1' nås aldrig"
+
+
+def test_kb_check_reports_a_crashing_check(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def validator(name: str):  # type: ignore[no-untyped-def]
+        def validate(directory: Path) -> list[object]:
+            raise ValueError("trasig regelfil")
+
+        return validate
+
+    monkeypatch.setattr(commands, "_EXTRA_CHECKS", (("knowledge.rules", "reglerna"),))
+    monkeypatch.setattr(commands, "_optional_validator", validator)
+    code, out, err = run(capsys, "kb", "check", "--dir", str(KB_SEARCH))
+    assert code == 1 and "Traceback" not in err
+    assert "kontrollen av reglerna avbröts: trasig regelfil" in out
+
+
+def test_the_shipped_knowledge_base_is_valid(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SAMVERKAN_KB_DIR")
+    monkeypatch.setattr(commands, "_EXTRA_CHECKS", commands.EXTRA_CHECKS)
+    code, out, _ = run(capsys, "kb", "check")
+    assert code == 0, out
+    assert out.startswith("Kunskapsbasen är giltig")

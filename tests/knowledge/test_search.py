@@ -1,0 +1,174 @@
+"""The search engine on a small test knowledge base (tests/knowledge/kb-search)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from knowledge.loader import KnowledgeBase
+from knowledge.search import Hit, SearchIndex, SearchResult, Tuning
+
+DAY = date(2026, 3, 1)
+
+
+def answer(index: SearchIndex, question: str, day: date = DAY) -> str | None:
+    result = index.search(question, day=day)
+    return result.topic if result.decision == "answer" else None
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("Måste jag anmäla om jag misstänker att ett barn far illa?", "anmalningsplikt"),
+        ("Vem har anmälningsskyldighet?", "anmalningsplikt"),
+        ("Hur gör jag en orosanmälan?", "anmalan-hur"),
+        ("Kan jag vara anonym när jag anmäler?", "anmalan-anonym"),
+        ("Eleven bor i en annan kommun, vart ska anmälan?", "anmalan-vart"),
+        ("Ska jag berätta för vårdnadshavarna att jag anmäler?", "informera-vardnadshavare"),
+        ("Får skolan lämna uppgifter till polisen?", "sekretess-polis"),
+        ("Vad gör BUS individforum?", "bus"),
+        ("Eleven har hög frånvaro, vad gör vi?", "skolfranvaro"),
+        ("Ett barn säger att pappa slog henne och vågar inte gå hem", "akut-fara"),
+        ("Behöver vi samtycke från föräldrarna?", "samtycke"),
+    ],
+)
+def test_clear_questions_are_answered(small_index: SearchIndex, question: str, topic: str) -> None:
+    result = small_index.search(question, day=DAY)
+    assert result.decision == "answer", result
+    assert result.topic == topic
+    assert 0.0 < result.score <= 1.0
+    assert all(h.topic_id != topic and h.score <= result.score for h in result.alternatives)
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # folding: a keyboard without å/ä/ö
+        ("maste jag anmala om jag misstanker att ett barn far illa", "anmalningsplikt"),
+        ("ska jag beratta for vardnadshavarna att jag anmaler", "informera-vardnadshavare"),
+        # stemming and inflection
+        ("Måste vårdnadshavaren få veta om anmälningarna?", "informera-vardnadshavare"),
+        ("Vilka är skyldiga att anmäla?", "anmalningsplikt"),
+        # compounds both ways
+        ("Vart skickas anmälan om oro?", "anmalan-vart"),
+        ("anmälningsskyldighet vikarie", "anmalningsplikt"),
+        # glossary and lexicon synonyms
+        ("Kan jag ringa socialen utan att säga namnet?", "konsultation"),
+        ("Kan jag ringa soc utan att säga namnet?", "konsultation"),
+        # everyday words in the search lexicon
+        ("Eleven är hemmasittare sedan jul", "skolfranvaro"),
+        # typos
+        ("Kan jag anmäla anonymnt?", "anmalan-anonym"),
+        ("Hur gör jag en orosanmällan?", "anmalan-hur"),
+        ("samtyke från föräldrarna", "samtycke"),
+        # English, through the bilingual lexicon in data
+        ("can I report anonymously", "anmalan-anonym"),
+        ("is it mandatory to report suspected abuse?", "anmalningsplikt"),
+        ("do we need consent from the parents?", "samtycke"),
+    ],
+)
+def test_staff_wording(small_index: SearchIndex, question: str, topic: str) -> None:
+    assert answer(small_index, question) == topic
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Vad blir det för lunch i morgon?",
+        "Skriv en dikt om hösten",
+        "Hur sätter jag betyg i engelska?",
+        "När betalas lönen ut?",
+        "Datorn startar inte, vem ringer jag på IT-supporten?",
+        "Vad blir det för väder på fredag?",
+        "what's the wifi password",
+        "",
+        "   ",
+        "?!",
+        "och att som",
+    ],
+)
+def test_out_of_field_questions_are_declined(small_index: SearchIndex, question: str) -> None:
+    result = small_index.search(question, day=DAY)
+    assert result.decision == "decline", result
+    assert result.topic is None and result.alternatives == []
+
+
+@pytest.mark.parametrize("question", ["anmälan", "orosanmälan"])
+def test_a_vague_question_gets_suggestions(small_index: SearchIndex, question: str) -> None:
+    result = small_index.search(question, day=DAY)
+    assert result.decision == "suggest", result
+    assert result.topic is None
+    assert 2 <= len(result.alternatives) <= 3
+    scores = [h.score for h in result.alternatives]
+    assert scores == sorted(scores, reverse=True) and scores[0] == result.score
+
+
+def test_the_margin_decides_between_answer_and_suggest(small_kb: KnowledgeBase) -> None:
+    question = "Ska jag berätta för föräldrarna att jag anmäler?"
+    plain = SearchIndex.build(small_kb)
+    first = plain.search(question, day=DAY)
+    assert first.decision == "answer"
+    gap = first.score - first.alternatives[0].score
+    # The same ranking with a margin wider than the gap and no "sure" shortcut.
+    strict = SearchIndex.build(small_kb, replace(Tuning(), margin=gap + 0.01, sure_at=1.01))
+    second = strict.search(question, day=DAY)
+    assert second.decision == "suggest"
+    assert second.alternatives[0] == Hit(first.topic or "", first.score)
+
+
+def test_limit_caps_the_alternatives(small_index: SearchIndex) -> None:
+    q = "Måste jag anmäla om jag misstänker att ett barn far illa?"
+    assert len(small_index.search(q, day=DAY, limit=3).alternatives) == 2
+    assert small_index.search(q, day=DAY, limit=1).alternatives == []
+
+
+def test_versions_are_chosen_by_day(small_index: SearchIndex, small_kb: KnowledgeBase) -> None:
+    # The newer version of the feedback topic added "within a week"; the old one had no time limit.
+    q = "Hur snabbt ska socialtjänsten återkoppla till mig?"
+    assert answer(small_index, q, date(2026, 3, 1)) == "aterkoppling-lagkrav"
+    before = small_index.search(q, day=date(2026, 1, 10))
+    assert before.decision != "answer" or before.topic == "aterkoppling-lagkrav"
+    assert small_kb.topic("aterkoppling-lagkrav", date(2026, 1, 10)) is not None
+    # A topic that is not valid yet is never found.
+    project = "Vad är samverkansprojektet med elevhälsan?"
+    assert answer(small_index, project, date(2026, 3, 1)) is None
+    assert answer(small_index, project, date(2030, 6, 1)) == "pilotprojekt-2030"
+    ranked = small_index.rank(project, day=date(2026, 3, 1))
+    assert "pilotprojekt-2030" not in [h.topic_id for h in ranked]
+
+
+def test_to_json_is_the_contract_shape(small_index: SearchIndex) -> None:
+    result = small_index.search("Kan jag vara anonym?", day=DAY)
+    data = result.to_json()
+    assert set(data) == {"question", "topic", "score", "alternatives"}
+    assert data["question"] == "Kan jag vara anonym?"
+    assert data["topic"] == "anmalan-anonym"
+    assert isinstance(data["score"], float)
+    for alt in data["alternatives"]:
+        assert set(alt) == {"topic", "score"}
+    declined = SearchResult("x", "decline", None, 0.1234567, [])
+    assert declined.to_json() == {
+        "question": "x", "topic": None, "score": 0.1235, "alternatives": []
+    }
+
+
+def test_explain_term(small_index: SearchIndex) -> None:
+    bus = small_index.explain_term("Vad betyder BUS?")
+    assert bus is not None and bus.term == "BUS"
+    eht = small_index.explain_term("vad står EHT för")
+    assert eht is not None and eht.term == "EHT"
+    alias = small_index.explain_term("Vad är elevhälsoteamet?")
+    assert alias is not None and alias.term == "EHT"
+    assert small_index.explain_term("BUS") is not None
+    # A question about something more than the term goes to search.
+    assert small_index.explain_term("Vad gör BUS individforum?") is None
+    assert small_index.explain_term("Hur gör jag en orosanmälan?") is None
+    assert small_index.explain_term("Vad betyder det här?") is None
+
+
+def test_building_is_done_once_and_searching_is_pure(small_kb: KnowledgeBase) -> None:
+    index = SearchIndex.build(small_kb)
+    q = "Kan jag anmäla anonymt?"
+    assert index.search(q, day=DAY) == index.search(q, day=DAY)
