@@ -1,0 +1,69 @@
+"""Search over the shipped knowledge base: properties that must hold whatever the wording of
+the topics (the measured accuracy lives in benchmarks/questions.py, not here)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+
+from knowledge.loader import KnowledgeBase
+from knowledge.search import SearchIndex
+
+DAY = date(2026, 11, 1)
+OUT_OF_FIELD = Path(__file__).resolve().parent / "out_of_field.yaml"
+
+
+def test_out_of_field_questions_are_not_answered(real_index: SearchIndex) -> None:
+    questions = yaml.safe_load(OUT_OF_FIELD.read_text(encoding="utf-8"))["questions"]
+    answered = [
+        (q, r.topic)
+        for q in questions
+        if (r := real_index.search(q, day=DAY)).decision == "answer"
+    ]
+    assert len(answered) <= 0.1 * len(questions), answered
+
+
+def test_every_topic_is_found_by_its_own_title(
+    real_kb: KnowledgeBase, real_index: SearchIndex
+) -> None:
+    misses = []
+    for topic in real_kb.topics_on(DAY).values():
+        top3 = [h.topic_id for h in real_index.rank(topic.title, day=DAY, limit=3)]
+        if topic.id not in top3:
+            misses.append((topic.id, topic.title, top3))
+    assert not misses
+
+
+def test_example_phrasings_find_their_topic(
+    real_kb: KnowledgeBase, real_index: SearchIndex
+) -> None:
+    total = hits = 0
+    for topic in real_kb.topics_on(DAY).values():
+        for example in topic.examples:
+            total += 1
+            result = real_index.search(example, day=DAY)
+            hits += result.decision == "answer" and result.topic == topic.id
+    assert hits >= 0.9 * total, f"{hits}/{total}"
+
+
+def test_every_required_topic_exists_today(real_kb: KnowledgeBase) -> None:
+    today = real_kb.topics_on(DAY)
+    assert set(real_kb.required) <= set(today)
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("Vad är LVU?", "lvu"),
+        ("kan jag va anonym", "anmalan-anonym"),
+        ("can I report anonymously", "anmalan-anonym"),
+        ("Vem ringer jag när socialtjänsten har stängt för dagen?", "socialjour"),
+        ("Vad är en SIP?", "sip"),
+    ],
+)
+def test_a_few_plain_questions(real_index: SearchIndex, question: str, topic: str) -> None:
+    result = real_index.search(question, day=DAY)
+    assert (result.decision, result.topic) == ("answer", topic)
