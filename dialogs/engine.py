@@ -40,6 +40,12 @@ from dialogs.types import Reply
 log = logging.getLogger(__name__)
 
 MAX_STEPS = 200
+# Outcome `offer` values that open a menu entry → the entry's title.
+MENU_OFFERS = {
+    "contacts": "menu.items.contacts",
+    "concern": "menu.items.concern",
+    "sharing": "menu.items.sharing",
+}
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 ContactCardBuilder = Callable[[Any], "dict[str, Any] | None"]
@@ -452,11 +458,8 @@ class FlowEngine:
             elif offer == "menu":
                 out.append(c.submit(self.msg.text("offer.menu"), {"action": c.MENU}))
             else:
-                out.append(
-                    c.submit(
-                        self.msg.text(f"menu.items.{offer}"), {"action": c.MENU, "item": offer}
-                    )
-                )
+                title = self.msg.text(MENU_OFFERS[offer])
+                out.append(c.submit(title, {"action": c.MENU, "item": offer}))
         return out
 
     def _render_outcome(

@@ -317,7 +317,7 @@ def _silent_cycles(nodes: dict[str, Any]) -> list[str]:
             if t not in silent:
                 continue
             if state.get(t) == 1:
-                found.append(t)
+                found.extend(stack[stack.index(t) :])  # every node on the cycle
             elif t not in state:
                 visit(t, stack)
         stack.pop()

@@ -27,7 +27,7 @@ from dialogs.engine import FlowEngine, FlowError
 from dialogs.flows import Flow, load_flows
 from dialogs.messages import Messages
 from dialogs.state import DialogState, Turn
-from dialogs.text import contains_personnummer, fold_plain, matches_phrase
+from dialogs.text import contains_personnummer, fold_plain, mask_personnummer, matches_phrase
 from dialogs.types import Incoming, Reply, TurnState
 from knowledge.loader import KnowledgeBase
 from samverkan.clock import Clock, local
@@ -50,6 +50,14 @@ MENU_TITLE_KEYS = {
     "sharing": "menu.items.sharing",
     "forums": "menu.items.forums",
     "help": "menu.items.help",
+}
+# Typed commands that work at any time → the catalogue's list of words for them.
+COMMAND_WORDS = {
+    "help": "words.help",
+    "menu": "words.menu",
+    "cancel": "words.cancel",
+    "back": "words.back",
+    "resume": "words.resume",
 }
 # The forum cards' buttons (dialogs.forum_cards.SUBSCRIBE / UNSUBSCRIBE).
 FORUM_SUBSCRIBE = "forum.subscribe"
@@ -210,18 +218,21 @@ class Router:
             return [*prefix, *(await self._run_command(turn, command))]
         waiting = self.engine.waiting(turn)
         at_text_field = waiting is not None and waiting[1].nodes[waiting[0].node].kind == "text"
+        question = text
         if contains_personnummer(text) and not at_text_field:
             prefix.append(Reply(text=self.msg.text("router.personnummer")))
+            # The number says nothing about the question: search without it.
+            question = mask_personnummer(text, " ")
         if waiting is not None:
             answered = await self.engine.answer(turn, value=None, text=text)
             if answered is not None:
                 return [*prefix, *answered]
-            return [*prefix, *(await self._free_text(turn, text, midflow=True))]
-        return [*prefix, *(await self._free_text(turn, text, midflow=False))]
+            return [*prefix, *(await self._free_text(turn, question, midflow=True))]
+        return [*prefix, *(await self._free_text(turn, question, midflow=False))]
 
     def _command(self, text: str) -> str | None:
-        for name in ("help", "menu", "cancel", "back", "resume"):
-            if matches_phrase(text, self.msg.phrases(f"words.{name}")):
+        for name, key in COMMAND_WORDS.items():
+            if matches_phrase(text, self.msg.phrases(key)):
                 return name
         return None
 

@@ -139,6 +139,11 @@ class Talk:
         self.history.append((f"press {title}", replies))
         return replies
 
+    async def press_menu(self, item: str) -> list[Reply]:
+        replies = await self.send(self.incoming("", value={"action": c.MENU, "item": item}))
+        self.history.append((f"menu {item}", replies))
+        return replies
+
     def texts(self, replies: list[Reply] | None = None) -> str:
         out: list[str] = []
         for r in self.last if replies is None else replies:

@@ -1,0 +1,146 @@
+"""The concern dialog asks only what the assessment needs, yet always reaches the same assessment
+as the rule engine given all the facts (assessment.md). A simulated staff member answers every
+question from a set of facts; the answer is derived from the flow's own data (which facts each
+choice sets), so the test follows the flow file rather than a copy of it.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dialogs import cards as c
+from dialogs.flows import OutcomeNode, QuestionNode
+from dialogs.messages import Messages
+from dialogs.router import Router
+from knowledge.loader import KnowledgeBase
+from knowledge.rules import RuleSet
+from knowledge.search import SearchIndex
+from samverkan.clock import FixedClock
+from tests.dialogs.conftest import WEEKDAY_MORNING, Talk, make_router
+
+VIGNETTES = Path(__file__).resolve().parents[1] / "data" / "vignettes.yaml"
+BOOLEAN_FACTS = [
+    "acute_danger",
+    "child_disclosed",
+    "violence_by_guardian",
+    "sexual_abuse",
+    "honor_context",
+    "domestic_violence_witnessed",
+    "neglect",
+    "self_destructive",
+    "peer_abuse",
+    "school_absence",
+    "already_reported",
+    "new_information",
+]
+
+
+def choose(node: QuestionNode, facts: dict[str, Any]) -> str:
+    """The value a staff member who knows `facts` (absent = does not know) would choose."""
+    by_value = {ch.value: ch for ch in node.choices}
+    # A choice fact (certainty): the choice that sets the known value, else "vet inte".
+    for ch in node.choices:
+        for fact, value in ch.set.items():
+            if isinstance(value, str):
+                if fact not in facts:
+                    return "unknown"
+                return next(c.value for c in node.choices if c.set.get(fact) == facts[fact])
+    yes, no = by_value.get("yes"), by_value.get("no")
+    if yes is not None and yes.set:  # one yes/no fact
+        (fact,) = [f for f, v in yes.set.items() if v is True]
+        return {True: "yes", False: "no"}.get(facts.get(fact), "unknown")  # type: ignore[arg-type]
+    if no is not None and no.set:  # a group: "nej" rules out every fact of the group
+        group = list(no.set)
+        if any(facts.get(f) is True for f in group):
+            return "yes"
+        return "no" if all(facts.get(f) is False for f in group) else "unknown"
+    # No fact involved (the emergency card): go on rather than stop.
+    return next(ch.value for ch in node.choices if ch.value != "stop")
+
+
+async def walk(talk: Talk, facts: dict[str, Any]) -> dict[str, Any]:
+    flow = talk.router.flows["concern"]
+    await talk.press_menu("concern")
+    for _ in range(40):
+        node = flow.nodes[talk.dialog["node"]]
+        if isinstance(node, OutcomeNode):
+            return talk.dialog
+        assert isinstance(node, QuestionNode), node
+        await talk.send(
+            talk.incoming(
+                value={
+                    "action": c.FLOW_ANSWER,
+                    "flow": "concern",
+                    "node": talk.dialog["node"],
+                    "choice": choose(node, facts),
+                }
+            )
+        )
+    raise AssertionError("the dialog did not end")
+
+
+@pytest.fixture
+def router(kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Messages) -> Router:
+    # No registry: the dialog goes straight from the assessment to the outcome.
+    return make_router(kb, index, rules, messages, FixedClock(WEEKDAY_MORNING))
+
+
+def _vignettes() -> list[dict[str, Any]]:
+    return yaml.safe_load(VIGNETTES.read_text(encoding="utf-8"))["vignettes"]
+
+
+@pytest.mark.parametrize("vignette", _vignettes(), ids=lambda v: v["id"])
+async def test_vignettes_through_the_dialog(vignette: dict[str, Any], router: Router) -> None:
+    talk = Talk(router=router, clock=FixedClock(WEEKDAY_MORNING))
+    dialog = await walk(talk, vignette["facts"])
+    assert dialog["vars"]["outcome"] == vignette["expect"]["outcome"]
+    assert dialog["vars"]["inform_guardians"] == vignette["expect"]["inform_guardians"]
+
+
+facts_strategy = st.fixed_dictionaries(
+    {},
+    optional={
+        **{f: st.booleans() for f in BOOLEAN_FACTS},
+        "certainty": st.sampled_from(["unsure", "suspect", "know"]),
+    },
+)
+
+
+@settings(
+    max_examples=300,
+    deadline=timedelta(seconds=5),
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(facts=facts_strategy)
+async def test_dialog_agrees_with_the_rules_for_any_facts(
+    facts: dict[str, Any], router: Router, rules: RuleSet
+) -> None:
+    talk = Talk(router=router, clock=FixedClock(WEEKDAY_MORNING))
+    dialog = await walk(talk, facts)
+    expected = rules.assess(facts, day=WEEKDAY_MORNING.date())
+    assert (dialog["vars"]["outcome"], dialog["vars"]["inform_guardians"]) == (
+        expected.outcome,
+        expected.inform_guardians,
+    ), facts
+    # Only what is needed: never more questions than there are facts, and the facts the dialog
+    # collected are consistent with the given ones.
+    for fact, value in dialog["facts"].items():
+        if value is True or (fact == "certainty" and value != "unsure"):
+            assert facts.get(fact) == value, (fact, facts)
+    assert len(dialog["history"]) <= len(BOOLEAN_FACTS) + 1 + 2  # + certainty, 2 group questions
+
+
+async def test_acute_danger_skips_everything_but_the_guardian_questions(router: Router) -> None:
+    talk = Talk(router=router, clock=FixedClock(WEEKDAY_MORNING))
+    dialog = await walk(talk, {"acute_danger": True, "neglect": True, "certainty": "know"})
+    asked = [h["node"] for h in dialog["history"]]
+    assert asked[:2] == ["acute", "emergency"]
+    assert not {"neglect", "behaviour", "disclosed", "certainty", "reported"} & set(asked)
+    assert dialog["vars"]["outcome"] == "emergency"
