@@ -1,0 +1,52 @@
+// Drive the Microsoft 365 Agents Playground (connected to the bot) in Debian's Chromium:
+// see the welcome card, ask a question and see the answer card, press a card button.
+// usage: node playground-test.js <playground-url> <screenshot-dir>
+const { chromium } = require('playwright-core');
+const path = require('path');
+
+const [url, shots] = process.argv.slice(2);
+const timeout = 30000;
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  let ok = false;
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  try {
+    await page.goto(url);
+    // 1. The welcome card arrives on install (conversationUpdate/installationUpdate).
+    await page.getByText('Hej! Jag är Samverkansboten').first().waitFor({ timeout });
+    await page.screenshot({ path: path.join(shots, '1-welcome.png') });
+
+    // 2. A question in the staff's own words gets an answer card with its sources.
+    const box = page.locator('[data-lexical-editor="true"][role="textbox"]').first();
+    await box.click();
+    await page.keyboard.type('kan jag va anonym när jag anmäler?');
+    await page.keyboard.press('Enter');
+    await page.getByText('Kan jag anmäla anonymt?').first().waitFor({ timeout });
+    await page.getByText(/Gäller enligt/).first().waitFor({ timeout });
+    await page.screenshot({ path: path.join(shots, '2-answer.png') });
+
+    // 3. Pressing a card button starts the guided dialog: acute danger is asked first.
+    await page.getByRole('button', { name: 'Jag är orolig för ett barn' }).last().click();
+    await page.getByText('Är barnet i akut fara just nu?').first().waitFor({ timeout });
+    await page.screenshot({ path: path.join(shots, '3-concern.png') });
+
+    // 4. "Ja" to acute danger shows the emergency card at once; ending there gives the outcome.
+    await page.getByRole('button', { name: 'Ja', exact: true }).last().click();
+    await page.getByText('Ring 112 nu.').first().waitFor({ timeout });
+    await page.getByRole('button', { name: 'Avsluta här' }).last().click();
+    await page.getByText('Ring 112 nu – och anmäl sedan genast').first().waitFor({ timeout });
+    await page.screenshot({ path: path.join(shots, '4-emergency.png') });
+    ok = true;
+  } catch (err) {
+    console.error(String(err && err.message ? err.message : err));
+    await page.screenshot({ path: path.join(shots, 'failure.png') }).catch(() => {});
+  } finally {
+    await browser.close();
+  }
+  process.exit(ok ? 0 : 1);
+})();

@@ -1,0 +1,74 @@
+"""The bot in the Microsoft 365 Agents Playground, driven by Playwright in Debian's Chromium.
+
+Needs Node, Chromium and `npm ci` in tests/browser (scripts/browser-deps.sh does all of it).
+Skipped when they are missing, unless SAMVERKAN_REQUIRE_BROWSER=1 (the test script sets it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.server import ServerProcess, free_port
+
+HERE = Path(__file__).resolve().parent
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _missing() -> str | None:
+    if shutil.which("node") is None:
+        return "node"
+    if not Path(os.environ.get("CHROMIUM", "/usr/bin/chromium")).exists():
+        return "chromium"
+    if not (HERE / "node_modules" / "@microsoft" / "m365agentsplayground").is_dir():
+        return "npm packages (run scripts/browser-deps.sh)"
+    return None
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[ServerProcess]:
+    missing = _missing()
+    if missing:
+        if os.environ.get("SAMVERKAN_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser test prerequisites missing: {missing}")
+        pytest.skip(f"browser test prerequisites missing: {missing}")
+    server = ServerProcess(env={"SAMVERKAN_DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}"}, cwd=tmp_path)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def test_playground_shows_cards_and_walks_a_dialog(bot: ServerProcess, tmp_path: Path) -> None:
+    port = free_port()
+    playground = subprocess.Popen(
+        [str(HERE / "node_modules" / ".bin" / "agentsplayground"), "-e", f"{bot.url}/api/messages",
+         "-c", "msteams", "-p", str(port), "--dt"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        assert playground.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(playground.stdout.readline), 60)
+        while "Listening on" not in line:
+            if not line:
+                pytest.fail("the Agents Playground exited")
+            line = await asyncio.wait_for(asyncio.to_thread(playground.stdout.readline), 60)
+        shots = tmp_path / "screenshots"
+        shots.mkdir()
+        proc = await asyncio.to_thread(
+            subprocess.run, ["node", str(HERE / "playground-test.js"), f"http://127.0.0.1:{port}/", str(shots)],
+            capture_output=True, text=True, timeout=240,
+        )
+        assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}\nserver log:\n{bot.log()[-3000:]}"
+        assert {p.name for p in shots.iterdir()} >= {"1-welcome.png", "2-answer.png", "3-concern.png", "4-emergency.png"}
+    finally:
+        playground.terminate()
+        try:
+            playground.wait(10)
+        except subprocess.TimeoutExpired:
+            playground.kill()
