@@ -26,6 +26,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from knowledge.loader import KnowledgeBase
 from knowledge.model import Term, Topic
 from knowledge.text import Analyzer, Concept, Lexicon, fold, words
@@ -139,7 +142,7 @@ class SearchIndex:
         self,
         analyzer: Analyzer,
         docs: list[_Doc],
-        postings: dict[str, list[tuple[int, float]]],
+        postings: dict[str, tuple[npt.NDArray[np.int32], npt.NDArray[np.float64]]],
         idf: dict[str, float],
         unknown_idf: float,
         glossary: list[Term],
@@ -154,6 +157,13 @@ class SearchIndex:
         self._glossary = glossary
         self._cues = definition_cues
         self.tuning = tuning
+        # Validity of every topic version as day ordinals, for one vectorised check per query.
+        self._from = np.array(
+            [d.valid_from.toordinal() if d.valid_from else 0 for d in docs], dtype=np.int64
+        )
+        self._until = np.array(
+            [d.valid_until.toordinal() if d.valid_until else 2**62 for d in docs], dtype=np.int64
+        )
 
     # --- building ----------------------------------------------------------------------------
 
@@ -182,7 +192,16 @@ class SearchIndex:
             vocab0.update(analyzer.raw_terms(_term_text(term)))
         analyzer.set_vocabulary(vocab0, {})
 
-        # Pass 2: weighted term frequencies per topic version.
+        # Pass 2: weighted term frequencies per topic version. Texts repeat (titles and
+        # examples are read again below; versions share wording), so each is analysed once.
+        analysed: dict[str, list[tuple[str, float]]] = {}
+
+        def terms_of(text: str) -> list[tuple[str, float]]:
+            found = analysed.get(text)
+            if found is None:
+                found = analysed[text] = analyzer.index_terms(text)
+            return found
+
         tfs: list[dict[str, float]] = []
         lengths: list[float] = []
         surface: Counter[str] = Counter()
@@ -190,11 +209,11 @@ class SearchIndex:
             tf: defaultdict[str, float] = defaultdict(float)
             length = 0.0
             for text, weight in doc_fields:
-                for term_, w in analyzer.index_terms(text):
+                for term_, w in terms_of(text):
                     tf[term_] += weight * w
                 content = analyzer.content_words(text)
                 length += weight * len(content)
-                surface.update(analyzer.fold(w) for w in content)
+                surface.update(content)
             tfs.append(tf)
             lengths.append(length)
 
@@ -204,13 +223,18 @@ class SearchIndex:
             df.update(doc_tf.keys())
         idf = {t: _idf(n, d) for t, d in df.items()}
         avgdl = (sum(lengths) / n) if n else 1.0
-        postings: dict[str, list[tuple[int, float]]] = {}
+        lists: dict[str, tuple[list[int], list[float]]] = {}
         k1, b = tuning.k1, tuning.b
         for i, doc_tf in enumerate(tfs):
             norm = k1 * (1 - b + b * lengths[i] / avgdl)
             for term_, f in doc_tf.items():
-                contrib = idf[term_] * f * (k1 + 1) / (f + norm)
-                postings.setdefault(term_, []).append((i, contrib))
+                ids, contribs = lists.setdefault(term_, ([], []))
+                ids.append(i)
+                contribs.append(idf[term_] * f * (k1 + 1) / (f + norm))
+        postings = {
+            t: (np.array(ids, dtype=np.int32), np.array(contribs, dtype=np.float64))
+            for t, (ids, contribs) in lists.items()
+        }
 
         # Core fields and phrasings per topic version.
         cores: list[frozenset[str]] = []
@@ -219,10 +243,10 @@ class SearchIndex:
             core = {
                 t
                 for text in [*topic.keywords, *(_term_text(g) for g in by_topic.get(topic.id, []))]
-                for t, _w in analyzer.index_terms(text)
+                for t, _w in terms_of(text)
             }
             sets = [
-                (frozenset(t for t, _w in analyzer.index_terms(p)), set(analyzer.raw_terms(p)))
+                (frozenset(t for t, _w in terms_of(p)), set(analyzer.raw_terms(p)))
                 for p in [topic.title, *topic.examples]
             ]
             core.update(*(terms for terms, _raw in sets))
@@ -295,6 +319,10 @@ class SearchIndex:
             )
         return SearchResult(question, "decline", None, best.score, [])
 
+    def term_count(self) -> int:
+        """How many distinct terms the index holds (for benchmarks)."""
+        return len(self._postings)
+
     def rank(self, question: str, *, day: date, limit: int = 10) -> list[Hit]:
         """The best topics with their confidence, before any decision (for tools and tests)."""
         return [Hit(s.topic_id, s.score) for s in self._rank(question, day)[:limit]]
@@ -324,51 +352,49 @@ class SearchIndex:
             return [], 0, 0.0
         weights = [self._weight(c) for c in concepts]
         total_weight = sum(weights)
-        valid = [d.valid_on(day) for d in self._docs]
-
-        totals: dict[int, float] = {}
-        matched: dict[int, float] = {}
+        n = len(self._docs)
+        today = day.toordinal()
+        valid = (self._from <= today) & (today < self._until)
+        totals = np.zeros(n)
+        matched = np.zeros(n)
         for concept, weight in zip(concepts, weights, strict=True):
-            best: dict[int, float] = {}
-            credit: dict[int, float] = {}  # how fully the concept is matched (0..1)
+            best = np.zeros(n)
+            credit = np.zeros(n)  # how fully the concept is matched (0..1)
             for alt in concept.alternatives:
-                acc: dict[int, float] = {}
-                hits: dict[int, int] = {}
+                acc = np.zeros(n)
+                hits = np.zeros(n, dtype=np.int32)
                 for t in alt.terms:
-                    for d, contrib in self._postings.get(t, ()):
-                        if valid[d]:
-                            acc[d] = acc.get(d, 0.0) + contrib
-                            hits[d] = hits.get(d, 0) + 1
+                    posting = self._postings.get(t)
+                    if posting is not None:
+                        acc[posting[0]] += posting[1]
+                        hits[posting[0]] += 1
+                np.maximum(best, acc * alt.weight, out=best)
                 full = min(1.0, alt.weight)
-                for d, value in acc.items():
-                    value *= alt.weight
-                    if value > best.get(d, 0.0):
-                        best[d] = value
-                    if hits[d] == len(alt.terms) and full > credit.get(d, 0.0):
-                        credit[d] = full
-            for d, value in best.items():
-                totals[d] = totals.get(d, 0.0) + value
-            for d, c in credit.items():
-                matched[d] = matched.get(d, 0.0) + weight * c
-        if not totals:
+                np.maximum(credit, np.where(hits == len(alt.terms), full, 0.0), out=credit)
+            totals += best
+            matched += weight * credit
+        totals *= valid
+        if not totals.any():
             return [], len(concepts), total_weight
 
         bm25_max = total_weight * (tuning.k1 + 1)
-        pool = sorted(totals, key=lambda d: totals[d], reverse=True)[: tuning.candidates]
+        k = min(tuning.candidates, int(np.count_nonzero(totals)))
+        top = np.argpartition(-totals, k - 1)[:k]
+        pool = [int(d) for d in top[np.argsort(-totals[top], kind="stable")]]
         alts = [
             [(frozenset(a.terms), min(1.0, a.weight)) for a in c.alternatives] for c in concepts
         ]
         scored: dict[str, _Scored] = {}
         for doc_id in pool:
             doc = self._docs[doc_id]
-            coverage = matched.get(doc_id, 0.0) / total_weight
+            coverage = float(matched[doc_id]) / total_weight
             core = _overlap(alts, weights, doc.core) / total_weight
             example = 0.0
             for terms, mass in zip(doc.phrasings, doc.phrasing_mass, strict=True):
                 hit = _overlap(alts, weights, terms)
                 if hit:
                     example = max(example, hit / math.sqrt(total_weight * max(mass, hit)))
-            bm25 = min(1.0, totals[doc_id] / bm25_max)
+            bm25 = min(1.0, float(totals[doc_id]) / bm25_max)
             score = (
                 tuning.w_core * core
                 + tuning.w_coverage * coverage

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import snowballstemmer
+import Stemmer  # PyStemmer: the Snowball stemmers in C
 from rapidfuzz import process, utils
 from rapidfuzz.distance import OSA
 
@@ -52,6 +52,10 @@ _LINKS = ("s", "")
 COMPOUND_PART_WEIGHT = 0.6
 EXPANSION_WEIGHT = 0.9
 CORRECTION_WEIGHT = 0.85
+
+
+def _prefixes(vocabulary: frozenset[str]) -> frozenset[str]:
+    return frozenset(t[:_MIN_PART] for t in vocabulary if len(t) >= _MIN_PART)
 
 
 def fold(text: str) -> str:
@@ -116,16 +120,21 @@ class Analyzer:
         self.part_weight = part_weight
         self.expansion_weight = expansion_weight
         self.correction_weight = correction_weight
-        self._stemmer = snowballstemmer.stemmer("swedish")
+        self._stemmer = Stemmer.Stemmer("swedish")
         self._cache: dict[str, str] = {}
         self._folded: dict[str, str] = {}
         self._splits: dict[str, list[str]] = {}  # valid for the current vocabulary
+        self._windows: dict[tuple[str, int, int], list[str]] = {}
+        self._info: dict[str, tuple[str | None, tuple[str, ...]]] = {}  # for the vocabulary
+        self._plain: dict[str, str | None] = {}  # word → term, None for a stopword
+        self._prefixes: frozenset[str] = frozenset()
         self.stopwords = frozenset(fold(w) for w in lexicon.stopwords)
         self.vocabulary: frozenset[str] = frozenset()
-        self._surface: dict[int, list[str]] = {}
+        self._surface: dict[tuple[str, int], list[str]] = {}
         # Canonical terms: phrase (tuple of terms) → canonical term of its group.
         self._canonical = self._merge_groups(lexicon.equivalents)
         self._max_phrase = max((len(p) for p in self._canonical), default=1)
+        self._phrase_starts = frozenset(p[0] for p in self._canonical)
         self._expansions: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
         # Expansions are keyed on the folded words as written ("borta från skolan"): stems
         # would let "hemlig" and "hem" or "honor" and "hon" collide.
@@ -225,18 +234,25 @@ class Analyzer:
         longest; the tail may itself be split once more ("barnavårdsutredning").
         """
         if vocabulary is not None:
-            return self._split(self.fold(word), vocabulary, depth=2)
+            vocab = frozenset(vocabulary)
+            return self._split(self.fold(word), vocab, _prefixes(vocab), depth=2)
         parts = self._splits.get(word)
         if parts is None:
-            parts = self._splits[word] = self._split(self.fold(word), self.vocabulary, depth=2)
+            parts = self._split(self.fold(word), self.vocabulary, self._prefixes, depth=2)
+            self._splits[word] = parts
         return parts
 
-    def _split(self, w: str, vocab: Iterable[str], depth: int) -> list[str]:
+    def _split(
+        self, w: str, vocab_set: frozenset[str], prefixes: frozenset[str], depth: int
+    ) -> list[str]:
+        # A term is (nearly always) a prefix of its word, so a part whose first letters begin
+        # no term in the index cannot be one: that check saves stemming every substring.
         if depth == 0 or len(w) < _MIN_COMPOUND:
             return []
-        vocab_set = vocab if isinstance(vocab, frozenset | set) else frozenset(vocab)
         for i in range(len(w) - _MIN_PART, _MIN_PART - 1, -1):
             head, tail = w[:i], w[i:]
+            if tail[:_MIN_PART] not in prefixes or head[:_MIN_PART] not in prefixes:
+                continue
             for link in _LINKS:
                 if link and not head.endswith(link):
                     continue
@@ -254,7 +270,7 @@ class Analyzer:
                     and t_term not in self.stopwords
                 ):
                     return [h_term, t_term]
-                rest = self._split(tail, vocab_set, depth - 1)
+                rest = self._split(tail, vocab_set, prefixes, depth - 1)
                 if rest:
                     return [h_term, *rest]
         return []
@@ -273,47 +289,96 @@ class Analyzer:
 
         Canonical synonym terms are added next to the words they stand for.
         """
-        ws = self.content_words(text)
-        terms = [self.term(w) for w in ws]
-        out: list[tuple[str, float]] = [(t, 1.0) for t in terms]
-        for w in ws:
-            for part in self.split_compound(w):
-                out.append((part, COMPOUND_PART_WEIGHT))
-        for canon, _start, _end in self._find_canonical(terms):
-            out.append((canon, 1.0))
+        terms: list[str] = []
+        out: list[tuple[str, float]] = []
+        parts: list[tuple[str, float]] = []
+        for w in words(text):
+            term, split = self._word_info(w)
+            if term is None:
+                continue
+            terms.append(term)
+            out.append((term, 1.0))
+            parts.extend((p, COMPOUND_PART_WEIGHT) for p in split)
+        out += parts
+        out += [(canon, 1.0) for canon, _start, _end in self._find_canonical(terms)]
         return out
+
+    def _word_info(self, word: str) -> tuple[str | None, tuple[str, ...]]:
+        """A word's term (None for a stopword) and compound parts, cached per vocabulary."""
+        info = self._info.get(word)
+        if info is None:
+            if self.is_stopword(word):
+                info = (None, ())
+            else:
+                info = (self.term(word), tuple(self.split_compound(word)))
+            self._info[word] = info
+        return info
 
     def raw_terms(self, text: str) -> list[str]:
         """Terms without compound parts or synonyms (for the first vocabulary pass)."""
-        return [self.term(w) for w in self.content_words(text)]
+        out: list[str] = []
+        for w in words(text):
+            t = self._plain.get(w, "")
+            if t == "":
+                t = self._plain[w] = None if self.is_stopword(w) else self.term(w)
+            if t is not None:
+                out.append(t)
+        return out
 
     def _find_canonical(self, terms: Sequence[str]) -> list[tuple[str, int, int]]:
         """Synonym phrases in a term sequence, longest first, as (canonical, start, end)."""
         found: list[tuple[str, int, int]] = []
+        starts = self._phrase_starts
         i = 0
         while i < len(terms):
-            for n in range(min(self._max_phrase, len(terms) - i), 0, -1):
-                canon = self._canonical.get(tuple(terms[i : i + n]))
-                if canon is not None:
-                    found.append((canon, i, i + n))
-                    i += n
-                    break
+            if terms[i] in starts:
+                for n in range(min(self._max_phrase, len(terms) - i), 0, -1):
+                    canon = self._canonical.get(tuple(terms[i : i + n]))
+                    if canon is not None:
+                        found.append((canon, i, i + n))
+                        i += n
+                        break
+                else:
+                    i += 1
             else:
                 i += 1
         return found
 
     def set_vocabulary(self, vocabulary: Iterable[str], surface: Mapping[str, int]) -> None:
-        """The index's terms, and its folded surface words with frequencies (for typos)."""
+        """The index's terms, and its surface words with frequencies (for typos).
+
+        The words are normalised once here (folded, then rapidfuzz's `default_process`: rapidfuzz
+        3 compares strings as given), so a correction compares like with like without
+        re-processing every candidate on every call.
+        """
         self.vocabulary = frozenset(vocabulary)
+        self._prefixes = _prefixes(self.vocabulary)
         self._splits = {}
+        self._windows = {}
+        self._info = {}
         folded: Counter[str] = Counter()
         for word, freq in surface.items():
-            folded[self.fold(word)] += freq
-        by_len: dict[int, list[tuple[int, str]]] = {}
+            folded[utils.default_process(self.fold(word))] += freq
+        buckets: dict[tuple[str, int], list[tuple[int, str]]] = {}
         for word, freq in folded.items():
             if len(word) >= 4:
-                by_len.setdefault(len(word), []).append((-freq, word))
-        self._surface = {n: [w for _f, w in sorted(ws)] for n, ws in by_len.items()}
+                buckets.setdefault((word[0], len(word)), []).append((-freq, word))
+        self._surface = {k: [w for _f, w in sorted(ws)] for k, ws in buckets.items()}
+
+    def _candidates(self, first: str, length: int, max_dist: int) -> list[str]:
+        """Index words starting with `first` whose length is within `max_dist` of `length`,
+        most frequent first (typos in the first letter are rare; this keeps the search small
+        in a large knowledge base)."""
+        key = (first, length, max_dist)
+        found = self._windows.get(key)
+        if found is None:
+            found = [
+                w
+                for n in range(length - max_dist, length + max_dist + 1)
+                for w in self._surface.get((first, n), ())
+            ]
+            self._windows[key] = found
+        return found
 
     # --- query side -------------------------------------------------------------------------
 
@@ -323,21 +388,16 @@ class Analyzer:
         One edit (insert, delete, substitute or swap two letters) for words of six to eight
         letters, two for longer words; shorter words are never corrected (too many neighbours).
         """
-        w = fold(word)
-        if len(w) < 6:
+        w = utils.default_process(self.fold(word))
+        if len(w) < 6 or " " in w:
             return None
         max_dist = 1 if len(w) <= 8 else 2
-        choices: list[str] = []
-        for n in range(len(w) - max_dist, len(w) + max_dist + 1):
-            choices.extend(self._surface.get(n, ()))
+        choices = self._candidates(w[0], len(w), max_dist)
         if not choices:
             return None
+        # Candidates were normalised by the same processor in set_vocabulary.
         best = process.extractOne(
-            w,
-            choices,
-            scorer=OSA.distance,
-            processor=utils.default_process,
-            score_cutoff=max_dist,
+            w, choices, scorer=OSA.distance, processor=None, score_cutoff=max_dist
         )
         return None if best is None else str(best[0])
 
