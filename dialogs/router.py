@@ -214,10 +214,15 @@ class Router:
         if turn.inc.truncated:
             prefix.append(Reply(text=self.msg.text("router.truncated")))
         command = self._command(text)
+        waiting = self.engine.waiting(turn)
+        if command == "resume" and waiting is not None and not self._at_text_field(waiting):
+            # "Fortsätt" may also be the answer itself ("Fortsätt – hjälp mig vidare").
+            answered = await self.engine.answer(turn, value=None, text=text)
+            if answered is not None:
+                return [*prefix, *answered]
         if command is not None:
             return [*prefix, *(await self._run_command(turn, command))]
-        waiting = self.engine.waiting(turn)
-        at_text_field = waiting is not None and waiting[1].nodes[waiting[0].node].kind == "text"
+        at_text_field = waiting is not None and self._at_text_field(waiting)
         question = text
         if contains_personnummer(text) and not at_text_field:
             prefix.append(Reply(text=self.msg.text("router.personnummer")))
@@ -229,6 +234,11 @@ class Router:
                 return [*prefix, *answered]
             return [*prefix, *(await self._free_text(turn, question, midflow=True))]
         return [*prefix, *(await self._free_text(turn, question, midflow=False))]
+
+    @staticmethod
+    def _at_text_field(waiting: tuple[DialogState, Flow]) -> bool:
+        ds, flow = waiting
+        return flow.nodes[ds.node].kind == "text"
 
     def _command(self, text: str) -> str | None:
         for name, key in COMMAND_WORDS.items():

@@ -6,6 +6,7 @@ choice sets), so the test follows the flow file rather than a copy of it.
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dialogs import cards as c
-from dialogs.flows import OutcomeNode, QuestionNode
+from dialogs.flows import OutcomeNode, QuestionNode, load_flows
 from dialogs.messages import Messages
 from dialogs.router import Router
-from knowledge.loader import KnowledgeBase
+from knowledge.loader import DEFAULT_DIR, KnowledgeBase
 from knowledge.rules import RuleSet
 from knowledge.search import SearchIndex
 from samverkan.clock import FixedClock
@@ -42,6 +43,11 @@ BOOLEAN_FACTS = [
 ]
 
 
+@functools.cache
+def talk_flow_nodes() -> dict[str, Any]:
+    return load_flows(DEFAULT_DIR)["concern"].nodes
+
+
 def choose(node: QuestionNode, facts: dict[str, Any]) -> str:
     """The value a staff member who knows `facts` (absent = does not know) would choose."""
     by_value = {ch.value: ch for ch in node.choices}
@@ -61,8 +67,11 @@ def choose(node: QuestionNode, facts: dict[str, Any]) -> str:
         if any(facts.get(f) is True for f in group):
             return "yes"
         return "no" if all(facts.get(f) is False for f in group) else "unknown"
-    # No fact involved (the emergency card): go on rather than stop.
-    return next(ch.value for ch in node.choices if ch.value != "stop")
+    # No fact involved (the emergency card): go on to the questions rather than stop.
+    flow_nodes = talk_flow_nodes()
+    return next(
+        ch.value for ch in node.choices if not isinstance(flow_nodes[ch.next or ""], OutcomeNode)
+    )
 
 
 async def walk(talk: Talk, facts: dict[str, Any]) -> dict[str, Any]:

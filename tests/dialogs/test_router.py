@@ -54,8 +54,9 @@ def _talk(router: Router) -> Talk:
         ("certainty", "osäker", "unknown"),
         ("certainty", "ja", None),
         ("certainty", "vad betyder misstänker?", None),
-        ("emergency", "fortsätt hjälp mig vidare", "continue"),
-        ("emergency", "avsluta har", "stop"),
+        ("emergency", "fortsätt hjälp mig vidare", "yes"),
+        ("emergency", "ja", "yes"),
+        ("emergency", "avsluta här", "no"),
     ],
 )
 def test_typed_answers(router: Router, node: str, typed: str, value: str | None) -> None:
