@@ -58,6 +58,7 @@ async def build_services(
         if migrate:
             await db.migrate()
         kb = load(settings.kb_dir)
+        registry = await _registry_with_default(db, clock)
         services = Services(
             settings=settings,
             clock=clock,
@@ -67,11 +68,29 @@ async def build_services(
             kb=kb,
             router=_NoRouter(),
         )
+        services.extras["registry"] = registry
         services.router = (router_factory or default_router)(services)
     except BaseException:
         await db.dispose()
         raise
     return services
+
+
+async def _registry_with_default(db: Database, clock: Clock) -> Any:
+    """The contact registry; on first start it is filled with the bundled example data."""
+    from sqlalchemy.exc import IntegrityError
+
+    from storage.registry import RegistryService
+
+    registry = RegistryService(db, clock=clock)
+    try:
+        if await registry.ensure_default():
+            log.info("contact registry was empty: loaded the bundled example registry")
+    except IntegrityError:
+        # Another instance loaded it at the same moment.
+        if await registry.is_empty():
+            raise
+    return registry
 
 
 class _NoRouter:

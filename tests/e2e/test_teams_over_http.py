@@ -1,0 +1,182 @@
+"""The real server over HTTP, as Teams talks to it; replies arrive at a fake Bot Connector."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.helpers import TeamsUser, card_of, text_of
+from tests.e2e.server import ServerProcess
+from tests.fakes.connector import FakeConnector
+
+pytestmark = pytest.mark.slow
+
+MENU = ["Ställ en fråga", "Jag är orolig för ett barn", "Vem ska jag kontakta?",
+        "Återkoppling och sekretess", "Samverkansmöten", "Hjälp"]
+
+
+async def test_install_gives_welcome_card_with_main_menu(server: ServerProcess, connector: FakeConnector) -> None:
+    user = TeamsUser(server, connector, "a:personal-1", "user-1")
+    replies = await user.install()
+    cards = [card_of(a) for a in replies if card_of(a)]
+    assert len(cards) == 1, "exactly one welcome, though Teams sends two install events"
+    card = cards[0]
+    assert card is not None
+    assert card["type"] == "AdaptiveCard" and float(card["version"]) <= 1.5
+    assert len(str(card).encode()) < 28 * 1024
+    assert [b.title for b in user.buttons()] == MENU
+
+
+async def test_help_and_menu_at_any_time(server: ServerProcess, connector: FakeConnector) -> None:
+    user = TeamsUser(server, connector, "a:personal-2", "user-2")
+    await user.say("hjälp")
+    assert "meny" in user.transcript().lower()
+    await user.press("Jag är orolig för ett barn")
+    assert "akut fara" in user.transcript()
+    await user.say("meny")
+    titles = [b.title for b in user.buttons()]
+    assert set(MENU) <= set(titles)
+    assert titles[0] == "Fortsätt: Jag är orolig för ett barn"  # the dialog is not lost
+
+
+async def test_channel_mention_is_answered_in_the_channel(server: ServerProcess, connector: FakeConnector) -> None:
+    user = TeamsUser(server, connector, "19:channel@thread.tacv2", "user-3", kind="channel")
+    replies = await user.say("vad är BUS?")
+    assert replies and all(r["conversation"]["id"] == "19:channel@thread.tacv2" for r in replies)
+    assert "BUS" in user.transcript()
+
+
+async def test_state_survives_a_server_restart(server: ServerProcess, connector: FakeConnector) -> None:
+    user = TeamsUser(server, connector, "a:personal-4", "user-4")
+    await user.install()
+    await user.press("Jag är orolig för ett barn")
+    await user.press("Nej")  # not in acute danger
+    question = user.transcript()
+    await server.restart()
+    await user.say("fortsätt")
+    assert user.transcript().split("\n")[-1] != ""
+    # The dialog continues where it was, not from the start.
+    assert "akut fara" not in user.transcript()
+    asked = [line for line in question.splitlines() if line.startswith("*") and line.endswith("?*")]
+    assert asked and asked[-1] in user.transcript(), (question, user.transcript())
+
+
+def _question(user: TeamsUser) -> str:
+    lines = [ln for ln in user.transcript().splitlines() if ln.startswith("*") and ln.endswith("?*")]
+    return lines[-1] if lines else ""
+
+
+async def _answer_all(user: TeamsUser, answers: dict[str, str], default: str = "Nej") -> None:
+    """Press buttons until the questions with choices end: the first answer whose key occurs in
+    the current question is pressed, else `default`."""
+    for _ in range(40):
+        titles = [b.title for b in user.buttons()]
+        if default not in titles and not any(a in titles for a in answers.values()):
+            return
+        question = _question(user)
+        choice = next((a for k, a in answers.items() if k in question and a in titles), default)
+        await user.press(choice)
+    raise AssertionError("the dialog did not end")
+
+
+async def _concern(user: TeamsUser, answers: dict[str, str]) -> str:
+    await user.install()
+    await user.press("Jag är orolig för ett barn")
+    await _answer_all(user, answers)
+    return user.transcript()
+
+
+async def _finish_contacts(user: TeamsUser, *, home: str | None) -> str:
+    if "Vilken skola" in user.transcript():
+        await user.say("Engelbrektsskolan")
+    if home is not None and "bor barnet" in user.transcript():
+        await user.say(home)
+    return user.transcript()
+
+
+async def test_concern_to_emergency(server: ServerProcess, connector: FakeConnector) -> None:
+    user = TeamsUser(server, connector, "a:c-emergency", "user-5")
+    await user.install()
+    await user.press("Jag är orolig för ett barn")
+    await user.press("Ja")
+    assert "Ring 112 nu." in user.transcript()
+    await user.press("Fortsätt – hjälp mig vidare")
+    await _answer_all(user, {"vårdnadshavare": "Ja", "våld": "Ja", "berättat": "Ja"})
+    text = await _finish_contacts(user, home="Norrmalm")
+    assert "ring 112 nu – och anmäl sedan genast" in text.lower()
+    assert "Kontakta inte vårdnadshavarna" in text
+    titles = [b.title for b in user.buttons()]
+    assert "Skriv orosanmälan" in titles and "Varför?" in titles
+
+
+async def test_concern_to_report_with_contact_and_why(server: ServerProcess, connector: FakeConnector) -> None:
+    user = TeamsUser(server, connector, "a:c-report", "user-6")
+    # not acute; no violence; neglect yes; no behaviour signs; child has not told; suspects
+    await _concern(user, {"omsorg": "Ja", "säker": "Jag misstänker att barnet far illa"})
+    text = await _finish_contacts(user, home="Norrmalm")
+    assert "gör en orosanmälan i dag" in text.lower()
+    assert "Norrmalm" in text  # the report goes to the child's home district
+    await user.press("Varför?")
+    why = user.transcript()
+    assert "SoL (2025:400) 19 kap. 1 §" in why
+
+
+async def test_concern_to_consult(server: ServerProcess, connector: FakeConnector) -> None:
+    user = TeamsUser(server, connector, "a:c-consult", "user-7")
+    # not acute; no violence; no neglect; no behaviour signs; not reported before
+    text = await _concern(user, {})
+    text = await _finish_contacts(user, home=None)
+    assert "onsult" in text  # "Konsultera socialtjänsten …"
+    assert "Skriv orosanmälan" not in [b.title for b in user.buttons()]
+
+
+async def test_contact_lookup_end_to_end(server: ServerProcess, connector: FakeConnector) -> None:
+    user = TeamsUser(server, connector, "a:contacts", "user-8")
+    await user.install()
+    await user.press("Vem ska jag kontakta?")
+    await user.press("En konsultation – jag vill rådfråga")
+    await user.say("engelbrekts skola")
+    text = user.transcript()
+    assert any("tel:" in str(card_of(a)) for a in user.last)
+    assert "Lina Exempelsson" in text  # Engelbrektsskolan's kontaktsocialsekreterare
+    assert "Exempel" in text or "exempel" in text
+
+
+async def test_report_draft_leaves_nothing_in_the_database(server: ServerProcess, connector: FakeConnector, tmp_path: Path) -> None:
+    """Guided orosanmälan over HTTP: the draft contains what was written; afterwards the
+    database holds none of it."""
+    user = TeamsUser(server, connector, "a:draft", "user-9")
+    secret = "Zyxwvut sa att pappa slog henne med en sko"
+    await user.install()
+    await user.say("vad ska stå i en orosanmälan?")
+    await user.press("Skriv orosanmälan")
+    draft = ""
+    for _ in range(30):
+        text = user.transcript()
+        titles = [b.title for b in user.buttons()]
+        if "ditt underlag till orosanmälan är klart" in text.lower():
+            draft = text
+            break
+        if "Vilken skola" in text:
+            await user.say("Engelbrektsskolan")
+        elif "bor barnet" in text:
+            await user.say("Norrmalm")
+        elif "Vad har du sett och hört?" in text:
+            await user.say(secret)
+        elif "Har vårdnadshavarna fått veta" in text:
+            await user.press([t for t in titles if t not in ("Ändra svar", "Avbryt", "Hoppa över")][0])
+        elif "Hoppa över" in titles:
+            await user.press("Hoppa över")
+        else:
+            raise AssertionError(f"unexpected step:\n{text}")
+    assert secret in draft, "the draft must contain what the user wrote"
+    assert "Norrmalm" in draft  # the recipient: the intake of the child's home district
+    db = sqlite3.connect(tmp_path / "e2e.sqlite3")
+    try:
+        dump = "\n".join(db.iterdump())
+    finally:
+        db.close()
+    assert secret not in dump
+    assert "Zyxwvut" not in server.log()
