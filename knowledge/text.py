@@ -20,6 +20,7 @@ matching it; search scores a concept by its best alternative, so synonyms never 
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections import Counter
@@ -42,6 +43,12 @@ _MIN_ROOT = 4
 
 # Inflectional endings tried when a word's stem is not in the index (see Analyzer.known_term).
 _INFLECTIONS = ("erna", "arna", "orna", "en", "et", "na", "er", "ar", "or", "n", "t", "a", "e", "s")
+
+# A stem at least this long may match a longer term it begins (see Analyzer._prefix_term).
+_MIN_PREFIX = 6
+
+# Single words shorter than this find their synonym group only as written (see _stem_keys).
+_MIN_STEM_SYNONYM = 8
 
 # Compound splitting: the shortest word that is tried, the shortest part, linking letters.
 _MIN_COMPOUND = 7
@@ -128,24 +135,50 @@ class Analyzer:
         self._info: dict[str, tuple[str | None, tuple[str, ...]]] = {}  # for the vocabulary
         self._plain: dict[str, str | None] = {}  # word → term, None for a stopword
         self._prefixes: frozenset[str] = frozenset()
+        self._sorted_vocab: list[str] = []
         self.stopwords = frozenset(fold(w) for w in lexicon.stopwords)
         self.vocabulary: frozenset[str] = frozenset()
         self._surface: dict[tuple[str, int], list[str]] = {}
-        # Canonical terms: phrase (tuple of terms) → canonical term of its group.
+        # Canonical terms: phrase (its folded words, stopwords left out) → canonical term of its
+        # group. Keyed on the words as written, not on stems: "skriven" (registered) and
+        # "skriver" (writes) share a stem but not a meaning.
         self._canonical = self._merge_groups(lexicon.equivalents)
+        self._canonical_stem = self._stem_keys()
         self._max_phrase = max((len(p) for p in self._canonical), default=1)
         self._phrase_starts = frozenset(p[0] for p in self._canonical)
-        self._expansions: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        self._stem_starts = frozenset(p[0] for p in self._canonical_stem)
+        # Expansion: the words as written → [(target terms, target's canonical term or None)].
+        self._expansions: dict[tuple[str, ...], list[tuple[tuple[str, ...], str | None]]] = {}
         # Expansions are keyed on the folded words as written ("borta från skolan"): stems
         # would let "hemlig" and "hem" or "honor" and "hon" collide.
         for source, targets in lexicon.expansions:
             key = tuple(fold(w) for w in words(source))
             if not key or (len(key) == 1 and key[0] in self.stopwords):
                 continue
-            outs = [p for p in (self._phrase(t) for t in targets) if p]
+            outs = [
+                (self._phrase(t), self._lookup_canonical(self._surface_key(t), self._phrase(t)))
+                for t in targets
+                if self._phrase(t)
+            ]
             if outs:
                 self._expansions.setdefault(key, []).extend(outs)
         self._max_expansion = max((len(p) for p in self._expansions), default=1)
+
+    def _stem_keys(self) -> dict[tuple[str, ...], str]:
+        """The synonym phrases keyed on stems too, so unlisted inflections ("misshandla")
+        find their group. Only phrases and long words: a short word's stem is often another
+        word's too ("skriven", registered, and "skriver", writes)."""
+        out: dict[tuple[str, ...], str] = {}
+        for key, canon in self._canonical.items():
+            if len(key) == 1 and len(key[0]) < _MIN_STEM_SYNONYM:
+                continue
+            stems = tuple(self.term(w) for w in key)
+            if out.setdefault(stems, canon) != canon:
+                out[stems] = ""  # two groups share the stem: ambiguous
+        return {k: v for k, v in out.items() if v}
+
+    def _lookup_canonical(self, folded: Sequence[str], stems: Sequence[str]) -> str | None:
+        return self._canonical.get(tuple(folded)) or self._canonical_stem.get(tuple(stems))
 
     def _merge_groups(self, groups: Iterable[Sequence[str]]) -> dict[tuple[str, ...], str]:
         """Phrase → canonical term; groups that share a phrase become one group."""
@@ -158,7 +191,7 @@ class Analyzer:
             return x
 
         for group in groups:
-            phrases = [p for p in (self._phrase(g) for g in group) if p]
+            phrases = [p for p in (self._surface_key(g) for g in group) if p]
             for p in phrases:
                 parent.setdefault(p, p)
             for p in phrases[1:]:
@@ -205,7 +238,22 @@ class Analyzer:
                 alt = self.term(w[: -len(ending)])
                 if alt in self.vocabulary:
                     return alt
-        return None
+        return self._prefix_term(t)
+
+    def _prefix_term(self, t: str) -> str | None:
+        """The shortest term of the index that `t` begins, at most three letters longer
+        ("franvar" of frånvarande → "franvaro"); None for short or unrelated terms. (Not the
+        other way round: a compound's head is no synonym of the compound.)"""
+        if len(t) < _MIN_PREFIX:
+            return None
+        i = bisect.bisect_left(self._sorted_vocab, t)
+        best: str | None = None
+        while i < len(self._sorted_vocab) and self._sorted_vocab[i].startswith(t):
+            cand = self._sorted_vocab[i]
+            if len(cand) - len(t) <= 3 and (best is None or len(cand) < len(best)):
+                best = cand
+            i += 1
+        return best
 
     def fold(self, word: str) -> str:
         """`fold`, cached (the index folds the same words many times)."""
@@ -216,6 +264,10 @@ class Analyzer:
 
     def is_stopword(self, word: str) -> bool:
         return self.fold(word) in self.stopwords
+
+    def _surface_key(self, text: str) -> tuple[str, ...]:
+        """A phrase as its folded words without stopwords: the key of synonym groups."""
+        return tuple(self.fold(w) for w in words(text) if not self.is_stopword(w))
 
     def _phrase(self, text: str, *, keep_stopwords: bool = False) -> tuple[str, ...]:
         ws = words(text)
@@ -289,6 +341,7 @@ class Analyzer:
 
         Canonical synonym terms are added next to the words they stand for.
         """
+        folded: list[str] = []
         terms: list[str] = []
         out: list[tuple[str, float]] = []
         parts: list[tuple[str, float]] = []
@@ -296,11 +349,12 @@ class Analyzer:
             term, split = self._word_info(w)
             if term is None:
                 continue
+            folded.append(self.fold(w))
             terms.append(term)
             out.append((term, 1.0))
             parts.extend((p, COMPOUND_PART_WEIGHT) for p in split)
         out += parts
-        out += [(canon, 1.0) for canon, _start, _end in self._find_canonical(terms)]
+        out += [(canon, 1.0) for canon, _start, _end in self._find_canonical(folded, terms)]
         return out
 
     def _word_info(self, word: str) -> tuple[str | None, tuple[str, ...]]:
@@ -325,15 +379,17 @@ class Analyzer:
                 out.append(t)
         return out
 
-    def _find_canonical(self, terms: Sequence[str]) -> list[tuple[str, int, int]]:
-        """Synonym phrases in a term sequence, longest first, as (canonical, start, end)."""
+    def _find_canonical(
+        self, folded: Sequence[str], terms: Sequence[str]
+    ) -> list[tuple[str, int, int]]:
+        """Synonym phrases in a text's content words (folded, and their terms), longest first,
+        as (canonical, start, end)."""
         found: list[tuple[str, int, int]] = []
-        starts = self._phrase_starts
         i = 0
-        while i < len(terms):
-            if terms[i] in starts:
-                for n in range(min(self._max_phrase, len(terms) - i), 0, -1):
-                    canon = self._canonical.get(tuple(terms[i : i + n]))
+        while i < len(folded):
+            if folded[i] in self._phrase_starts or terms[i] in self._stem_starts:
+                for n in range(min(self._max_phrase, len(folded) - i), 0, -1):
+                    canon = self._lookup_canonical(folded[i : i + n], terms[i : i + n])
                     if canon is not None:
                         found.append((canon, i, i + n))
                         i += n
@@ -352,6 +408,7 @@ class Analyzer:
         re-processing every candidate on every call.
         """
         self.vocabulary = frozenset(vocabulary)
+        self._sorted_vocab = sorted(t for t in self.vocabulary if not t.startswith("≡"))
         self._prefixes = _prefixes(self.vocabulary)
         self._splits = {}
         self._windows = {}
@@ -427,11 +484,12 @@ class Analyzer:
                 continue
             content = [w for w in span if not self.is_stopword(w)] or list(span)
             alts = self._known_alternatives(content)
-            own_canon = self._canonical.get(tuple(self.term(w) for w in content))
+            own_canon = self._lookup_canonical(
+                [self.fold(w) for w in content], [self.term(w) for w in content]
+            )
             if own_canon is not None:
                 alts.append(Alternative((own_canon,)))
-            for t in targets:
-                canon = self._canonical.get(t)
+            for t, canon in targets:
                 alts.append(Alternative(t, self.expansion_weight))
                 if canon is not None:
                     alts.append(Alternative((canon,), self.expansion_weight))
@@ -449,13 +507,15 @@ class Analyzer:
                 content.append((j, ws[j]))
             j += 1
         for n in range(len(content), 0, -1):
-            key = tuple(self.term(w) for _j, w in content[:n])
-            canon = self._canonical.get(key)
+            canon = self._lookup_canonical(
+                [self.fold(w) for _j, w in content[:n]], [self.term(w) for _j, w in content[:n]]
+            )
             if canon is None:
                 continue
             end = content[n - 1][0] + 1
             span = [w for _j, w in content[:n]]
-            alts = [Alternative(key), Alternative((canon,))]
+            own = tuple(self.known_term(w) or self.term(w) for w in span)
+            alts = [Alternative(own), Alternative((canon,))]
             if n == 1:
                 parts = self.split_compound(span[0])
                 if parts:
