@@ -125,6 +125,42 @@ async def _purge_loop(services: Services, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
+def _reminder_scheduler(services: Services, adapter: CloudAdapter) -> Any:
+    from bot.proactive import BotConnectorTransport
+    from storage.delivery import ReminderScheduler
+    from storage.forums import ForumService
+
+    settings = services.settings
+    return ReminderScheduler(
+        services.db,
+        services.extras.get("forums") or ForumService(services.db, services.clock),
+        BotConnectorTransport(adapter, settings.microsoft_app_id),
+        services.clock,
+        asyncio.sleep,
+        public_url=settings.public_url.rstrip("/"),
+        forget_conversation=services.conversations.forget_id,
+    )
+
+
+async def forum_ics(request: web.Request) -> web.Response:
+    from storage.forums import ForumService, UnknownForumError
+
+    runtime = request.app[RUNTIME]
+    forums = runtime.services.extras.get("forums") or ForumService(
+        runtime.services.db, runtime.services.clock
+    )
+    try:
+        body = await forums.forum_ics(request.match_info["forum_id"])
+    except UnknownForumError:
+        return _problem(404, "Det finns inget sådant samverkansforum.")
+    return web.Response(
+        body=body,
+        content_type="text/calendar",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{request.match_info["forum_id"]}.ics"'},
+    )
+
+
 def _fallback_texts(services: Services) -> dict[str, str]:
     messages = services.extras.get("messages")
     if messages is not None:
@@ -149,6 +185,14 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     tasks: list[asyncio.Task[Any]] = []
     if opts.get("background", True):
         tasks.append(asyncio.create_task(_purge_loop(services, 300.0), name="purge-expired-state"))
+        if settings.scheduler_enabled:
+            scheduler = _reminder_scheduler(services, adapter)
+            tasks.append(
+                asyncio.create_task(
+                    scheduler.run(interval=settings.scheduler_interval_seconds),
+                    name="reminder-scheduler",
+                )
+            )
     app[RUNTIME] = Runtime(services=services, adapter=adapter, bot=bot, tasks=tasks)
     log.info(
         "Samverkansboten ready: auth=%s database=%s kb=%s",
@@ -191,4 +235,5 @@ def create_app(
     app.cleanup_ctx.append(_lifecycle)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get(r"/forums/{forum_id:[A-Za-z0-9_.-]+}.ics", forum_ics)
     return app
