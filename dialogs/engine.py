@@ -559,7 +559,8 @@ class FlowEngine:
             else:
                 label = ds.vars.get(f"{node.field}_label") if node.field else None
                 body = str(label) if label else draft.empty
-            parts.append(f"{node.draft_heading}\n{body}")
+            # One paragraph per field: Teams shows paragraph breaks reliably, single ones not.
+            parts.append(f"{node.draft_heading} {body}")
         parts.extend(self._fill(line, ds) for line in draft.after)
         return "\n\n".join(parts)
 
