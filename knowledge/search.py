@@ -95,7 +95,8 @@ class Tuning:
     correction_weight: float = 0.85
     # Decision.
     min_coverage: float = 0.38  # below: outside the bot's field, whatever the score
-    answer_at: float = 0.40  # answer if at least this and the margin holds …
+    answer_coverage: float = 0.50  # below: never answered, at most suggested
+    answer_at: float = 0.42  # answer if at least this and the margin holds …
     sure_at: float = 0.50  # … or at least this, whatever the margin
     margin: float = 0.01
     suggest_at: float = 0.33  # below: decline; between this and answering: "Menade du…?"
@@ -306,7 +307,9 @@ class SearchIndex:
             n_concepts == 1 and information < tuning.vague_single_weight
         )
         margin = tuning.vague_margin if vague else tuning.margin
-        if in_field and (
+        if information < tuning.vague_weight:
+            margin = 2.0  # nothing distinctive at all: never answer, at most suggest
+        if in_field and best.coverage >= tuning.answer_coverage and (
             (best.score >= tuning.sure_at and not vague)
             or (best.score >= tuning.answer_at and best.score - second >= margin)
         ):
