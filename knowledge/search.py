@@ -417,8 +417,8 @@ class SearchIndex:
     def explain_term(self, text: str) -> Term | None:
         """The glossary term a "vad betyder BUS?"-style question asks about, else None.
 
-        The question must name a term (or one of its aliases or its long form) and either be
-        little more than the term or contain a cue such as "vad betyder" / "står för".
+        The question must name a term (or one of its aliases or its long form) and say nothing
+        else than the term and, perhaps, a cue such as "vad betyder" or "står för".
         """
         ws = [fold(w) for w in words(text)]
         if not ws:
@@ -434,15 +434,12 @@ class SearchIndex:
             return None
         _n, term, start, end = best
         rest = ws[:start] + ws[end:]
-        cue = any(_find(rest, list(c)) is not None for c in self._cues)
         leftover = [w for w in rest if not self._analyzer.is_stopword(w)]
         cue_words = {w for c in self._cues for w in c}
         leftover = [w for w in leftover if w not in cue_words]
-        if cue and len(leftover) <= 1:
-            return term
-        if not leftover:
-            return term
-        return None
+        # Only the term (and a cue such as "vad betyder"): "Vad innebär barnkonventionen för
+        # skolan?" asks more than what the word means and goes to search.
+        return term if not leftover else None
 
 
 def _overlap(

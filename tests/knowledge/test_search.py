@@ -164,6 +164,7 @@ def test_explain_term(small_index: SearchIndex) -> None:
     assert small_index.explain_term("BUS") is not None
     # A question about something more than the term goes to search.
     assert small_index.explain_term("Vad gör BUS individforum?") is None
+    assert small_index.explain_term("Vad betyder BUS för skolan?") is None
     assert small_index.explain_term("Hur gör jag en orosanmälan?") is None
     assert small_index.explain_term("Vad betyder det här?") is None
 
