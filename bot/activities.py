@@ -46,14 +46,26 @@ def validate_body(body: Any) -> None:
     for field in ("text", "locale", "id", "replyToId"):
         if field in body and body[field] is not None and not isinstance(body[field], str):
             raise ActivityError(f"Fältet {field} måste vara en sträng.")
-    if "value" in body and body["value"] is not None and not isinstance(body["value"], dict | str | list | int | float | bool):
+    if (
+        "value" in body
+        and body["value"] is not None
+        and not isinstance(body["value"], dict | str | list | int | float | bool)
+    ):
         raise ActivityError("Fältet value har fel typ.")
-    if "entities" in body and body["entities"] is not None and not isinstance(body["entities"], list):
+    if (
+        "entities" in body
+        and body["entities"] is not None
+        and not isinstance(body["entities"], list)
+    ):
         raise ActivityError("Fältet entities måste vara en lista.")
 
 
 def conversation_type(activity: Activity) -> ConversationType:
-    kind = (activity.conversation.conversation_type or "personal") if activity.conversation else "personal"
+    kind = (
+        (activity.conversation.conversation_type or "personal")
+        if activity.conversation
+        else "personal"
+    )
     if kind == "channel":
         return "channel"
     if kind == "groupChat" or (activity.conversation and activity.conversation.is_group):

@@ -21,6 +21,7 @@ from bot.auth import build_authentication
 from bot.connector import CachingBotFrameworkAuthentication
 from bot.handler import SamverkanBot
 from bot.storage import SqlAlchemyStorage
+from dialogs.messages import Messages
 from samverkan.clock import Clock
 from samverkan.services import RouterFactory, Services, build_services
 from samverkan.settings import Settings
@@ -157,18 +158,10 @@ async def forum_ics(request: web.Request) -> web.Response:
         body=body,
         content_type="text/calendar",
         charset="utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{request.match_info["forum_id"]}.ics"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{request.match_info["forum_id"]}.ics"'
+        },
     )
-
-
-def _fallback_texts(services: Services) -> dict[str, str]:
-    messages = services.extras.get("messages")
-    if messages is not None:
-        return {"error": messages.get("bot.error"), "text_only": messages.get("bot.text_only")}
-    return {
-        "error": "Något gick fel hos mig. Din pågående dialog har avslutats. Skriv ”meny” för att börja om.",
-        "text_only": "Jag kan bara läsa text. Skriv din fråga, eller ”meny”.",
-    }
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -180,7 +173,8 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     auth = CachingBotFrameworkAuthentication(build_authentication(settings))
     adapter = CloudAdapter(auth)
     turns = services.turns(SqlAlchemyStorage(services.store))
-    bot = SamverkanBot(services, turns, _fallback_texts(services))
+    messages = services.extras.get("messages") or Messages.load()
+    bot = SamverkanBot(services, turns, messages)
     adapter.on_turn_error = bot.on_error
     tasks: list[asyncio.Task[Any]] = []
     if opts.get("background", True):

@@ -33,7 +33,13 @@ class ClientCache:
         self._max = max_clients
         self._lock = asyncio.Lock()
 
-    async def get(self, key: tuple[Any, ...], factory: ConnectorFactory, service_url: str, audience: str | None) -> ConnectorClient:
+    async def get(
+        self,
+        key: tuple[Any, ...],
+        factory: ConnectorFactory,
+        service_url: str,
+        audience: str | None,
+    ) -> ConnectorClient:
         client = self._clients.get(key)
         if client is not None:
             return client
@@ -90,20 +96,26 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
         self._inner = inner
         self.cache = cache or ClientCache()
 
-    async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
+    async def authenticate_request(
+        self, activity: Activity, auth_header: str
+    ) -> AuthenticateRequestResult:
         result = await self._inner.authenticate_request(activity, auth_header)
         if result.connector_factory is not None:
             result.connector_factory = CachingConnectorFactory(result.connector_factory, self.cache)
         return result
 
-    async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str) -> AuthenticateRequestResult:
+    async def authenticate_streaming_request(
+        self, auth_header: str, channel_id_header: str
+    ) -> AuthenticateRequestResult:
         result = await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
         if result.connector_factory is not None:
             result.connector_factory = CachingConnectorFactory(result.connector_factory, self.cache)
         return result
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
-        return CachingConnectorFactory(self._inner.create_connector_factory(claims_identity), self.cache)
+        return CachingConnectorFactory(
+            self._inner.create_connector_factory(claims_identity), self.cache
+        )
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
         return await self._inner.create_user_token_client(claims_identity)

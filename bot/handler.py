@@ -9,6 +9,7 @@ from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.schema import Activity, ChannelAccount
 
 from bot.activities import mentions_bot, to_activity, to_incoming
+from dialogs.messages import Messages
 from dialogs.types import Reply
 from samverkan.services import Services
 from samverkan.turns import TurnProcessor, conversation_key
@@ -19,10 +20,10 @@ log = logging.getLogger(__name__)
 
 
 class SamverkanBot(ActivityHandler):
-    def __init__(self, services: Services, turns: TurnProcessor, fallback: dict[str, str]) -> None:
+    def __init__(self, services: Services, turns: TurnProcessor, messages: Messages) -> None:
         self._services = services
         self._turns = turns
-        self._fallback = fallback
+        self.msg = messages
         self._max_chars = services.settings.max_text_chars
 
     # --- every activity -------------------------------------------------------------------
@@ -36,7 +37,7 @@ class SamverkanBot(ActivityHandler):
         if not activity.conversation or not activity.service_url:
             return
         ref = TurnContext.get_conversation_reference(activity)
-        kind = (activity.conversation.conversation_type or "personal")
+        kind = activity.conversation.conversation_type or "personal"
         info = RefInfo(
             channel_id=activity.channel_id or "unknown",
             conversation_id=activity.conversation.id,
@@ -56,7 +57,7 @@ class SamverkanBot(ActivityHandler):
         if inc.in_channel and inc.value is None and not mentions_bot(activity):
             return  # in channels and group chats we only answer when @mentioned
         if not inc.text and inc.value is None:
-            await self._send(turn_context, [Reply(text=self._fallback["text_only"])])
+            await self._send(turn_context, [Reply(text=self.msg.text("channel.text_only"))])
             return
         await self._send(turn_context, await self._turns.message(inc))
 
@@ -106,7 +107,7 @@ class SamverkanBot(ActivityHandler):
 
     # --- errors -----------------------------------------------------------------------------
     async def on_error(self, turn_context: TurnContext, error: Exception) -> None:
-        """The one catch-all: log without message content, tell the user kindly, reset the dialog."""
+        """The catch-all: log without message content, tell the user kindly, reset the dialog."""
         activity = turn_context.activity
         log.error(
             "turn failed: %s (activity type %s, channel %s)\n%s",
@@ -121,7 +122,9 @@ class SamverkanBot(ActivityHandler):
         except Exception as exc:  # the database may be what failed
             log.error("could not clear dialog state after error: %s", type(exc).__name__)
         try:
-            await turn_context.send_activity(to_activity(Reply(text=self._fallback["error"])))
+            await turn_context.send_activity(
+                to_activity(Reply(text=self.msg.text("channel.error")))
+            )
         except Exception as exc:
             log.error("could not tell the user about the error: %s", type(exc).__name__)
 

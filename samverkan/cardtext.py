@@ -60,7 +60,8 @@ def render_card(card: dict[str, Any], *, width: int = 78, start: int = 1) -> Ren
         title = str(a.get("title") or "")
         if kind == "Action.Submit" or kind == "Action.Execute":
             data = a.get("data") if isinstance(a.get("data"), dict) else {}
-            buttons.append(Button(title=title, kind="submit", data=data, inputs=all_inputs))
+            inputs = [] if a.get("associatedInputs") == "none" else all_inputs
+            buttons.append(Button(title=title, kind="submit", data=data, inputs=inputs))
         elif kind == "Action.OpenUrl":
             buttons.append(Button(title=title, kind="url", url=a.get("url")))
         elif kind == "Action.ShowCard":
@@ -76,7 +77,13 @@ def render_card(card: dict[str, Any], *, width: int = 78, start: int = 1) -> Ren
                 text = text.upper() if el.get("size") in ("Large", "ExtraLarge") else f"*{text}*"
             wrap(text, indent)
         elif kind == "RichTextBlock":
-            wrap("".join(str(i.get("text", "")) if isinstance(i, dict) else str(i) for i in el.get("inlines", [])), indent)
+            wrap(
+                "".join(
+                    str(i.get("text", "")) if isinstance(i, dict) else str(i)
+                    for i in el.get("inlines", [])
+                ),
+                indent,
+            )
         elif kind == "FactSet":
             for f in el.get("facts", []):
                 wrap(f"{f.get('title', '')}: {f.get('value', '')}", indent + "  ")

@@ -42,7 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     kb = sub.add_parser("kb", help="kunskapsbasen")
     kbsub = kb.add_subparsers(dest="kb_command", metavar="KOMMANDO")
     kcheck = kbsub.add_parser("check", help="validera kunskapsbasen, reglerna och flödena")
-    kcheck.add_argument("--dir", default=None, help="kunskapsbas att kontrollera (standard: den inbyggda)")
+    kcheck.add_argument(
+        "--dir", default=None, help="kunskapsbas att kontrollera (standard: den inbyggda)"
+    )
     _handler(kcheck, "samverkan.commands.knowledge:check")
 
     ask = sub.add_parser("ask", help="ställ en fråga till kunskapsbasen")

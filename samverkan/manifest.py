@@ -51,9 +51,7 @@ def fill(manifest: dict[str, Any], settings: Settings) -> tuple[dict[str, Any], 
         if host not in m.get("validDomains", []):
             m.setdefault("validDomains", []).append(host)
     else:
-        warnings.append(
-            "SAMVERKAN_PUBLIC_URL saknas: utvecklarlänkarna pekar på exempeladresser."
-        )
+        warnings.append("SAMVERKAN_PUBLIC_URL saknas: utvecklarlänkarna pekar på exempeladresser.")
     return m, warnings
 
 
@@ -132,7 +130,9 @@ def check_icons(color: bytes, outline: bytes) -> list[str]:
     return problems
 
 
-def build_package(settings: Settings, out_dir: Path, *, source: Path = MANIFEST_DIR) -> tuple[Path, list[str]]:
+def build_package(
+    settings: Settings, out_dir: Path, *, source: Path = MANIFEST_DIR
+) -> tuple[Path, list[str]]:
     """Write dist/<name>-<version>.zip; return its path and warnings. Raise ManifestError."""
     manifest = json.loads((source / "manifest.json").read_text(encoding="utf-8"))
     manifest, warnings = fill(manifest, settings)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from dialogs.messages import Messages
 from knowledge.loader import KnowledgeBase, load
 from samverkan.clock import Clock, SystemClock
 from samverkan.settings import Settings
@@ -58,6 +59,7 @@ async def build_services(
         if migrate:
             await db.migrate()
         kb = load(settings.kb_dir)
+        messages = Messages.load()
         registry = await _registry_with_default(db, clock)
         services = Services(
             settings=settings,
@@ -69,6 +71,7 @@ async def build_services(
             router=_NoRouter(),
         )
         services.extras["registry"] = registry
+        services.extras["messages"] = messages
         services.router = (router_factory or default_router)(services)
     except BaseException:
         await db.dispose()

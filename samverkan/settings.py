@@ -49,18 +49,23 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", validation_alias="SAMVERKAN_HOST")
     port: int = Field(default=3978, ge=1, le=65535, validation_alias="SAMVERKAN_PORT")
     public_url: str = Field(
-        default="", validation_alias="SAMVERKAN_PUBLIC_URL",
+        default="",
+        validation_alias="SAMVERKAN_PUBLIC_URL",
         description="External https base URL of the bot (for calendar links in cards).",
     )
     max_body_bytes: int = Field(
         default=256 * 1024, ge=4096, validation_alias="SAMVERKAN_MAX_BODY_BYTES"
     )
     max_text_chars: int = Field(
-        default=4000, ge=100, validation_alias="SAMVERKAN_MAX_TEXT_CHARS",
+        default=4000,
+        ge=100,
+        validation_alias="SAMVERKAN_MAX_TEXT_CHARS",
         description="Longer messages are cut to this many characters before they are read.",
     )
     kb_dir: Path | None = Field(default=None, validation_alias="SAMVERKAN_KB_DIR")
-    dialog_ttl_hours: float = Field(default=24.0, gt=0, validation_alias="SAMVERKAN_DIALOG_TTL_HOURS")
+    dialog_ttl_hours: float = Field(
+        default=24.0, gt=0, validation_alias="SAMVERKAN_DIALOG_TTL_HOURS"
+    )
     scheduler_interval_seconds: float = Field(
         default=30.0, gt=0, validation_alias="SAMVERKAN_SCHEDULER_INTERVAL"
     )
@@ -99,21 +104,23 @@ class Settings(BaseSettings):
                     "Sätt båda (Azure Bot) eller ingen av dem (lokal körning)."
                 )
             if tenant:
-                problems.append(
-                    "MicrosoftAppTenantId är satt men MicrosoftAppId saknas."
-                )
+                problems.append("MicrosoftAppTenantId är satt men MicrosoftAppId saknas.")
             return problems
         if self.microsoft_app_type is AppType.USER_ASSIGNED_MSI:
             if password:
                 problems.append(
-                    "MicrosoftAppType=UserAssignedMSI använder ingen MicrosoftAppPassword: ta bort den."
+                    "MicrosoftAppType=UserAssignedMSI använder ingen MicrosoftAppPassword: "
+                    "ta bort den."
                 )
         elif not password:
             problems.append(
                 "MicrosoftAppId är satt men MicrosoftAppPassword saknas "
                 f"(krävs för MicrosoftAppType={self.microsoft_app_type.value})."
             )
-        if self.microsoft_app_type in (AppType.SINGLE_TENANT, AppType.USER_ASSIGNED_MSI) and not tenant:
+        if (
+            self.microsoft_app_type in (AppType.SINGLE_TENANT, AppType.USER_ASSIGNED_MSI)
+            and not tenant
+        ):
             problems.append(
                 f"MicrosoftAppType={self.microsoft_app_type.value} kräver MicrosoftAppTenantId."
             )

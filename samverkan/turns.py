@@ -41,7 +41,8 @@ def _key_part(value: str) -> str:
 
 
 def dialog_key(inc: Incoming) -> str:
-    return f"dialog/{_key_part(inc.channel_id)}/{_key_part(inc.conversation_id)}/{_key_part(inc.user_id)}"
+    parts = (inc.channel_id, inc.conversation_id, inc.user_id)
+    return "dialog/" + "/".join(_key_part(p) for p in parts)
 
 
 def user_key(inc: Incoming) -> str:
@@ -116,7 +117,9 @@ class TurnProcessor:
         """Forget the user's dialog in this conversation (used after an unexpected error)."""
         await self._store.delete([dialog_key(inc)])
 
-    async def forget_conversation(self, channel_id: str, conversation_id: str, user_ids: Iterable[str]) -> None:
+    async def forget_conversation(
+        self, channel_id: str, conversation_id: str, user_ids: Iterable[str]
+    ) -> None:
         """On uninstall: drop every dialog document of this conversation we know users for."""
         keys = [
             dialog_key(Incoming(user_id=u, conversation_id=conversation_id, channel_id=channel_id))

@@ -42,7 +42,7 @@ def _fingerprint(info: RefInfo, reference: dict[str, Any]) -> str:
 
 
 class ConversationStore:
-    """Upserts references; skips the database when nothing changed since this process last saw it."""
+    """Upserts references; skips the database when nothing changed since this process saw it."""
 
     def __init__(self, db: Database, clock: Clock, *, cache_size: int = 50_000) -> None:
         self._db = db
@@ -72,7 +72,9 @@ class ConversationStore:
         for _ in range(2):
             try:
                 async with self._db.transaction() as s:
-                    res = await s.execute(update(ConversationReference).where(*where).values(**values))
+                    res = await s.execute(
+                        update(ConversationReference).where(*where).values(**values)
+                    )
                     if res.rowcount == 0:  # type: ignore[attr-defined]
                         s.add(
                             ConversationReference(

@@ -10,7 +10,12 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +29,7 @@ class DatabaseUrlError(ValueError):
 
 
 def normalize_url(url: str) -> str:
-    """Accept the usual spellings and pick the async driver: sqlite → aiosqlite, postgres → asyncpg."""
+    """Accept the usual spellings; pick the async driver (aiosqlite, asyncpg)."""
     try:
         u = make_url(url)
     except Exception as exc:  # sqlalchemy raises ArgumentError with a terse message
@@ -35,9 +40,7 @@ def normalize_url(url: str) -> str:
     elif backend in ("postgresql", "postgres"):
         u = u.set(drivername="postgresql+asyncpg")
     else:
-        raise DatabaseUrlError(
-            f"Databasen {backend!r} stöds inte: använd SQLite eller PostgreSQL."
-        )
+        raise DatabaseUrlError(f"Databasen {backend!r} stöds inte: använd SQLite eller PostgreSQL.")
     return u.render_as_string(hide_password=False)
 
 

@@ -5,8 +5,8 @@ Each domain module with tables is imported here so that its tables register on B
 
 from __future__ import annotations
 
-import storage.forums_models  # noqa: F401
-import storage.models  # noqa: F401
+import storage.forums_models
+import storage.models
 import storage.registry_models  # noqa: F401
 from storage.base import Base
 

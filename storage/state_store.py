@@ -127,7 +127,11 @@ class SqlStateStore:
             async with self._db.transaction() as s:
                 await s.execute(
                     insert(StateDocument).values(
-                        key=key, data=data, e_tag=new, updated_at=self._clock.now(), expires_at=expires
+                        key=key,
+                        data=data,
+                        e_tag=new,
+                        updated_at=self._clock.now(),
+                        expires_at=expires,
                     )
                 )
         except IntegrityError as exc:

@@ -66,7 +66,9 @@ def pg_template() -> Iterator[str | None]:
     asyncio.run(_admin_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def make_database(backend: str, tmp_path: Path, pg_template: str | None) -> tuple[Database, str | None]:
+async def make_database(
+    backend: str, tmp_path: Path, pg_template: str | None
+) -> tuple[Database, str | None]:
     if backend == "sqlite":
         db = Database(f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}")
         await db.migrate()
@@ -81,7 +83,9 @@ async def make_database(backend: str, tmp_path: Path, pg_template: str | None) -
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-async def database(request: pytest.FixtureRequest, tmp_path: Path, pg_template: str | None) -> AsyncIterator[Database]:
+async def database(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_template: str | None
+) -> AsyncIterator[Database]:
     """A fresh, migrated database; the test runs once per backend."""
     db, pg_name = await make_database(request.param, tmp_path, pg_template)
     try:

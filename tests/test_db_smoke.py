@@ -1,7 +1,7 @@
+import pytest
 from sqlalchemy import inspect
 
 from storage.db import Database, DatabaseUrlError, normalize_url
-import pytest
 
 
 async def test_migrations_create_core_tables(database: Database) -> None:

@@ -8,7 +8,13 @@ import pytest
 from PIL import Image
 
 from samverkan.cli import main
-from samverkan.manifest import MANIFEST_DIR, ManifestError, build_package, check_icons, validate_manifest
+from samverkan.manifest import (
+    MANIFEST_DIR,
+    ManifestError,
+    build_package,
+    check_icons,
+    validate_manifest,
+)
 from samverkan.settings import Settings
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
@@ -37,19 +43,31 @@ def test_icon_pixels() -> None:
     pixels = [outline.getpixel((x, y)) for y in range(32) for x in range(32)]
     assert all((r, g, b) == (255, 255, 255) for r, g, b, a in pixels if a > 0)
     assert any(a == 0 for *_, a in pixels) and any(a == 255 for *_, a in pixels)
-    assert check_icons((MANIFEST_DIR / "color.png").read_bytes(), (MANIFEST_DIR / "outline.png").read_bytes()) == []
+    assert (
+        check_icons(
+            (MANIFEST_DIR / "color.png").read_bytes(), (MANIFEST_DIR / "outline.png").read_bytes()
+        )
+        == []
+    )
 
 
 def test_outline_icon_with_colour_is_refused(tmp_path: Path) -> None:
     img = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
     img.putpixel((3, 3), (200, 0, 0, 255))
     img.save(tmp_path / "o.png")
-    problems = check_icons((MANIFEST_DIR / "color.png").read_bytes(), (tmp_path / "o.png").read_bytes())
+    problems = check_icons(
+        (MANIFEST_DIR / "color.png").read_bytes(), (tmp_path / "o.png").read_bytes()
+    )
     assert any("vitt" in p for p in problems)
 
 
 def test_build_fills_ids_and_zips_exactly_the_needed_files(tmp_path: Path) -> None:
-    settings = Settings(_env_file=None, MicrosoftAppId=APP_ID, MicrosoftAppPassword="x", SAMVERKAN_PUBLIC_URL="https://bot.kommun.se")  # type: ignore[call-arg]
+    settings = Settings(
+        _env_file=None,
+        MicrosoftAppId=APP_ID,
+        MicrosoftAppPassword="x",
+        SAMVERKAN_PUBLIC_URL="https://bot.kommun.se",
+    )  # type: ignore[call-arg]
     path, warnings = build_package(settings, tmp_path)
     assert warnings == []
     with zipfile.ZipFile(path) as zf:
@@ -66,7 +84,9 @@ def test_build_refuses_non_guid_app_id(tmp_path: Path) -> None:
         build_package(settings, tmp_path)
 
 
-def test_cli_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["manifest", "build", "--out", "dist"]) == 0
     assert list((tmp_path / "dist").glob("samverkansboten-*.zip"))

@@ -7,18 +7,19 @@ import asyncio
 import sys
 from typing import Any, TextIO
 
+from dialogs.messages import Messages
 from dialogs.types import Incoming, Reply
 from samverkan.cardtext import Button, render_card
+from samverkan.logs import configure as configure_logging
 from samverkan.settings import Settings, SettingsError
-
-QUIT = {"avsluta", "sluta", "quit", "exit", ":q"}
 
 
 class TerminalChat:
     """Shows replies; a typed number presses the numbered button of the latest replies."""
 
-    def __init__(self, turns: Any, user_id: str, out: TextIO, ask: Any) -> None:
+    def __init__(self, turns: Any, messages: Messages, user_id: str, out: TextIO, ask: Any) -> None:
         self._turns = turns
+        self.msg = messages
         self._user = user_id
         self._out = out
         self._ask = ask
@@ -39,7 +40,7 @@ class TerminalChat:
         buttons: list[Button] = []
         for reply in replies:
             if reply.text:
-                print(f"\nBoten: {reply.text}", file=self._out)
+                print("\n" + self.msg.text("chat.bot", text=reply.text), file=self._out)
             if reply.card is not None:
                 rendered = render_card(reply.card, start=len(buttons) + 1)
                 print("\n" + rendered.text, file=self._out)
@@ -55,7 +56,7 @@ class TerminalChat:
         line = line.strip()
         if not line:
             return True
-        if line.lower() in QUIT:
+        if line.lower() in self.msg.phrases("chat.quit"):
             return False
         if line.isdigit() and 1 <= int(line) <= len(self.buttons):
             return await self.press(self.buttons[int(line) - 1])
@@ -64,7 +65,7 @@ class TerminalChat:
 
     async def press(self, button: Button) -> bool:
         if button.kind == "url":
-            print(f"(Länk: {button.url})", file=self._out)
+            print(self.msg.text("chat.link", url=button.url), file=self._out)
             return True
         if button.kind == "showcard" and button.card is not None:
             rendered = render_card(button.card)
@@ -74,11 +75,11 @@ class TerminalChat:
         data = dict(button.data or {})
         for field in button.inputs:
             label = field.get("label") or field.get("placeholder") or field.get("id")
-            answer = await self._ask(f"{label}: ")
+            answer = await self._ask(self.msg.text("chat.field", label=label))
             if answer is None:
                 return False
             data[str(field.get("id"))] = answer
-        print(f"(Du valde: {button.title})", file=self._out)
+        print(self.msg.text("chat.chose", title=button.title), file=self._out)
         self.show(await self._turns.message(self.incoming(value=data)))
         return True
 
@@ -94,18 +95,16 @@ async def _main(user: str) -> int:
     from samverkan.services import build_services
 
     services = await build_services(Settings())
+    messages: Messages = services.extras["messages"]
     try:
-        chat = TerminalChat(services.turns(), user, sys.stdout, _read)
-        print(
-            "Samverkansboten i terminalen. Skriv din fråga, en siffra för att trycka på en knapp, "
-            "eller ”avsluta”.",
-        )
+        chat = TerminalChat(services.turns(), messages, user, sys.stdout, _read)
+        print(messages.text("chat.intro"))
         await chat.start()
         while True:
-            line = await _read("\nDu: ")
+            line = await _read("\n" + messages.text("chat.prompt"))
             if line is None or not await chat.say(line):
                 break
-        print("\nHej då!")
+        print("\n" + messages.text("chat.bye"))
     finally:
         await services.close()
     return 0
@@ -117,8 +116,9 @@ def run(args: argparse.Namespace) -> int:
     except (SettingsError, ValueError) as exc:
         print(f"Chatten startar inte: {exc}", file=sys.stderr)
         return 2
+    configure_logging("WARNING")
     try:
         return asyncio.run(_main(args.user))
     except KeyboardInterrupt:
-        print("\nHej då!")
+        print()
         return 0

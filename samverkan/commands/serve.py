@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
+from samverkan.logs import configure as configure_logging
 from samverkan.settings import Settings, SettingsError
 
 
@@ -26,10 +26,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # pydantic validation of environment values
         print(f"Boten startar inte: ogiltiga inställningar:\n{exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level)
     from aiohttp import web
 
     from bot.app import create_app

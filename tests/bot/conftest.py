@@ -40,7 +40,10 @@ async def connector() -> AsyncIterator[FakeConnector]:
 @pytest.fixture
 async def harness(tmp_path: Path, connector: FakeConnector) -> AsyncIterator[BotHarness]:
     router = EchoRouter()
-    settings = Settings(SAMVERKAN_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", SAMVERKAN_KB_DIR=str(Path(__file__).parent.parent / "fixtures" / "kb-min"))  # type: ignore[call-arg]
+    settings = Settings(
+        SAMVERKAN_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}",
+        SAMVERKAN_KB_DIR=str(Path(__file__).parent.parent / "fixtures" / "kb-min"),
+    )  # type: ignore[call-arg]
     app = create_app(settings, router_factory=lambda _s: router, background=False)
     client = TestClient(TestServer(app))
     await client.start_server()

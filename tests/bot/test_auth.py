@@ -47,11 +47,14 @@ def openid_server(signing_key: rsa.RSAPrivateKey) -> Iterator[str]:
     jwk.update(kid=KID, use="sig", alg="RS256", endorsements=["msteams"])
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             base = f"http://127.0.0.1:{self.server.server_address[1]}"
             if self.path.endswith("/openid-configuration"):
-                body: dict[str, Any] = {"issuer": ISSUER, "jwks_uri": f"{base}/keys",
-                                        "id_token_signing_alg_values_supported": ["RS256"]}
+                body: dict[str, Any] = {
+                    "issuer": ISSUER,
+                    "jwks_uri": f"{base}/keys",
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                }
             elif self.path == "/keys":
                 body = {"keys": [jwk]}
             else:
@@ -78,13 +81,21 @@ def openid_server(signing_key: rsa.RSAPrivateKey) -> Iterator[str]:
 
 def token(key: rsa.RSAPrivateKey, service_url: str, **overrides: Any) -> str:
     now = int(time.time())
-    claims = {"iss": ISSUER, "aud": APP_ID, "nbf": now - 10, "exp": now + 3600, "serviceurl": service_url}
+    claims = {
+        "iss": ISSUER,
+        "aud": APP_ID,
+        "nbf": now - 10,
+        "exp": now + 3600,
+        "serviceurl": service_url,
+    }
     claims.update(overrides)
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID})
 
 
 @pytest.fixture
-async def auth_client(tmp_path: Path, openid_server: str) -> AsyncIterator[tuple[TestClient, EchoRouter, FakeConnector]]:
+async def auth_client(
+    tmp_path: Path, openid_server: str
+) -> AsyncIterator[tuple[TestClient, EchoRouter, FakeConnector]]:
     connector = FakeConnector()
     await connector.start()
     router = EchoRouter()
@@ -121,19 +132,53 @@ async def test_request_without_token_is_401(auth_client: Any) -> None:
     assert router.seen == []
 
 
-@pytest.mark.parametrize("case", ["garbage", "not-bearer", "wrong-key", "expired", "wrong-audience", "wrong-issuer", "wrong-serviceurl", "unknown-kid"])
-async def test_invalid_tokens_are_401(auth_client: Any, signing_key: rsa.RSAPrivateKey, case: str) -> None:
+@pytest.mark.parametrize(
+    "case",
+    [
+        "garbage",
+        "not-bearer",
+        "wrong-key",
+        "expired",
+        "wrong-audience",
+        "wrong-issuer",
+        "wrong-serviceurl",
+        "unknown-kid",
+    ],
+)
+async def test_invalid_tokens_are_401(
+    auth_client: Any, signing_key: rsa.RSAPrivateKey, case: str
+) -> None:
     client, router, connector = auth_client
     act = teams.message(connector.url, "c", "u", "hej")
     tok = {
         "garbage": lambda: "Bearer abc.def.ghi",
         "not-bearer": lambda: "Basic dXNlcjpwYXNz",
         "wrong-key": lambda: "Bearer " + token(_key(), connector.url),
-        "expired": lambda: "Bearer " + token(signing_key, connector.url, exp=int(time.time()) - 3600, nbf=int(time.time()) - 7200),
+        "expired": lambda: (
+            "Bearer "
+            + token(
+                signing_key, connector.url, exp=int(time.time()) - 3600, nbf=int(time.time()) - 7200
+            )
+        ),
         "wrong-audience": lambda: "Bearer " + token(signing_key, connector.url, aud="someone-else"),
-        "wrong-issuer": lambda: "Bearer " + token(signing_key, connector.url, iss="https://evil.example"),
+        "wrong-issuer": lambda: (
+            "Bearer " + token(signing_key, connector.url, iss="https://evil.example")
+        ),
         "wrong-serviceurl": lambda: "Bearer " + token(signing_key, "https://other.example/"),
-        "unknown-kid": lambda: "Bearer " + jwt.encode({"iss": ISSUER, "aud": APP_ID, "exp": int(time.time()) + 60, "serviceurl": connector.url}, signing_key, algorithm="RS256", headers={"kid": "nope"}),
+        "unknown-kid": lambda: (
+            "Bearer "
+            + jwt.encode(
+                {
+                    "iss": ISSUER,
+                    "aud": APP_ID,
+                    "exp": int(time.time()) + 60,
+                    "serviceurl": connector.url,
+                },
+                signing_key,
+                algorithm="RS256",
+                headers={"kid": "nope"},
+            )
+        ),
     }[case]()
     assert await _post(client, act, tok) == 401
     assert router.seen == []

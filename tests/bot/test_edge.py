@@ -18,12 +18,16 @@ async def test_malformed_json_is_400(harness: BotHarness) -> None:
 
 
 async def test_non_object_json_is_400(harness: BotHarness) -> None:
-    r = await harness.client.post("/api/messages", data=b"[1,2]", headers={"Content-Type": "application/json"})
+    r = await harness.client.post(
+        "/api/messages", data=b"[1,2]", headers={"Content-Type": "application/json"}
+    )
     assert r.status == 400
 
 
 async def test_wrong_content_type_is_415(harness: BotHarness) -> None:
-    r = await harness.client.post("/api/messages", data=b"hej", headers={"Content-Type": "text/plain"})
+    r = await harness.client.post(
+        "/api/messages", data=b"hej", headers={"Content-Type": "text/plain"}
+    )
     assert r.status == 415
 
 
@@ -74,7 +78,9 @@ async def test_very_long_message_is_answered_calmly(harness: BotHarness) -> None
     assert seen.truncated and len(seen.text) == harness.services.settings.max_text_chars
 
 
-async def test_turn_error_is_kind_logged_without_content_and_clears_dialog(harness: BotHarness, caplog) -> None:  # type: ignore[no-untyped-def]
+async def test_turn_error_is_kind_logged_without_content_and_clears_dialog(
+    harness: BotHarness, caplog
+) -> None:  # type: ignore[no-untyped-def]
     url = harness.connector.url
     await harness.post(teams.message(url, "c1", "u1", "första"))
     assert await harness.services.store.read(["dialog/msteams/c1/u1"])
@@ -89,7 +95,9 @@ async def test_turn_error_is_kind_logged_without_content_and_clears_dialog(harne
     assert "krascha" not in logged and "failed while" not in logged
 
 
-async def test_dialog_state_survives_between_turns_and_is_deleted_when_emptied(harness: BotHarness) -> None:
+async def test_dialog_state_survives_between_turns_and_is_deleted_when_emptied(
+    harness: BotHarness,
+) -> None:
     url = harness.connector.url
     await harness.post(teams.message(url, "c1", "u1", "ett"))
     await harness.post(teams.message(url, "c1", "u1", "två"))
@@ -99,7 +107,9 @@ async def test_dialog_state_survives_between_turns_and_is_deleted_when_emptied(h
 
 
 async def test_channel_message_without_mention_is_ignored(harness: BotHarness) -> None:
-    act = teams.message(harness.connector.url, "19:chan", "u1", "prat mellan kollegor", kind="channel")
+    act = teams.message(
+        harness.connector.url, "19:chan", "u1", "prat mellan kollegor", kind="channel"
+    )
     r = await harness.post(act)
     assert r.status == 200
     assert harness.router.seen == []
@@ -107,7 +117,10 @@ async def test_channel_message_without_mention_is_ignored(harness: BotHarness) -
 
 async def test_channel_mention_is_stripped_but_others_kept(harness: BotHarness) -> None:
     act = teams.channel_mention(
-        harness.connector.url, "19:chan", "u1", "fråga <at>Anna Exempel</at> om BUS",
+        harness.connector.url,
+        "19:chan",
+        "u1",
+        "fråga <at>Anna Exempel</at> om BUS",
         other_mentions=[("29:anna", "Anna Exempel")],
     )
     r = await harness.post(act)

@@ -12,7 +12,11 @@ from storage.delivery import SendError
 from tests.bot.conftest import BotHarness
 from tests.fakes import teams
 
-CARD = {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "Påminnelse"}]}
+CARD = {
+    "type": "AdaptiveCard",
+    "version": "1.5",
+    "body": [{"type": "TextBlock", "text": "Påminnelse"}],
+}
 
 
 async def _reference(harness: BotHarness, conv: str) -> dict:  # type: ignore[type-arg]
@@ -35,7 +39,9 @@ async def test_send_card_to_stored_reference(harness: BotHarness) -> None:
 
 
 @pytest.mark.parametrize(("status", "retry_after"), [(429, 2.5), (403, None), (502, None)])
-async def test_failures_become_send_errors_with_status(harness: BotHarness, status: int, retry_after: float | None) -> None:
+async def test_failures_become_send_errors_with_status(
+    harness: BotHarness, status: int, retry_after: float | None
+) -> None:
     ref = await _reference(harness, f"c-{status}")
     harness.connector.failures.append((status, retry_after))
     transport = BotConnectorTransport(harness.app[RUNTIME].adapter, "")

@@ -37,8 +37,23 @@ def test_azure_names_are_read_from_environment(monkeypatch: pytest.MonkeyPatch) 
     [
         ({"MicrosoftAppPassword": "pw"}, "MicrosoftAppId saknas"),
         ({"MicrosoftAppId": "abc"}, "MicrosoftAppPassword saknas"),
-        ({"MicrosoftAppId": "abc", "MicrosoftAppPassword": "pw", "MicrosoftAppType": "SingleTenant"}, "kräver MicrosoftAppTenantId"),
-        ({"MicrosoftAppId": "abc", "MicrosoftAppPassword": "pw", "MicrosoftAppType": "UserAssignedMSI", "MicrosoftAppTenantId": "t"}, "ingen MicrosoftAppPassword"),
+        (
+            {
+                "MicrosoftAppId": "abc",
+                "MicrosoftAppPassword": "pw",
+                "MicrosoftAppType": "SingleTenant",
+            },
+            "kräver MicrosoftAppTenantId",
+        ),
+        (
+            {
+                "MicrosoftAppId": "abc",
+                "MicrosoftAppPassword": "pw",
+                "MicrosoftAppType": "UserAssignedMSI",
+                "MicrosoftAppTenantId": "t",
+            },
+            "ingen MicrosoftAppPassword",
+        ),
         ({"MicrosoftAppTenantId": "t"}, "MicrosoftAppId saknas"),
     ],
 )
@@ -56,8 +71,12 @@ def test_unknown_app_type_is_a_validation_error() -> None:
 def test_serve_refuses_to_start_with_a_clear_message(tmp_path) -> None:  # type: ignore[no-untyped-def]
     env = {"MicrosoftAppId": "abc", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     proc = subprocess.run(
-        [sys.executable, "-m", "bot", "--port", "0"], env=env, cwd=tmp_path,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "bot", "--port", "0"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "MicrosoftAppPassword saknas" in proc.stderr

@@ -38,18 +38,33 @@ async def bot(tmp_path: Path) -> AsyncIterator[ServerProcess]:
         if os.environ.get("SAMVERKAN_REQUIRE_BROWSER") == "1":
             pytest.fail(f"browser test prerequisites missing: {missing}")
         pytest.skip(f"browser test prerequisites missing: {missing}")
-    server = ServerProcess(env={"SAMVERKAN_DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}"}, cwd=tmp_path)
+    server = ServerProcess(
+        env={"SAMVERKAN_DATABASE_URL": f"sqlite:///{tmp_path / 'bot.sqlite3'}"}, cwd=tmp_path
+    )
     await server.start()
     yield server
     await server.stop()
 
 
-async def test_playground_shows_cards_and_walks_a_dialog(bot: ServerProcess, tmp_path: Path) -> None:
+async def test_playground_shows_cards_and_walks_a_dialog(
+    bot: ServerProcess, tmp_path: Path
+) -> None:
     port = free_port()
     playground = subprocess.Popen(
-        [str(HERE / "node_modules" / ".bin" / "agentsplayground"), "-e", f"{bot.url}/api/messages",
-         "-c", "msteams", "-p", str(port), "--dt"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            str(HERE / "node_modules" / ".bin" / "agentsplayground"),
+            "-e",
+            f"{bot.url}/api/messages",
+            "-c",
+            "msteams",
+            "-p",
+            str(port),
+            "--dt",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         assert playground.stdout is not None
@@ -61,11 +76,21 @@ async def test_playground_shows_cards_and_walks_a_dialog(bot: ServerProcess, tmp
         shots = tmp_path / "screenshots"
         shots.mkdir()
         proc = await asyncio.to_thread(
-            subprocess.run, ["node", str(HERE / "playground-test.js"), f"http://127.0.0.1:{port}/", str(shots)],
-            capture_output=True, text=True, timeout=240,
+            subprocess.run,
+            ["node", str(HERE / "playground-test.js"), f"http://127.0.0.1:{port}/", str(shots)],
+            capture_output=True,
+            text=True,
+            timeout=240,
         )
-        assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}\nserver log:\n{bot.log()[-3000:]}"
-        assert {p.name for p in shots.iterdir()} >= {"1-welcome.png", "2-answer.png", "3-concern.png", "4-emergency.png"}
+        assert proc.returncode == 0, (
+            f"{proc.stdout}\n{proc.stderr}\nserver log:\n{bot.log()[-3000:]}"
+        )
+        assert {p.name for p in shots.iterdir()} >= {
+            "1-welcome.png",
+            "2-answer.png",
+            "3-concern.png",
+            "4-emergency.png",
+        }
     finally:
         playground.terminate()
         try:

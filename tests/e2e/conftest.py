@@ -21,7 +21,9 @@ async def connector() -> AsyncIterator[FakeConnector]:
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[ServerProcess]:
-    proc = ServerProcess(env={"SAMVERKAN_DATABASE_URL": f"sqlite:///{tmp_path / 'e2e.sqlite3'}"}, cwd=tmp_path)
+    proc = ServerProcess(
+        env={"SAMVERKAN_DATABASE_URL": f"sqlite:///{tmp_path / 'e2e.sqlite3'}"}, cwd=tmp_path
+    )
     await proc.start()
     yield proc
     await proc.stop()

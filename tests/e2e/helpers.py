@@ -42,12 +42,18 @@ class TeamsUser:
         before = len(self.connector.sent)
         status, body = await self.server.post(activity)
         assert status == 200, (status, body)
-        self.last = [s.activity for s in self.connector.sent[before:] if s.conversation_id == self.conversation_id]
+        self.last = [
+            s.activity
+            for s in self.connector.sent[before:]
+            if s.conversation_id == self.conversation_id
+        ]
         return self.last
 
     async def install(self) -> list[dict[str, Any]]:
         before = len(self.connector.sent)
-        for act in teams.install(self.connector.url, self.conversation_id, self.user_id, kind=self.kind):
+        for act in teams.install(
+            self.connector.url, self.conversation_id, self.user_id, kind=self.kind
+        ):
             status, _ = await self.server.post(act)
             assert status == 200
         self.last = [s.activity for s in self.connector.sent[before:]]
@@ -55,8 +61,12 @@ class TeamsUser:
 
     async def say(self, text: str) -> list[dict[str, Any]]:
         if self.kind == "channel":
-            return await self._send(teams.channel_mention(self.connector.url, self.conversation_id, self.user_id, text))
-        return await self._send(teams.message(self.connector.url, self.conversation_id, self.user_id, text))
+            return await self._send(
+                teams.channel_mention(self.connector.url, self.conversation_id, self.user_id, text)
+            )
+        return await self._send(
+            teams.message(self.connector.url, self.conversation_id, self.user_id, text)
+        )
 
     def buttons(self) -> list[Button]:
         found: list[Button] = []
@@ -68,9 +78,17 @@ class TeamsUser:
 
     async def press(self, title: str) -> list[dict[str, Any]]:
         matches = [b for b in self.buttons() if b.title == title]
-        assert matches, f"no button {title!r}; have {[b.title for b in self.buttons()]}\n{self.transcript()}"
+        assert matches, (
+            f"no button {title!r}; have {[b.title for b in self.buttons()]}\n{self.transcript()}"
+        )
         return await self._send(
-            teams.press(self.connector.url, self.conversation_id, self.user_id, matches[-1].data or {}, kind=self.kind)
+            teams.press(
+                self.connector.url,
+                self.conversation_id,
+                self.user_id,
+                matches[-1].data or {},
+                kind=self.kind,
+            )
         )
 
     def transcript(self) -> str:

@@ -42,7 +42,10 @@ class ServerProcess:
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=self.cwd,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         async with aiohttp.ClientSession() as http:
@@ -75,9 +78,12 @@ class ServerProcess:
         await self.stop()
         await self.start()
 
-    async def post(self, activity: dict[str, Any], headers: Mapping[str, str] | None = None) -> tuple[int, Any]:
-        async with aiohttp.ClientSession() as http, http.post(
-            f"{self.url}/api/messages", json=activity, headers=dict(headers or {})
-        ) as r:
+    async def post(
+        self, activity: dict[str, Any], headers: Mapping[str, str] | None = None
+    ) -> tuple[int, Any]:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{self.url}/api/messages", json=activity, headers=dict(headers or {})) as r,
+        ):
             body: Any = await r.text()
             return r.status, body

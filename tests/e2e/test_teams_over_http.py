@@ -7,17 +7,25 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import TeamsUser, card_of, text_of
+from tests.e2e.helpers import TeamsUser, card_of
 from tests.e2e.server import ServerProcess
 from tests.fakes.connector import FakeConnector
 
 pytestmark = pytest.mark.slow
 
-MENU = ["Ställ en fråga", "Jag är orolig för ett barn", "Vem ska jag kontakta?",
-        "Återkoppling och sekretess", "Samverkansmöten", "Hjälp"]
+MENU = [
+    "Ställ en fråga",
+    "Jag är orolig för ett barn",
+    "Vem ska jag kontakta?",
+    "Återkoppling och sekretess",
+    "Samverkansmöten",
+    "Hjälp",
+]
 
 
-async def test_install_gives_welcome_card_with_main_menu(server: ServerProcess, connector: FakeConnector) -> None:
+async def test_install_gives_welcome_card_with_main_menu(
+    server: ServerProcess, connector: FakeConnector
+) -> None:
     user = TeamsUser(server, connector, "a:personal-1", "user-1")
     replies = await user.install()
     cards = [card_of(a) for a in replies if card_of(a)]
@@ -41,14 +49,18 @@ async def test_help_and_menu_at_any_time(server: ServerProcess, connector: FakeC
     assert titles[0] == "Fortsätt: Jag är orolig för ett barn"  # the dialog is not lost
 
 
-async def test_channel_mention_is_answered_in_the_channel(server: ServerProcess, connector: FakeConnector) -> None:
+async def test_channel_mention_is_answered_in_the_channel(
+    server: ServerProcess, connector: FakeConnector
+) -> None:
     user = TeamsUser(server, connector, "19:channel@thread.tacv2", "user-3", kind="channel")
     replies = await user.say("vad är BUS?")
     assert replies and all(r["conversation"]["id"] == "19:channel@thread.tacv2" for r in replies)
     assert "BUS" in user.transcript()
 
 
-async def test_state_survives_a_server_restart(server: ServerProcess, connector: FakeConnector) -> None:
+async def test_state_survives_a_server_restart(
+    server: ServerProcess, connector: FakeConnector
+) -> None:
     user = TeamsUser(server, connector, "a:personal-4", "user-4")
     await user.install()
     await user.press("Jag är orolig för ett barn")
@@ -64,7 +76,9 @@ async def test_state_survives_a_server_restart(server: ServerProcess, connector:
 
 
 def _question(user: TeamsUser) -> str:
-    lines = [ln for ln in user.transcript().splitlines() if ln.startswith("*") and ln.endswith("?*")]
+    lines = [
+        ln for ln in user.transcript().splitlines() if ln.startswith("*") and ln.endswith("?*")
+    ]
     return lines[-1] if lines else ""
 
 
@@ -111,7 +125,9 @@ async def test_concern_to_emergency(server: ServerProcess, connector: FakeConnec
     assert "Skriv orosanmälan" in titles and "Varför?" in titles
 
 
-async def test_concern_to_report_with_contact_and_why(server: ServerProcess, connector: FakeConnector) -> None:
+async def test_concern_to_report_with_contact_and_why(
+    server: ServerProcess, connector: FakeConnector
+) -> None:
     user = TeamsUser(server, connector, "a:c-report", "user-6")
     # not acute; no violence; neglect yes; no behaviour signs; child has not told; suspects
     await _concern(user, {"omsorg": "Ja", "säker": "Jag misstänker att barnet far illa"})
@@ -144,9 +160,26 @@ async def test_contact_lookup_end_to_end(server: ServerProcess, connector: FakeC
     assert "Exempel" in text or "exempel" in text
 
 
-async def test_report_draft_leaves_nothing_in_the_database(server: ServerProcess, connector: FakeConnector, tmp_path: Path) -> None:
+async def test_report_draft_leaves_nothing_in_the_database(
+    connector: FakeConnector, tmp_path: Path
+) -> None:
     """Guided orosanmälan over HTTP: the draft contains what was written; afterwards the
-    database holds none of it."""
+    database holds none of it, and the server's log (at DEBUG) never had it."""
+    server = ServerProcess(
+        env={
+            "SAMVERKAN_DATABASE_URL": f"sqlite:///{tmp_path / 'e2e.sqlite3'}",
+            "SAMVERKAN_LOG_LEVEL": "DEBUG",
+        },
+        cwd=tmp_path,
+    )
+    await server.start()
+    try:
+        await _walk_report(server, connector, tmp_path)
+    finally:
+        await server.stop()
+
+
+async def _walk_report(server: ServerProcess, connector: FakeConnector, tmp_path: Path) -> None:
     user = TeamsUser(server, connector, "a:draft", "user-9")
     secret = "Zyxwvut sa att pappa slog henne med en sko"
     await user.install()
@@ -166,7 +199,9 @@ async def test_report_draft_leaves_nothing_in_the_database(server: ServerProcess
         elif "Vad har du sett och hört?" in text:
             await user.say(secret)
         elif "Har vårdnadshavarna fått veta" in text:
-            await user.press([t for t in titles if t not in ("Ändra svar", "Avbryt", "Hoppa över")][0])
+            await user.press(
+                next(t for t in titles if t not in ("Ändra svar", "Avbryt", "Hoppa över"))
+            )
         elif "Hoppa över" in titles:
             await user.press("Hoppa över")
         else:
@@ -179,4 +214,6 @@ async def test_report_draft_leaves_nothing_in_the_database(server: ServerProcess
     finally:
         db.close()
     assert secret not in dump
-    assert "Zyxwvut" not in server.log()
+    log = server.log()
+    assert " DEBUG " in log, "the server ran at DEBUG level"
+    assert "Zyxwvut" not in log

@@ -12,7 +12,15 @@ class EchoRouter:
         self.seen: list[Incoming] = []
 
     async def welcome(self, inc: Incoming, state: TurnState) -> list[Reply]:
-        return [Reply(card={"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "Välkommen"}]})]
+        return [
+            Reply(
+                card={
+                    "type": "AdaptiveCard",
+                    "version": "1.5",
+                    "body": [{"type": "TextBlock", "text": "Välkommen"}],
+                }
+            )
+        ]
 
     async def handle(self, inc: Incoming, state: TurnState) -> list[Reply]:
         self.seen.append(inc)

@@ -10,7 +10,9 @@ BOT_NAME = "Samverkansboten"
 _ids = itertools.count(1)
 
 
-def _base(service_url: str, conversation_id: str, user_id: str, *, kind: str = "personal") -> dict[str, Any]:
+def _base(
+    service_url: str, conversation_id: str, user_id: str, *, kind: str = "personal"
+) -> dict[str, Any]:
     conv: dict[str, Any] = {"id": conversation_id, "conversationType": kind, "tenantId": "tenant-1"}
     if kind != "personal":
         conv["isGroup"] = True
@@ -27,14 +29,18 @@ def _base(service_url: str, conversation_id: str, user_id: str, *, kind: str = "
     }
 
 
-def message(service_url: str, conversation_id: str, user_id: str, text: str, **kw: Any) -> dict[str, Any]:
+def message(
+    service_url: str, conversation_id: str, user_id: str, text: str, **kw: Any
+) -> dict[str, Any]:
     act = _base(service_url, conversation_id, user_id, kind=kw.pop("kind", "personal"))
     act.update(type="message", text=text, textFormat="plain")
     act.update(kw)
     return act
 
 
-def press(service_url: str, conversation_id: str, user_id: str, value: dict[str, Any], **kw: Any) -> dict[str, Any]:
+def press(
+    service_url: str, conversation_id: str, user_id: str, value: dict[str, Any], **kw: Any
+) -> dict[str, Any]:
     """What Teams sends when an Adaptive Card Action.Submit button is pressed."""
     act = _base(service_url, conversation_id, user_id, kind=kw.pop("kind", "personal"))
     act.update(type="message", value=value)
@@ -42,7 +48,15 @@ def press(service_url: str, conversation_id: str, user_id: str, value: dict[str,
     return act
 
 
-def channel_mention(service_url: str, conversation_id: str, user_id: str, text: str, *, team_id: str = "19:team@thread.tacv2", other_mentions: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+def channel_mention(
+    service_url: str,
+    conversation_id: str,
+    user_id: str,
+    text: str,
+    *,
+    team_id: str = "19:team@thread.tacv2",
+    other_mentions: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
     """A channel message that @mentions the bot (and optionally other people)."""
     at = f"<at>{BOT_NAME}</at>"
     entities: list[dict[str, Any]] = [
@@ -50,13 +64,25 @@ def channel_mention(service_url: str, conversation_id: str, user_id: str, text: 
     ]
     body = f"{at} {text}"
     for pid, pname in other_mentions or []:
-        entities.append({"type": "mention", "text": f"<at>{pname}</at>", "mentioned": {"id": pid, "name": pname}})
+        entities.append(
+            {
+                "type": "mention",
+                "text": f"<at>{pname}</at>",
+                "mentioned": {"id": pid, "name": pname},
+            }
+        )
     act = message(service_url, conversation_id, user_id, body, kind="channel", entities=entities)
-    act["channelData"] = {"tenant": {"id": "tenant-1"}, "team": {"id": team_id}, "channel": {"id": conversation_id}}
+    act["channelData"] = {
+        "tenant": {"id": "tenant-1"},
+        "team": {"id": team_id},
+        "channel": {"id": conversation_id},
+    }
     return act
 
 
-def install(service_url: str, conversation_id: str, user_id: str, *, kind: str = "personal") -> list[dict[str, Any]]:
+def install(
+    service_url: str, conversation_id: str, user_id: str, *, kind: str = "personal"
+) -> list[dict[str, Any]]:
     """Teams sends both of these, nearly at once, when the app is installed."""
     upd = _base(service_url, conversation_id, user_id, kind=kind)
     upd.update(type="conversationUpdate", membersAdded=[{"id": BOT_ID}])
@@ -65,7 +91,9 @@ def install(service_url: str, conversation_id: str, user_id: str, *, kind: str =
     return [upd, inst]
 
 
-def uninstall(service_url: str, conversation_id: str, user_id: str, *, kind: str = "personal") -> dict[str, Any]:
+def uninstall(
+    service_url: str, conversation_id: str, user_id: str, *, kind: str = "personal"
+) -> dict[str, Any]:
     act = _base(service_url, conversation_id, user_id, kind=kind)
     act.update(type="installationUpdate", action="remove")
     return act

@@ -39,7 +39,9 @@ async def test_write_then_read_roundtrips_plain_json(storage: SqlAlchemyStorage)
     assert isinstance(got["e_tag"], str) and got["e_tag"]
 
 
-async def test_stored_as_plain_json_not_pickled_classes(storage: SqlAlchemyStorage, database: Database) -> None:
+async def test_stored_as_plain_json_not_pickled_classes(
+    storage: SqlAlchemyStorage, database: Database
+) -> None:
     class Item:
         def __init__(self) -> None:
             self.count = 1
@@ -47,7 +49,9 @@ async def test_stored_as_plain_json_not_pickled_classes(storage: SqlAlchemyStora
 
     await storage.write({"obj": Item()})
     async with database.session() as s:
-        data = (await s.execute(select(StateDocument.data).where(StateDocument.key == "obj"))).scalar_one()
+        data = (
+            await s.execute(select(StateDocument.data).where(StateDocument.key == "obj"))
+        ).scalar_one()
     assert data == {"count": 1}
     assert "py/object" not in str(data)
 
@@ -80,7 +84,9 @@ async def test_conflict_in_batch_writes_nothing(storage: SqlAlchemyStorage) -> N
     docs = await storage.read(["a", "b"])
     await storage.write({"b": {"v": 2, "e_tag": docs["b"]["e_tag"]}})
     with pytest.raises(StateConflictError):
-        await storage.write({"a": {"v": 9, "e_tag": docs["a"]["e_tag"]}, "b": {"v": 9, "e_tag": docs["b"]["e_tag"]}})
+        await storage.write(
+            {"a": {"v": 9, "e_tag": docs["a"]["e_tag"]}, "b": {"v": 9, "e_tag": docs["b"]["e_tag"]}}
+        )
     again = await storage.read(["a", "b"])
     assert again["a"]["v"] == 1 and again["b"]["v"] == 2
 
@@ -130,9 +136,13 @@ async def test_concurrent_writers_exactly_one_wins(storage: SqlAlchemyStorage) -
     assert sum(results) == 1
 
 
-async def test_expired_documents_read_as_absent_and_are_purged(database: Database, clock: FixedClock) -> None:
+async def test_expired_documents_read_as_absent_and_are_purged(
+    database: Database, clock: FixedClock
+) -> None:
     store = SqlStateStore(database, clock)
-    await store.write({"d": {"x": 1, "_expires_at": (T0 + timedelta(hours=24)).isoformat()}, "u": {"y": 1}})
+    await store.write(
+        {"d": {"x": 1, "_expires_at": (T0 + timedelta(hours=24)).isoformat()}, "u": {"y": 1}}
+    )
     assert "d" in await store.read(["d"])
     clock.advance(timedelta(hours=24, seconds=1))
     assert await store.read(["d", "u"]) == {"u": (await store.read(["u"]))["u"]}
