@@ -155,7 +155,12 @@ class SearchIndex:
         self._postings = postings
         self._idf = idf
         self._unknown_idf = unknown_idf
-        self._glossary = glossary
+        # Every name of every glossary term (term, aliases, long form) as folded words.
+        self._glossary_names = [
+            ([fold(w) for w in words(name)], term)
+            for term in glossary
+            for name in [term.term, *term.aliases, *([term.long] if term.long else [])]
+        ]
         self._cues = definition_cues
         self.tuning = tuning
         # Validity of every topic version as day ordinals, for one vectorised check per query.
@@ -424,12 +429,10 @@ class SearchIndex:
         if not ws:
             return None
         best: tuple[int, Term, int, int] | None = None
-        for term in self._glossary:
-            for name in [term.term, *term.aliases, *([term.long] if term.long else [])]:
-                phrase = [fold(w) for w in words(name)]
-                span = _find(ws, phrase)
-                if span is not None and (best is None or len(phrase) > best[0]):
-                    best = (len(phrase), term, span[0], span[1])
+        for phrase, term in self._glossary_names:
+            span = _find(ws, phrase)
+            if span is not None and (best is None or len(phrase) > best[0]):
+                best = (len(phrase), term, span[0], span[1])
         if best is None:
             return None
         _n, term, start, end = best
