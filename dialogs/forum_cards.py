@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import UTC
 from typing import Any
 from urllib.parse import quote
 
@@ -124,7 +125,7 @@ def upcoming_card(
     Forum details come from `forums` or from each occurrence's `definition`.
     """
     grouped: dict[str, list[Occurrence]] = {}
-    for occ in sorted(occurrences, key=lambda o: (o.start, o.forum)):
+    for occ in sorted(occurrences, key=lambda o: (o.start.astimezone(UTC), o.forum)):
         grouped.setdefault(occ.forum, []).append(occ)
     first_year = min((o.start.year for o in occurrences), default=None)
 

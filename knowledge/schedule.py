@@ -76,7 +76,8 @@ class ReminderOffset:
     def send_at(self, local_start: datetime, tz: ZoneInfo) -> datetime:
         """When to remind about a meeting that starts at `local_start` (naive wall-clock in tz)."""
         wall = local_start - self.nominal
-        return (localize(wall, tz) - self.exact).astimezone(tz)
+        # Exact time is subtracted in UTC: aware arithmetic within one zone is wall-clock time.
+        return (localize(wall, tz).astimezone(UTC) - self.exact).astimezone(tz)
 
     def max_lead(self) -> timedelta:
         """An upper bound of (start − send time) over any calendar position."""
@@ -470,6 +471,11 @@ def localize(naive: datetime, tz: ZoneInfo) -> datetime:
     return naive.replace(tzinfo=tz, fold=0).astimezone(UTC).astimezone(tz)
 
 
+def _utc(dt: datetime) -> datetime:
+    """For sorting and keys: aware values in one zone compare by wall clock (ignoring fold)."""
+    return dt.astimezone(UTC)
+
+
 def _aware(dt: datetime, what: str) -> datetime:
     if dt.tzinfo is None or dt.utcoffset() is None:
         raise ValueError(f"{what} must be timezone-aware")
@@ -537,14 +543,14 @@ def occurrences(forum: Forum, start: datetime, end: datetime) -> list[Occurrence
                     forum=forum.id, start=begin, end=finish, local_start=local, definition=forum
                 )
             )
-    out.sort(key=lambda o: o.start)
+    out.sort(key=lambda o: _utc(o.start))
     return out
 
 
 def upcoming(forums: Sequence[Forum], start: datetime, end: datetime) -> list[Occurrence]:
     """Meetings of all forums that start in [start, end), ordered by start (then forum id)."""
     out = [o for f in forums for o in occurrences(f, start, end)]
-    out.sort(key=lambda o: (o.start, o.forum))
+    out.sort(key=lambda o: (_utc(o.start), o.forum))
     return out
 
 
@@ -565,7 +571,7 @@ def reminders_for(forum: Forum, occurrence: Occurrence) -> list[DueReminder]:
         )
         for o in forum.offsets()
     ]
-    out.sort(key=lambda r: (r.send_at, r.occurrence - r.send_at))
+    out.sort(key=lambda r: (_utc(r.send_at), _utc(r.occurrence) - _utc(r.send_at)))
     return out
 
 
@@ -580,13 +586,13 @@ def reminders_due(forum: Forum, start: datetime, end: datetime) -> list[DueRemin
     out = [
         r for occ in meetings for r in reminders_for(forum, occ) if start <= r.send_at < end
     ]
-    out.sort(key=lambda r: (r.send_at, r.forum, r.occurrence))
+    out.sort(key=lambda r: (_utc(r.send_at), r.forum, _utc(r.occurrence)))
     return out
 
 
 def all_reminders_due(forums: Sequence[Forum], start: datetime, end: datetime) -> list[DueReminder]:
     out = [r for f in forums for r in reminders_due(f, start, end)]
-    out.sort(key=lambda r: (r.send_at, r.forum, r.occurrence, r.offset))
+    out.sort(key=lambda r: (_utc(r.send_at), r.forum, _utc(r.occurrence), r.offset))
     return out
 
 

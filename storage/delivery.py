@@ -33,6 +33,7 @@ records its outcome, and releases claims not yet attempted, so a restart loses n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import random
@@ -292,9 +293,10 @@ class Sender:
                 return SendOutcome("gave_up", made, status, error or "inga försök kvar")
             if before_attempt is not None and not await before_attempt(attempt):
                 return SendOutcome("aborted", made, status, error)
-            await self._throttle.acquire(conversation_key)
             made += 1
-            failure = await self._attempt(reference, card, summary, made, status, error)
+            failure = await self._attempt(
+                conversation_key, reference, card, summary, made, status, error
+            )
             if failure is None:
                 return SendOutcome("sent", made, 200, error)
             status, retry_after, error = _describe(failure)
@@ -316,6 +318,7 @@ class Sender:
 
     async def _attempt(
         self,
+        conversation_key: str,
         reference: dict[str, Any],
         card: dict[str, Any],
         summary: str,
@@ -323,8 +326,22 @@ class Sender:
         status: int | None,
         error: str | None,
     ) -> BaseException | None:
-        """One call of the transport; a cancellation lets the call finish and reports it."""
-        call = asyncio.ensure_future(self._transport.send(reference, card, summary))
+        """Wait for a slot, then one call of the transport; None when it succeeded.
+
+        Slot and call run in one task with nothing in between, so the request starts at the
+        instant the limiter granted. A cancellation while waiting for the slot simply cancels;
+        a cancellation while the request is in flight lets it finish (up to drain_timeout) and
+        raises SendInterrupted with its outcome.
+        """
+        in_flight = False
+
+        async def slot_then_call() -> None:
+            nonlocal in_flight
+            await self._throttle.acquire(conversation_key)
+            in_flight = True
+            await self._transport.send(reference, card, summary)
+
+        call = asyncio.ensure_future(slot_then_call())
         try:
             await asyncio.shield(call)
             return None
@@ -333,6 +350,11 @@ class Sender:
             if call.cancelled() and (task is None or not task.cancelling()):
                 # The transport cancelled its own call (e.g. a timeout inside it), not us.
                 return TimeoutError("the transport cancelled the call")
+            if not in_flight:
+                call.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await call
+                raise
             if not call.done():
                 done, _ = await asyncio.wait({call}, timeout=self._drain_timeout)
                 if not done:
@@ -356,6 +378,16 @@ class Sender:
 
 
 # --- the scheduler -----------------------------------------------------------------------------
+
+
+async def _settle(bookkeeping: Awaitable[None]) -> None:
+    """Record an outcome even if the task is cancelled meanwhile (then stop: SendInterrupted)."""
+    task = asyncio.ensure_future(bookkeeping)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise SendInterrupted(None) from None
 
 
 Renderer = Callable[[Forum, Occurrence, str, str], tuple[dict[str, Any], str]]
@@ -460,11 +492,22 @@ class ReminderScheduler:
     async def tick(self) -> TickReport:
         report = TickReport()
         now = self._clock.now()
-        jobs = await self._claim_new(now, report)
-        jobs += await self._reclaim(now, report)
+        claiming = asyncio.ensure_future(self._claim(now, report))
+        try:
+            jobs = await asyncio.shield(claiming)
+        except asyncio.CancelledError:
+            # Never leave a transaction half done; give back what was claimed, then stop.
+            jobs = await claiming
+            await asyncio.shield(self._release_all(jobs))
+            raise
         if jobs:
             await self._send_all(jobs, report)
         return report
+
+    async def _claim(self, now: datetime, report: TickReport) -> list[_Job]:
+        jobs = await self._claim_new(now, report)
+        jobs += await self._reclaim(now, report)
+        return jobs
 
     # claiming ----------------------------------------------------------------------------------
 
@@ -518,7 +561,7 @@ class ReminderScheduler:
                 continue
             by_meeting: dict[datetime, list[DueReminder]] = defaultdict(list)
             for r in pending:
-                by_meeting[r.occurrence].append(r)
+                by_meeting[r.occurrence.astimezone(UTC)].append(r)
             done = await self._existing(forum_id, min(by_meeting), max(by_meeting))
             for sub in subs:
                 for meeting, reminders in by_meeting.items():
@@ -527,7 +570,7 @@ class ReminderScheduler:
                         continue
                     latest = owed[-1]
                     for r in owed:
-                        key = (sub.id, meeting.astimezone(UTC), r.offset)
+                        key = (sub.id, meeting, r.offset)
                         if key in done:
                             continue
                         if meeting <= now:
@@ -733,14 +776,19 @@ class ReminderScheduler:
                 tg.create_task(self._run_job(job, gate, report))
 
     async def _run_job(self, job: _Job, gate: asyncio.Semaphore, report: TickReport) -> None:
-        async with gate:
-            try:
+        try:
+            async with gate:
                 await self._deliver(job, report)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # The row stays claimed; when the lease runs out it is taken over again.
-                log.exception("delivery %s failed unexpectedly", job.delivery_id)
+        except SendInterrupted:
+            raise  # the request in flight was recorded (or is unknowable); see _deliver
+        except asyncio.CancelledError:
+            # Stopped before or between attempts: nothing is in flight, give the claim back so
+            # that the next instance (or this one after a restart) sends it at once.
+            await asyncio.shield(self._release(job))
+            raise
+        except Exception:
+            # The row stays claimed; when the lease runs out it is taken over again.
+            log.exception("delivery %s failed unexpectedly", job.delivery_id)
 
     async def _deliver(self, job: _Job, report: TickReport) -> None:
         scope = "me" if job.target_kind == "personal" else "channel"
@@ -756,12 +804,9 @@ class ReminderScheduler:
             )
         except SendInterrupted as exc:
             if exc.outcome is not None:
-                await asyncio.shield(self._record(job, exc.outcome, report))
+                await _settle(self._record(job, exc.outcome, report))
             raise
-        except asyncio.CancelledError:
-            await asyncio.shield(self._release(job))
-            raise
-        await self._record(job, outcome, report)
+        await _settle(self._record(job, outcome, report))
 
     def _mine(self, delivery_id: int) -> Any:
         return and_(
@@ -771,6 +816,14 @@ class ReminderScheduler:
         )
 
     async def _begin_attempt(self, job: _Job, report: TickReport, attempt: int) -> bool:
+        step = asyncio.ensure_future(self._begin_attempt_db(job, report))
+        try:
+            return await asyncio.shield(step)
+        except asyncio.CancelledError:
+            await step  # finish the transaction; the caller then releases the claim
+            raise
+
+    async def _begin_attempt_db(self, job: _Job, report: TickReport) -> bool:
         now = self._clock.now()
         active = exists().where(
             ForumSubscription.id == ForumDelivery.subscription_id,
@@ -800,13 +853,24 @@ class ReminderScheduler:
 
     async def _release(self, job: _Job) -> None:
         """Give a claim back (on shutdown) so that any instance can send it at once."""
+        await self._release_all([job])
+
+    async def _release_all(self, jobs: Sequence[_Job]) -> None:
+        if not jobs:
+            return
         now = self._clock.now()
+        ids = [j.delivery_id for j in jobs]
         async with self._db.transaction() as s:
-            await s.execute(
-                update(ForumDelivery)
-                .where(self._mine(job.delivery_id))
-                .values(lease_until=now, attempt_started_at=None, updated_at=now)
-            )
+            for i in range(0, len(ids), self._batch):
+                await s.execute(
+                    update(ForumDelivery)
+                    .where(
+                        ForumDelivery.id.in_(ids[i : i + self._batch]),
+                        ForumDelivery.claimed_by == self.instance_id,
+                        ForumDelivery.status == "claimed",
+                    )
+                    .values(lease_until=now, attempt_started_at=None, updated_at=now)
+                )
 
     async def _finish(
         self,
@@ -871,9 +935,8 @@ class ReminderScheduler:
         elif outcome.result == "gone":
             reason = REASONS["gone"].format(status=outcome.status)
             await self._finish(job.delivery_id, "gave_up", report, outcome=outcome, reason=reason)
-            report.ended_subscriptions += await self._forums.end_subscriptions_of(
-                job.ref_id, reason
-            )
+            ended = await self._forums.end_subscriptions_of(job.ref_id, reason)
+            report.ended_subscriptions += ended  # not `+= await`: other jobs update it meanwhile
             await self._forget(job.ref_id)
             log.info("conversation ref %s removed after HTTP %s", job.ref_id, outcome.status)
         # 'aborted': _begin_attempt has already recorded why.

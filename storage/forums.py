@@ -248,6 +248,7 @@ def parse_forums_yaml(text: str, filename: str) -> tuple[list[Forum], list[Impor
                 continue
             raw: dict[str, Any] = {}
             lines: dict[str, int] = {}
+            broken: set[str] = set()
             for key_node, value_node in item.value:
                 key = loader.construct_object(key_node, deep=True)
                 line = key_node.start_mark.line + 1
@@ -257,10 +258,21 @@ def parse_forums_yaml(text: str, filename: str) -> tuple[list[Forum], list[Impor
                 if key in raw:
                     problem(line, f"fältet står två gånger (först på rad {lines[key]})", fld=key)
                     continue
-                raw[key] = loader.construct_object(value_node, deep=True)
                 lines[key] = line
+                try:
+                    raw[key] = loader.construct_object(value_node, deep=True)
+                except (yaml.YAMLError, ValueError) as exc:  # e.g. a date like 2026-02-30
+                    detail = getattr(exc, "problem", None) or exc
+                    problem(line, f"värdet kan inte läsas: {detail}", fld=key)
+                    raw[key] = None
+                    broken.add(key)
             forum_id = raw.get("id") if isinstance(raw.get("id"), str) else None
-            forum, field_problems = schedule.parse_forum(raw)
+            forum, field_problems = schedule.parse_forum(
+                {k: v for k, v in raw.items() if k not in broken}
+            )
+            if broken:
+                forum = None
+                field_problems = [fp for fp in field_problems if fp.field not in broken]
             for fp in field_problems:
                 problem(lines.get(fp.field, item_line), fp.message, forum_id, fp.field)
             if forum_id is not None:
