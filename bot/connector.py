@@ -1,11 +1,15 @@
-"""Reuse Bot Connector clients (and their HTTP sessions) across turns.
+"""Reuse Bot Connector clients across turns, and send over one pooled aiohttp session.
 
-The SDK builds a new ConnectorClient — a new msrest pipeline, retry policy and aiohttp session —
-for every turn and every proactive message. Here the authentication object hands out connector
-factories that cache one client per (app id, OAuth scope, login endpoint, service URL, audience).
-Authentication of inbound requests is untouched: every request is still validated by the SDK, and
-the cached clients carry the same credentials the SDK would have created (tokens are cached and
-refreshed by MSAL inside those credentials).
+The SDK builds a new ConnectorClient (msrest pipeline, retry policy, a new `requests` session run
+in a thread pool) for every turn and every proactive message. Here the authentication object hands
+out connector factories that cache one client per (app id, OAuth scope, login endpoint, service
+URL, audience), and each cached client's msrest pipeline sends through a shared aiohttp session
+(keep-alive connections, no thread hop per request).
+
+Authentication semantics are the SDK's: inbound requests are still validated by the SDK, and the
+outbound Authorization header comes from the very credentials object the SDK created for that
+client (`_should_set_token` decides, as in `AppCredentials.signed_session`; MSAL caches and
+refreshes the token; the blocking MSAL call runs in a worker thread).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import asyncio
 import logging
 from typing import Any
 
+import aiohttp
 from botbuilder.schema import Activity
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
@@ -23,15 +28,94 @@ from botframework.connector.auth import (
     ConnectorFactory,
     UserTokenClient,
 )
+from msrest.pipeline import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline, Request, Response
+from msrest.pipeline.universal import RawDeserializer
+from msrest.universal_http.aiohttp import AioHttpClientResponse
 
 log = logging.getLogger(__name__)
 
 
+class _Response(AioHttpClientResponse):
+    def __init__(self, request: Any, response: aiohttp.ClientResponse, body: bytes) -> None:
+        super().__init__(request, response)
+        self._body = body
+
+    def body(self) -> bytes:
+        return self._body
+
+
+class SharedSessionSender(AsyncHTTPSender):
+    """msrest pipeline sender over an aiohttp session owned by the application."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> SharedSessionSender:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None  # the session belongs to the app and is closed at shutdown
+
+    def build_context(self) -> Any:
+        return None
+
+    async def send(self, request: Request, **config: Any) -> Response:
+        http = request.http_request
+        data = http.data
+        async with self._session.request(
+            http.method, http.url, headers=dict(http.headers), data=data
+        ) as resp:
+            body = await resp.read()
+        return Response(request, _Response(http, resp, body))
+
+
+class CredentialsPolicy(AsyncHTTPPolicy):
+    """Sets the Authorization header exactly when the SDK's own credentials would."""
+
+    def __init__(self, credentials: Any) -> None:
+        super().__init__()
+        self._creds = credentials
+
+    async def send(self, request: Request, **kwargs: Any) -> Response:
+        headers = request.http_request.headers
+        should = getattr(self._creds, "_should_set_token", None)
+        if self._creds is not None and should is not None and should(None):
+            token = await asyncio.to_thread(self._creds.get_access_token)
+            headers["Authorization"] = f"Bearer {token}"
+        else:
+            headers.pop("Authorization", None)
+        return await self.next.send(request, **kwargs)
+
+
+def use_shared_session(client: ConnectorClient, session: aiohttp.ClientSession) -> None:
+    """Replace the client's msrest pipeline (requests in a thread pool) with an aiohttp one."""
+    config = client.config
+    config.pipeline = AsyncPipeline(
+        [
+            config.user_agent_policy,
+            CredentialsPolicy(config.credentials),
+            RawDeserializer(),
+            config.http_logger_policy,
+        ],
+        SharedSessionSender(session),
+    )
+
+
 class ClientCache:
-    def __init__(self, max_clients: int = 256) -> None:
+    def __init__(self, max_clients: int = 256, *, timeout: float = 30.0) -> None:
         self._clients: dict[tuple[Any, ...], ConnectorClient] = {}
         self._max = max_clients
         self._lock = asyncio.Lock()
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+                connector=aiohttp.TCPConnector(limit=200, limit_per_host=100),
+            )
+        return self._session
 
     async def get(
         self,
@@ -47,27 +131,19 @@ class ClientCache:
             client = self._clients.get(key)
             if client is None:
                 if len(self._clients) >= self._max:
-                    old_key = next(iter(self._clients))
-                    old = self._clients.pop(old_key)
-                    await _close(old)
+                    self._clients.pop(next(iter(self._clients)))
                 client = await factory.create(service_url, audience)
+                use_shared_session(client, self.session())
                 self._clients[key] = client
             return client
 
     async def close(self) -> None:
-        clients, self._clients = list(self._clients.values()), {}
-        for client in clients:
-            await _close(client)
+        self._clients = {}
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
 
     def __len__(self) -> int:
         return len(self._clients)
-
-
-async def _close(client: ConnectorClient) -> None:
-    try:
-        await client.close()
-    except Exception as exc:  # closing is best effort
-        log.debug("closing connector client failed: %s", type(exc).__name__)
 
 
 class CachingConnectorFactory(ConnectorFactory):

@@ -37,7 +37,8 @@ def _as_send_error(exc: BaseException) -> SendError:
         return exc
     if isinstance(exc, HttpOperationError) and exc.response is not None:
         response = exc.response
-        status = int(getattr(response, "status_code", 0) or 0)
+        # requests.Response has status_code; aiohttp.ClientResponse (our pipeline) has status.
+        status = int(getattr(response, "status_code", None) or getattr(response, "status", 0) or 0)
         return SendError(status, _retry_after(getattr(response, "headers", None)), f"HTTP {status}")
     if isinstance(exc, ClientRequestError | aiohttp.ClientError | asyncio.TimeoutError | OSError):
         return SendError(0, None, type(exc).__name__)
