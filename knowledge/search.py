@@ -1,20 +1,24 @@
 """Search over the knowledge base: which topic answers a staff question, and how sure we are.
 
 The index is built once (`SearchIndex.build`) from every version of every topic and the
-glossary, and shared by the bot and the CLI. Ranking:
+glossary, and shared by the bot and the CLI. What the user said is analysed into concepts
+(knowledge.text), each weighted by its IDF over the topics' core fields (title, examples,
+keywords, glossary entries: the words that tell topics apart); a word the index has never seen
+weighs as a rare one. Ranking:
 
 1. BM25 over one weighted bag of terms per topic version (title, example phrasings and keywords
    weigh most, then glossary entries for the topic, the answer, details and what changed), with
-   the precomputed contribution of every (term, topic) pair in the postings;
+   the precomputed contribution of every (term, topic) pair in numpy postings;
 2. the best example phrasing (or the title) compared with the question, as IDF-weighted overlap
    of what the user said: a question worded like an example is strong evidence;
-3. coverage: how much of what the user said (IDF-weighted; unknown words weigh as rare ones)
-   the topic matches at all.
+3. coverage: how much of what the user said the topic's core fields match, and its whole text.
 
-The three make a confidence in [0, 1]. A question must be covered well enough to be in the
+Together they make a confidence in [0, 1]. A question must be covered well enough to be in the
 bot's field at all ("Vad blir det för lunch?" matches nothing and is declined, however its
-nearest topic ranks); then the confidence and the margin to the next topic decide between
-answering, suggesting the closest topics ("Menade du…?") and declining.
+nearest topic ranks) and at least half covered to be answered; then the confidence and the
+margin to the next topic decide between answering, suggesting the closest topics ("Menade
+du…?") and declining. A vague question (only common words, such as "anmälan") needs a clear
+winner to be answered.
 """
 
 from __future__ import annotations

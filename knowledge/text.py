@@ -3,13 +3,17 @@
 An `Analyzer` turns text into index *terms* and a question into *concepts*:
 
 - words are lower-cased and split on anything that is not a letter or digit;
-- each word is stemmed with the Snowball Swedish stemmer, folded (å→a, ä→a, ö→o, é→e) and
-  reduced to a rough root by stripping a few derivational endings, so "anmäla", "anmälan" and
-  "anmälning" share the term "anmal" and "vårdnadshavarna" ~ "vårdnadshavare";
+- each word is stemmed with the Snowball Swedish stemmer (PyStemmer), folded (å→a, ä→a,
+  ö→o, é→e) and reduced to a rough root by stripping a few derivational endings, so "anmäla",
+  "anmälan", "anmälde" and "anmälning" share the term "anmal" and "vårdnadshavarna" ~
+  "vårdnadshavare"; a question word whose stem the index lacks is tried without common
+  inflectional endings and as the beginning of a slightly longer term ("frånvarande" →
+  "frånvaro");
 - compounds are split into known parts ("orosanmälan" → "oro" + "anmälan",
   "anmälningsskyldighet" → "anmälning" + "skyldighet") against the vocabulary of the index;
 - glossary terms, their aliases and synonym groups map to one shared canonical term, so
-  "soc" ~ "socialtjänsten" and "EHT" ~ "elevhälsoteam";
+  "soc" ~ "socialtjänsten" and "EHT" ~ "elevhälsoteam" (matched as written; by stem only for
+  phrases and long words, since short words share stems with unrelated ones);
 - on the question side only: one-way expansions from the search lexicon (English words and
   everyday phrasings) and typo correction of unknown words against the index vocabulary with
   rapidfuzz.
