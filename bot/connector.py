@@ -38,10 +38,10 @@ log = logging.getLogger(__name__)
 class _Response(AioHttpClientResponse):
     def __init__(self, request: Any, response: aiohttp.ClientResponse, body: bytes) -> None:
         super().__init__(request, response)
-        self._body = body
+        self._loaded = body
 
     def body(self) -> bytes:
-        return self._body
+        return self._loaded
 
 
 class SharedSessionSender(AsyncHTTPSender):
@@ -84,6 +84,7 @@ class CredentialsPolicy(AsyncHTTPPolicy):
             headers["Authorization"] = f"Bearer {token}"
         else:
             headers.pop("Authorization", None)
+        assert self.next is not None  # the pipeline links every policy to the next one
         return await self.next.send(request, **kwargs)
 
 
