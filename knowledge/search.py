@@ -81,11 +81,11 @@ class Tuning:
     # BM25.
     k1: float = 1.2
     b: float = 0.5
-    # Confidence = weighted mean of these parts.
-    w_core: float = 0.25  # coverage by title, examples, keywords and glossary entries
+    # Confidence = weighted sum of these parts (each in [0, 1]; the weights add up to < 1).
+    w_core: float = 0.30  # coverage by title, examples, keywords and glossary entries
     w_coverage: float = 0.15  # coverage by the whole topic text
-    w_example: float = 0.40
-    w_bm25: float = 0.20
+    w_example: float = 0.35
+    w_bm25: float = 0.15
     # An unknown word weighs like a term found in this many topics.
     unknown_df: float = 1.0
     # What the user said is weighted by IDF over the topics' core fields (title, examples,
