@@ -14,6 +14,10 @@ not retry. So every proactive message goes through `Sender.send`:
 - 403 and 404 mean the bot can no longer write there: the caller ends the subscriptions and
   removes the stale conversation reference.
 
+The limits are per process (one Sender per app). Several instances each keep their own global
+window, so with N instances pass `global_limits=(RateLimit(50 // N, 1.0),)`. The clock and the
+sleeper must agree (SystemClock with asyncio.sleep; in tests a sleeper that moves the FixedClock).
+
 `ReminderScheduler.tick()` finds due reminders and, before sending, inserts one row per
 (subscription, meeting start, offset) with a UNIQUE key (INSERT … ON CONFLICT DO NOTHING): only
 the instance whose insert succeeded sends. Failed/retryable rows and claims whose lease expired
