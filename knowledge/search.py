@@ -87,7 +87,7 @@ class Tuning:
     w_example: float = 0.35
     w_bm25: float = 0.15
     # An unknown word weighs like a term found in this many topics.
-    unknown_df: float = 1.0
+    unknown_df: float = 0.5
     # What the user said is weighted by IDF over the topics' core fields (title, examples,
     # keywords, glossary): words that tell topics apart. A word found only in topic bodies
     # weighs its body IDF times this.
