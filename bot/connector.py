@@ -172,6 +172,9 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
     def __init__(self, inner: BotFrameworkAuthentication, cache: ClientCache | None = None) -> None:
         self._inner = inner
         self.cache = cache or ClientCache()
+        # The SDK builds a TokenApiClient (msrest configuration and retry policy: ~10 ms) on every
+        # turn for OAuth prompts this bot never uses; one per bot identity is enough.
+        self._token_clients: dict[tuple[Any, ...], UserTokenClient] = {}
 
     async def authenticate_request(
         self, activity: Activity, auth_header: str
@@ -195,7 +198,15 @@ class CachingBotFrameworkAuthentication(BotFrameworkAuthentication):
         )
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
-        return await self._inner.create_user_token_client(claims_identity)
+        claims = claims_identity.claims or {}
+        key = (claims.get("aud"), claims.get("appid"), claims.get("azp"), claims.get("ver"))
+        client = self._token_clients.get(key)
+        if client is None:
+            client = await self._inner.create_user_token_client(claims_identity)
+            if len(self._token_clients) > 64:
+                self._token_clients.clear()
+            self._token_clients[key] = client
+        return client
 
     def create_bot_framework_client(self) -> Any:
         return self._inner.create_bot_framework_client()

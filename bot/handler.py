@@ -48,7 +48,11 @@ class SamverkanBot(ActivityHandler):
             team_id=_team_id(activity),
             display_name=getattr(activity.conversation, "name", None),
         )
-        await self._services.conversations.remember(info, ref.serialize())
+        reference = ref.serialize()
+        # The id of the activity being answered changes every turn and has no use for proactive
+        # messages; without it an unchanged conversation is not written again.
+        reference.pop("activityId", None)
+        await self._services.conversations.remember(info, reference)
 
     # --- messages -------------------------------------------------------------------------
     async def on_message_activity(self, turn_context: TurnContext) -> None:

@@ -34,7 +34,13 @@ from dialogs.flows import (
 )
 from dialogs.messages import Messages
 from dialogs.state import DialogState, Turn
-from dialogs.text import contains_personnummer, fold_plain, mask_personnummer, matches_phrase
+from dialogs.text import (
+    contains_personnummer,
+    fold_known,
+    fold_plain,
+    mask_personnummer,
+    matches_phrase,
+)
 from dialogs.types import Reply
 
 log = logging.getLogger(__name__)
@@ -192,13 +198,13 @@ class FlowEngine:
         first = t.split()[0]
         if "?" not in text and len(t.split()) <= 8:
             for value, key in (("yes", "words.yes"), ("no", "words.no")):
-                if value in by_value and first in {fold_plain(w) for w in self.msg.phrases(key)}:
+                if value in by_value and first in {fold_known(w) for w in self.msg.phrases(key)}:
                     return by_value[value]
         # A label typed roughly: the whole label, or a shorter part of it.
         best: tuple[float, Option] | None = None
         second = 0.0
         for o in opts:
-            label = fold_plain(o.label)
+            label = fold_known(o.label)
             score = float(fuzz.ratio(t, label))
             if len(t) >= 4 and len(t) < len(label) and len(t.split()) <= len(label.split()):
                 score = max(score, float(fuzz.partial_ratio(t, label)) - 5)

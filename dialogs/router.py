@@ -27,7 +27,13 @@ from dialogs.engine import FlowEngine, FlowError
 from dialogs.flows import Flow, load_flows
 from dialogs.messages import Messages
 from dialogs.state import DialogState, Turn
-from dialogs.text import contains_personnummer, fold_plain, mask_personnummer, matches_phrase
+from dialogs.text import (
+    contains_personnummer,
+    fold_known,
+    fold_plain,
+    mask_personnummer,
+    matches_phrase,
+)
 from dialogs.types import Incoming, Reply, TurnState
 from knowledge.loader import KnowledgeBase
 from samverkan.clock import Clock, local
@@ -426,7 +432,7 @@ class Router:
         t = fold_plain(text)
         if not midflow:
             for item, key in MENU_TITLE_KEYS.items():
-                if t == fold_plain(self.msg.text(key)):
+                if t == fold_known(self.msg.text(key)):
                     return await self._menu_item(turn, item)
         if matches_phrase(text, self.msg.phrases("words.greetings")):
             return [Reply(text=self.msg.text("small.greeting")), *self.engine.prompt(turn)]

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 _FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "æ": "a", "ø": "o", "é": "e", "ü": "u"})
 _NON_WORD = re.compile(r"[^\w\s?]+", re.UNICODE)
@@ -31,6 +32,14 @@ def fold_plain(text: str) -> str:
     return _SPACE.sub(" ", fold(text).replace("?", " ")).strip()
 
 
+@lru_cache(maxsize=4096)
+def fold_known(text: str) -> str:
+    """fold_plain for the bot's own texts (catalogue phrases, button labels), cached.
+
+    Never pass what a user typed: the cache would keep it in memory."""
+    return fold_plain(text)
+
+
 def words(text: str) -> list[str]:
     return fold_plain(text).split()
 
@@ -38,7 +47,7 @@ def words(text: str) -> list[str]:
 def matches_phrase(text: str, phrases: Iterable[str]) -> bool:
     """True if the whole (folded) text is one of the phrases (folded)."""
     t = fold_plain(text)
-    return bool(t) and any(t == fold_plain(p) for p in phrases)
+    return bool(t) and any(t == fold_known(p) for p in phrases)
 
 
 # --- Personnummer -----------------------------------------------------------------------------
