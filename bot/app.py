@@ -20,6 +20,7 @@ from bot.activities import ActivityError, validate_body
 from bot.auth import build_authentication
 from bot.connector import CachingBotFrameworkAuthentication
 from bot.handler import SamverkanBot
+from bot.replies import RAW_ACTIVITY, ReplySender
 from bot.storage import SqlAlchemyStorage
 from dialogs.messages import Messages
 from samverkan.clock import Clock
@@ -83,6 +84,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         # PermissionError, but also malformed tokens and unknown key ids, which the SDK reports
         # as decode/index errors: all of them mean the request is not authenticated.
         return _problem(401, "Ogiltig eller saknad Bot Framework-token.")
+    RAW_ACTIVITY.set(body)
     try:
         invoke = await runtime.adapter.process_activity(auth, activity, runtime.bot.on_turn)
     except Exception as exc:  # outside the turn (connector creation…)
@@ -174,7 +176,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     adapter = CloudAdapter(auth)
     turns = services.turns(SqlAlchemyStorage(services.store))
     messages = services.extras.get("messages") or Messages.load()
-    bot = SamverkanBot(services, turns, messages)
+    bot = SamverkanBot(services, turns, messages, ReplySender(auth.cache))
     adapter.on_turn_error = bot.on_error
     tasks: list[asyncio.Task[Any]] = []
     if opts.get("background", True):

@@ -69,6 +69,15 @@ class SharedSessionSender(AsyncHTTPSender):
         return Response(request, _Response(http, resp, body))
 
 
+async def authorization(credentials: Any) -> str | None:
+    """The Authorization header the SDK's credentials would set, or None (anonymous)."""
+    should = getattr(credentials, "_should_set_token", None)
+    if credentials is None or should is None or not should(None):
+        return None
+    token = await asyncio.to_thread(credentials.get_access_token)
+    return f"Bearer {token}"
+
+
 class CredentialsPolicy(AsyncHTTPPolicy):
     """Sets the Authorization header exactly when the SDK's own credentials would."""
 
@@ -78,10 +87,9 @@ class CredentialsPolicy(AsyncHTTPPolicy):
 
     async def send(self, request: Request, **kwargs: Any) -> Response:
         headers = request.http_request.headers
-        should = getattr(self._creds, "_should_set_token", None)
-        if self._creds is not None and should is not None and should(None):
-            token = await asyncio.to_thread(self._creds.get_access_token)
-            headers["Authorization"] = f"Bearer {token}"
+        value = await authorization(self._creds)
+        if value is not None:
+            headers["Authorization"] = value
         else:
             headers.pop("Authorization", None)
         assert self.next is not None  # the pipeline links every policy to the next one

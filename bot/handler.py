@@ -9,6 +9,7 @@ from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.schema import Activity, ChannelAccount
 
 from bot.activities import mentions_bot, to_activity, to_incoming
+from bot.replies import ReplySender
 from dialogs.messages import Messages
 from dialogs.types import Reply
 from samverkan.services import Services
@@ -20,10 +21,17 @@ log = logging.getLogger(__name__)
 
 
 class SamverkanBot(ActivityHandler):
-    def __init__(self, services: Services, turns: TurnProcessor, messages: Messages) -> None:
+    def __init__(
+        self,
+        services: Services,
+        turns: TurnProcessor,
+        messages: Messages,
+        replies: ReplySender | None = None,
+    ) -> None:
         self._services = services
         self._turns = turns
         self.msg = messages
+        self._replies = replies
         self._max_chars = services.settings.max_text_chars
 
     # --- every activity -------------------------------------------------------------------
@@ -106,7 +114,11 @@ class SamverkanBot(ActivityHandler):
         await self._turns.forget_conversation(channel, activity.conversation.id, [inc.user_id])
 
     async def _send(self, turn_context: TurnContext, replies: list[Reply]) -> None:
-        if replies:
+        if not replies:
+            return
+        if self._replies is not None:
+            await self._replies.send(turn_context, replies)
+        else:
             await turn_context.send_activities([to_activity(r) for r in replies])
 
     # --- errors -----------------------------------------------------------------------------
