@@ -43,7 +43,7 @@ import math
 import random
 import uuid
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -53,6 +53,7 @@ from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from knowledge import schedule
 from knowledge.schedule import DueReminder, Forum, Occurrence
@@ -475,6 +476,20 @@ class ReminderScheduler:
         self._concurrency = max(1, concurrency)
         self._batch = max(1, batch_size)
         self._resend_interrupted = resend_interrupted
+        # SQLite has one writer at a time. Letting many tasks race for it makes them spin in the
+        # busy handler while the holder waits for the event loop to commit, so this instance
+        # queues its own writes instead. PostgreSQL needs no such thing (row locks).
+        self._sqlite_writes = None if db.is_postgres else asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction (queued behind this instance's other writes on SQLite)."""
+        if self._sqlite_writes is None:
+            async with self._db.transaction() as s:
+                yield s
+            return
+        async with self._sqlite_writes, self._db.transaction() as s:
+            yield s
 
     # public ------------------------------------------------------------------------------------
 
@@ -673,7 +688,7 @@ class ReminderScheduler:
         )
         for attempt in range(3):
             try:
-                async with self._db.transaction() as s:
+                async with self._write() as s:
                     return [tuple(r) for r in (await s.execute(stmt)).all()]  # type: ignore[misc]
             except DBAPIError:
                 # Rows are inserted in one global key order, so instances do not deadlock;
@@ -689,7 +704,7 @@ class ReminderScheduler:
             and_(ForumDelivery.status == "failed", ForumDelivery.next_attempt_at <= now),
             and_(ForumDelivery.status == "claimed", ForumDelivery.lease_until <= now),
         )
-        async with self._db.transaction() as s:
+        async with self._write() as s:
             ids = (
                 await s.scalars(
                     select(ForumDelivery.id)
@@ -834,7 +849,7 @@ class ReminderScheduler:
             ForumSubscription.ended_at.is_(None),
             ForumSubscription.conversation_ref_id.is_not(None),
         )
-        async with self._db.transaction() as s:
+        async with self._write() as s:
             res = await s.execute(
                 update(ForumDelivery)
                 .where(self._mine(job.delivery_id), active)
@@ -864,7 +879,7 @@ class ReminderScheduler:
             return
         now = self._clock.now()
         ids = [j.delivery_id for j in jobs]
-        async with self._db.transaction() as s:
+        async with self._write() as s:
             for i in range(0, len(ids), self._batch):
                 await s.execute(
                     update(ForumDelivery)
@@ -903,7 +918,7 @@ class ReminderScheduler:
                 values["last_error"] = outcome.error[:500]
         if status == "sent":
             values["sent_at"] = now
-        async with self._db.transaction() as s:
+        async with self._write() as s:
             res = await s.execute(
                 update(ForumDelivery).where(self._mine(delivery_id)).values(**values)
             )
@@ -939,14 +954,24 @@ class ReminderScheduler:
         elif outcome.result == "gone":
             reason = REASONS["gone"].format(status=outcome.status)
             await self._finish(job.delivery_id, "gave_up", report, outcome=outcome, reason=reason)
-            ended = await self._forums.end_subscriptions_of(job.ref_id, reason)
+            if self._sqlite_writes is not None:
+                async with self._sqlite_writes:
+                    ended = await self._forums.end_subscriptions_of(job.ref_id, reason)
+            else:
+                ended = await self._forums.end_subscriptions_of(job.ref_id, reason)
             report.ended_subscriptions += ended  # not `+= await`: other jobs update it meanwhile
-            await self._forget(job.ref_id)
+            if self._sqlite_writes is not None and self._forget == self._delete_reference:
+                await self._forget(job.ref_id)  # takes the write queue itself
+            elif self._sqlite_writes is not None:
+                async with self._sqlite_writes:
+                    await self._forget(job.ref_id)
+            else:
+                await self._forget(job.ref_id)
             log.info("conversation ref %s removed after HTTP %s", job.ref_id, outcome.status)
         # 'aborted': _begin_attempt has already recorded why.
 
     async def _delete_reference(self, ref_id: int) -> None:
-        async with self._db.transaction() as s:
+        async with self._write() as s:
             await s.execute(delete(ConversationReference).where(ConversationReference.id == ref_id))
 
     def _default_render(
