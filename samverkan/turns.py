@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from dialogs.types import Incoming, Reply, TurnState
 from samverkan.clock import Clock
-from storage.state_store import ETAG_KEY, EXPIRES_KEY, StateConflictError
+from storage.state_store import ETAG_KEY, EXPIRES_KEY, NEW_ETAG, StateConflictError
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +97,11 @@ class TurnProcessor:
             if state.dialog != dialog and state.dialog:
                 changes[dkey] = {
                     **state.dialog,
-                    ETAG_KEY: (ddoc or {}).get(ETAG_KEY),
+                    ETAG_KEY: ddoc[ETAG_KEY] if ddoc else NEW_ETAG,
                     EXPIRES_KEY: (state.now + self._ttl).isoformat(),
                 }
             if state.user != user:
-                changes[ukey] = {**state.user, ETAG_KEY: (udoc or {}).get(ETAG_KEY)}
+                changes[ukey] = {**state.user, ETAG_KEY: udoc[ETAG_KEY] if udoc else NEW_ETAG}
             try:
                 if changes:
                     await self._store.write(changes)

@@ -26,6 +26,9 @@ from storage.models import StateDocument
 
 EXPIRES_KEY = "_expires_at"
 ETAG_KEY = "e_tag"
+# An e_tag value meaning "this document must not exist yet": the write only inserts (a concurrent
+# creator makes it a conflict). Real e_tags are hex uuids, so it cannot clash.
+NEW_ETAG = "new"
 MAX_KEY_LENGTH = 400
 
 
@@ -99,7 +102,9 @@ class SqlStateStore:
                     data, etag, expires = _split(doc)
                     new = _new_etag()
                     values = {"data": data, "e_tag": new, "updated_at": now, "expires_at": expires}
-                    if etag and etag != "*":
+                    if etag == NEW_ETAG:
+                        await s.execute(insert(StateDocument).values(key=key, **values))
+                    elif etag and etag != "*":
                         res = await s.execute(
                             update(StateDocument)
                             .where(StateDocument.key == key, StateDocument.e_tag == etag)

@@ -179,3 +179,13 @@ async def test_connector_client_is_reused_per_service_url(harness: BotHarness) -
     other = harness.connector.url.replace("127.0.0.1", "localhost")
     await harness.post(teams.message(other, "c-reuse", "u1", "hej"))
     assert len(cache) == 2
+
+
+async def test_expect_replies_delivery_mode_returns_replies_in_the_response(harness: BotHarness) -> None:
+    act = teams.message(harness.connector.url, "c-exp", "u1", "hej")
+    act["deliveryMode"] = "expectReplies"
+    r = await harness.post(act)
+    assert r.status == 200
+    body = await r.json()
+    assert body["activities"][0]["text"].startswith("eko: hej")
+    assert harness.connector.for_conversation("c-exp") == []
