@@ -181,7 +181,9 @@ async def test_connector_client_is_reused_per_service_url(harness: BotHarness) -
     assert len(cache) == 2
 
 
-async def test_expect_replies_delivery_mode_returns_replies_in_the_response(harness: BotHarness) -> None:
+async def test_expect_replies_delivery_mode_returns_replies_in_the_response(
+    harness: BotHarness,
+) -> None:
     act = teams.message(harness.connector.url, "c-exp", "u1", "hej")
     act["deliveryMode"] = "expectReplies"
     r = await harness.post(act)

@@ -40,7 +40,9 @@ async def pg_url(pg_template: str | None) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-async def two_servers(pg_url: str, tmp_path: Path) -> AsyncIterator[tuple[ServerProcess, ServerProcess]]:
+async def two_servers(
+    pg_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[ServerProcess, ServerProcess]]:
     env = {"SAMVERKAN_DATABASE_URL": pg_url}
     a = ServerProcess(env=env, cwd=tmp_path)
     b = ServerProcess(env=env, cwd=tmp_path)
@@ -52,7 +54,13 @@ async def two_servers(pg_url: str, tmp_path: Path) -> AsyncIterator[tuple[Server
 class RoundRobin(TeamsUser):
     """A Teams user whose every turn goes to the next server, like a load balancer would."""
 
-    def __init__(self, servers: tuple[ServerProcess, ServerProcess], connector: FakeConnector, conv: str, user: str) -> None:
+    def __init__(
+        self,
+        servers: tuple[ServerProcess, ServerProcess],
+        connector: FakeConnector,
+        conv: str,
+        user: str,
+    ) -> None:
         super().__init__(servers[0], connector, conv, user)
         self.servers = servers
         self.turns = 0
@@ -63,7 +71,9 @@ class RoundRobin(TeamsUser):
         return await super()._send(activity)
 
 
-async def test_dialog_alternating_between_instances_completes(two_servers: tuple[ServerProcess, ServerProcess], connector: FakeConnector) -> None:
+async def test_dialog_alternating_between_instances_completes(
+    two_servers: tuple[ServerProcess, ServerProcess], connector: FakeConnector
+) -> None:
     user = RoundRobin(two_servers, connector, "a:rr", "user-rr")
     await user.say("meny")
     await user.press("Jag är orolig för ett barn")
@@ -83,15 +93,15 @@ async def test_dialog_alternating_between_instances_completes(two_servers: tuple
     assert "södermalm" in text
 
 
-async def test_concurrent_turns_in_one_conversation_on_both_instances(two_servers: tuple[ServerProcess, ServerProcess], connector: FakeConnector) -> None:
+async def test_concurrent_turns_in_one_conversation_on_both_instances(
+    two_servers: tuple[ServerProcess, ServerProcess], connector: FakeConnector
+) -> None:
     a = TeamsUser(two_servers[0], connector, "a:race", "user-race")
     b = TeamsUser(two_servers[1], connector, "a:race", "user-race")
     await a.say("meny")
     await a.press("Jag är orolig för ett barn")
     # Ten questions at once, half to each instance, in the middle of the dialog.
-    results = await asyncio.gather(*(
-        (a if i % 2 else b).say("vad är BUS?") for i in range(10)
-    ))
+    results = await asyncio.gather(*((a if i % 2 else b).say("vad är BUS?") for i in range(10)))
     assert all(results), "every turn was answered"
     # The dialog is intact: it continues where it was.
     await a.say("fortsätt")
@@ -113,7 +123,9 @@ async def test_no_lost_updates_under_e_tag_races(pg_url: str) -> None:
     clock = FixedClock(datetime(2026, 11, 24, 9, tzinfo=UTC))
     dbs = [Database(pg_url), Database(pg_url)]
     try:
-        procs = [TurnProcessor(SqlStateStore(db, clock), Counter(), clock, max_attempts=50) for db in dbs]
+        procs = [
+            TurnProcessor(SqlStateStore(db, clock), Counter(), clock, max_attempts=50) for db in dbs
+        ]
         inc = Incoming(user_id="u", conversation_id="c", text="+1")
         await asyncio.gather(*(procs[i % 2].message(inc) for i in range(40)))
         docs = await SqlStateStore(dbs[0], clock).read(["dialog/msteams/c/u"])

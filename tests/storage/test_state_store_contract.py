@@ -163,7 +163,8 @@ async def test_insert_new_only_once(database: Database, clock: FixedClock) -> No
 
 async def test_new_etag_creates_only_once(storage: SqlAlchemyStorage) -> None:
     results = await asyncio.gather(
-        *(storage.write({"fresh": {"v": i, "e_tag": "new"}}) for i in range(6)), return_exceptions=True
+        *(storage.write({"fresh": {"v": i, "e_tag": "new"}}) for i in range(6)),
+        return_exceptions=True,
     )
     assert sum(1 for r in results if r is None) == 1
     with pytest.raises(StateConflictError):
