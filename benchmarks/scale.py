@@ -27,10 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from questions import percentile, read_cases  # noqa: E402
+
 from knowledge.loader import KnowledgeBase, load  # noqa: E402
 from knowledge.model import Topic  # noqa: E402
 from knowledge.search import SearchIndex  # noqa: E402
-from questions import percentile, read_cases  # noqa: E402
 
 SYLLABLES = [
     "an", "be", "da", "för", "gen", "hål", "in", "kal", "lin", "mö", "nor", "om", "på", "rus",
