@@ -407,9 +407,8 @@ class Analyzer:
     def set_vocabulary(self, vocabulary: Iterable[str], surface: Mapping[str, int]) -> None:
         """The index's terms, and its surface words with frequencies (for typos).
 
-        The words are normalised once here (folded, then rapidfuzz's `default_process`: rapidfuzz
-        3 compares strings as given), so a correction compares like with like without
-        re-processing every candidate on every call.
+        The words are normalised once here (folded, then rapidfuzz's `default_process`) and
+        bucketed by first letter and length, so a correction only looks at plausible neighbours.
         """
         self.vocabulary = frozenset(vocabulary)
         self._sorted_vocab = sorted(t for t in self.vocabulary if not t.startswith("≡"))
@@ -456,9 +455,15 @@ class Analyzer:
         choices = self._candidates(w[0], len(w), max_dist)
         if not choices:
             return None
-        # Candidates were normalised by the same processor in set_vocabulary.
+        # rapidfuzz 3 compares strings as given: the processor normalises both sides (the
+        # candidates were also normalised once in set_vocabulary, so bucketing by first letter
+        # and length agrees with what is compared).
         best = process.extractOne(
-            w, choices, scorer=OSA.distance, processor=None, score_cutoff=max_dist
+            w,
+            choices,
+            scorer=OSA.distance,
+            processor=utils.default_process,
+            score_cutoff=max_dist,
         )
         return None if best is None else str(best[0])
 
