@@ -192,6 +192,7 @@ def check(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         checked.append(what)
         problems += [str(p) for p in found]
 
+    problems = list(dict.fromkeys(problems))  # the checks may report a missing file each
     if problems:
         out.write(f"Kunskapsbasen i {directory} har {len(problems)} problem:\n")
         width = len(str(len(problems)))
