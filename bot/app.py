@@ -61,14 +61,14 @@ async def messages(request: web.Request) -> web.StreamResponse:
         return _problem(413, "Meddelandet är för stort.")
     try:
         body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, absurd nesting
         return _problem(400, "Ogiltig JSON.")
     try:
         validate_body(body)
         activity = Activity().deserialize(body)
     except ActivityError as exc:
         return _problem(400, str(exc))
-    except (DeserializationError, ValueError, TypeError, AttributeError, KeyError):
+    except (DeserializationError, ValueError, TypeError, AttributeError, KeyError, RecursionError):
         return _problem(400, "Aktiviteten kunde inte tolkas.")
     auth_header = request.headers.get("Authorization", "")
     try:

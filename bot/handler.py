@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import traceback
 
-from botbuilder.core import ActivityHandler, TurnContext
+from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ChannelAccount
 
 from bot.activities import mentions_bot, to_activity, to_incoming
@@ -72,6 +72,11 @@ class SamverkanBot(ActivityHandler):
             await self._send(turn_context, [Reply(text=self.msg.text("channel.text_only"))])
             return
         await self._send(turn_context, await self._turns.message(inc))
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        """The bot uses no invoke features (task modules, message extensions, Action.Execute):
+        acknowledge instead of the SDK's 501, so a stray invoke never looks like a server fault."""
+        return InvokeResponse(status=200, body={})
 
     # --- install / uninstall ----------------------------------------------------------------
     async def on_members_added_activity(
