@@ -11,7 +11,8 @@ weighs as a rare one. Ranking:
    the precomputed contribution of every (term, topic) pair in numpy postings;
 2. the best example phrasing (or the title) compared with the question, as IDF-weighted overlap
    of what the user said: a question worded like an example is strong evidence;
-3. coverage: how much of what the user said the topic's core fields match, and its whole text.
+3. coverage: how much of what the user said the topic's core fields match, and its whole text;
+4. rapidfuzz's token_set_ratio between the question and the closest phrasing (a small share).
 
 Together they make a confidence in [0, 1]. A question must be covered well enough to be in the
 bot's field at all ("Vad blir det för lunch?" matches nothing and is declined, however its
@@ -32,6 +33,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+from rapidfuzz import fuzz, process
 
 from knowledge.loader import KnowledgeBase
 from knowledge.model import Term, Topic
@@ -81,11 +83,12 @@ class Tuning:
     # BM25.
     k1: float = 1.2
     b: float = 0.5
-    # Confidence = weighted sum of these parts (each in [0, 1]; the weights add up to < 1).
+    # Confidence = weighted sum of these parts (each in [0, 1]; the weights add up to ≤ 1).
     w_core: float = 0.30  # coverage by title, examples, keywords and glossary entries
     w_coverage: float = 0.15  # coverage by the whole topic text
     w_example: float = 0.35
     w_bm25: float = 0.15
+    w_fuzzy: float = 0.10  # character-level likeness to the closest phrasing
     # An unknown word weighs like a term found in this many topics.
     unknown_df: float = 0.5
     # What the user said is weighted by IDF over the topics' core fields (title, examples,
@@ -100,10 +103,10 @@ class Tuning:
     # Decision.
     min_coverage: float = 0.38  # below: outside the bot's field, whatever the score
     answer_coverage: float = 0.50  # below: never answered, at most suggested
-    answer_at: float = 0.42  # answer if at least this and the margin holds …
-    sure_at: float = 0.50  # … or at least this, whatever the margin
+    answer_at: float = 0.48  # answer if at least this and the margin holds …
+    sure_at: float = 0.55  # … or at least this, whatever the margin
     margin: float = 0.01
-    suggest_at: float = 0.33  # below: decline; between this and answering: "Menade du…?"
+    suggest_at: float = 0.38  # below: decline; between this and answering: "Menade du…?"
     # A question whose words together weigh less than this (or one word under the second
     # figure) is vague: it is answered only with this margin to the next topic.
     vague_weight: float = 1.0
@@ -122,6 +125,8 @@ class _Doc:
     phrasing_mass: tuple[float, ...]
     # Terms of the fields that say what the topic is about (title, examples, keywords, glossary).
     core: frozenset[str]
+    # Title and examples as folded text (character-level similarity).
+    texts: tuple[str, ...] = ()
 
     def valid_on(self, day: date) -> bool:
         if self.valid_from is not None and day < self.valid_from:
@@ -282,6 +287,10 @@ class SearchIndex:
                 tuple(terms for terms, _raw in sets),
                 tuple(sum(weight_idf.get(t, 0.0) for t in raw) or 1.0 for _terms, raw in sets),
                 core,
+                tuple(
+                    " ".join(analyzer.fold(w) for w in analyzer.content_words(p))
+                    for p in [topic.title, *topic.examples]
+                ),
             )
             for topic, core, sets in zip(kb.topics, cores, phrasings, strict=True)
         ]
@@ -397,6 +406,9 @@ class SearchIndex:
             [(frozenset(a.terms), min(1.0, a.weight)) for a in c.alternatives] for c in concepts
         ]
         scored: dict[str, _Scored] = {}
+        folded_q = " ".join(
+            self._analyzer.fold(w) for w in self._analyzer.content_words(question)
+        )
         for doc_id in pool:
             doc = self._docs[doc_id]
             coverage = float(matched[doc_id]) / total_weight
@@ -407,11 +419,20 @@ class SearchIndex:
                 if hit:
                     example = max(example, hit / math.sqrt(total_weight * max(mass, hit)))
             bm25 = min(1.0, float(totals[doc_id]) / bm25_max)
+            # Character-level likeness to the closest phrasing (rapidfuzz token_set_ratio on
+            # folded content words, normalised here: "skickar in" ~ "skicka in").
+            fuzzy = 0.0
+            if tuning.w_fuzzy and doc.texts and folded_q:
+                closest = process.extractOne(
+                    folded_q, doc.texts, scorer=fuzz.token_set_ratio, processor=None
+                )
+                fuzzy = closest[1] / 100 if closest else 0.0
             score = (
                 tuning.w_core * core
                 + tuning.w_coverage * coverage
                 + tuning.w_example * min(1.0, example)
                 + tuning.w_bm25 * bm25
+                + tuning.w_fuzzy * fuzzy
             )
             prev = scored.get(doc.topic_id)
             if prev is None or score > prev.score:
