@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
 import os
 import time
 from collections import Counter
@@ -54,6 +55,41 @@ class FakeSleeper:
         if seconds > 0:
             self.clock.advance(timedelta(seconds=seconds))
         await asyncio.sleep(0)
+
+
+class VirtualSleeper:
+    """Virtual time for many concurrent tasks: sleeps overlap instead of adding up.
+
+    A sleep registers its wake-up time; a waker lets runnable tasks reach their own sleeps
+    (yields only, no real time), then moves the clock to the earliest wake-up and wakes it.
+    Tasks busy with database I/O meanwhile register later, so they can only be delayed.
+    """
+
+    def __init__(self, clock: FixedClock) -> None:
+        self.clock = clock
+        self._heap: list[tuple[datetime, int, asyncio.Future[None]]] = []
+        self._seq = 0
+        self._waker: asyncio.Task[None] | None = None
+
+    async def __call__(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        target = self.clock.now() + timedelta(seconds=max(0.0, seconds))
+        heapq.heappush(self._heap, (target, self._seq, fut))
+        self._seq += 1
+        if self._waker is None or self._waker.done():
+            self._waker = asyncio.create_task(self._wake())
+        await fut
+
+    async def _wake(self) -> None:
+        while self._heap:
+            for _ in range(50):
+                await asyncio.sleep(0)
+            target, _, fut = heapq.heappop(self._heap)
+            if target > self.clock.now():
+                self.clock.set(target)
+            if not fut.done():
+                fut.set_result(None)
 
 
 @dataclass

@@ -23,7 +23,7 @@ from storage.forums import ForumService
 from storage.forums_models import ForumDelivery, ForumSubscription
 from storage.models import ConversationReference
 
-from .conftest import FakeSleeper, FakeTransport, add_references
+from .conftest import FakeSleeper, FakeTransport, VirtualSleeper, add_references
 from .test_sender import max_in_window
 
 FORUM = """\
@@ -407,7 +407,9 @@ async def test_thousand_subscribers_with_throttling(database: Database) -> None:
         return None
 
     transport = FakeTransport(clock, plan)
-    scheduler = make_scheduler(database, clock, transport, concurrency=32)
+    scheduler = make_scheduler(
+        database, clock, transport, concurrency=32, sleeper=VirtualSleeper(clock)
+    )
     clock.set(P1D)
     started = time.perf_counter()
     first = await scheduler.tick()
@@ -421,7 +423,12 @@ async def test_thousand_subscribers_with_throttling(database: Database) -> None:
     assert len(transport.delivered) == n and set(transport.delivered.values()) == {1}
     assert await statuses(database) == Counter({"sent": n})
     times = [c.at for c in transport.calls]
-    assert max_in_window(times, 1.0) <= 50
+    # The global limit holds in every one-second window. (Whether it is what paces the sends
+    # depends on database speed under virtual time: on PostgreSQL the busiest second has been
+    # exactly 50; on SQLite the serialised writes are slower. test_sender proves the limiter
+    # binds exactly.)
+    busiest = max_in_window(times, 1.0)
+    assert busiest <= 50
     by_conv: dict[str, list[Any]] = {}
     for c in transport.calls:
         by_conv.setdefault(c.conversation, []).append(c)
@@ -440,7 +447,7 @@ async def test_thousand_subscribers_with_throttling(database: Database) -> None:
     assert len(transport.calls) == sum(calls_needed(i) for i in range(n))
     print(
         f"\n1000 subscribers: first tick {elapsed:.2f} s wall, {len(transport.calls)} calls, "
-        f"fake time span {(times[-1] - times[0]).total_seconds():.1f} s"
+        f"busiest second {busiest} sends, span {(times[-1] - times[0]).total_seconds():.1f} s"
     )
 
 
