@@ -5,8 +5,18 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 dir="${SAMVERKAN_PG_DIR:-$here/.tmp/pg}"
-port="${SAMVERKAN_PG_PORT:-55432}"
 action="${1:-start}"
+# The port is chosen once per checkout (a free one) and remembered, so several checkouts can
+# each run their own server.
+mkdir -p "$dir"
+if [ -n "${SAMVERKAN_PG_PORT:-}" ]; then
+  port="$SAMVERKAN_PG_PORT"
+elif [ -f "$dir/port" ]; then
+  port="$(cat "$dir/port")"
+else
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  echo "$port" > "$dir/port"
+fi
 
 find_bin() {
   local b
@@ -43,7 +53,6 @@ case "$action" in
   *) echo "usage: $0 [start|stop|url]" >&2; exit 2 ;;
 esac
 
-mkdir -p "$dir"
 if [ ! -f "$dir/data/PG_VERSION" ]; then
   as_owner "$bindir/initdb" -D "$dir/data" -U samverkan --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 fi
