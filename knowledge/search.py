@@ -406,9 +406,7 @@ class SearchIndex:
             [(frozenset(a.terms), min(1.0, a.weight)) for a in c.alternatives] for c in concepts
         ]
         scored: dict[str, _Scored] = {}
-        folded_q = " ".join(
-            self._analyzer.fold(w) for w in self._analyzer.content_words(question)
-        )
+        fuzzy_of = self._fuzzy(question, pool) if tuning.w_fuzzy else {}
         for doc_id in pool:
             doc = self._docs[doc_id]
             coverage = float(matched[doc_id]) / total_weight
@@ -419,14 +417,7 @@ class SearchIndex:
                 if hit:
                     example = max(example, hit / math.sqrt(total_weight * max(mass, hit)))
             bm25 = min(1.0, float(totals[doc_id]) / bm25_max)
-            # Character-level likeness to the closest phrasing (rapidfuzz token_set_ratio on
-            # folded content words, normalised here: "skickar in" ~ "skicka in").
-            fuzzy = 0.0
-            if tuning.w_fuzzy and doc.texts and folded_q:
-                closest = process.extractOne(
-                    folded_q, doc.texts, scorer=fuzz.token_set_ratio, processor=None
-                )
-                fuzzy = closest[1] / 100 if closest else 0.0
+            fuzzy = fuzzy_of.get(doc_id, 0.0)
             score = (
                 tuning.w_core * core
                 + tuning.w_coverage * coverage
@@ -441,6 +432,21 @@ class SearchIndex:
                 )
         ranked = sorted(scored.values(), key=lambda s: (-s.score, s.topic_id))
         return ranked, len(concepts), total_weight
+
+    def _fuzzy(self, question: str, pool: list[int]) -> dict[int, float]:
+        """Character-level likeness (0..1) of the question to each pooled topic's closest
+        phrasing: rapidfuzz token_set_ratio over folded content words ("skickar in" ~ "skicka
+        in"), in one call over all phrasings."""
+        folded_q = " ".join(self._analyzer.fold(w) for w in self._analyzer.content_words(question))
+        owners = [d for d in pool for _t in self._docs[d].texts]
+        texts = [t for d in pool for t in self._docs[d].texts]
+        if not folded_q or not texts:
+            return {}
+        ratios = process.cdist([folded_q], texts, scorer=fuzz.token_set_ratio, processor=None)[0]
+        best: dict[int, float] = {}
+        for d, ratio in zip(owners, ratios, strict=True):
+            best[d] = max(best.get(d, 0.0), float(ratio) / 100)
+        return best
 
     # --- glossary ----------------------------------------------------------------------------
 

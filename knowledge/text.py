@@ -488,7 +488,7 @@ class Analyzer:
     def _expansion_at(self, ws: Sequence[str], i: int) -> tuple[int, Concept | None]:
         for n in range(min(self._max_expansion, len(ws) - i), 0, -1):
             span = ws[i : i + n]
-            targets = self._expansions.get(tuple(fold(w) for w in span))
+            targets = self._expansions.get(tuple(self.fold(w) for w in span))
             if targets is None:
                 continue
             content = [w for w in span if not self.is_stopword(w)] or list(span)
