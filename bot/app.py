@@ -130,16 +130,24 @@ async def _purge_loop(services: Services, interval: float) -> None:
 
 def _reminder_scheduler(services: Services, adapter: CloudAdapter) -> Any:
     from bot.proactive import BotConnectorTransport
-    from storage.delivery import ReminderScheduler
+    from storage.delivery import RateLimit, ReminderScheduler, Sender
     from storage.forums import ForumService
 
     settings = services.settings
+    transport = BotConnectorTransport(adapter, settings.microsoft_app_id)
+    sender = Sender(
+        transport,
+        services.clock,
+        asyncio.sleep,
+        global_limits=(RateLimit(settings.send_rate_per_second, 1.0),),
+    )
     return ReminderScheduler(
         services.db,
         services.extras.get("forums") or ForumService(services.db, services.clock),
-        BotConnectorTransport(adapter, settings.microsoft_app_id),
+        transport,
         services.clock,
         asyncio.sleep,
+        sender=sender,
         public_url=settings.public_url.rstrip("/"),
         forget_conversation=services.conversations.forget_id,
     )

@@ -70,6 +70,13 @@ class Settings(BaseSettings):
         default=30.0, gt=0, validation_alias="SAMVERKAN_SCHEDULER_INTERVAL"
     )
     scheduler_enabled: bool = Field(default=True, validation_alias="SAMVERKAN_SCHEDULER_ENABLED")
+    send_rate_per_second: int = Field(
+        default=50, ge=1, le=1000, validation_alias="SAMVERKAN_SEND_RATE",
+        description=(
+            "Proactive messages per second from this instance (Teams allows about 50 per app "
+            "and tenant: with N instances, set 50/N)."
+        ),
+    )
     log_level: str = Field(default="INFO", validation_alias="SAMVERKAN_LOG_LEVEL")
 
     # Overrides of the Bot Framework's token endpoints (sovereign clouds, and the tests that
