@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from knowledge.model import Source
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 NODE_ID = r"^[a-z][a-z0-9_]*$"
 FLOW_ID = r"^[a-z][a-z0-9_-]*$"
 FIELD = r"^[a-z][a-z0-9_]*$"
@@ -206,7 +208,7 @@ def parse_flow(path: Path, base: Path) -> tuple[Flow | None, list[tuple[str, str
         rel = str(path)
     try:
         with path.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = yaml.load(fh, Loader=_SAFE_LOADER)  # libyaml when available
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" (rad {mark.line + 1})" if mark is not None else ""

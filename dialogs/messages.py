@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 DEFAULT_PATH = Path(__file__).resolve().parent / "messages.sv.yaml"
 
 
@@ -64,7 +66,7 @@ class Messages:
     def load(cls, path: Path | None = None) -> Messages:
         p = path or DEFAULT_PATH
         with p.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
+            data = yaml.load(fh, Loader=_SAFE_LOADER)  # libyaml when available
         if not isinstance(data, Mapping):
             raise MessageError(f"{p}: katalogen ska vara en YAML-mappning")
         texts: dict[str, str] = {}

@@ -100,7 +100,7 @@ def cite_law(law: Law, src: LawSource) -> str:
     return f"{abbr} ({law.sfs}) {chapter}{para} {sign}{part}"
 
 
-class _YamlLoader(yaml.SafeLoader):
+class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """Safe YAML without YAML 1.1's surprises: dates stay text (pydantic checks them and can
     say which one is wrong; "2026-13-45" would otherwise crash the parser) and only
     true/false are booleans ("on", "no" and "yes" are words)."""
