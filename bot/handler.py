@@ -44,23 +44,47 @@ class SamverkanBot(ActivityHandler):
     async def _remember(self, activity: Activity) -> None:
         if not activity.conversation or not activity.service_url:
             return
+        channel = activity.channel_id or "unknown"
+        conversations = self._services.conversations
+        # Everything a stored reference holds, cheaply: skip the SDK's serialisation when the
+        # conversation is unchanged (the usual case: every turn of every conversation).
+        frm, rec, conv = activity.from_property, activity.recipient, activity.conversation
+        fingerprint = "\x1f".join(
+            str(x)
+            for x in (
+                activity.service_url,
+                conv.id,
+                conv.conversation_type,
+                conv.tenant_id,
+                conv.name,
+                frm.id if frm else None,
+                getattr(frm, "aad_object_id", None) if frm else None,
+                frm.name if frm else None,
+                rec.id if rec else None,
+                rec.name if rec else None,
+                activity.locale,
+                _team_id(activity),
+            )
+        )
+        if conversations.is_current(channel, conv.id, fingerprint):
+            return
         ref = TurnContext.get_conversation_reference(activity)
-        kind = activity.conversation.conversation_type or "personal"
+        kind = conv.conversation_type or "personal"
         info = RefInfo(
-            channel_id=activity.channel_id or "unknown",
-            conversation_id=activity.conversation.id,
+            channel_id=channel,
+            conversation_id=conv.id,
             conversation_type=kind,
             service_url=activity.service_url,
             user_id=(to_incoming(activity, max_chars=1).user_id if kind == "personal" else None),
-            tenant_id=getattr(activity.conversation, "tenant_id", None),
+            tenant_id=getattr(conv, "tenant_id", None),
             team_id=_team_id(activity),
-            display_name=getattr(activity.conversation, "name", None),
+            display_name=getattr(conv, "name", None),
         )
         reference = ref.serialize()
         # The id of the activity being answered changes every turn and has no use for proactive
-        # messages; without it an unchanged conversation is not written again.
+        # messages.
         reference.pop("activityId", None)
-        await self._services.conversations.remember(info, reference)
+        await conversations.remember(info, reference, fingerprint=fingerprint)
 
     # --- messages -------------------------------------------------------------------------
     async def on_message_activity(self, turn_context: TurnContext) -> None:

@@ -50,9 +50,15 @@ class ConversationStore:
         self._seen: dict[tuple[str, str], str] = {}
         self._cache_size = cache_size
 
-    async def remember(self, info: RefInfo, reference: dict[str, Any]) -> None:
+    def is_current(self, channel_id: str, conversation_id: str, fingerprint: str) -> bool:
+        """True when this process already stored the reference with this fingerprint."""
+        return self._seen.get((channel_id, conversation_id)) == fingerprint
+
+    async def remember(
+        self, info: RefInfo, reference: dict[str, Any], *, fingerprint: str | None = None
+    ) -> None:
         key = (info.channel_id, info.conversation_id)
-        fp = _fingerprint(info, reference)
+        fp = fingerprint or _fingerprint(info, reference)
         if self._seen.get(key) == fp:
             return
         values = {
