@@ -67,10 +67,16 @@ class KnowledgeBase:
     lexicon: SearchLexicon = field(default_factory=SearchLexicon)
     # Problems found by a lenient load (`load(..., strict=False)`); empty after a strict one.
     problems: list[Problem] = field(default_factory=list)
+    _by_day: dict[date, dict[str, Topic]] = field(default_factory=dict, repr=False, compare=False)
 
     def topics_on(self, day: date) -> dict[str, Topic]:
-        """The version of each topic that applies on `day`."""
-        return {t.id: t for t in self.topics if t.valid_on(day)}
+        """The version of each topic that applies on `day` (computed once per day)."""
+        found = self._by_day.get(day)
+        if found is None:
+            if len(self._by_day) > 8:
+                self._by_day.clear()
+            found = self._by_day[day] = {t.id: t for t in self.topics if t.valid_on(day)}
+        return found
 
     def topic(self, topic_id: str, day: date) -> Topic | None:
         return self.topics_on(day).get(topic_id)
