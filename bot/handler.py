@@ -8,7 +8,7 @@ import traceback
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ChannelAccount
 
-from bot.activities import mentions_bot, to_activity, to_incoming
+from bot.activities import mentions_bot, team_id, tenant_id, to_activity, to_incoming
 from bot.replies import ReplySender
 from dialogs.messages import Messages
 from dialogs.types import Reply
@@ -63,7 +63,7 @@ class SamverkanBot(ActivityHandler):
                 rec.id if rec else None,
                 rec.name if rec else None,
                 activity.locale,
-                _team_id(activity),
+                team_id(activity),
             )
         )
         if conversations.is_current(channel, conv.id, fingerprint):
@@ -76,8 +76,8 @@ class SamverkanBot(ActivityHandler):
             conversation_type=kind,
             service_url=activity.service_url,
             user_id=(to_incoming(activity, max_chars=1).user_id if kind == "personal" else None),
-            tenant_id=getattr(conv, "tenant_id", None),
-            team_id=_team_id(activity),
+            tenant_id=tenant_id(activity),
+            team_id=team_id(activity),
             display_name=getattr(conv, "name", None),
         )
         reference = ref.serialize()
@@ -189,9 +189,3 @@ def _is_removal(activity: Activity) -> bool:
         bot_id = activity.recipient.id if activity.recipient else None
         return any(m.id == bot_id for m in activity.members_removed)
     return False
-
-
-def _team_id(activity: Activity) -> str | None:
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    team = data.get("team") or {}
-    return team.get("id") if isinstance(team, dict) else None
