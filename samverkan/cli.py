@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _handler(kcheck, "samverkan.commands.knowledge:check")
 
+    kfb = kbsub.add_parser("feedback", help="👍/👎 per ämne, flest 👎 först (svaga svar)")
+    kfb.add_argument("--json", action="store_true")
+    _handler(kfb, "samverkan.commands.feedback:show")
+
     ask = sub.add_parser("ask", help="ställ en fråga till kunskapsbasen")
     ask.add_argument("question", nargs="?", help="frågan")
     ask.add_argument("--json", action="store_true", help="svara med JSON")
