@@ -202,6 +202,9 @@ class SearchLexicon(Strict):
     expansions: list[Expansion] = []
     # Phrases that make a question a request to explain a term ("vad betyder", "står för").
     definition_cues: list[str] = []
+    # School-life words and phrases outside the bot's field ("betyg", "lunch", "anmäla mig
+    # till"): in a question they count as unknown, so they weigh against answering.
+    outside: list[str] = []
 
 
 class SeedsFile(Strict):

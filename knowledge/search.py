@@ -84,11 +84,13 @@ class Tuning:
     k1: float = 1.2
     b: float = 0.5
     # Confidence = weighted sum of these parts (each in [0, 1]; the weights add up to ≤ 1).
-    w_core: float = 0.30  # coverage by title, examples, keywords and glossary entries
+    w_core: float = 0.10  # coverage by title, examples, keywords and glossary entries
     w_coverage: float = 0.15  # coverage by the whole topic text
-    w_example: float = 0.35
+    w_example: float = 0.05
     w_bm25: float = 0.15
-    w_fuzzy: float = 0.10  # character-level likeness to the closest phrasing
+    w_fuzzy: float = 0.25  # character-level likeness to the closest phrasing
+    w_knn: float = 0.40  # mean likeness of the `knn` closest phrasings (title and examples)
+    knn: int = 3
     # An unknown word weighs like a term found in this many topics.
     unknown_df: float = 0.5
     # What the user said is weighted by IDF over the topics' core fields (title, examples,
@@ -101,17 +103,18 @@ class Tuning:
     expansion_weight: float = 0.9
     correction_weight: float = 0.85
     # Decision.
-    min_coverage: float = 0.38  # below: outside the bot's field, whatever the score
-    answer_coverage: float = 0.50  # below: never answered, at most suggested
-    answer_at: float = 0.48  # answer if at least this and the margin holds …
-    sure_at: float = 0.55  # … or at least this, whatever the margin
-    margin: float = 0.01
-    suggest_at: float = 0.38  # below: decline; between this and answering: "Menade du…?"
+    min_coverage: float = 0.34  # below: outside the bot's field, whatever the score
+    answer_coverage: float = 0.45  # below: never answered, at most suggested
+    answer_at: float = 0.50  # answer if at least this and the margin holds …
+    sure_at: float = 0.45  # … or at least this, whatever the margin
+    margin: float = 0.0
+    suggest_at: float = 0.35  # below: decline; between this and answering: "Menade du…?"
     # A question whose words together weigh less than this (or one word under the second
     # figure) is vague: it is answered only with this margin to the next topic.
     vague_weight: float = 1.0
     vague_single_weight: float = 2.0
-    vague_margin: float = 0.10
+    vague_margin: float = 0.05
+    exact_phrasing: float = 0.9  # phrasing likeness that makes a question not vague
     candidates: int = 25  # topics re-ranked with the example phrasings
 
 
@@ -143,6 +146,8 @@ class _Scored:
     core: float = 0.0
     example: float = 0.0
     bm25: float = 0.0
+    fuzzy: float = 0.0
+    knn: float = 0.0
 
 
 class SearchIndex:
@@ -324,8 +329,11 @@ class SearchIndex:
         vague = information < tuning.vague_weight or (
             n_concepts == 1 and information < tuning.vague_single_weight
         )
+        # Worded (nearly) like one of the topic's own phrasings: not vague, whatever its words.
+        worded_like = best.example >= tuning.exact_phrasing
+        vague = vague and not worded_like
         margin = tuning.vague_margin if vague else tuning.margin
-        if information < tuning.vague_weight:
+        if information < tuning.vague_weight and not worded_like:
             margin = 2.0  # nothing distinctive at all: never answer, at most suggest
         if in_field and best.coverage >= tuning.answer_coverage and (
             (best.score >= tuning.sure_at and not vague)
@@ -411,11 +419,14 @@ class SearchIndex:
             doc = self._docs[doc_id]
             coverage = float(matched[doc_id]) / total_weight
             core = _overlap(alts, weights, doc.core) / total_weight
-            example = 0.0
+            sims: list[float] = []
             for terms, mass in zip(doc.phrasings, doc.phrasing_mass, strict=True):
                 hit = _overlap(alts, weights, terms)
                 if hit:
-                    example = max(example, hit / math.sqrt(total_weight * max(mass, hit)))
+                    sims.append(min(1.0, hit / math.sqrt(total_weight * max(mass, hit))))
+            sims.sort(reverse=True)
+            example = sims[0] if sims else 0.0
+            knn = sum(sims[: tuning.knn]) / tuning.knn
             bm25 = min(1.0, float(totals[doc_id]) / bm25_max)
             fuzzy = fuzzy_of.get(doc_id, 0.0)
             score = (
@@ -424,11 +435,12 @@ class SearchIndex:
                 + tuning.w_example * min(1.0, example)
                 + tuning.w_bm25 * bm25
                 + tuning.w_fuzzy * fuzzy
+                + tuning.w_knn * knn
             )
             prev = scored.get(doc.topic_id)
             if prev is None or score > prev.score:
                 scored[doc.topic_id] = _Scored(
-                    doc.topic_id, min(1.0, score), coverage, core, example, bm25
+                    doc.topic_id, min(1.0, score), coverage, core, example, bm25, fuzzy, knn
                 )
         ranked = sorted(scored.values(), key=lambda s: (-s.score, s.topic_id))
         return ranked, len(concepts), total_weight
@@ -535,4 +547,5 @@ def _lexicon(kb: KnowledgeBase) -> Lexicon:
         stopwords=frozenset(kb.lexicon.stopwords),
         equivalents=tuple(groups),
         expansions=tuple(expansions),
+        outside=tuple(kb.lexicon.outside),
     )

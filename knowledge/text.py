@@ -59,6 +59,9 @@ _MIN_COMPOUND = 7
 _MIN_PART = 3
 _LINKS = ("s", "")
 
+# An outside-the-field word this long also matches inside a compound (see Analyzer.outside_at).
+_MIN_OUTSIDE_PART = 5
+
 # Weight of the alternatives a concept gets besides its own term.
 COMPOUND_PART_WEIGHT = 0.6
 EXPANSION_WEIGHT = 0.9
@@ -78,6 +81,33 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """The words of a text, lower case, with their diacritics."""
     return WORD.findall(unicodedata.normalize("NFC", text.casefold()))
+
+
+_SENTENCE_END = frozenset(".!?:;\n")
+
+
+def _names(text: str, n_words: int) -> frozenset[int]:
+    """Positions (in `words(text)`) of words written with a capital letter inside a sentence:
+    names of places, people or products. All-capital words are abbreviations (BUS, EHT), not
+    names; a text written in capitals or with every word capitalised has no names."""
+    found = list(WORD.finditer(unicodedata.normalize("NFC", text)))
+    if len(found) != n_words:
+        return frozenset()
+    names: set[int] = set()
+    capitalised = 0
+    for i, m in enumerate(found):
+        w = m.group()
+        if not w[0].isupper():
+            continue
+        capitalised += 1
+        if w.isupper() and len(w) > 1:
+            continue
+        before = text[: m.start()].rstrip()
+        if before and before[-1] not in _SENTENCE_END:
+            names.add(i)
+    if capitalised > max(2, n_words // 2):
+        return frozenset()
+    return frozenset(names)
 
 
 @dataclass(frozen=True)
@@ -111,6 +141,8 @@ class Lexicon:
     equivalents: tuple[tuple[str, ...], ...] = ()
     # One-way, question side only: a word or phrase → words or phrases to look for instead.
     expansions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Question side only: words and phrases outside the bot's field; they are never matched.
+    outside: tuple[str, ...] = ()
 
 
 class Analyzer:
@@ -167,6 +199,16 @@ class Analyzer:
             if outs:
                 self._expansions.setdefault(key, []).extend(outs)
         self._max_expansion = max((len(p) for p in self._expansions), default=1)
+        # Outside the field: phrases as written (folded, stopwords kept); a single word of at
+        # least `_MIN_OUTSIDE_PART` letters also matches as a compound's head or tail
+        # ("betyg" in "betygssättning" and "slutbetyget", "lunch" in "lunchrasten").
+        self._outside: frozenset[tuple[str, ...]] = frozenset(
+            k for k in (tuple(fold(w) for w in words(o)) for o in lexicon.outside) if k
+        )
+        self._outside_parts = tuple(
+            sorted({k[0] for k in self._outside if len(k) == 1 and len(k[0]) >= _MIN_OUTSIDE_PART})
+        )
+        self._max_outside = max((len(k) for k in self._outside), default=1)
 
     def _stem_keys(self) -> dict[tuple[str, ...], str]:
         """The synonym phrases keyed on stems too, so unlisted inflections ("misshandla")
@@ -468,11 +510,22 @@ class Analyzer:
         return None if best is None else str(best[0])
 
     def concepts(self, question: str) -> list[Concept]:
-        """The concepts of a question (stopwords dropped)."""
+        """The concepts of a question (stopwords and names dropped)."""
         ws = words(question)
+        names = _names(question, len(ws))
         concepts: list[Concept] = []
         i = 0
         while i < len(ws):
+            step = self._outside_at(ws, i)
+            if step:
+                # Never matched, and weighs as an unknown word: the question is about something
+                # else ("Hur anmäler jag mig till kursen?", "betygen", "lunchen").
+                concepts.append(Concept(" ".join(ws[i : i + step]), (), known=False))
+                i += step
+                continue
+            if i in names and self._is_unknown_word(ws[i]):
+                i += 1  # a place or a person ("bor i Täby"): says nothing about the topic
+                continue
             step, concept = self._expansion_at(ws, i)
             if concept is None:
                 step, concept = self._canonical_at(ws, i)
@@ -484,6 +537,30 @@ class Analyzer:
                 concepts.append(concept)
             i += step
         return concepts
+
+    def _outside_at(self, ws: Sequence[str], i: int) -> int:
+        """How many words from `i` on are an outside-the-field phrase (0: none)."""
+        if not self._outside:
+            return 0
+        for n in range(min(self._max_outside, len(ws) - i), 0, -1):
+            if tuple(self.fold(w) for w in ws[i : i + n]) in self._outside:
+                return n
+        w = self.fold(ws[i])
+        if len(w) > _MIN_OUTSIDE_PART and any(
+            w.startswith(part) or w.endswith(part) for part in self._outside_parts
+        ):
+            return 1
+        return 0
+
+    def _is_unknown_word(self, word: str) -> bool:
+        """Whether the index knows nothing of a word: no term, synonym, expansion, part or
+        near spelling."""
+        if self.is_stopword(word) or self.known_term(word) is not None:
+            return False
+        key = (self.fold(word),)
+        if key in self._expansions or self._lookup_canonical(key, (self.term(word),)):
+            return False
+        return not self.split_compound(word) and self.correct(word) is None
 
     def _expansion_at(self, ws: Sequence[str], i: int) -> tuple[int, Concept | None]:
         for n in range(min(self._max_expansion, len(ws) - i), 0, -1):
