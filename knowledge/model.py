@@ -205,6 +205,9 @@ class SearchLexicon(Strict):
     # School-life words and phrases outside the bot's field ("betyg", "lunch", "anmäla mig
     # till"): in a question they count as unknown, so they weigh against answering.
     outside: list[str] = []
+    # Everyday school words ("lärare", "elev", "idag"): they help ranking but count only
+    # partly towards whether a question is in the bot's field at all.
+    common: list[str] = []
 
 
 class SeedsFile(Strict):

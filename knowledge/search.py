@@ -91,8 +91,12 @@ class Tuning:
     w_fuzzy: float = 0.25  # character-level likeness to the closest phrasing
     w_knn: float = 0.40  # mean likeness of the `knn` closest phrasings (title and examples)
     knn: int = 3
-    # An unknown word weighs like a term found in this many topics.
+    # An unknown word weighs like a term found in this many topics; an unknown name ("Täby",
+    # "Engelbrektsskolan") this much.
     unknown_df: float = 0.5
+    name_weight: float = 1.5
+    # How much an everyday school word (search.yaml `common`) counts towards coverage.
+    common_credit: float = 0.3
     # What the user said is weighted by IDF over the topics' core fields (title, examples,
     # keywords, glossary): words that tell topics apart. A word found only in topic bodies
     # weighs its body IDF times this.
@@ -104,7 +108,7 @@ class Tuning:
     correction_weight: float = 0.85
     # Decision.
     min_coverage: float = 0.34  # below: outside the bot's field, whatever the score
-    answer_coverage: float = 0.45  # below: never answered, at most suggested
+    answer_coverage: float = 0.40  # below: never answered, at most suggested
     answer_at: float = 0.50  # answer if at least this and the margin holds …
     sure_at: float = 0.45  # … or at least this, whatever the margin
     margin: float = 0.0
@@ -177,6 +181,23 @@ class SearchIndex:
         ]
         self._cues = definition_cues
         self.tuning = tuning
+        # Every phrasing (title and examples) of every topic version, in document order: which
+        # document it belongs to, its IDF mass, and term → phrasings postings, so that a
+        # question is compared with all phrasings of the pooled topics in a few numpy steps.
+        ph_doc: list[int] = []
+        ph_mass: list[float] = []
+        ph_post: dict[str, list[int]] = {}
+        self._ph_start = np.zeros(len(docs) + 1, dtype=np.int64)
+        for d, doc in enumerate(docs):
+            self._ph_start[d] = len(ph_doc)
+            for terms, mass in zip(doc.phrasings, doc.phrasing_mass, strict=True):
+                for t in terms:
+                    ph_post.setdefault(t, []).append(len(ph_doc))
+                ph_doc.append(d)
+                ph_mass.append(mass)
+        self._ph_start[len(docs)] = len(ph_doc)
+        self._ph_mass = np.array(ph_mass, dtype=np.float64)
+        self._ph_post = {t: np.array(ids, dtype=np.int64) for t, ids in ph_post.items()}
         # Validity of every topic version as day ordinals, for one vectorised check per query.
         self._from = np.array(
             [d.valid_from.toordinal() if d.valid_from else 0 for d in docs], dtype=np.int64
@@ -357,17 +378,32 @@ class SearchIndex:
         return [Hit(s.topic_id, s.score) for s in self._rank(question, day)[:limit]]
 
     def _weight(self, concept: Concept) -> float:
-        """How much a concept weighs: its best IDF; a word the index has never seen (even if
-        its compound parts or a correction are known) weighs as a rare word."""
-        own = concept.alternatives[0].terms if concept.alternatives else ()
+        """How much a concept weighs: the IDF of what it means.
+
+        A word in a synonym group weighs as its group ("idag" as "i dag"; a phrase such as "få
+        reda på" as its group, not as its rarest word); otherwise as its best alternative, a
+        phrase of several terms as their mean. A word the index has never seen (even if its
+        compound parts or a correction are known) weighs as a rare word."""
+        if concept.name:
+            return self.tuning.name_weight
+        alts = concept.alternatives
+        own = alts[0].terms if alts else ()
+        canon = [
+            self._idf[t] * min(1.0, a.weight)
+            for a in alts
+            for t in a.terms
+            if t.startswith("≡") and t in self._idf
+        ]
+        if canon and concept.known:
+            single = self._idf.get(own[0]) if len(own) == 1 else None
+            return max(max(canon), single or 0.0)
         if not concept.known or not any(t in self._idf for t in own):
             return self._unknown_idf
         best = 0.0
-        for alt in concept.alternatives:
-            for t in alt.terms:
-                idf = self._idf.get(t)
-                if idf is not None:
-                    best = max(best, idf * min(1.0, alt.weight))
+        for alt in alts:
+            idfs = [self._idf[t] for t in alt.terms if t in self._idf]
+            if len(idfs) == len(alt.terms) and idfs:
+                best = max(best, sum(idfs) / len(idfs) * min(1.0, alt.weight))
         return best or self._unknown_idf
 
     def _rank(self, question: str, day: date) -> list[_Scored]:
@@ -381,6 +417,14 @@ class SearchIndex:
             return [], 0, 0.0
         weights = [self._weight(c) for c in concepts]
         total_weight = sum(weights)
+        # Coverage counts everyday school words only partly, on both sides of the fraction; a
+        # question made of nothing else is hardly in the field.
+        field_weight = sum(
+            w * (tuning.common_credit if c.common else 1.0)
+            for c, w in zip(concepts, weights, strict=True)
+        )
+        if all(c.common for c in concepts):
+            field_weight /= tuning.common_credit
         n = len(self._docs)
         today = day.toordinal()
         valid = (self._from <= today) & (today < self._until)
@@ -401,7 +445,9 @@ class SearchIndex:
                 full = min(1.0, alt.weight)
                 np.maximum(credit, np.where(hits == len(alt.terms), full, 0.0), out=credit)
             totals += best
-            matched += weight * credit
+            # An everyday school word ("lärare", "idag") helps ranking but says little about
+            # whether the question is in the bot's field at all.
+            matched += weight * credit * (tuning.common_credit if concept.common else 1.0)
         totals *= valid
         if not totals.any():
             return [], len(concepts), total_weight
@@ -415,18 +461,16 @@ class SearchIndex:
         ]
         scored: dict[str, _Scored] = {}
         fuzzy_of = self._fuzzy(question, pool) if tuning.w_fuzzy else {}
+        likeness = self._phrasing_likeness(alts, weights, total_weight)
         for doc_id in pool:
             doc = self._docs[doc_id]
-            coverage = float(matched[doc_id]) / total_weight
+            coverage = float(matched[doc_id]) / field_weight if field_weight else 0.0
             core = _overlap(alts, weights, doc.core) / total_weight
-            sims: list[float] = []
-            for terms, mass in zip(doc.phrasings, doc.phrasing_mass, strict=True):
-                hit = _overlap(alts, weights, terms)
-                if hit:
-                    sims.append(min(1.0, hit / math.sqrt(total_weight * max(mass, hit))))
-            sims.sort(reverse=True)
-            example = sims[0] if sims else 0.0
-            knn = sum(sims[: tuning.knn]) / tuning.knn
+            sims = likeness[self._ph_start[doc_id] : self._ph_start[doc_id + 1]]
+            k = min(tuning.knn, len(sims))
+            nearest: npt.NDArray[np.float64] = -np.sort(-sims)[:k]
+            example = float(nearest[0]) if len(nearest) else 0.0
+            knn = float(nearest.sum()) / tuning.knn
             bm25 = min(1.0, float(totals[doc_id]) / bm25_max)
             fuzzy = fuzzy_of.get(doc_id, 0.0)
             score = (
@@ -444,6 +488,37 @@ class SearchIndex:
                 )
         ranked = sorted(scored.values(), key=lambda s: (-s.score, s.topic_id))
         return ranked, len(concepts), total_weight
+
+    def _phrasing_likeness(
+        self,
+        alts: list[list[tuple[frozenset[str], float]]],
+        weights: list[float],
+        total_weight: float,
+    ) -> npt.NDArray[np.float64]:
+        """How much each phrasing is like the question (0..1): the IDF mass of the concepts it
+        matches (a concept through its best alternative, all of whose terms it must contain),
+        over the geometric mean of the question's and the phrasing's mass."""
+        n = len(self._ph_mass)
+        hit = np.zeros(n)
+        for concept_alts, weight in zip(alts, weights, strict=True):
+            best: npt.NDArray[np.float64] | None = None
+            for terms, strength in concept_alts:
+                ids: npt.NDArray[np.int64] | None = None
+                for t in terms:
+                    post = self._ph_post.get(t)
+                    if post is None:
+                        ids = None
+                        break
+                    ids = post if ids is None else np.intersect1d(ids, post, assume_unique=True)
+                if ids is None or not len(ids):
+                    continue
+                if best is None:
+                    best = np.zeros(n)
+                best[ids] = np.maximum(best[ids], strength)
+            if best is not None:
+                hit += weight * best
+        denom = np.sqrt(total_weight * np.maximum(self._ph_mass, hit))
+        return np.minimum(1.0, np.divide(hit, denom, out=np.zeros(n), where=hit > 0))
 
     def _fuzzy(self, question: str, pool: list[int]) -> dict[int, float]:
         """Character-level likeness (0..1) of the question to each pooled topic's closest
@@ -548,4 +623,5 @@ def _lexicon(kb: KnowledgeBase) -> Lexicon:
         equivalents=tuple(groups),
         expansions=tuple(expansions),
         outside=tuple(kb.lexicon.outside),
+        common=tuple(kb.lexicon.common),
     )

@@ -126,6 +126,12 @@ class Concept:
     alternatives: tuple[Alternative, ...]
     # Whether any alternative's term occurs in the index (unknown words weigh as rare ones).
     known: bool = True
+    # A name of a place, person or school that the index does not know ("Täby"): never
+    # matched, and weighed less than an unknown word.
+    name: bool = False
+    # An everyday school word ("lärare", "idag"): it counts only partly towards whether a
+    # question is in the bot's field.
+    common: bool = False
 
     @property
     def terms(self) -> frozenset[str]:
@@ -143,6 +149,8 @@ class Lexicon:
     expansions: tuple[tuple[str, tuple[str, ...]], ...] = ()
     # Question side only: words and phrases outside the bot's field; they are never matched.
     outside: tuple[str, ...] = ()
+    # Question side only: everyday school words (see Concept.common).
+    common: tuple[str, ...] = ()
 
 
 class Analyzer:
@@ -209,6 +217,10 @@ class Analyzer:
             sorted({k[0] for k in self._outside if len(k) == 1 and len(k[0]) >= _MIN_OUTSIDE_PART})
         )
         self._max_outside = max((len(k) for k in self._outside), default=1)
+        self._outside_words: dict[str, bool] = {}  # word → outside the field (cache)
+        # Everyday school words: as written (folded) and by term, so inflections count too.
+        self._common = frozenset(fold(w) for c in lexicon.common for w in words(c))
+        self._common_terms = frozenset(self.term(w) for w in self._common)
 
     def _stem_keys(self) -> dict[tuple[str, ...], str]:
         """The synonym phrases keyed on stems too, so unlisted inflections ("misshandla")
@@ -487,13 +499,13 @@ class Analyzer:
     def correct(self, word: str) -> str | None:
         """The index word closest to an unknown word (a typo), or None.
 
-        One edit (insert, delete, substitute or swap two letters) for words of six to eight
+        One edit (insert, delete, substitute or swap two letters) for words of six to nine
         letters, two for longer words; shorter words are never corrected (too many neighbours).
         """
         w = utils.default_process(self.fold(word))
         if len(w) < 6 or " " in w:
             return None
-        max_dist = 1 if len(w) <= 8 else 2
+        max_dist = 1 if len(w) <= 9 else 2
         choices = self._candidates(w[0], len(w), max_dist)
         if not choices:
             return None
@@ -524,7 +536,9 @@ class Analyzer:
                 i += step
                 continue
             if i in names and self._is_unknown_word(ws[i]):
-                i += 1  # a place or a person ("bor i Täby"): says nothing about the topic
+                # A place, a person or a school ("bor i Täby"): tells little about the topic.
+                concepts.append(Concept(ws[i], (), known=False, name=True))
+                i += 1
                 continue
             step, concept = self._expansion_at(ws, i)
             if concept is None:
@@ -542,15 +556,21 @@ class Analyzer:
         """How many words from `i` on are an outside-the-field phrase (0: none)."""
         if not self._outside:
             return 0
-        for n in range(min(self._max_outside, len(ws) - i), 0, -1):
+        for n in range(min(self._max_outside, len(ws) - i), 1, -1):
             if tuple(self.fold(w) for w in ws[i : i + n]) in self._outside:
                 return n
-        w = self.fold(ws[i])
-        if len(w) > _MIN_OUTSIDE_PART and any(
-            w.startswith(part) or w.endswith(part) for part in self._outside_parts
-        ):
-            return 1
-        return 0
+        return 1 if self._outside_word(ws[i]) else 0
+
+    def _outside_word(self, word: str) -> bool:
+        found = self._outside_words.get(word)
+        if found is None:
+            w = self.fold(word)
+            found = (w,) in self._outside or (
+                len(w) > _MIN_OUTSIDE_PART
+                and any(w.startswith(part) or w.endswith(part) for part in self._outside_parts)
+            )
+            self._outside_words[word] = found
+        return found
 
     def _is_unknown_word(self, word: str) -> bool:
         """Whether the index knows nothing of a word: no term, synonym, expansion, part or
@@ -632,4 +652,8 @@ class Analyzer:
 
     def _concept(self, text: str, alts: Sequence[Alternative]) -> Concept:
         known = any(t in self.vocabulary for alt in alts for t in alt.terms)
-        return Concept(text, tuple(alts), known=known)
+        content = [w for w in words(text) if not self.is_stopword(w)]
+        common = bool(content) and all(
+            self.fold(w) in self._common or self.term(w) in self._common_terms for w in content
+        )
+        return Concept(text, tuple(alts), known=known, common=common)
