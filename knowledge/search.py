@@ -84,12 +84,13 @@ class Tuning:
     k1: float = 1.2
     b: float = 0.5
     # Confidence = weighted sum of these parts (each in [0, 1]; the weights add up to ≤ 1).
-    w_core: float = 0.10  # coverage by title, examples, keywords and glossary entries
-    w_coverage: float = 0.15  # coverage by the whole topic text
+    w_core: float = 0.05  # coverage by title, examples, keywords and glossary entries
+    w_coverage: float = 0.05  # coverage by the whole topic text
     w_example: float = 0.05
-    w_bm25: float = 0.15
-    w_fuzzy: float = 0.25  # character-level likeness to the closest phrasing
-    w_knn: float = 0.40  # mean likeness of the `knn` closest phrasings (title and examples)
+    w_bm25: float = 0.30
+    w_fuzzy: float = 0.10  # character-level likeness to the closest phrasing (content words)
+    w_fuzzy_full: float = 0.30  # the same over all the words, question words included
+    w_knn: float = 0.20  # mean likeness of the `knn` closest phrasings (title and examples)
     knn: int = 3
     # An unknown word weighs like a term found in this many topics; an unknown name ("Täby",
     # "Engelbrektsskolan") this much.
@@ -107,12 +108,12 @@ class Tuning:
     expansion_weight: float = 0.9
     correction_weight: float = 0.85
     # Decision.
-    min_coverage: float = 0.34  # below: outside the bot's field, whatever the score
+    min_coverage: float = 0.30  # below: outside the bot's field, whatever the score
     answer_coverage: float = 0.40  # below: never answered, at most suggested
-    answer_at: float = 0.50  # answer if at least this and the margin holds …
-    sure_at: float = 0.45  # … or at least this, whatever the margin
-    margin: float = 0.0
-    suggest_at: float = 0.35  # below: decline; between this and answering: "Menade du…?"
+    answer_at: float = 0.46  # answer if at least this and the margin holds …
+    sure_at: float = 0.60  # … or at least this, whatever the margin
+    margin: float = 0.01
+    suggest_at: float = 0.25  # below: decline; between this and answering: "Menade du…?"
     # A question whose words together weigh less than this (or one word under the second
     # figure) is vague: it is answered only with this margin to the next topic.
     vague_weight: float = 1.0
@@ -132,8 +133,10 @@ class _Doc:
     phrasing_mass: tuple[float, ...]
     # Terms of the fields that say what the topic is about (title, examples, keywords, glossary).
     core: frozenset[str]
-    # Title and examples as folded text (character-level similarity).
+    # Title and examples as folded text (character-level similarity): content words only,
+    # and all words.
     texts: tuple[str, ...] = ()
+    full_texts: tuple[str, ...] = ()
 
     def valid_on(self, day: date) -> bool:
         if self.valid_from is not None and day < self.valid_from:
@@ -152,6 +155,7 @@ class _Scored:
     bm25: float = 0.0
     fuzzy: float = 0.0
     knn: float = 0.0
+    fuzzy_full: float = 0.0
 
 
 class SearchIndex:
@@ -317,6 +321,10 @@ class SearchIndex:
                     " ".join(analyzer.fold(w) for w in analyzer.content_words(p))
                     for p in [topic.title, *topic.examples]
                 ),
+                tuple(
+                    " ".join(analyzer.fold(w) for w in words(p))
+                    for p in [topic.title, *topic.examples]
+                ),
             )
             for topic, core, sets in zip(kb.topics, cores, phrasings, strict=True)
         ]
@@ -460,7 +468,7 @@ class SearchIndex:
             [(frozenset(a.terms), min(1.0, a.weight)) for a in c.alternatives] for c in concepts
         ]
         scored: dict[str, _Scored] = {}
-        fuzzy_of = self._fuzzy(question, pool) if tuning.w_fuzzy else {}
+        fuzzy_of, fuzzy_full_of = self._fuzzy(question, pool)
         likeness = self._phrasing_likeness(alts, weights, total_weight)
         for doc_id in pool:
             doc = self._docs[doc_id]
@@ -473,18 +481,28 @@ class SearchIndex:
             knn = float(nearest.sum()) / tuning.knn
             bm25 = min(1.0, float(totals[doc_id]) / bm25_max)
             fuzzy = fuzzy_of.get(doc_id, 0.0)
+            fuzzy_full = fuzzy_full_of.get(doc_id, 0.0)
             score = (
                 tuning.w_core * core
                 + tuning.w_coverage * coverage
                 + tuning.w_example * min(1.0, example)
                 + tuning.w_bm25 * bm25
                 + tuning.w_fuzzy * fuzzy
+                + tuning.w_fuzzy_full * fuzzy_full
                 + tuning.w_knn * knn
             )
             prev = scored.get(doc.topic_id)
             if prev is None or score > prev.score:
                 scored[doc.topic_id] = _Scored(
-                    doc.topic_id, min(1.0, score), coverage, core, example, bm25, fuzzy, knn
+                    doc.topic_id,
+                    min(1.0, score),
+                    coverage,
+                    core,
+                    example,
+                    bm25,
+                    fuzzy,
+                    knn,
+                    fuzzy_full,
                 )
         ranked = sorted(scored.values(), key=lambda s: (-s.score, s.topic_id))
         return ranked, len(concepts), total_weight
@@ -520,20 +538,31 @@ class SearchIndex:
         denom = np.sqrt(total_weight * np.maximum(self._ph_mass, hit))
         return np.minimum(1.0, np.divide(hit, denom, out=np.zeros(n), where=hit > 0))
 
-    def _fuzzy(self, question: str, pool: list[int]) -> dict[int, float]:
+    def _fuzzy(
+        self, question: str, pool: list[int]
+    ) -> tuple[dict[int, float], dict[int, float]]:
         """Character-level likeness (0..1) of the question to each pooled topic's closest
-        phrasing: rapidfuzz token_set_ratio over folded content words ("skickar in" ~ "skicka
-        in"), in one call over all phrasings."""
-        folded_q = " ".join(self._analyzer.fold(w) for w in self._analyzer.content_words(question))
+        phrasing: rapidfuzz token_set_ratio over the folded content words ("skickar in" ~
+        "skicka in"), and over all the words, so that the form of a question counts too ("vad
+        gör socialtjänsten …" ~ "vad gör soc …"); each in one call over all phrasings."""
+        a = self._analyzer
+        content_q = " ".join(a.fold(w) for w in a.content_words(question))
+        full_q = " ".join(a.fold(w) for w in words(question))
         owners = [d for d in pool for _t in self._docs[d].texts]
-        texts = [t for d in pool for t in self._docs[d].texts]
-        if not folded_q or not texts:
-            return {}
-        ratios = process.cdist([folded_q], texts, scorer=fuzz.token_set_ratio, processor=None)[0]
-        best: dict[int, float] = {}
-        for d, ratio in zip(owners, ratios, strict=True):
-            best[d] = max(best.get(d, 0.0), float(ratio) / 100)
-        return best
+        if not owners:
+            return {}, {}
+        out: list[dict[int, float]] = []
+        for q, texts in (
+            (content_q, [t for d in pool for t in self._docs[d].texts]),
+            (full_q, [t for d in pool for t in self._docs[d].full_texts]),
+        ):
+            best: dict[int, float] = {}
+            if q:
+                ratios = process.cdist([q], texts, scorer=fuzz.token_set_ratio, processor=None)
+                for d, ratio in zip(owners, ratios[0], strict=True):
+                    best[d] = max(best.get(d, 0.0), float(ratio) / 100)
+            out.append(best)
+        return out[0], out[1]
 
     # --- glossary ----------------------------------------------------------------------------
 

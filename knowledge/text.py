@@ -51,8 +51,11 @@ _INFLECTIONS = ("erna", "arna", "orna", "en", "et", "na", "er", "ar", "or", "n",
 # A stem at least this long may match a longer term it begins (see Analyzer._prefix_term).
 _MIN_PREFIX = 6
 
-# Single words shorter than this find their synonym group only as written (see _stem_keys).
+# Single words shorter than this find their synonym group only as written (see _stem_keys);
+# a longer word found by its stem must be spelt like a member of the group but for this many
+# letters at the end.
 _MIN_STEM_SYNONYM = 8
+_STEM_SLACK = 2
 
 # Compound splitting: the shortest word that is tried, the shortest part, linking letters.
 _MIN_COMPOUND = 7
@@ -187,6 +190,7 @@ class Analyzer:
         # group. Keyed on the words as written, not on stems: "skriven" (registered) and
         # "skriver" (writes) share a stem but not a meaning.
         self._canonical = self._merge_groups(lexicon.equivalents)
+        self._stem_members: dict[tuple[str, ...], list[str]] = {}
         self._canonical_stem = self._stem_keys()
         self._max_phrase = max((len(p) for p in self._canonical), default=1)
         self._phrase_starts = frozenset(p[0] for p in self._canonical)
@@ -233,10 +237,25 @@ class Analyzer:
             stems = tuple(self.term(w) for w in key)
             if out.setdefault(stems, canon) != canon:
                 out[stems] = ""  # two groups share the stem: ambiguous
+            if len(key) == 1:
+                self._stem_members.setdefault(stems, []).append(key[0])
         return {k: v for k, v in out.items() if v}
 
     def _lookup_canonical(self, folded: Sequence[str], stems: Sequence[str]) -> str | None:
-        return self._canonical.get(tuple(folded)) or self._canonical_stem.get(tuple(stems))
+        found = self._canonical.get(tuple(folded))
+        if found is not None:
+            return found
+        found = self._canonical_stem.get(tuple(stems))
+        if found is not None and len(folded) == 1:
+            # One word found by its stem must also be spelt like a member of the group, but
+            # for its ending: "formuleras" shares the stem of "formulär", not its meaning.
+            w = folded[0]
+            if not any(
+                w[: len(m) - _STEM_SLACK] == m[: len(m) - _STEM_SLACK]
+                for m in self._stem_members.get(tuple(stems), ())
+            ):
+                return None
+        return found
 
     def _merge_groups(self, groups: Iterable[Sequence[str]]) -> dict[tuple[str, ...], str]:
         """Phrase → canonical term; groups that share a phrase become one group."""
