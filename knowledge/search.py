@@ -41,6 +41,8 @@ from knowledge.text import Analyzer, Concept, Lexicon, fold, words
 
 Decision = Literal["answer", "suggest", "decline"]
 
+FULL_SCORER = fuzz.token_sort_ratio
+
 
 @dataclass(frozen=True)
 class Hit:
@@ -121,6 +123,7 @@ class Tuning:
     vague_margin: float = 0.05
     exact_phrasing: float = 0.9  # phrasing likeness that makes a question not vague
     candidates: int = 25  # topics re-ranked with the example phrasings
+    fuzzy_candidates: int = 15  # the best of them also compared character by character
 
 
 @dataclass(frozen=True)
@@ -215,18 +218,18 @@ class SearchIndex:
     @classmethod
     def build(cls, kb: KnowledgeBase, tuning: Tuning | None = None) -> SearchIndex:
         tuning = tuning or Tuning()
+        by_topic: dict[str, list[Term]] = {}
+        for term in kb.glossary.terms:
+            if term.topic is not None:
+                by_topic.setdefault(term.topic, []).append(term)
+        fields = [_fields(t, by_topic.get(t.id, []), tuning) for t in kb.topics]
         analyzer = Analyzer(
             _lexicon(kb),
             part_weight=tuning.part_weight,
             expansion_weight=tuning.expansion_weight,
             correction_weight=tuning.correction_weight,
+            words_in_use={w for doc in fields for text, _w in doc for w in words(text)},
         )
-        by_topic: dict[str, list[Term]] = {}
-        for term in kb.glossary.terms:
-            if term.topic is not None:
-                by_topic.setdefault(term.topic, []).append(term)
-
-        fields = [_fields(t, by_topic.get(t.id, []), tuning) for t in kb.topics]
 
         # Pass 1: the plain vocabulary, which compound splitting needs.
         vocab0: set[str] = set()
@@ -546,22 +549,28 @@ class SearchIndex:
         "skicka in"), and over all the words, so that the form of a question counts too ("vad
         gör socialtjänsten …" ~ "vad gör soc …"); each in one call over all phrasings."""
         a = self._analyzer
-        content_q = " ".join(a.fold(w) for w in a.content_words(question))
-        full_q = " ".join(a.fold(w) for w in words(question))
-        owners = [d for d in pool for _t in self._docs[d].texts]
-        if not owners:
+        pool = pool[: self.tuning.fuzzy_candidates]
+        sizes = [len(self._docs[d].texts) for d in pool]
+        if not pool or not sum(sizes):
             return {}, {}
+        starts = np.cumsum([0, *sizes[:-1]])
         out: list[dict[int, float]] = []
         for q, texts in (
-            (content_q, [t for d in pool for t in self._docs[d].texts]),
-            (full_q, [t for d in pool for t in self._docs[d].full_texts]),
+            (
+                " ".join(a.fold(w) for w in a.content_words(question)),
+                [t for d in pool for t in self._docs[d].texts],
+            ),
+            (
+                " ".join(a.fold(w) for w in words(question)),
+                [t for d in pool for t in self._docs[d].full_texts],
+            ),
         ):
-            best: dict[int, float] = {}
-            if q:
-                ratios = process.cdist([q], texts, scorer=fuzz.token_set_ratio, processor=None)
-                for d, ratio in zip(owners, ratios[0], strict=True):
-                    best[d] = max(best.get(d, 0.0), float(ratio) / 100)
-            out.append(best)
+            if not q:
+                out.append({})
+                continue
+            ratios = process.cdist([q], texts, scorer=fuzz.token_set_ratio, processor=None)[0]
+            best = np.maximum.reduceat(ratios, starts) / 100
+            out.append({d: float(b) for d, b in zip(pool, best, strict=True)})
         return out[0], out[1]
 
     # --- glossary ----------------------------------------------------------------------------

@@ -170,7 +170,11 @@ class Analyzer:
         part_weight: float = COMPOUND_PART_WEIGHT,
         expansion_weight: float = EXPANSION_WEIGHT,
         correction_weight: float = CORRECTION_WEIGHT,
+        words_in_use: Iterable[str] = (),
     ) -> None:
+        """`words_in_use`: the words of the knowledge base as written (lower case), which
+        tell a stopword typed without å/ä/ö from a word of the same letters."""
+        words_in_use = frozenset(words_in_use)
         self.part_weight = part_weight
         self.expansion_weight = expansion_weight
         self.correction_weight = correction_weight
@@ -184,6 +188,13 @@ class Analyzer:
         self._prefixes: frozenset[str] = frozenset()
         self._sorted_vocab: list[str] = []
         self.stopwords = frozenset(fold(w) for w in lexicon.stopwords)
+        # Without å/ä/ö some stopwords look like other words: "vårt" → "vart" (where to), "bör"
+        # → "bor" (lives). Such a form is no stopword when the knowledge base itself uses it.
+        written = {unicodedata.normalize("NFC", w.casefold()) for w in lexicon.stopwords}
+        self._stop_exact = frozenset(written)
+        self._stop_lookalikes = frozenset(
+            f for f in (fold(w) for w in written) if f not in written and f in words_in_use
+        )
         self.vocabulary: frozenset[str] = frozenset()
         self._surface: dict[tuple[str, int], list[str]] = {}
         # Canonical terms: phrase (its folded words, stopwords left out) → canonical term of its
@@ -212,8 +223,8 @@ class Analyzer:
                 self._expansions.setdefault(key, []).extend(outs)
         self._max_expansion = max((len(p) for p in self._expansions), default=1)
         # Outside the field: phrases as written (folded, stopwords kept); a single word of at
-        # least `_MIN_OUTSIDE_PART` letters also matches as a compound's head or tail
-        # ("betyg" in "betygssättning" and "slutbetyget", "lunch" in "lunchrasten").
+        # least `_MIN_OUTSIDE_PART` letters also matches inside a compound ("betyg" in
+        # "betygssättning" and "slutbetyget", "lunch" in "lunchrasten").
         self._outside: frozenset[tuple[str, ...]] = frozenset(
             k for k in (tuple(fold(w) for w in words(o)) for o in lexicon.outside) if k
         )
@@ -340,7 +351,10 @@ class Analyzer:
         return folded
 
     def is_stopword(self, word: str) -> bool:
-        return self.fold(word) in self.stopwords
+        if word in self._stop_exact:
+            return True
+        folded = self.fold(word)
+        return folded in self.stopwords and folded not in self._stop_lookalikes
 
     def _surface_key(self, text: str) -> tuple[str, ...]:
         """A phrase as its folded words without stopwords: the key of synonym groups."""
@@ -586,7 +600,7 @@ class Analyzer:
             w = self.fold(word)
             found = (w,) in self._outside or (
                 len(w) > _MIN_OUTSIDE_PART
-                and any(w.startswith(part) or w.endswith(part) for part in self._outside_parts)
+                and any(part in w for part in self._outside_parts)
             )
             self._outside_words[word] = found
         return found

@@ -67,3 +67,51 @@ def test_every_required_topic_exists_today(real_kb: KnowledgeBase) -> None:
 def test_a_few_plain_questions(real_index: SearchIndex, question: str, topic: str) -> None:
     result = real_index.search(question, day=DAY)
     assert (result.decision, result.topic) == ("answer", topic)
+
+
+def test_every_topic_title_is_answered_with_its_topic(
+    real_kb: KnowledgeBase, real_index: SearchIndex
+) -> None:
+    wrong = []
+    for topic in real_kb.topics_on(DAY).values():
+        result = real_index.search(topic.title, day=DAY)
+        if (result.decision, result.topic) != ("answer", topic.id):
+            wrong.append((topic.id, result.decision, result.topic))
+    assert not wrong
+
+
+@pytest.mark.parametrize(
+    ("question", "not_topic"),
+    [
+        # Everyday school words and a name are no reason to answer.
+        ("Vilka lärare har rastvakt idag?", None),
+        ("Vem är rektor på Engelbrektsskolan?", None),
+        # Registering for something is not reporting a concern.
+        ("Hur anmäler jag mig till fortbildningen?", None),
+        ("Hur sätter jag betyg i årskurs 9?", None),
+    ],
+)
+def test_school_life_questions_are_not_answered(
+    real_index: SearchIndex, question: str, not_topic: str | None
+) -> None:
+    assert real_index.search(question, day=DAY).decision != "answer"
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        # Who tells whom decides between two neighbouring topics.
+        ("Får jag berätta för soc vad eleven sa i förtroende?", "sekretess-skola-till-soc"),
+        ("Varför berättar socialtjänsten ingenting för skolan?", "sekretess-soc-till-skola"),
+        # A place name does not push an in-field question out of the field.
+        ("Eleven bor i Vallentuna men går i skola i Täby, vart ska anmälan?", "anmalan-vart"),
+        # The reporter's own name is about anonymity, a child's name about consultation.
+        ("Kan jag anmäla utan mitt namn?", "anmalan-anonym"),
+        ("Kan jag rådfråga soc utan att säga barnets namn?", "konsultation"),
+    ],
+)
+def test_neighbouring_topics_are_told_apart(
+    real_index: SearchIndex, question: str, topic: str
+) -> None:
+    result = real_index.search(question, day=DAY)
+    assert (result.decision, result.topic) == ("answer", topic)

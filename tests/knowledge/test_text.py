@@ -18,16 +18,21 @@ def analyzer() -> Analyzer:
             ("orosanmälan", "anmälan om oro"),
             ("EHT", "elevhälsoteam"),
             ("elevhälsoteam", "elevvårdsteam"),  # shares a member with the group above
+            ("folkbokförd", "mantalsskriven"),
         ),
         expansions=(
             ("report", ("anmäla",)),
             ("borta från skolan", ("frånvaro",)),
             ("hemlig", ("sekretess",)),
+            ("skriven i", ("folkbokförd",)),
         ),
+        outside=("betyg", "anmäla mig"),
+        common=("lärare", "idag"),
     )
     a = Analyzer(lexicon)
     known = ["anmälan", "oro", "orosanmälan", "skyldighet", "vårdnadshavare", "frånvaro"]
     known += ["sekretess", "socialtjänsten", "elevhälsoteam", "hem", "skillnad", "anonym", "barn"]
+    known += ["lärare", "skriva", "folkbokförd", "blankett", "bor"]
     vocabulary = {a.term(w) for w in known}
     a.set_vocabulary(vocabulary, {"vårdnadshavare": 3, "orosanmälan": 2, "anonym": 1})
     return a
@@ -134,3 +139,57 @@ def test_expansions_are_one_way_and_matched_as_written(analyzer: Analyzer) -> No
 def test_unknown_words_are_marked(analyzer: Analyzer) -> None:
     concepts = analyzer.concepts("lunch imorgon")
     assert concepts and not any(c.known for c in concepts)
+
+
+def test_outside_words_and_phrases_are_never_matched(analyzer: Analyzer) -> None:
+    grades = analyzer.concepts("Hur sätter jag betygen i slutbetyget?")
+    outside = [c for c in grades if not c.alternatives]
+    assert [c.text for c in outside] == ["betygen", "slutbetyget"]  # compounds too
+    assert not any(c.known for c in outside)
+    course = analyzer.concepts("hur anmäla mig till kursen")
+    assert course[0].text == "anmäla mig" and not course[0].alternatives
+    # "anmäla" on its own is the bot's word.
+    assert analyzer.concepts("ska jag anmäla")[0].alternatives
+
+
+def test_unknown_capitalised_words_inside_a_sentence_are_names(analyzer: Analyzer) -> None:
+    concepts = analyzer.concepts("Barnet bor i Täby, vart anmäler jag?")
+    names = [c.text for c in concepts if c.name]
+    assert names == ["täby"]
+    # Not at the start of a sentence, not abbreviations, not known words.
+    assert not any(c.name for c in analyzer.concepts("Täby. Sekretess gäller EHT"))
+    assert not any(c.name for c in analyzer.concepts("Vad gäller för Sekretess?"))
+
+
+def test_everyday_school_words_are_marked_common(analyzer: Analyzer) -> None:
+    concepts = {c.text: c.common for c in analyzer.concepts("Vilka lärare har anmält idag?")}
+    assert concepts["lärare"] and concepts["idag"]
+    assert not concepts["anmält"]
+
+
+def test_registered_is_not_writes(analyzer: Analyzer) -> None:
+    """ "skriven i Solna" means registered there; "skriver" (writes) shares its stem only."""
+    registered = analyzer.concepts("Eleven är skriven i Solna")
+    assert any(analyzer.term("folkbokförd") in c.terms for c in registered)
+    writes = analyzer.concepts("Vad skriver jag i anmälan?")
+    assert not any(
+        t.startswith("≡") and "folkbok" in t for c in writes for t in c.terms
+    )
+
+
+def test_a_word_found_by_its_stem_must_be_spelt_like_the_synonym() -> None:
+    # "informationen" is a form of "information" (facts); "informera" (to tell) only shares
+    # its stem.
+    a = Analyzer(Lexicon(equivalents=(("uppgifter", "information"),)))
+    assert a.term("informera") == a.term("information")
+    assert any(t.startswith("≡") for t in a.concepts("informationen")[0].terms)
+    assert not any(t.startswith("≡") for t in a.concepts("informera")[0].terms)
+
+
+def test_a_stopword_without_its_ring_is_a_word_when_the_knowledge_base_uses_it() -> None:
+    # "vårt" (our) without å is "vart" (where to), "bör" (should) without ö is "bor" (lives).
+    lexicon = Lexicon(stopwords=frozenset(["vårt", "bör", "någon"]))
+    a = Analyzer(lexicon, words_in_use={"vart", "bor", "anmälan"})
+    assert a.is_stopword("vårt") and a.is_stopword("bör") and a.is_stopword("någon")
+    assert not a.is_stopword("vart") and not a.is_stopword("bor")
+    assert a.is_stopword("nagon")  # typed without å, and no word of its own
