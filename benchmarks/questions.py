@@ -1,9 +1,10 @@
 """Question-answering benchmark: how well `SearchIndex` finds the right topic.
 
     python benchmarks/questions.py [QUESTIONS.yaml ...] [--kb DIR] [--date YYYY-MM-DD]
-                                   [--lenient] [--show-misses]
+                                   [--lenient] [--show-misses] [--table]
 
-Defaults to ../shared/eval/questions.yaml and benchmarks/heldout.yaml. Each file holds
+Defaults to ../shared/eval/questions.yaml, benchmarks/heldout.yaml and benchmarks/tuning.yaml
+(fresh questions written for the tuning round of issue 3). Each file holds
 `questions: [{q, topic, also?}]` where `topic: null` marks a question outside the bot's field.
 Reports per file:
 
@@ -14,6 +15,8 @@ Reports per file:
 - in-field wrongly declined: in-field questions declined outright;
 - in-field suggested: in-field questions answered with "Menade du…?" instead;
 - milliseconds per question (p50, p95, max) after one warm-up pass.
+
+`--table` prints one Markdown row per file instead (for the record of a tuning step).
 
 Not part of the test suite: the numbers are measurements, not assertions.
 """
@@ -40,6 +43,7 @@ from knowledge.search import SearchIndex, SearchResult  # noqa: E402
 DEFAULT_FILES = [
     ROOT.parent / "shared" / "eval" / "questions.yaml",
     ROOT / "benchmarks" / "heldout.yaml",
+    ROOT / "benchmarks" / "tuning.yaml",
 ]
 
 
@@ -127,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--date", default=None, help="day the topics are valid (default: today)")
     p.add_argument("--lenient", action="store_true", help="use a knowledge base that has problems")
     p.add_argument("--show-misses", action="store_true")
+    p.add_argument("--table", action="store_true", help="one Markdown row per file")
     args = p.parse_args(argv)
 
     kb = load(args.kb, strict=not args.lenient)
@@ -142,9 +147,19 @@ def main(argv: list[str] | None = None) -> int:
         f"index built in {build_ms:.0f} ms"
     )
 
+    if args.table:
+        print("\n| file | questions | top-1 | top-3 | out-of-field declined "
+              "| in-field wrongly declined | ms p50 / p95 |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
     for path in args.files or DEFAULT_FILES:
         cases = read_cases(path)
         stats, misses = evaluate(index, cases, day)
+        if args.table:
+            print(f"| {path.name} | {stats['in_field']} + {stats['out_of_field']} "
+                  f"| {fmt(stats['top1'])} | {fmt(stats['top3'])} | {fmt(stats['out_declined'])} "
+                  f"| {fmt(stats['in_declined'])} "
+                  f"| {stats['ms_p50']:.2f} / {stats['ms_p95']:.2f} |")
+            continue
         print(f"\n{path.name}: {stats['questions']} questions "
               f"({stats['in_field']} in field, {stats['out_of_field']} outside)")
         print(f"  top-1                     {fmt(stats['top1'])}   (target ≥ 90 %)")
