@@ -5,7 +5,8 @@
 
 Defaults to ../shared/eval/questions.yaml, benchmarks/heldout.yaml and benchmarks/tuning.yaml
 (fresh questions written for the tuning round of issue 3). Each file holds
-`questions: [{q, topic, also?}]` where `topic: null` marks a question outside the bot's field.
+`questions: [{q, topic, also?}]` where `topic: null` marks a question outside the bot's field
+(a plain string is such a question too).
 Reports per file:
 
 - top-1: in-field questions answered with the expected topic (or one of `also`);
@@ -56,7 +57,12 @@ class Case:
 
 def read_cases(path: Path) -> list[Case]:
     data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return [Case(str(x["q"]), x.get("topic"), list(x.get("also") or [])) for x in data["questions"]]
+    # A plain string is a question outside the field (tests/knowledge/out_of_field.yaml).
+    return [
+        Case(x, None, []) if isinstance(x, str)
+        else Case(str(x["q"]), x.get("topic"), list(x.get("also") or []))
+        for x in data["questions"]
+    ]
 
 
 def percentile(values: list[float], p: float) -> float:
