@@ -264,7 +264,12 @@ class FlowActions:
 
     async def _do_match_school(self, p: FieldParams, turn: Turn, ds: DialogState) -> str:
         query = ds.vars.get(p.field)
+        # A school asked for again ("Nej, byt skola", "Ingen av dem") replaces the one before.
+        for key in SCHOOL_VARS:
+            ds.vars.pop(key, None)
         if not isinstance(query, str) or not query.strip():
+            # Skipped: no school for this lookup, and the remembered one was not right either.
+            turn.state.user.pop("school", None)
             return "skipped"
         if self.registry is None:
             return "unavailable"

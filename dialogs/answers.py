@@ -213,15 +213,17 @@ class TopicCards:
         return c.card(body)
 
     def decline_card(
-        self, menu_buttons: list[dict[str, Any]], *, lead: str | None = None
+        self, menu_buttons: list[dict[str, Any]], *, lead: str | None = None, long: bool = False
     ) -> dict[str, Any]:
+        """No answer found; `long` for a long message (most likely a worry told in full, not a
+        question outside the field)."""
         body: list[dict[str, Any]] = []
         if lead:
             body.append(c.text(lead, subtle=True))
         body.extend(
             [
-                c.heading(self.msg.text("decline.title")),
-                c.text(self.msg.text("decline.text")),
+                c.heading(self.msg.text("decline.long_title" if long else "decline.title")),
+                c.text(self.msg.text("decline.long_text" if long else "decline.text")),
                 c.text(self.msg.text("decline.contacts")),
                 *c.action_rows(menu_buttons),
             ]

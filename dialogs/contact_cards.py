@@ -46,6 +46,7 @@ TEXTS: dict[str, str] = {
     "contacts.card.role.contact_person_titled": "{title} – skolans kontaktperson",
     "contacts.card.label.primary": "Kontakta i första hand",
     "contacts.card.label.also": "Även",
+    "contacts.card.label.urgent": "Om det är brådskande nu",
     "contacts.card.phone": "Telefon: [{phone}]({uri})",
     "contacts.card.email": "E-post: [{email}]({uri})",
     "contacts.card.hours": "Öppet {hours}",
@@ -116,7 +117,13 @@ def _contact_block(
         role = t["contacts.card.role.contact_person_titled"].format(title=c.title)
     else:
         role = c.title or t[f"contacts.card.role.{c.kind}"]
-    label = t["contacts.card.label.primary"] if primary else t["contacts.card.label.also"]
+    if primary:
+        label = t["contacts.card.label.primary"]
+    elif c.kind == "after_hours" and result.open_now is False:
+        # Shown first while the office is closed: "Även" above "Kontakta i första hand" confused.
+        label = t["contacts.card.label.urgent"]
+    else:
+        label = t["contacts.card.label.also"]
     items: list[dict[str, Any]] = [
         _text(label, size="Small", isSubtle=True, spacing="None"),
         _text(c.name, weight="Bolder", size="Medium" if primary else "Default", spacing="None"),

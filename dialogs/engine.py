@@ -53,6 +53,18 @@ MENU_OFFERS = {
     "sharing": "menu.items.sharing",
 }
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+# Which words answer a question (FlowEngine.answer_words) → the hint under it, and the message
+# when a typed text answers nothing.
+HINT_KEYS = {
+    "yes_no_unknown": "flow.hint_choice",
+    "yes_no": "flow.hint_choice_yes_no",
+    "number": "flow.hint_choice_number",
+}
+NOT_UNDERSTOOD_KEYS = {
+    "yes_no_unknown": "flow.not_understood",
+    "yes_no": "flow.not_understood_yes_no",
+    "number": "flow.not_understood_number",
+}
 
 ContactCardBuilder = Callable[[Any], "dict[str, Any] | None"]
 
@@ -172,6 +184,26 @@ class FlowEngine:
         return [Reply(text=self.msg.text("pnr.rewrite")), *self.prompt(turn)]
 
     # --- answers -------------------------------------------------------------------------------
+
+    def not_understood(self, turn: Turn) -> list[Reply]:
+        """"I did not understand" with the words that do answer the waiting question, and the
+        question again."""
+        cur = self.waiting(turn)
+        words = "yes_no_unknown"
+        if cur is not None:
+            ds, flow = cur
+            node = flow.nodes[ds.node]
+            if isinstance(node, QuestionNode):
+                words = self.answer_words(node, ds)
+        return [Reply(text=self.msg.text(NOT_UNDERSTOOD_KEYS[words])), *self.prompt(turn)]
+
+    def answer_words(self, node: QuestionNode, ds: DialogState) -> str:
+        """Which typed words answer this question, so that hints name only those: ja/nej/vet
+        inte where the choices are yes/no/unknown, ja/nej, or else the number of a choice."""
+        values = {o.value for o in self.options(node, ds)}
+        if {"yes", "no"} <= values:
+            return "yes_no_unknown" if "unknown" in values else "yes_no"
+        return "number"
 
     def options(self, node: QuestionNode, ds: DialogState) -> list[Option]:
         opts: list[tuple[str, str]] = []
@@ -380,7 +412,7 @@ class FlowEngine:
                 c.submit(o.label, {**data, "choice": o.value}) for o in self.options(node, ds)
             ]
             body.extend(c.action_rows(buttons))
-            hint = self.msg.text("flow.hint_choice")
+            hint = self.msg.text(HINT_KEYS[self.answer_words(node, ds)])
             body.append(c.text(hint, size="Small", subtle=True))
             return Reply(card=c.card(body, self._nav(flow, ds)), summary=question[:200])
         if node.guidance:

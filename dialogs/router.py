@@ -26,6 +26,7 @@ from dialogs.answers import TopicCards
 from dialogs.engine import FlowEngine, FlowError
 from dialogs.flows import Flow, load_flows
 from dialogs.messages import Messages
+from dialogs.safety import AcuteDetector
 from dialogs.state import DialogState, Turn
 from dialogs.text import (
     contains_personnummer,
@@ -64,7 +65,11 @@ COMMAND_WORDS = {
     "cancel": "words.cancel",
     "back": "words.back",
     "resume": "words.resume",
+    "restart": "words.restart",
 }
+# A message of more than this many words that search cannot place gets a "one question at a
+# time" decline instead of "I only answer questions about…" (it is most likely a worry told).
+LONG_MESSAGE_WORDS = 25
 # The forum cards' buttons (dialogs.forum_cards.SUBSCRIBE / UNSUBSCRIBE).
 FORUM_SUBSCRIBE = "forum.subscribe"
 FORUM_UNSUBSCRIBE = "forum.unsubscribe"
@@ -121,6 +126,7 @@ class Router:
         self.index = index
         self.rules = rules
         self.msg = messages
+        self.acute = AcuteDetector(messages.phrases("words.acute"))
         self.clock = clock
         self.registry = registry
         self.forums = forums
@@ -228,6 +234,14 @@ class Router:
                 return [*prefix, *answered]
         if command is not None:
             return [*prefix, *(await self._run_command(turn, command))]
+        entry = self._typed_entry(text)
+        if entry is not None:
+            # A menu entry or a flow typed by its title is the same as pressing its button.
+            kind, name = entry
+            started = await (
+                self._menu_item(turn, name) if kind == "menu" else self._start(turn, name)
+            )
+            return [*prefix, *started]
         at_text_field = waiting is not None and self._at_text_field(waiting)
         question = text
         if contains_personnummer(text) and not at_text_field:
@@ -238,6 +252,9 @@ class Router:
             answered = await self.engine.answer(turn, value=None, text=text)
             if answered is not None:
                 return [*prefix, *answered]
+            if self._answer_word(text) or not _has_words(text):
+                # "nej" where "nej" is no choice, or an emoji: not a question to search for.
+                return [*prefix, *self.engine.not_understood(turn)]
             return [*prefix, *(await self._free_text(turn, question, midflow=True))]
         return [*prefix, *(await self._free_text(turn, question, midflow=False))]
 
@@ -245,6 +262,25 @@ class Router:
     def _at_text_field(waiting: tuple[DialogState, Flow]) -> bool:
         ds, flow = waiting
         return flow.nodes[ds.node].kind == "text"
+
+    def _answer_word(self, text: str) -> bool:
+        """ja, nej, vet inte, hoppa över: an answer to a question, never a question itself."""
+        return any(
+            matches_phrase(text, self.msg.phrases(key))
+            for key in ("words.yes", "words.no", "words.unknown", "words.skip")
+        )
+
+    def _typed_entry(self, text: str) -> tuple[str, str] | None:
+        """("menu", item) or ("flow", flow id) when the text is a menu entry's or a flow's title
+        (the title of a button the user has seen, typed instead of pressed)."""
+        t = fold_plain(text)
+        for item, key in MENU_TITLE_KEYS.items():
+            if t == fold_known(self.msg.text(key)):
+                return ("menu", item)
+        for flow in self.flows.values():
+            if t == fold_known(flow.title):
+                return ("flow", flow.id)
+        return None
 
     def _command(self, text: str) -> str | None:
         for name, key in COMMAND_WORDS.items():
@@ -261,6 +297,10 @@ class Router:
             return self._cancel(turn)
         if command == "back":
             return await self.engine.back(turn)
+        if command == "restart":
+            cur = self.engine.current(turn)
+            if cur is not None:
+                return await self._start(turn, cur[1].id, restart=True)
         prompt = self.engine.prompt(turn)
         return prompt or [
             Reply(text=self.msg.text("flow.nothing_to_resume")),
@@ -377,6 +417,7 @@ class Router:
                 c.heading(self.msg.text("ask.title")),
                 c.text(self.msg.text("ask.text")),
                 c.bullets(examples),
+                *c.action_rows(self._resume_button(turn)),
             ]
             return [Reply(card=c.card(body), summary=self.msg.text("ask.title"))]
         if item == "forums":
@@ -385,7 +426,7 @@ class Router:
 
     # --- flows ---------------------------------------------------------------------------------
 
-    async def _start(self, turn: Turn, flow_id: str) -> list[Reply]:
+    async def _start(self, turn: Turn, flow_id: str, *, restart: bool = False) -> list[Reply]:
         flow = self.flows.get(flow_id)
         if flow is None:
             return [Reply(text=self.msg.text("router.flow_missing")), self._menu_reply(turn)]
@@ -400,8 +441,10 @@ class Router:
         cur = self.engine.current(turn)
         if cur is not None:
             ds, old = cur
-            if ds.status == "done":
+            if ds.status == "done" and not restart:
                 carry = dict(ds.vars)
+            elif restart and old.id == flow_id:
+                notes.append(Reply(text=self.msg.text("flow.restarted")))
             elif old.id != flow_id or ds.history:
                 notes.append(Reply(text=self.msg.text("flow.replaced", title=old.title)))
         turn.state.dialog.clear()
@@ -429,15 +472,49 @@ class Router:
     # --- questions -----------------------------------------------------------------------------
 
     async def _free_text(self, turn: Turn, text: str, *, midflow: bool) -> list[Reply]:
-        t = fold_plain(text)
-        if not midflow:
-            for item, key in MENU_TITLE_KEYS.items():
-                if t == fold_known(self.msg.text(key)):
-                    return await self._menu_item(turn, item)
+        if not _has_words(text):
+            if any(e in text for e in self.msg.phrases("words.thanks_emoji")):
+                return [Reply(text=self.msg.text("small.thanks")), *self.engine.prompt(turn)]
+            return [Reply(text=self.msg.text("router.no_words")), *self.engine.prompt(turn)]
+        if not midflow and self._answer_word(text):
+            # An answer with no question waiting (the dialog ended or expired).
+            return [Reply(text=self.msg.text("router.no_question")), self._menu_reply(turn)]
         if matches_phrase(text, self.msg.phrases("words.greetings")):
             return [Reply(text=self.msg.text("small.greeting")), *self.engine.prompt(turn)]
         if matches_phrase(text, self.msg.phrases("words.thanks")):
             return [Reply(text=self.msg.text("small.thanks")), *self.engine.prompt(turn)]
+        if self.acute(text):
+            # Whatever search makes of it: the 112 card first, then the answer as usual.
+            return [self._acute_reply(), *await self._search_reply(turn, text, midflow=midflow)]
+        return await self._search_reply(turn, text, midflow=midflow)
+
+    def _acute_reply(self) -> Reply:
+        body = [
+            c.container(
+                [
+                    c.heading(self.msg.text("acute.title")),
+                    c.text(self.msg.text("acute.text")),
+                ],
+                style="attention",
+            ),
+            *c.action_rows(
+                [
+                    c.submit(
+                        self.msg.text("menu.items.concern"),
+                        {"action": c.FLOW_START, "flow": "concern"},
+                    ),
+                    c.submit(
+                        self.msg.text("acute.read_more"), {"action": c.TOPIC, "topic": "akut-fara"}
+                    ),
+                    c.submit(
+                        self.msg.text("menu.items.contacts"), {"action": c.MENU, "item": "contacts"}
+                    ),
+                ]
+            ),
+        ]
+        return Reply(card=c.card(body), summary=self.msg.text("acute.summary"))
+
+    async def _search_reply(self, turn: Turn, text: str, *, midflow: bool) -> list[Reply]:
         explain = getattr(self.index, "explain_term", None)
         term = explain(text) if callable(explain) else None
         if term is not None:
@@ -459,8 +536,8 @@ class Router:
             if suggest is not None:
                 return [Reply(card=suggest, summary=self.msg.text("suggest.title"))]
         if midflow:
-            return [Reply(text=self.msg.text("flow.not_understood")), *self.engine.prompt(turn)]
-        return [self._decline(turn, midflow=False)]
+            return self.engine.not_understood(turn)
+        return [self._decline(turn, midflow=False, long=len(text.split()) > LONG_MESSAGE_WORDS)]
 
     def _answer(self, turn: Turn, topic_id: str, *, midflow: bool) -> list[Reply]:
         topic = self.kb.topic(topic_id, turn.day)
@@ -475,14 +552,19 @@ class Router:
         )
         return [Reply(card=card, summary=topic.title)]
 
-    def _decline(self, turn: Turn, *, midflow: bool) -> Reply:
+    def _decline(self, turn: Turn, *, midflow: bool, long: bool = False) -> Reply:
         buttons = self._resume_button(turn) if midflow else []
-        buttons += [
-            c.submit(self.msg.text("menu.items.contacts"), {"action": c.MENU, "item": "contacts"}),
-            c.submit(self.msg.text("menu.items.concern"), {"action": c.MENU, "item": "concern"}),
-            c.submit(self.msg.text("offer.menu"), {"action": c.MENU}),
-        ]
-        return Reply(card=self.topics.decline_card(buttons), summary=self.msg.text("decline.title"))
+        contacts = c.submit(
+            self.msg.text("menu.items.contacts"), {"action": c.MENU, "item": "contacts"}
+        )
+        concern = c.submit(
+            self.msg.text("menu.items.concern"), {"action": c.MENU, "item": "concern"}
+        )
+        # A long message is most likely a worry told in full: the guided dialog comes first.
+        buttons += [concern, contacts] if long else [contacts, concern]
+        buttons.append(c.submit(self.msg.text("offer.menu"), {"action": c.MENU}))
+        title = self.msg.text("decline.long_title" if long else "decline.title")
+        return Reply(card=self.topics.decline_card(buttons, long=long), summary=title)
 
     # --- feedback ------------------------------------------------------------------------------
 
@@ -555,6 +637,7 @@ class Router:
         card = self.forum_cards.upcoming(
             occurrences, subscribed_me=set(subscribed_me), subscribed_channel=subscribed_channel
         )
+        card["body"].extend(c.action_rows(self._resume_button(turn)))
         return [Reply(card=card, summary=self.msg.text("forums.summary"))]
 
     async def _forum_button(
@@ -574,7 +657,10 @@ class Router:
         else:
             ref = await self._personal_ref(turn)
             if ref is None:
-                return [Reply(text=self.msg.text("forums.need_personal"))]
+                # In a personal chat the reference is missing only where the bot cannot send
+                # later (the terminal chat): "open a personal chat" would be no help there.
+                key = "forums.need_personal" if turn.inc.in_channel else "forums.cannot_remind_here"
+                return [Reply(text=self.msg.text(key))]
         if subscribe:
             await self.forums.subscribe(forum.id, ref.id)
             key = "forums.subscribed_channel" if scope == "channel" else "forums.subscribed_me"
@@ -582,6 +668,11 @@ class Router:
             await self.forums.unsubscribe(forum.id, ref.id)
             key = "forums.unsubscribed_channel" if scope == "channel" else "forums.unsubscribed_me"
         return [Reply(text=self.msg.text(key, name=forum.name))]
+
+
+def _has_words(text: str) -> bool:
+    """False for emoji, punctuation and the like only (digits count: "112")."""
+    return any(ch.isalnum() for ch in text)
 
 
 def _parse(raw: Any) -> datetime | None:

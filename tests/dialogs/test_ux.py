@@ -1,0 +1,119 @@
+"""Findings from playing the bot as staff would (the terminal chat with the real services): a long
+message told in full is not declined as "outside my field", the meeting list typed mid-dialog
+keeps the way back, "Påminn mig" in a chat that cannot get reminders says so, and the contact
+card outside office hours does not label socialjouren "Även" above "Kontakta i första hand".
+Runs on SQLite and PostgreSQL where the forums are involved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from dialogs import cards as c
+from dialogs.contact_cards import contact_card
+from dialogs.messages import Messages
+from dialogs.router import forum_card_builder
+from knowledge.loader import KnowledgeBase
+from knowledge.routing import Contact, RouteResult
+from knowledge.rules import RuleSet
+from knowledge.search import SearchIndex, SearchResult
+from samverkan.clock import FixedClock
+from storage.db import Database
+from storage.forums import ForumService
+from tests.dialogs.conftest import WEEKDAY_MORNING, Talk, make_router
+
+FORUMS = Path(__file__).resolve().parents[1] / "data" / "forums-example.yaml"
+AUGUST = datetime(2026, 8, 24, 8, 0, tzinfo=UTC)
+
+WORRY = (
+    "Jag har en elev i klass 3b som har varit konstig i flera veckor, hon kommer sent varje dag, "
+    "har smutsiga kläder och säger att mamma sover hela dagarna och att hon själv lagar mat till "
+    "sina småsyskon. Ska vi anmäla eller vänta och se?"
+)
+
+
+@dataclass
+class NoAnswer:
+    """Search that finds nothing, whatever it is asked."""
+
+    def search(self, question: str, *, day: date, limit: int = 3) -> SearchResult:
+        return SearchResult(
+            question=question, decision="decline", topic=None, score=0.0, alternatives=[]
+        )
+
+
+async def test_a_long_worry_search_cannot_place_is_not_called_outside_the_field(
+    kb: KnowledgeBase, rules: RuleSet, messages: Messages
+) -> None:
+    router = make_router(kb, NoAnswer(), rules, messages, FixedClock(WEEKDAY_MORNING))  # type: ignore[arg-type]
+    talk = Talk(router=router, clock=FixedClock(WEEKDAY_MORNING))
+    await talk.say(WORRY)
+    text = talk.texts()
+    assert "Jag hittade inget säkert svar på ditt meddelande" in text
+    assert "en kort fråga i taget" in text
+    assert "Det kan jag tyvärr inte svara på" not in text
+    assert "Jag svarar bara på frågor om samverkan" not in text
+    # The guided dialog is the first way on.
+    assert talk.buttons()[0]["title"] == "Jag är orolig för ett barn"
+    await talk.press("Jag är orolig för ett barn")
+    assert "Är barnet i akut fara just nu?" in talk.texts()
+    # A short question outside the field is still declined as such.
+    await talk.say("avbryt")
+    await talk.say("Vad blir det till lunch?")
+    assert "Det kan jag tyvärr inte svara på" in talk.texts()
+    assert talk.dialog == {}
+
+
+async def test_meetings_typed_mid_dialog_keep_the_way_back_and_a_chat_without_reminders_says_so(
+    database: Database, kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Messages
+) -> None:
+    clock = FixedClock(AUGUST)
+    forums = ForumService(database, clock)
+    await forums.import_file(FORUMS)
+    router = make_router(
+        kb, index, rules, messages, clock, forums=forums, forum_cards=forum_card_builder(messages)
+    )
+    talk = Talk(router=router, clock=clock)
+    await talk.say("Jag är orolig för ett barn")
+    await talk.say("nej")
+    await talk.say("Samverkansmöten")
+    assert "BUS individforum" in talk.texts()
+    assert "Källor" not in talk.texts()  # the meeting list, not a search answer
+    titles = [b["title"] for b in talk.buttons()]
+    assert "Fortsätt: Jag är orolig för ett barn" in titles
+    await talk.press("Påminn mig")
+    # A personal chat the bot cannot write to later (the terminal): not "open a personal chat".
+    assert "Härifrån kan jag inte skicka påminnelser" in talk.texts()
+    assert "Öppna en chatt" not in talk.texts()
+    await talk.say("fortsätt")
+    assert "våld, hot eller övergrepp" in talk.texts()
+    assert talk.dialog["node"] == "violence"
+
+
+def _night_route() -> RouteResult:
+    intake = Contact(
+        kind="intake", id="norrdal", name="Mottagningen barn och unga Norrdal", phone="08-1"
+    )
+    person = Contact(kind="contact_person", id="p", name="Tove Exempelsson", phone="08-2")
+    jour = Contact(kind="after_hours", id="jour", name="Socialjouren Testkommun", phone="08-3")
+    return RouteResult(
+        purpose="consult",
+        at=AUGUST,
+        primary=person,
+        also=(intake, jour),
+        district="norrdal",
+        district_name="Norrdal",
+        open_now=False,
+    )
+
+
+def test_contact_card_at_night_labels_socialjouren_as_the_urgent_way() -> None:
+    card = contact_card(_night_route())
+    texts = c.texts_of(card)
+    jour = texts.index("Socialjouren Testkommun")
+    first = texts.index("Tove Exempelsson")
+    assert jour < first  # socialjouren first while the office is closed …
+    assert texts[jour - 1] == "Om det är brådskande nu"  # … and not labelled "Även"
+    assert texts[first - 1] == "Kontakta i första hand"
+    assert "Även" in texts[first:]  # the intake after the primary contact
