@@ -242,6 +242,11 @@ class Router:
                 self._menu_item(turn, name) if kind == "menu" else self._start(turn, name)
             )
             return [*prefix, *started]
+        if waiting is None and matches_phrase(text, self.msg.phrases("words.why")):
+            # "Varför?" typed under an outcome instead of pressing its button.
+            cur = self.engine.current(turn)
+            if cur is not None and cur[0].vars.get("reasons"):
+                return [*prefix, *self._why(turn)]
         at_text_field = waiting is not None and self._at_text_field(waiting)
         question = text
         if contains_personnummer(text) and not at_text_field:
