@@ -23,6 +23,7 @@ def acute() -> AcuteDetector:
         "hon ska giftas bort i sommar",
         "Pojken har pratat om att ta livet av sig",
         "Eleven säger att han ska skickas till hemlandet och inte få komma tillbaka",
+        "barnet är i fara vad gör jag",
     ],
 )
 def test_acute_messages_are_caught(acute: AcuteDetector, text: str) -> None:
