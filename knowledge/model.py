@@ -66,7 +66,9 @@ class LawSource(Strict):
 
     law: str
     # A number, or a number and a letter for inserted chapters ("6 a" in the Skollag).
-    chapter: Annotated[int, Field(ge=1)] | Annotated[str, Field(pattern=r"^\d+ [a-z]$")] | None = None
+    chapter: (
+        Annotated[int, Field(ge=1)] | Annotated[str, Field(pattern=r"^\d+ [a-z]$")] | None
+    ) = None
     paragraph: str
     part: str | None = Field(default=None, description='e.g. "2 st." or "p. 4"')
     valid_from: date
