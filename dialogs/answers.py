@@ -137,8 +137,15 @@ class TopicCards:
         lead: str | None = None,
         extra_actions: Sequence[dict[str, Any]] = (),
         feedback: bool = True,
+        instead: Sequence[str] = (),
     ) -> dict[str, Any]:
+        """A topic's answer; `instead`: the closest other topics, offered first when the
+        answer was found with little confidence."""
         body: list[dict[str, Any]] = []
+        topics = self.kb.topics_on(day)
+        others = [topics[t] for t in dict.fromkeys(instead) if t in topics and t != topic.id][:3]
+        if others:
+            body.append(c.text(self.msg.text("answer.tentative"), subtle=True))
         if lead:
             body.append(c.text(lead, subtle=True))
         has_more = bool(topic.details or topic.changed)
@@ -157,8 +164,15 @@ class TopicCards:
             )
         if extra_actions:  # "Fortsätt där du var" belongs right under the answer
             body.extend(c.action_rows(list(extra_actions)))
-        topics = self.kb.topics_on(day)
-        related = [topics[r] for r in topic.related if r in topics][:4]
+        if others:
+            body.append(c.text(self.msg.text("answer.instead"), weight="Bolder", separator=True))
+            body.extend(
+                c.action_rows(
+                    [c.submit(t.title, {"action": c.TOPIC, "topic": t.id}) for t in others]
+                )
+            )
+        shown = {t.id for t in others}
+        related = [topics[r] for r in topic.related if r in topics and r not in shown][:4]
         if related:
             body.append(c.text(self.msg.text("answer.related"), weight="Bolder", separator=True))
             body.append(

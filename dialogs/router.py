@@ -529,7 +529,8 @@ class Router:
             return [Reply(card=card, summary=term.term)]
         result = self.index.search(text, day=turn.day)
         if result.decision == "answer" and result.topic and self.kb.topic(result.topic, turn.day):
-            return self._answer(turn, result.topic, midflow=midflow)
+            instead = [h.topic_id for h in result.alternatives] if result.tentative else []
+            return self._answer(turn, result.topic, midflow=midflow, instead=instead)
         if result.decision in ("answer", "suggest"):
             ids = [result.topic] if result.topic else []
             ids += [h.topic_id for h in result.alternatives]
@@ -544,7 +545,9 @@ class Router:
             return self.engine.not_understood(turn)
         return [self._decline(turn, midflow=False, long=len(text.split()) > LONG_MESSAGE_WORDS)]
 
-    def _answer(self, turn: Turn, topic_id: str, *, midflow: bool) -> list[Reply]:
+    def _answer(
+        self, turn: Turn, topic_id: str, *, midflow: bool, instead: Sequence[str] = ()
+    ) -> list[Reply]:
         topic = self.kb.topic(topic_id, turn.day)
         assert topic is not None
         lead = self.msg.text("flow.answer_lead") if midflow else None
@@ -554,6 +557,7 @@ class Router:
             lead=lead,
             extra_actions=self._resume_button(turn) if midflow else (),
             feedback=True,
+            instead=instead,
         )
         return [Reply(card=card, summary=topic.title)]
 

@@ -210,6 +210,10 @@ class SearchLexicon(Strict):
     # Everyday school words ("lärare", "elev", "idag"): they help ranking but count only
     # partly towards whether a question is in the bot's field at all.
     common: list[str] = []
+    # Questions of school life outside the bot's field ("Hur sjukanmäler jag mitt barn?"): the
+    # learned topic model reads them as one more class, the evidence that a question is not
+    # about a child at risk even when it uses the field's words.
+    outside_examples: list[str] = []
 
 
 class SeedsFile(Strict):

@@ -25,10 +25,12 @@ winner to be answered.
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
 from typing import Any, Literal
 
 import numpy as np
@@ -42,6 +44,9 @@ from knowledge.text import Analyzer, Concept, Lexicon, fold, words
 Decision = Literal["answer", "suggest", "decline"]
 
 FULL_SCORER = fuzz.token_sort_ratio
+
+# The topic model's class for questions outside the field (search.yaml `outside_examples`).
+OUTSIDE = ""
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,9 @@ class SearchResult:
     topic: str | None  # set only when decision == "answer"
     score: float  # score of the best topic
     alternatives: list[Hit] = field(default_factory=list)
+    # An answer given with little confidence: shown with the closest other topics offered
+    # ("Menade du något av detta?") so that a near miss costs one tap.
+    tentative: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The shape of `samverkan ask --json` (shared/spec/contracts.md)."""
@@ -109,21 +117,45 @@ class Tuning:
     part_weight: float = 0.6
     expansion_weight: float = 0.9
     correction_weight: float = 0.85
-    # Decision.
-    min_coverage: float = 0.30  # below: outside the bot's field, whatever the score
-    answer_coverage: float = 0.40  # below: never answered, at most suggested
-    answer_at: float = 0.46  # answer if at least this and the margin holds …
-    sure_at: float = 0.60  # … or at least this, whatever the margin
-    margin: float = 0.01
-    suggest_at: float = 0.25  # below: decline; between this and answering: "Menade du…?"
-    # A question whose words together weigh less than this (or one word under the second
-    # figure) is vague: it is answered only with this margin to the next topic.
+    # Decision, step 1: is the question in the bot's field at all? Domain evidence is a
+    # logistic function of what the question is made of, its coefficients fitted on the tuning
+    # question sets (benchmarks/): how much of it the best topic covers, the share of words the
+    # index does not know, words of school life outside the field, the best confidence, and
+    # the topic model's margin for the outside class over the best topic.
+    field_bias: float = -1.6
+    field_coverage: float = 1.7
+    field_unknown: float = -1.2
+    field_outside: float = -1.0
+    field_score: float = 0.8
+    field_margin: float = -2.85
+    field_at: float = 0.4  # probability from which a question counts as in the field
+    min_coverage: float = 0.2  # and the share of it the best topic must cover at least
+    no_model_margin: float = -0.6  # the margin assumed where no topic model is trained
+    # Step 2: the best topic answers, unless the question is content-free. A question whose
+    # words together weigh less than `vague_weight` (or one word under `vague_single_weight`)
+    # is vague: it is answered only with `vague_margin` to the next topic, else the closest
+    # topics are offered ("Menade du…?"); with nothing distinctive at all it is never answered.
     vague_weight: float = 1.0
     vague_single_weight: float = 2.0
     vague_margin: float = 0.05
     exact_phrasing: float = 0.9  # phrasing likeness that makes a question not vague
+    suggest_at: float = 0.25  # a suggestion needs at least this confidence, else decline
+    answer_at: float = 0.0  # an answer needs at least this confidence, else a suggestion
+    sure_at: float = 0.45  # an answer below this confidence is tentative (see SearchResult)
     candidates: int = 25  # topics re-ranked with the example phrasings
-    fuzzy_candidates: int = 15  # the best of them also compared character by character
+    fuzzy_candidates: int = 10  # the best of them also compared character by character
+    # The learned topic model (see _TopicModel): its share of the confidence, the temperature
+    # of its softmax, training (epochs, aggressiveness), the weight of character n-grams
+    # against words, how many of its best topics join the pool, and the largest knowledge base
+    # it is trained for (beyond, ranking is lexical only).
+    w_model: float = 0.4
+    model_temperature: float = 5.0
+    model_epochs: int = 10
+    model_c: float = 0.1
+    model_batch: int = 16
+    model_char_weight: float = 0.5
+    model_pool: int = 3
+    model_max_topics: int = 500
 
 
 @dataclass(frozen=True)
@@ -159,6 +191,25 @@ class _Scored:
     fuzzy: float = 0.0
     knn: float = 0.0
     fuzzy_full: float = 0.0
+    model: float = 0.0  # the topic model's probability
+
+
+@dataclass(frozen=True)
+class _Query:
+    """A question ranked: the topics, and what the question is made of."""
+
+    ranked: list[_Scored]
+    n_concepts: int
+    information: float  # the total weight of what the user said
+    field_weight: float  # the same with everyday school words counted partly
+    unknown_weight: float  # words the index does not know (names left out)
+    outside: int  # words of school life outside the field ("betyg", "lunch")
+    # Only everyday school words and names ("Vem är rektor på …?"): nothing about a child.
+    only_common: bool = False
+    p_outside: float = 0.0  # the topic model's probability that the question is outside
+    # The topic model's score for the outside class minus its best topic's (negative: the
+    # question looks like the field).
+    outside_margin: float = 0.0
 
 
 class SearchIndex:
@@ -174,9 +225,15 @@ class SearchIndex:
         glossary: list[Term],
         definition_cues: list[tuple[str, ...]],
         tuning: Tuning,
+        model: _TopicModel | None = None,
     ) -> None:
         self._analyzer = analyzer
         self._docs = docs
+        self._model = model
+        # Each document's class in the topic model (-1: none).
+        self._doc_class = np.array(
+            [model.index.get(d.topic_id, -1) if model else -1 for d in docs], dtype=np.int64
+        )
         self._postings = postings
         self._idf = idf
         self._unknown_idf = unknown_idf
@@ -332,6 +389,20 @@ class SearchIndex:
             for topic, core, sets in zip(kb.topics, cores, phrasings, strict=True)
         ]
         cues = [tuple(fold(w) for w in words(c)) for c in kb.lexicon.definition_cues]
+        model = None
+        if tuning.w_model > 0 and len({t.id for t in kb.topics}) <= tuning.model_max_topics:
+            samples: dict[tuple[str, str], None] = {}  # ordered and without repeats
+            for topic in kb.topics:
+                texts = [topic.title, *topic.examples, *topic.keywords]
+                texts += [
+                    " ".join([g.term, *([g.long] if g.long else []), *g.aliases])
+                    for g in by_topic.get(topic.id, [])
+                ]
+                for text in texts:
+                    samples[(topic.id, text)] = None
+            for text in kb.lexicon.outside_examples:
+                samples[(OUTSIDE, text)] = None
+            model = _TopicModel.train(analyzer, list(samples), tuning)
         return cls(
             analyzer,
             docs,
@@ -341,44 +412,76 @@ class SearchIndex:
             list(kb.glossary.terms),
             [c for c in cues if c],
             tuning,
+            model,
         )
 
     # --- searching ---------------------------------------------------------------------------
 
     def search(self, question: str, *, day: date, limit: int = 3) -> SearchResult:
-        """Rank the topics valid on `day` for a question and decide what to do with it."""
+        """Rank the topics valid on `day` for a question and decide what to do with it: decline
+        a question outside the field; offer the closest topics for a content-free one
+        ("anmälan", "soc"); otherwise answer with the best topic (the answer card shows the
+        related topics, so a near miss still helps)."""
         tuning = self.tuning
-        ranked, n_concepts, information = self._rank_query(question, day)
+        query = self._rank_query(question, day)
+        ranked = query.ranked
         if not ranked:
             return SearchResult(question, "decline", None, 0.0, [])
         best = ranked[0]
         others = ranked[1:]
-        second = others[0].score if others else 0.0
         limit = max(1, limit)
-        in_field = best.coverage >= tuning.min_coverage
-        # A vague question (one common word such as "anmälan", or only such words) needs a
-        # clear winner; otherwise the closest topics are offered.
-        vague = information < tuning.vague_weight or (
-            n_concepts == 1 and information < tuning.vague_single_weight
-        )
+        if (
+            self.field_probability(query) < tuning.field_at
+            or best.coverage < tuning.min_coverage
+        ):
+            return SearchResult(question, "decline", None, best.score, [])
         # Worded (nearly) like one of the topic's own phrasings: not vague, whatever its words.
         worded_like = best.example >= tuning.exact_phrasing
-        vague = vague and not worded_like
-        margin = tuning.vague_margin if vague else tuning.margin
-        if information < tuning.vague_weight and not worded_like:
-            margin = 2.0  # nothing distinctive at all: never answer, at most suggest
-        if in_field and best.coverage >= tuning.answer_coverage and (
-            (best.score >= tuning.sure_at and not vague)
-            or (best.score >= tuning.answer_at and best.score - second >= margin)
-        ):
+        information = query.information
+        vague = not worded_like and (
+            information < tuning.vague_weight
+            or (query.n_concepts == 1 and information < tuning.vague_single_weight)
+        )
+        second = others[0].score if others else 0.0
+        content_free = (vague or (query.only_common and not worded_like)) and (
+            information < tuning.vague_weight
+            or query.only_common
+            or best.score - second < tuning.vague_margin
+        )
+        if not content_free and best.score >= tuning.answer_at:
             alts = [Hit(s.topic_id, s.score) for s in others[: limit - 1] if s.score > 0]
-            return SearchResult(question, "answer", best.topic_id, best.score, alts)
-        if in_field and best.score >= tuning.suggest_at:
+            return SearchResult(
+                question,
+                "answer",
+                best.topic_id,
+                best.score,
+                alts,
+                tentative=best.score < tuning.sure_at,
+            )
+        if best.score >= tuning.suggest_at:
             close = [s for s in ranked[: max(2, limit)] if s.score >= tuning.suggest_at]
             return SearchResult(
                 question, "suggest", None, best.score, [Hit(s.topic_id, s.score) for s in close]
             )
         return SearchResult(question, "decline", None, best.score, [])
+
+    def field_probability(self, query: _Query) -> float:
+        """How likely a ranked question is in the bot's field (domain evidence, 0..1)."""
+        if not query.ranked:
+            return 0.0
+        t = self.tuning
+        best = query.ranked[0]
+        unknown = query.unknown_weight / query.information if query.information else 1.0
+        margin = query.outside_margin if self._model is not None else t.no_model_margin
+        z = (
+            t.field_bias
+            + t.field_coverage * best.coverage
+            + t.field_unknown * unknown
+            + t.field_outside * (query.outside > 0)
+            + t.field_score * best.score
+            + t.field_margin * margin
+        )
+        return 1.0 / (1.0 + math.exp(-z))
 
     def term_count(self) -> int:
         """How many distinct terms the index holds (for benchmarks)."""
@@ -418,14 +521,14 @@ class SearchIndex:
         return best or self._unknown_idf
 
     def _rank(self, question: str, day: date) -> list[_Scored]:
-        return self._rank_query(question, day)[0]
+        return self._rank_query(question, day).ranked
 
-    def _rank_query(self, question: str, day: date) -> tuple[list[_Scored], int, float]:
-        """Ranked topics, the number of concepts in the question and their total weight."""
+    def _rank_query(self, question: str, day: date) -> _Query:
+        """Ranked topics and what the question is made of."""
         tuning = self.tuning
         concepts = self._analyzer.concepts(question)
         if not concepts:
-            return [], 0, 0.0
+            return _Query([], 0, 0.0, 0.0, 0.0, 0)
         weights = [self._weight(c) for c in concepts]
         total_weight = sum(weights)
         # Coverage counts everyday school words only partly, on both sides of the fraction; a
@@ -436,6 +539,11 @@ class SearchIndex:
         )
         if all(c.common for c in concepts):
             field_weight /= tuning.common_credit
+        unknown_weight = sum(
+            w for c, w in zip(concepts, weights, strict=True) if not c.known and not c.name
+        )
+        outside = sum(1 for c in concepts if c.outside)
+        only_common = all(c.common or c.name for c in concepts)
         n = len(self._docs)
         today = day.toordinal()
         valid = (self._from <= today) & (today < self._until)
@@ -461,18 +569,33 @@ class SearchIndex:
             matched += weight * credit * (tuning.common_credit if concept.common else 1.0)
         totals *= valid
         if not totals.any():
-            return [], len(concepts), total_weight
+            return _Query(
+                [], len(concepts), total_weight, field_weight, unknown_weight, outside, only_common
+            )
 
         bm25_max = total_weight * (tuning.k1 + 1)
         k = min(tuning.candidates, int(np.count_nonzero(totals)))
         top = np.argpartition(-totals, k - 1)[:k]
         pool = [int(d) for d in top[np.argsort(-totals[top], kind="stable")]]
+        # The learned model: probabilities over the topics valid today; its best topics are
+        # scored even when the lexical ranking did not pool them.
+        modelled = self._model_probabilities(question, concepts, valid)
+        probs, p_outside, outside_margin = modelled if modelled is not None else (None, 0.0, 0.0)
+        if probs is not None:
+            best_classes = set(np.argsort(-probs)[: tuning.model_pool].tolist())
+            in_pool = set(pool)
+            pool += [
+                d
+                for d in np.flatnonzero(valid).tolist()
+                if self._doc_class[d] in best_classes and d not in in_pool
+            ]
         alts = [
             [(frozenset(a.terms), min(1.0, a.weight)) for a in c.alternatives] for c in concepts
         ]
         scored: dict[str, _Scored] = {}
         fuzzy_of, fuzzy_full_of = self._fuzzy(question, pool)
         likeness = self._phrasing_likeness(alts, weights, total_weight)
+        w_model = tuning.w_model if probs is not None else 0.0
         for doc_id in pool:
             doc = self._docs[doc_id]
             coverage = float(matched[doc_id]) / field_weight if field_weight else 0.0
@@ -485,7 +608,7 @@ class SearchIndex:
             bm25 = min(1.0, float(totals[doc_id]) / bm25_max)
             fuzzy = fuzzy_of.get(doc_id, 0.0)
             fuzzy_full = fuzzy_full_of.get(doc_id, 0.0)
-            score = (
+            lexical = (
                 tuning.w_core * core
                 + tuning.w_coverage * coverage
                 + tuning.w_example * min(1.0, example)
@@ -494,6 +617,9 @@ class SearchIndex:
                 + tuning.w_fuzzy_full * fuzzy_full
                 + tuning.w_knn * knn
             )
+            c = int(self._doc_class[doc_id])
+            model = float(probs[c]) if probs is not None and c >= 0 else 0.0
+            score = (1.0 - w_model) * min(1.0, lexical) + w_model * model
             prev = scored.get(doc.topic_id)
             if prev is None or score > prev.score:
                 scored[doc.topic_id] = _Scored(
@@ -506,9 +632,51 @@ class SearchIndex:
                     fuzzy,
                     knn,
                     fuzzy_full,
+                    model,
                 )
         ranked = sorted(scored.values(), key=lambda s: (-s.score, s.topic_id))
-        return ranked, len(concepts), total_weight
+        return _Query(
+            ranked,
+            len(concepts),
+            total_weight,
+            field_weight,
+            unknown_weight,
+            outside,
+            only_common,
+            p_outside,
+            outside_margin,
+        )
+
+    def _model_probabilities(
+        self, question: str, concepts: list[Concept], valid: npt.NDArray[np.bool_]
+    ) -> tuple[npt.NDArray[np.float64], float, float] | None:
+        """The topic model's softmax over the classes with a document valid today (and the
+        outside class): the topics' probabilities given that the question is in the field, the
+        probability that it is not, and the outside class's score margin over the best topic."""
+        model = self._model
+        if model is None:
+            return None
+        raw = model.scores(question, concepts)
+        live = np.zeros(len(raw), dtype=bool)
+        classes = self._doc_class[valid]
+        live[classes[classes >= 0]] = True
+        if not live.any():
+            return None
+        if model.outside is not None:
+            live[model.outside] = True
+        z = np.where(live, raw * self.tuning.model_temperature, -np.inf)
+        z = np.exp(z - z[live].max())
+        p: npt.NDArray[np.float64] = z / z.sum()
+        p_out = margin = 0.0
+        if model.outside is not None:
+            p_out = float(p[model.outside])
+            topics = live.copy()
+            topics[model.outside] = False
+            margin = float(raw[model.outside] - raw[topics].max())
+            p[model.outside] = 0.0
+            if p_out < 1.0:
+                p = p / (1.0 - p_out)
+        return p, p_out, margin
 
     def _phrasing_likeness(
         self,
@@ -549,23 +717,27 @@ class SearchIndex:
         "skicka in"), and over all the words, so that the form of a question counts too ("vad
         gör socialtjänsten …" ~ "vad gör soc …"); each in one call over all phrasings."""
         a = self._analyzer
+        if not (self.tuning.w_fuzzy or self.tuning.w_fuzzy_full):
+            return {}, {}
         pool = pool[: self.tuning.fuzzy_candidates]
         sizes = [len(self._docs[d].texts) for d in pool]
         if not pool or not sum(sizes):
             return {}, {}
         starts = np.cumsum([0, *sizes[:-1]])
         out: list[dict[int, float]] = []
-        for q, texts in (
+        for weight, q, texts in (
             (
+                self.tuning.w_fuzzy,
                 " ".join(a.fold(w) for w in a.content_words(question)),
                 [t for d in pool for t in self._docs[d].texts],
             ),
             (
+                self.tuning.w_fuzzy_full,
                 " ".join(a.fold(w) for w in words(question)),
                 [t for d in pool for t in self._docs[d].full_texts],
             ),
         ):
-            if not q:
+            if not q or not weight:
                 out.append({})
                 continue
             ratios = process.cdist([q], texts, scorer=fuzz.token_set_ratio, processor=None)[0]
@@ -599,6 +771,202 @@ class SearchIndex:
         # Only the term (and a cue such as "vad betyder"): "Vad innebär barnkonventionen för
         # skolan?" asks more than what the word means and goes to search.
         return term if not leftover else None
+
+
+class _TopicModel:
+    """A linear classifier over the topics, learned when the index is built.
+
+    Each phrasing of a topic (title, examples, keywords, the names of its glossary terms) is a
+    training sample; its features are TF-IDF weights of its terms (stems, compound parts and
+    synonym groups, as the index sees them), of pairs of neighbouring terms, and of character
+    n-grams (3–5 letters) of its folded words, the character block weighing `char_weight`
+    against the word block (each block L2-normalised). A multi-class passive-aggressive
+    learner (PA-II, averaged; mini-batches in a fixed order, so every build gives the same
+    model) learns one weight vector per topic: which words and word parts tell this topic from
+    the others, which the lexical ranking does not learn ("slutat komma", "vägrar gå" for
+    absence). At query time its scores become probabilities with a softmax over the topics
+    valid on the day.
+    """
+
+    def __init__(
+        self,
+        analyzer: Analyzer,
+        classes: list[str],
+        vocab: dict[str, int],
+        idf: npt.NDArray[np.float64],
+        char_weight: float,
+    ) -> None:
+        self._analyzer = analyzer
+        self.classes = classes
+        self.index = {c: i for i, c in enumerate(classes)}
+        self.outside = self.index.get(OUTSIDE)  # the class of questions outside the field
+        self._vocab = vocab
+        self._idf = idf
+        self._char_weight = char_weight
+        self._weights: npt.NDArray[np.float64] = np.zeros((len(vocab), len(classes)))
+
+    @classmethod
+    def train(
+        cls, analyzer: Analyzer, samples: list[tuple[str, str]], tuning: Tuning
+    ) -> _TopicModel:
+        """Learn from (topic id, text) samples."""
+        classes = sorted({c for c, _t in samples})
+        class_of = {c: i for i, c in enumerate(classes)}
+        blocks = [
+            (_doc_word_features(analyzer, text), _char_features(analyzer, text))
+            for _c, text in samples
+        ]
+        df: Counter[str] = Counter()
+        for wf, cf in blocks:
+            df.update(wf.keys())
+            df.update(cf.keys())
+        vocab = {key: i for i, key in enumerate(sorted(df))}
+        n = len(samples)
+        idf = np.log((1 + n) / (1 + np.array([df[k] for k in sorted(df)], dtype=np.float64)))
+        model = cls(analyzer, classes, vocab, idf + 1.0, tuning.model_char_weight)
+        ids, vals, ptr = model._vectors(blocks)
+        ys = np.array([class_of[c] for c, _t in samples], dtype=np.int64)
+        model._weights = _train_pa(ids, vals, ptr, ys, len(vocab), len(classes), tuning)
+        return model
+
+    def _vectors(
+        self, blocks: list[tuple[dict[str, float], dict[str, float]]]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """Samples as rows of a sparse matrix (feature ids, values, row pointers): sublinear
+        TF-IDF, each block of a sample L2-normalised; features the model lacks dropped."""
+        keys: list[str] = []
+        tfs: list[float] = []
+        segs: list[int] = []  # 2 × sample + block
+        for s, (wf, cf) in enumerate(blocks):
+            for b, block in enumerate((wf, cf)):
+                keys.extend(block.keys())
+                tfs.extend(block.values())
+                segs.extend([2 * s + b] * len(block))
+        vocab = self._vocab
+        found = np.array([vocab.get(k, -1) for k in keys], dtype=np.int64)
+        known = found >= 0
+        ids = found[known]
+        tf = np.array(tfs, dtype=np.float64)[known]
+        seg = np.array(segs, dtype=np.int64)[known]
+        counts = np.bincount(seg // 2, minlength=len(blocks))
+        # Sublinear term frequency; a weaker alternative (a compound part, < 1) counts as itself.
+        vals = np.where(tf >= 1.0, 1.0 + np.log(np.maximum(tf, 1.0)), tf) * self._idf[ids]
+        norms = np.sqrt(np.bincount(seg, weights=vals * vals, minlength=2 * len(blocks)))
+        scale = np.where(seg % 2 == 0, 1.0, self._char_weight)
+        vals = vals * scale / np.maximum(norms[seg], 1e-12)
+        ptr = np.zeros(len(blocks) + 1, dtype=np.int64)
+        ptr[1:] = np.cumsum(counts)
+        return ids, vals, ptr
+
+    def scores(self, question: str, concepts: list[Concept]) -> npt.NDArray[np.float64]:
+        """The raw score of every class for a question (0 for all if nothing is known)."""
+        ids, vals, _ptr = self._vectors(
+            [
+                (
+                    _query_word_features(self._analyzer, question, concepts),
+                    _char_features(self._analyzer, question),
+                )
+            ]
+        )
+        if not len(ids):
+            return np.zeros(len(self.classes))
+        out: npt.NDArray[np.float64] = vals @ self._weights[ids]
+        return out
+
+
+def _train_pa(
+    ids: npt.NDArray[np.int64],
+    vals: npt.NDArray[np.float64],
+    ptr: npt.NDArray[np.int64],
+    ys: npt.NDArray[np.int64],
+    n_features: int,
+    n_classes: int,
+    tuning: Tuning,
+) -> npt.NDArray[np.float64]:
+    """Averaged multi-class passive-aggressive learning (PA-II, Crammer et al. 2006) in
+    mini-batches: each sample whose class does not beat the best other class by a margin of 1
+    moves both weight vectors by the smallest step that would fix it (at most `model_c`); the
+    result is the average of the weights over all steps."""
+    lengths = np.diff(ptr)
+    rows_kept = [i for i in range(len(ys)) if lengths[i] > 0]
+    random.Random(0).shuffle(rows_kept)  # one fixed order: the same model on every build
+    order = np.array(rows_kept, dtype=np.int64)
+    w = np.zeros(n_features * n_classes)
+    u = np.zeros(n_features * n_classes)  # step-weighted sum of the updates (for the average)
+    w2 = w.reshape(n_features, n_classes)
+    batches = []
+    size = tuning.model_batch
+    for b0 in range(0, len(order), size):
+        rows = order[b0 : b0 + size]
+        parts = [np.arange(ptr[r], ptr[r + 1]) for r in rows]
+        at = np.concatenate(parts)
+        starts = np.zeros(len(rows), dtype=np.int64)
+        starts[1:] = np.cumsum([len(p) for p in parts])[:-1]
+        row_of = np.repeat(np.arange(len(rows)), [len(p) for p in parts])
+        v = vals[at]
+        batches.append((ids[at], v, starts, row_of, ys[rows], np.add.reduceat(v * v, starts)))
+    t = 1
+    for _epoch in range(tuning.model_epochs):
+        for f, v, starts, row_of, y, sq in batches:
+            n = len(y)
+            rows_n = np.arange(n)
+            s = np.add.reduceat(w2[f] * v[:, None], starts, axis=0)
+            s_y = s[rows_n, y].copy()
+            s[rows_n, y] = -np.inf
+            other = s.argmax(axis=1)
+            loss = 1.0 - (s_y - s[rows_n, other])
+            tau = np.minimum(tuning.model_c, np.maximum(loss, 0.0) / (2.0 * sq))
+            if tau.any():
+                hit = tau[row_of] > 0
+                r = row_of[hit]
+                step = tau[r] * v[hit]
+                base = f[hit] * n_classes
+                at_ = np.concatenate([base + y[r], base + other[r]])
+                delta = np.concatenate([step, -step])
+                np.add.at(w, at_, delta)
+                np.add.at(u, at_, t * delta)
+            t += 1
+    result: npt.NDArray[np.float64] = (w - u / t).reshape(n_features, n_classes)
+    return result
+
+
+def _doc_word_features(analyzer: Analyzer, text: str) -> dict[str, float]:
+    out: defaultdict[str, float] = defaultdict(float)
+    for term, weight in analyzer.index_terms(text):
+        out["w" + term] += weight
+    raw = analyzer.raw_terms(text)
+    for a, b in pairwise(raw):
+        out["b" + a + " " + b] += 1.0
+    return out
+
+
+def _query_word_features(
+    analyzer: Analyzer, question: str, concepts: list[Concept]
+) -> dict[str, float]:
+    """A question's terms as the index would see them, plus what the lexicon adds (synonyms,
+    expansions, corrections), each at the weight of its best alternative."""
+    out: defaultdict[str, float] = defaultdict(float)
+    for concept in concepts:
+        best: dict[str, float] = {}
+        for alt in concept.alternatives:
+            for t in alt.terms:
+                best[t] = max(best.get(t, 0.0), min(1.0, alt.weight))
+        for t, weight in best.items():
+            out["w" + t] += weight
+    raw = analyzer.raw_terms(question)
+    for a, b in pairwise(raw):
+        out["b" + a + " " + b] += 1.0
+    return out
+
+
+def _char_features(analyzer: Analyzer, text: str) -> dict[str, float]:
+    out: defaultdict[str, float] = defaultdict(float)
+    for w in analyzer.content_words(text):
+        f = "<" + analyzer.fold(w) + ">"
+        for n in (3, 4, 5):
+            for i in range(len(f) - n + 1):
+                out["c" + f[i : i + n]] += 1.0
+    return out
 
 
 def _overlap(

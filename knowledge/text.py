@@ -135,6 +135,8 @@ class Concept:
     # An everyday school word ("lärare", "idag"): it counts only partly towards whether a
     # question is in the bot's field.
     common: bool = False
+    # A word or phrase of school life outside the bot's field (search.yaml `outside`).
+    outside: bool = False
 
     @property
     def terms(self) -> frozenset[str]:
@@ -565,7 +567,9 @@ class Analyzer:
             if step:
                 # Never matched, and weighs as an unknown word: the question is about something
                 # else ("Hur anmäler jag mig till kursen?", "betygen", "lunchen").
-                concepts.append(Concept(" ".join(ws[i : i + step]), (), known=False))
+                concepts.append(
+                    Concept(" ".join(ws[i : i + step]), (), known=False, outside=True)
+                )
                 i += step
                 continue
             if i in names and self._is_unknown_word(ws[i]):

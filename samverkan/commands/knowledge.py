@@ -96,7 +96,13 @@ def render_answer(result: SearchResult, kb: KnowledgeBase, day: date) -> str:
     """A search result as readable Swedish text for the terminal."""
     topics = kb.topics_on(day)
     if result.decision == "answer" and result.topic is not None:
-        return render_topic(topics[result.topic], kb, day)
+        text = render_topic(topics[result.topic], kb, day)
+        others = [h for h in result.alternatives if h.topic_id in topics]
+        if result.tentative and others:
+            lines = ["", "Jag är inte helt säker på att jag förstod frågan rätt. Menade du kanske:"]
+            lines += [f"  - {topics[h.topic_id].title} ({h.topic_id})" for h in others]
+            text += "\n" + "\n".join(lines)
+        return text
     if result.decision == "suggest":
         lines = ["Jag är inte säker på vad du menar. Menade du något av detta?"]
         for n, hit in enumerate(result.alternatives, start=1):

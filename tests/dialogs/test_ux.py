@@ -17,7 +17,7 @@ from dialogs.router import forum_card_builder
 from knowledge.loader import KnowledgeBase
 from knowledge.routing import Contact, RouteResult
 from knowledge.rules import RuleSet
-from knowledge.search import SearchIndex, SearchResult
+from knowledge.search import Hit, SearchIndex, SearchResult
 from samverkan.clock import FixedClock
 from storage.db import Database
 from storage.forums import ForumService
@@ -117,3 +117,36 @@ def test_contact_card_at_night_labels_socialjouren_as_the_urgent_way() -> None:
     assert texts[jour - 1] == "Om det är brådskande nu"  # … and not labelled "Även"
     assert texts[first - 1] == "Kontakta i första hand"
     assert "Även" in texts[first:]  # the intake after the primary contact
+
+
+@dataclass
+class UnsureAnswer:
+    """Search that answers every question with little confidence."""
+
+    def search(self, question: str, *, day: date, limit: int = 3) -> SearchResult:
+        return SearchResult(
+            question=question,
+            decision="answer",
+            topic="anmalan-anonym",
+            score=0.33,
+            alternatives=[Hit("anmalningsplikt", 0.31), Hit("informera-vardnadshavare", 0.3)],
+            tentative=True,
+        )
+
+
+async def test_an_unsure_answer_offers_the_closest_other_topics_first(
+    kb: KnowledgeBase, rules: RuleSet, messages: Messages
+) -> None:
+    router = make_router(kb, UnsureAnswer(), rules, messages, FixedClock(WEEKDAY_MORNING))  # type: ignore[arg-type]
+    talk = Talk(router=router, clock=FixedClock(WEEKDAY_MORNING))
+    await talk.say("Hur gör man om man inte vill att det syns vem som ringde?")
+    text = talk.texts()
+    assert "Jag är inte helt säker på att jag förstod frågan rätt" in text
+    assert "Menade du något av detta?" in text
+    assert kb.topic("anmalan-anonym", WEEKDAY_MORNING.date()).title in text  # type: ignore[union-attr]
+    titles = [b["title"] for b in talk.buttons()]
+    wanted = kb.topic("anmalningsplikt", WEEKDAY_MORNING.date())
+    assert wanted is not None and titles.count(wanted.title) == 1  # not also under "Läs också"
+    await talk.press(wanted.title)  # the chosen topic's answer, told plainly
+    assert wanted.answer in talk.texts()
+    assert "Jag är inte helt säker" not in talk.texts()

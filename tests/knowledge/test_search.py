@@ -95,7 +95,7 @@ def test_out_of_field_questions_are_declined(small_index: SearchIndex, question:
     assert result.topic is None and result.alternatives == []
 
 
-@pytest.mark.parametrize("question", ["anmälan", "orosanmälan"])
+@pytest.mark.parametrize("question", ["anmälan"])
 def test_a_vague_question_gets_suggestions(small_index: SearchIndex, question: str) -> None:
     result = small_index.search(question, day=DAY)
     assert result.decision == "suggest", result
@@ -105,17 +105,21 @@ def test_a_vague_question_gets_suggestions(small_index: SearchIndex, question: s
     assert scores == sorted(scores, reverse=True) and scores[0] == result.score
 
 
-def test_the_margin_decides_between_answer_and_suggest(small_kb: KnowledgeBase) -> None:
+def test_a_weak_answer_is_tentative_and_a_weaker_one_a_suggestion(small_kb: KnowledgeBase) -> None:
     question = "Ska jag berätta för föräldrarna att jag anmäler?"
     plain = SearchIndex.build(small_kb)
     first = plain.search(question, day=DAY)
-    assert first.decision == "answer"
-    gap = first.score - first.alternatives[0].score
-    # The same ranking with a margin wider than the gap and no "sure" shortcut.
-    strict = SearchIndex.build(small_kb, replace(Tuning(), margin=gap + 0.01, sure_at=1.01))
-    second = strict.search(question, day=DAY)
-    assert second.decision == "suggest"
-    assert second.alternatives[0] == Hit(first.topic or "", first.score)
+    assert first.decision == "answer" and not first.tentative
+    # The same ranking, with the bar for a sure answer above its confidence: still answered,
+    # but marked tentative (the card then offers the closest other topics).
+    unsure = SearchIndex.build(small_kb, replace(Tuning(), sure_at=first.score + 0.01))
+    second = unsure.search(question, day=DAY)
+    assert (second.decision, second.topic, second.tentative) == ("answer", first.topic, True)
+    # With the bar for any answer above it: the closest topics are offered instead.
+    strict = SearchIndex.build(small_kb, replace(Tuning(), answer_at=first.score + 0.01))
+    third = strict.search(question, day=DAY)
+    assert third.decision == "suggest" and third.topic is None
+    assert third.alternatives[0] == Hit(first.topic or "", first.score)
 
 
 def test_limit_caps_the_alternatives(small_index: SearchIndex) -> None:
@@ -133,7 +137,7 @@ def test_versions_are_chosen_by_day(small_index: SearchIndex, small_kb: Knowledg
     assert small_kb.topic("aterkoppling-lagkrav", date(2026, 1, 10)) is not None
     # A topic that is not valid yet is never found.
     project = "Vad är samverkansprojektet med elevhälsan?"
-    assert answer(small_index, project, date(2026, 3, 1)) is None
+    assert answer(small_index, project, date(2026, 3, 1)) != "pilotprojekt-2030"
     assert answer(small_index, project, date(2030, 6, 1)) == "pilotprojekt-2030"
     ranked = small_index.rank(project, day=date(2026, 3, 1))
     assert "pilotprojekt-2030" not in [h.topic_id for h in ranked]
