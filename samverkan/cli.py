@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     rimp = rsub.add_parser("import", help="importera YAML eller CSV (allt eller inget)")
     rimp.add_argument("file")
     rimp.add_argument("--format", choices=["yaml", "csv"], default=None)
+    rimp.add_argument(
+        "--replace",
+        action="store_true",
+        help="filen är hela registret för sina tabeller: poster som saknas i filen tas bort",
+    )
     _handler(rimp, "samverkan.commands.registry:import_")
     rexp = rsub.add_parser("export", help="exportera registret")
     rexp.add_argument("--format", choices=["yaml", "csv"], default="yaml")
@@ -86,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     fsub = forums.add_subparsers(dest="forums_command", metavar="KOMMANDO")
     fimp = fsub.add_parser("import", help="importera forum (allt eller inget)")
     fimp.add_argument("file")
+    fimp.add_argument(
+        "--replace",
+        action="store_true",
+        help="filen är hela schemat: forum som saknas i filen tas bort med sina påminnelser",
+    )
     _handler(fimp, "samverkan.commands.forums:import_")
     fup = fsub.add_parser("upcoming", help="kommande möten")
     fup.add_argument("--from", dest="from_", required=True)

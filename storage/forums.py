@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 from icalendar import Alarm, Calendar, Event, vRecur
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from knowledge import schedule
@@ -91,6 +91,8 @@ class ImportReport:
     created: tuple[str, ...]
     updated: tuple[str, ...]
     unchanged: tuple[str, ...]
+    removed: tuple[str, ...] = ()  # with replace: forums not in the file
+    ended_subscriptions: int = 0  # active subscriptions of the removed forums
 
     @property
     def total(self) -> int:
@@ -310,7 +312,7 @@ class ForumService:
 
     # import ------------------------------------------------------------------------------------
 
-    async def import_file(self, path: str | Path) -> ImportReport:
+    async def import_file(self, path: str | Path, *, replace: bool = False) -> ImportReport:
         p = Path(path)
         try:
             data = await asyncio.to_thread(p.read_bytes)
@@ -325,9 +327,14 @@ class ForumService:
             raise ForumImportError(
                 [ImportProblem(str(path), line, "filen är inte UTF-8-kodad")]
             ) from None
-        return await self.import_text(text, p.name)
+        return await self.import_text(text, p.name, replace=replace)
 
-    async def import_text(self, text: str, filename: str = "<text>") -> ImportReport:
+    async def import_text(
+        self, text: str, filename: str = "<text>", *, replace: bool = False
+    ) -> ImportReport:
+        """Add and update forums by id, in one transaction. With `replace` the file is the
+        whole schedule: forums it does not contain are removed with their subscriptions and
+        delivery log (no more reminders for them); a file without forums removes nothing."""
         forums, problems = parse_forums_yaml(text, filename)
         if problems:
             raise ForumImportError(problems)
@@ -357,11 +364,47 @@ class ForumService:
                     updated.append(forum.id)
                 else:
                     unchanged.append(forum.id)
+            removed: list[str] = []
+            ended = 0
+            if replace and forums:
+                keep = [f.id for f in forums]
+                removed = list(
+                    (
+                        await s.scalars(
+                            select(ForumRow.id).where(ForumRow.id.not_in(keep)).order_by(ForumRow.id)
+                        )
+                    ).all()
+                )
+            if removed:
+                ended = int(
+                    await s.scalar(
+                        select(func.count())
+                        .select_from(ForumSubscription)
+                        .where(
+                            ForumSubscription.forum_id.in_(removed),
+                            ForumSubscription.ended_at.is_(None),
+                        )
+                    )
+                    or 0
+                )
+                # Children first, so that it holds without relying on ON DELETE CASCADE.
+                await s.execute(delete(ForumDelivery).where(ForumDelivery.forum_id.in_(removed)))
+                await s.execute(
+                    delete(ForumSubscription).where(ForumSubscription.forum_id.in_(removed))
+                )
+                await s.execute(delete(ForumRow).where(ForumRow.id.in_(removed)))
         log.info(
-            "forums imported from %s: %d new, %d changed, %d unchanged",
-            filename, len(created), len(updated), len(unchanged),
+            "forums imported from %s: %d new, %d changed, %d unchanged, %d removed",
+            filename, len(created), len(updated), len(unchanged), len(removed),
         )
-        return ImportReport(filename, tuple(created), tuple(updated), tuple(unchanged))
+        return ImportReport(
+            filename,
+            tuple(created),
+            tuple(updated),
+            tuple(unchanged),
+            tuple(removed),
+            ended,
+        )
 
     # reading -----------------------------------------------------------------------------------
 

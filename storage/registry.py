@@ -157,6 +157,10 @@ TEXTS: dict[str, str] = {
         "okänd referens ”{value}”: {what} finns bara i exempeldata, som ersätts när riktiga "
         "uppgifter läses in"
     ),
+    "still_referenced": (
+        "{what_cap} ”{value}” saknas i filen och skulle tas bort, men {table}[{record}] i "
+        "registret hänvisar dit – ta med posten i filen eller ändra det som hänvisar dit"
+    ),
     "ref_after_hours": "socialjouren",
     "ref_districts": "stadsdelen/kommunen",
     "ref_people": "personen",
@@ -1014,16 +1018,25 @@ class RegistryService:
 
     # ---- import -------------------------------------------------------------------------
 
-    async def import_path(self, path: Path | str, fmt: str | None = None) -> ImportReport:
+    async def import_path(
+        self, path: Path | str, fmt: str | None = None, *, replace: bool = False
+    ) -> ImportReport:
         parsed = parse_path(Path(path), fmt)
-        return await self.import_parsed(parsed)
+        return await self.import_parsed(parsed, replace=replace)
 
-    async def import_text(self, text: str, *, fmt: str, source: str = "<text>") -> ImportReport:
+    async def import_text(
+        self, text: str, *, fmt: str, source: str = "<text>", replace: bool = False
+    ) -> ImportReport:
         parsed = parse_yaml(text, source) if fmt == "yaml" else parse_csv(text, source)
-        return await self.import_parsed(parsed)
+        return await self.import_parsed(parsed, replace=replace)
 
-    async def import_parsed(self, parsed: ParsedFile) -> ImportReport:
-        """Write a parsed file in one transaction; nothing is written when there is any error."""
+    async def import_parsed(self, parsed: ParsedFile, *, replace: bool = False) -> ImportReport:
+        """Write a parsed file in one transaction; nothing is written when there is any error.
+
+        With `replace`, the file is the whole registry for every table it has records in: the
+        records of those tables that it does not contain are removed (refused, with the
+        records named, while anything kept still refers to them). Tables the file has no
+        records in are left as they are, so an empty or one-table file never wipes the rest."""
         report = ImportReport(parsed.source, errors=list(parsed.errors))
         stamp = self.clock.now()
         async with self.db.transaction() as s:
@@ -1036,6 +1049,11 @@ class RegistryService:
                 removable = _removable_examples(existing, data)
             else:
                 removable = {t: set() for t in TABLES}
+            if replace:
+                for t in TABLES:
+                    if data.table(t):
+                        removable[t] |= {r.id for r in existing.table(t)} - parsed.ids[t]
+                report.errors.extend(_check_kept_refs(parsed, existing, removable))
             report.errors.extend(_check_refs(parsed, existing, removable))
             if report.errors:
                 # Nothing has been written: the (empty) transaction ends here.
@@ -1229,6 +1247,30 @@ def _removable_examples(existing: RegistryData, incoming: RegistryData) -> dict[
                         remove[target].discard(value)
                         changed = True
     return remove
+
+
+def _check_kept_refs(
+    parsed: ParsedFile, existing: RegistryData, removable: Mapping[str, set[str]]
+) -> list[RegistryIssue]:
+    """Records that stay in the registry (not in the file, not removed) but refer to a record
+    that would be removed."""
+    issues: list[RegistryIssue] = []
+    for t in TABLES:
+        for r in existing.table(t):
+            if r.id in parsed.ids[t] or r.id in removable[t]:
+                continue
+            for target, value in _refs_of(t, r):
+                if value in removable[target]:
+                    what = TEXTS[f"ref_{target}"]
+                    issues.append(RegistryIssue(
+                        parsed.source, None,
+                        TEXTS["still_referenced"].format(
+                            what_cap=what[:1].upper() + what[1:], value=value, table=t,
+                            record=r.id,
+                        ),
+                        table=target, record=value,
+                    ))
+    return issues
 
 
 def _check_refs(

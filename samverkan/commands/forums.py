@@ -7,7 +7,8 @@
     samverkan reminders status [--failed] [--json]
 
 Decisions (documented for administrators and scripts):
-- import: all or nothing, idempotent by forum id (forums not in the file are kept). On success a
+- import: all or nothing, idempotent by forum id (forums not in the file are kept; with
+  `--replace` they are removed, with their subscriptions and delivery log). On success a
   Swedish summary on stdout, exit 0; with any error every error (file:line, forum, field) on
   stderr, nothing changed, exit 1.
 - --from/--to: ISO 8601. A date means midnight; without an offset the time is Stockholm local
@@ -46,6 +47,9 @@ TEXTS: dict[str, str] = {
     "imported": (
         "Forumschemat har lästs in från {source}: {created} nya, {updated} ändrade, "
         "{unchanged} oförändrade ({total} forum)."
+    ),
+    "removed": (
+        " Borttagna ({removed}): {ids}; {ended} prenumerationer på påminnelser avslutades."
     ),
     "failed": "Forumschemat lästes INTE in: {count} fel i {source}. Inget har ändrats.",
     "bad_time": (
@@ -147,7 +151,9 @@ def import_(args: argparse.Namespace) -> int:
 
     async def work(service: ForumService) -> Any:
         try:
-            return await service.import_file(args.file)
+            return await service.import_file(
+                args.file, replace=bool(getattr(args, "replace", False))
+            )
         except ForumImportError as exc:
             return exc
 
@@ -167,6 +173,15 @@ def import_(args: argparse.Namespace) -> int:
             updated=len(result.updated),
             unchanged=len(result.unchanged),
             total=result.total,
+        )
+        + (
+            TEXTS["removed"].format(
+                removed=len(result.removed),
+                ids=", ".join(result.removed),
+                ended=result.ended_subscriptions,
+            )
+            if result.removed
+            else ""
         ),
         file=out,
     )

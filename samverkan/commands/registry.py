@@ -5,9 +5,12 @@
     samverkan route --purpose report --school Engelbrektsskolan --home-district Norrmalm --json
 
 Decisions (documented for administrators and scripts):
-- import: all or nothing. On success a Swedish summary (created/updated/unchanged/removed per
-  table) on stdout, exit 0. With any error, every error (file, line, field) on stderr, nothing is
-  changed, exit 1. The file formats are described in `storage/registry.py`.
+- import: all or nothing, idempotent by id (records not in the file are kept). `--replace`: the
+  file is the whole registry for each table it has records in; the others of those tables are
+  removed (refused while a kept record refers to them). On success a Swedish summary
+  (created/updated/unchanged/removed per table) on stdout, exit 0. With any error, every error
+  (file, line, field) on stderr, nothing is changed, exit 1. The file formats are described in
+  `storage/registry.py`.
 - export: YAML to stdout by default. `--format csv` writes one CSV with a `table` column; with
   `--out DIR/` (an existing directory or a path ending in /) one file per table instead.
 - route: `--at` is ISO 8601; without an offset it is read as Stockholm local time; default now.
@@ -39,7 +42,7 @@ TEXTS: dict[str, str] = {
     "imported": "Kontaktregistret har lästs in från {source}.",
     "imported_nochange": "Kontaktregistret är redan aktuellt – inget ändrades ({source}).",
     "row": "  {label}: {created} nya, {updated} uppdaterade, {unchanged} oförändrade{removed}",
-    "removed": ", {removed} exempelposter borttagna",
+    "removed": ", {removed} borttagna",
     "failed": "Registret lästes INTE in: {count} fel i {source}. Inget har ändrats.",
     "label_after_hours": "socialjourer",
     "label_districts": "stadsdelar/kommuner",
@@ -126,7 +129,11 @@ def import_(args: argparse.Namespace) -> int:
     out, err = _utf8(sys.stdout), _utf8(sys.stderr)
 
     async def work(service: RegistryService) -> ImportReport:
-        return await service.import_path(Path(args.file), getattr(args, "format", None))
+        return await service.import_path(
+            Path(args.file),
+            getattr(args, "format", None),
+            replace=bool(getattr(args, "replace", False)),
+        )
 
     report = _run(work, err)
     if report is None:

@@ -236,3 +236,22 @@ def test_bad_database_url(
     monkeypatch.setenv("SAMVERKAN_DATABASE_URL", "mysql://u@h/db")
     code, out, err = run(capsys, "forums", "upcoming", "--from", "2026-09-01", "--to", "2026-10-01")
     assert code == 1 and out == "" and "Databasen kan inte användas" in err
+
+
+def test_import_replace_says_what_was_removed(
+    cli_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "forums", "import", str(EVAL_FILE))[0] == 0
+    text = EVAL_FILE.read_text(encoding="utf-8")
+    # The schedule without the last forum in the file.
+    last = text.rindex("\n  - id: ")
+    gone = text[last:].split("id: ", 1)[1].split()[0]
+    smaller = tmp_path / "forum.yaml"
+    smaller.write_text(text[:last] + "\n", encoding="utf-8")
+    code, out, err = run(capsys, "forums", "import", "--replace", str(smaller))
+    assert code == 0, err
+    assert "0 nya, 0 ändrade, 2 oförändrade (2 forum). Borttagna (1): " + gone in out
+    code, out, _ = run(
+        capsys, "forums", "upcoming", "--from", "2026-09-01", "--to", "2027-06-30", "--json"
+    )
+    assert code == 0 and gone not in {m["forum"] for m in json.loads(out)}

@@ -217,3 +217,36 @@ async def test_subscriptions_personal_and_channel(
         await service.subscribe("a", 999_999)
     with pytest.raises(UnknownForumError):
         await service.forum_ics("nope")
+
+
+ONLY_B = """\
+forums:
+  - id: b
+    name: Forum B
+    start: 2026-09-09T09:00
+    duration_minutes: 30
+"""
+
+
+async def test_replace_removes_forums_not_in_the_file_with_their_reminders(
+    service: ForumService, database: Database
+) -> None:
+    await service.import_text(GOOD)
+    (me,) = await add_references(database, 1, kind="personal", prefix="p")
+    await service.subscribe("a", me)
+    await service.subscribe("b", me)
+    # A plain import keeps what the file leaves out.
+    plain = await service.import_text(ONLY_B)
+    assert plain.removed == () and await count(database) == 2
+    report = await service.import_text(ONLY_B, replace=True)
+    assert (report.removed, report.ended_subscriptions, report.unchanged) == (("a",), 1, ("b",))
+    assert [f.id for f in await service.forums()] == ["b"]
+    assert await service.subscribed_forums(me) == {"b"}
+    september = (datetime(2026, 9, 1, tzinfo=UTC), datetime(2026, 10, 1, tzinfo=UTC))
+    assert {r.forum_id for r in await service.due(*september)} <= {"b"}
+    # A file with errors changes nothing, replace or not; an empty schedule removes nothing.
+    with pytest.raises(ForumImportError):
+        await service.import_text("forums:\n  - id: c\n", replace=True)
+    assert [f.id for f in await service.forums()] == ["b"]
+    empty = await service.import_text("forums: []\n", replace=True)
+    assert empty.removed == () and [f.id for f in await service.forums()] == ["b"]

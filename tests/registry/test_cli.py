@@ -200,3 +200,39 @@ def test_route_on_an_empty_registry_uses_the_example_data(
     obj = json.loads(out)
     assert obj["district"] == "hasselby-vallingby" and obj["primary"]["example"] is True
     assert any("exempeldata" in n for n in obj["notes"])
+
+
+def test_import_replace_removes_someone_who_left(
+    cli_db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "registry", "import", str(REGISTRY_EXAMPLE))[0] == 0
+    text = REGISTRY_EXAMPLE.read_text(encoding="utf-8")
+    omar = next(line for line in text.splitlines(keepends=True) if "id: p-omar" in line)
+    left = text.replace(omar, "")
+    # Without moving the school he was contact person for, --replace refuses and changes nothing.
+    refused = tmp_path / "utan-omar.yaml"
+    refused.write_text(left, encoding="utf-8")
+    code, out, err = run(capsys, "registry", "import", "--replace", str(refused))
+    assert code == 1 and out == ""
+    assert "p-omar" in err and "schools[hedvig-eleonora]" in err and "Inget har ändrats" in err
+    # A plain import of the same file keeps him (records not in the file are kept).
+    moved = tmp_path / "kontakter.yaml"
+    moved.write_text(
+        left.replace("district: ostermalm, contact_person: p-omar", "district: ostermalm, "
+                     "contact_person: p-lina"),
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, "registry", "import", str(moved))
+    assert code == 0, err
+    assert "borttagna" not in out
+    code, exported, _ = run(capsys, "registry", "export")
+    assert "p-omar" in exported
+    # With --replace he is gone, and the school's consultations go to Lina.
+    code, out, err = run(capsys, "registry", "import", "--replace", str(moved))
+    assert code == 0, err
+    assert "  personer: 0 nya, 0 uppdaterade, 2 oförändrade, 1 borttagna" in out.splitlines()
+    code, exported, _ = run(capsys, "registry", "export")
+    assert "p-omar" not in exported and "Omar" not in exported
+    code, out, _ = run(capsys, "route", "--purpose", "consult", "--school",
+                       "Hedvig Eleonora skola", "--json")
+    assert code == 0 and json.loads(out)["primary"]["id"] == "p-lina"

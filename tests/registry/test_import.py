@@ -438,3 +438,69 @@ async def test_updated_at_comes_from_the_clock(database: Database) -> None:
     async with database.session() as s:
         stamp = await s.scalar(select(RegistrySchool.updated_at))
     assert stamp == NOON
+
+
+# ---- replace ----------------------------------------------------------------------------------
+
+TWO_PEOPLE = GOOD.replace(
+    '  - {id: p1, name: Per Exempel, district: alfa, phone: "08-000 300 00"}\n',
+    '  - {id: p1, name: Per Exempel, district: alfa, phone: "08-000 300 00"}\n'
+    '  - {id: p2, name: Pia Exempel, district: alfa, phone: "08-000 300 01"}\n',
+)
+
+
+async def test_plain_import_keeps_what_the_file_leaves_out(database: Database) -> None:
+    svc = service(database)
+    assert (await svc.import_text(TWO_PEOPLE, fmt="yaml")).ok
+    again = await svc.import_text(GOOD, fmt="yaml")
+    assert again.ok and not again.changed
+    assert {p.id for p in (await svc.data()).people} == {"p1", "p2"}
+
+
+async def test_replace_removes_what_the_file_leaves_out(database: Database) -> None:
+    svc = service(database)
+    assert (await svc.import_text(TWO_PEOPLE, fmt="yaml")).ok
+    rev = await svc.revision()
+    report = await svc.import_text(GOOD, fmt="yaml", replace=True)
+    assert report.ok, [str(e) for e in report.errors]
+    assert counts(report)["people"] == (0, 0, 1, 1)
+    assert {p.id for p in (await svc.data()).people} == {"p1"}
+    assert await svc.revision() > rev
+
+
+async def test_replace_touches_only_the_tables_in_the_file(database: Database) -> None:
+    svc = service(database)
+    assert (await svc.import_text(TWO_PEOPLE, fmt="yaml")).ok
+    only_people = (
+        'people:\n  - {id: p1, name: Per Exempel, district: alfa, phone: "08-000 300 00"}\n'
+    )
+    report = await svc.import_text(only_people, fmt="yaml", replace=True)
+    assert report.ok, [str(e) for e in report.errors]
+    data = await svc.data()
+    assert {p.id for p in data.people} == {"p1"}
+    assert [s.id for s in data.schools] == ["s1"] and [d.id for d in data.districts] == ["alfa"]
+    # An empty file replaces nothing.
+    empty = await svc.import_text("people: []\n", fmt="yaml", replace=True)
+    assert empty.ok and not empty.changed
+    assert {p.id for p in (await svc.data()).people} == {"p1"}
+
+
+async def test_replace_refuses_to_remove_what_a_kept_record_refers_to(database: Database) -> None:
+    svc = service(database)
+    assert (await svc.import_text(TWO_PEOPLE, fmt="yaml")).ok
+    before = export_yaml(await svc.data())
+    # Only p2 in the file: p1 would go, but the school (not in the file) names p1.
+    only_p2 = 'people:\n  - {id: p2, name: Pia Exempel, district: alfa, phone: "08-000 300 01"}\n'
+    report = await svc.import_text(only_p2, fmt="yaml", source="personer.yaml", replace=True)
+    assert not report.ok
+    message = str(report.errors[0])
+    assert "personer.yaml" in message and "p1" in message and "schools[s1]" in message
+    assert export_yaml(await svc.data()) == before  # nothing changed
+    # With the school moved to p2 in the same file, p1 can go.
+    fixed = only_p2 + (
+        "schools:\n  - {id: s1, name: Alfaskolan, district: alfa, contact_person: p2}\n"
+    )
+    report = await svc.import_text(fixed, fmt="yaml", replace=True)
+    assert report.ok, [str(e) for e in report.errors]
+    data = await svc.data()
+    assert {p.id for p in data.people} == {"p2"} and data.schools[0].contact_person == "p2"
