@@ -58,6 +58,7 @@ def render_card(card: dict[str, Any], *, width: int = 78, start: int = 1) -> Ren
     def action(a: dict[str, Any]) -> None:
         kind = a.get("type")
         title = str(a.get("title") or "")
+        before = len(buttons)
         if kind == "Action.Submit" or kind == "Action.Execute":
             data = a.get("data") if isinstance(a.get("data"), dict) else {}
             inputs = [] if a.get("associatedInputs") == "none" else all_inputs
@@ -66,6 +67,10 @@ def render_card(card: dict[str, Any], *, width: int = 78, start: int = 1) -> Ren
             buttons.append(Button(title=title, kind="url", url=a.get("url")))
         elif kind == "Action.ShowCard":
             buttons.append(Button(title=title, kind="showcard", card=a.get("card")))
+        if len(buttons) > before:  # numbered where it stands, so it reads with its heading
+            b = buttons[-1]
+            suffix = f" → {b.url}" if b.kind == "url" and b.url else ""
+            lines.append(f"  [{start + len(buttons) - 1}] {b.title}{suffix}")
 
     def element(el: dict[str, Any], indent: str = "") -> None:
         if not isinstance(el, dict):
@@ -109,8 +114,4 @@ def render_card(card: dict[str, Any], *, width: int = 78, start: int = 1) -> Ren
         element(el)
     for a in card.get("actions", []):
         action(a)
-    out = list(lines)
-    for i, b in enumerate(buttons, start=start):
-        suffix = f" → {b.url}" if b.kind == "url" and b.url else ""
-        out.append(f"  [{i}] {b.title}{suffix}")
-    return Rendered(text="\n".join(out).rstrip(), buttons=buttons)
+    return Rendered(text="\n".join(lines).rstrip(), buttons=buttons)
