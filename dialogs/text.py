@@ -21,8 +21,9 @@ _SPACE = re.compile(r"\s+")
 def fold(text: str) -> str:
     """Lower-cased, å/ä/ö folded, punctuation removed (except '?'), whitespace collapsed."""
     s = unicodedata.normalize("NFC", text).lower().translate(_FOLD)
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    if not s.isascii():  # other diacritics ("è", "ñ"): decompose and drop the marks
+        s = unicodedata.normalize("NFKD", s)
+        s = "".join(ch for ch in s if not unicodedata.combining(ch))
     s = _NON_WORD.sub(" ", s)
     return _SPACE.sub(" ", s).strip()
 

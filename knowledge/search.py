@@ -143,7 +143,8 @@ class Tuning:
     answer_at: float = 0.0  # an answer needs at least this confidence, else a suggestion
     sure_at: float = 0.45  # an answer below this confidence is tentative (see SearchResult)
     candidates: int = 25  # topics re-ranked with the example phrasings
-    fuzzy_candidates: int = 10  # the best of them also compared character by character
+    fuzzy_candidates: int = 10  # the best of them also compared character by character …
+    fuzzy_phrasings: int = 12  # … with this many of their phrasings most like the question
     # The learned topic model (see _TopicModel): its share of the confidence, the temperature
     # of its softmax, training (epochs, aggressiveness), the weight of character n-grams
     # against words, how many of its best topics join the pool, and the largest knowledge base
@@ -238,11 +239,13 @@ class SearchIndex:
         self._idf = idf
         self._unknown_idf = unknown_idf
         # Every name of every glossary term (term, aliases, long form) as folded words.
-        self._glossary_names = [
-            ([fold(w) for w in words(name)], term)
-            for term in glossary
-            for name in [term.term, *term.aliases, *([term.long] if term.long else [])]
-        ]
+        # Indexed by their first word, so that a question is looked up word by word.
+        self._glossary_names: defaultdict[str, list[tuple[list[str], Term]]] = defaultdict(list)
+        for term in glossary:
+            for name in [term.term, *term.aliases, *([term.long] if term.long else [])]:
+                folded = [fold(w) for w in words(name)]
+                if folded:
+                    self._glossary_names[folded[0]].append((folded, term))
         self._cues = definition_cues
         self.tuning = tuning
         # Every phrasing (title and examples) of every topic version, in document order: which
@@ -593,8 +596,8 @@ class SearchIndex:
             [(frozenset(a.terms), min(1.0, a.weight)) for a in c.alternatives] for c in concepts
         ]
         scored: dict[str, _Scored] = {}
-        fuzzy_of, fuzzy_full_of = self._fuzzy(question, pool)
         likeness = self._phrasing_likeness(alts, weights, total_weight)
+        fuzzy_of, fuzzy_full_of = self._fuzzy(question, pool, likeness)
         w_model = tuning.w_model if probs is not None else 0.0
         for doc_id in pool:
             doc = self._docs[doc_id]
@@ -710,36 +713,44 @@ class SearchIndex:
         return np.minimum(1.0, np.divide(hit, denom, out=np.zeros(n), where=hit > 0))
 
     def _fuzzy(
-        self, question: str, pool: list[int]
+        self, question: str, pool: list[int], likeness: npt.NDArray[np.float64]
     ) -> tuple[dict[int, float], dict[int, float]]:
         """Character-level likeness (0..1) of the question to each pooled topic's closest
         phrasing: rapidfuzz token_set_ratio over the folded content words ("skickar in" ~
         "skicka in"), and over all the words, so that the form of a question counts too ("vad
-        gör socialtjänsten …" ~ "vad gör soc …"); each in one call over all phrasings."""
+        gör socialtjänsten …" ~ "vad gör soc …"); each in one call. Per topic only the
+        `fuzzy_phrasings` phrasings most like the question by terms are compared (the closest
+        by characters is nearly always among them; the cost no longer grows with examples)."""
         a = self._analyzer
-        if not (self.tuning.w_fuzzy or self.tuning.w_fuzzy_full):
+        tuning = self.tuning
+        if not (tuning.w_fuzzy or tuning.w_fuzzy_full):
             return {}, {}
-        pool = pool[: self.tuning.fuzzy_candidates]
-        sizes = [len(self._docs[d].texts) for d in pool]
+        pool = pool[: tuning.fuzzy_candidates]
+        chosen: list[npt.NDArray[np.int64]] = []
+        for d in pool:
+            lo, hi = int(self._ph_start[d]), int(self._ph_start[d + 1])
+            if hi - lo > tuning.fuzzy_phrasings:
+                top = np.argpartition(-likeness[lo:hi], tuning.fuzzy_phrasings - 1)
+                chosen.append(top[: tuning.fuzzy_phrasings])
+            else:
+                chosen.append(np.arange(hi - lo))
+        sizes = [len(c) for c in chosen]
         if not pool or not sum(sizes):
             return {}, {}
         starts = np.cumsum([0, *sizes[:-1]])
         out: list[dict[int, float]] = []
-        for weight, q, texts in (
-            (
-                self.tuning.w_fuzzy,
-                " ".join(a.fold(w) for w in a.content_words(question)),
-                [t for d in pool for t in self._docs[d].texts],
-            ),
-            (
-                self.tuning.w_fuzzy_full,
-                " ".join(a.fold(w) for w in words(question)),
-                [t for d in pool for t in self._docs[d].full_texts],
-            ),
+        for weight, q, full in (
+            (tuning.w_fuzzy, " ".join(a.fold(w) for w in a.content_words(question)), False),
+            (tuning.w_fuzzy_full, " ".join(a.fold(w) for w in words(question)), True),
         ):
             if not q or not weight:
                 out.append({})
                 continue
+            texts = [
+                (self._docs[d].full_texts if full else self._docs[d].texts)[int(i)]
+                for d, idx in zip(pool, chosen, strict=True)
+                for i in idx
+            ]
             ratios = process.cdist([q], texts, scorer=fuzz.token_set_ratio, processor=None)[0]
             best = np.maximum.reduceat(ratios, starts) / 100
             out.append({d: float(b) for d, b in zip(pool, best, strict=True)})
@@ -757,10 +768,11 @@ class SearchIndex:
         if not ws:
             return None
         best: tuple[int, Term, int, int] | None = None
-        for phrase, term in self._glossary_names:
-            span = _find(ws, phrase)
-            if span is not None and (best is None or len(phrase) > best[0]):
-                best = (len(phrase), term, span[0], span[1])
+        for i, w in enumerate(ws):
+            for phrase, term in self._glossary_names.get(w, ()):
+                n = len(phrase)
+                if ws[i : i + n] == phrase and (best is None or n > best[0]):
+                    best = (n, term, i, i + n)
         if best is None:
             return None
         _n, term, start, end = best
@@ -982,16 +994,6 @@ def _overlap(
                 best = strength
         total += weight * best
     return total
-
-
-def _find(seq: list[str], phrase: list[str]) -> tuple[int, int] | None:
-    n = len(phrase)
-    if n == 0:
-        return None
-    for i in range(len(seq) - n + 1):
-        if seq[i : i + n] == phrase:
-            return i, i + n
-    return None
 
 
 def _idf(n: int, df: float) -> float:
