@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -22,6 +24,9 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any constant will do; it serialises concurrent migrations of several instances on PostgreSQL.
 _PG_MIGRATION_LOCK = 7_344_118_001
+
+
+T = TypeVar("T")
 
 
 class DatabaseUrlError(ValueError):
@@ -73,6 +78,19 @@ class Database:
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )
+        # SQLite file: short transactions of the hot path (bot state) run on one thread of their
+        # own over the plain sqlite3 driver – one hop per transaction instead of one per
+        # statement and fetch through aiosqlite. (An in-memory database is per connection, so
+        # it keeps the async engine.)
+        self._sync_engine: Engine | None = None
+        self._sync_executor: ThreadPoolExecutor | None = None
+        u = make_url(self.url)
+        if self.dialect == "sqlite" and u.database not in (None, "", ":memory:") and (
+            "memory" not in str(u.query.get("mode", ""))
+        ):
+            self._sync_engine = create_engine(u.set(drivername="sqlite"))
+            event.listen(self._sync_engine, "connect", _sqlite_pragmas)
+            self._sync_executor = ThreadPoolExecutor(1, thread_name_prefix="samverkan-sqlite")
 
     @property
     def is_postgres(self) -> bool:
@@ -87,6 +105,21 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as s, s.begin():
             yield s
+
+    async def run_transaction(self, fn: Callable[[Connection], T]) -> T:
+        """Run `fn` on a connection inside one transaction (committed when it returns, rolled
+        back when it raises) and return its result. For small, hot transactions written
+        against the synchronous Connection API; the same code runs on SQLite and PostgreSQL."""
+        if self._sync_engine is not None and self._sync_executor is not None:
+            engine = self._sync_engine
+
+            def run() -> T:
+                with engine.begin() as conn:
+                    return fn(conn)
+
+            return await asyncio.get_running_loop().run_in_executor(self._sync_executor, run)
+        async with self.engine.begin() as conn:
+            return await conn.run_sync(fn)
 
     async def migrate(self) -> None:
         """Bring the schema to the newest revision (all branches)."""
@@ -106,6 +139,11 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._sync_engine is not None and self._sync_executor is not None:
+            engine, executor = self._sync_engine, self._sync_executor
+            await asyncio.get_running_loop().run_in_executor(executor, engine.dispose)
+            executor.shutdown(wait=True)
+            self._sync_engine = self._sync_executor = None
 
 
 def alembic_config(connection: Connection | None = None) -> Any:

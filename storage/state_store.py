@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from samverkan.clock import Clock
@@ -61,6 +61,8 @@ def _split(doc: Mapping[str, Any]) -> tuple[dict[str, Any], str | None, datetime
 
 
 class SqlStateStore:
+    """Each operation is one short transaction (`Database.run_transaction`)."""
+
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
@@ -73,9 +75,10 @@ class SqlStateStore:
         stmt = select(
             StateDocument.key, StateDocument.data, StateDocument.e_tag, StateDocument.expires_at
         ).where(StateDocument.key.in_(keys))
-        out: dict[str, dict[str, Any]] = {}
-        async with self._db.session() as s:
-            for key, data, etag, expires in (await s.execute(stmt)).all():
+
+        def run(conn: Connection) -> dict[str, dict[str, Any]]:
+            out: dict[str, dict[str, Any]] = {}
+            for key, data, etag, expires in conn.execute(stmt).all():
                 if expires is not None and expires <= now:
                     continue  # expired: absent (purge_expired removes it)
                 doc = dict(data)
@@ -83,7 +86,9 @@ class SqlStateStore:
                 if expires is not None:
                     doc[EXPIRES_KEY] = expires.isoformat()
                 out[key] = doc
-        return out
+            return out
+
+        return await self._db.run_transaction(run)
 
     async def write(self, changes: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
         """Write documents atomically; return the new e_tag per key.
@@ -93,85 +98,81 @@ class SqlStateStore:
         if not changes:
             return {}
         now = self._clock.now()
-        new_etags: dict[str, str] = {}
+        prepared: list[tuple[str, dict[str, Any], str | None, str]] = []
+        for key, doc in changes.items():
+            if not key or len(key) > MAX_KEY_LENGTH:
+                raise ValueError(f"state key must be 1–{MAX_KEY_LENGTH} characters")
+            data, etag, expires = _split(doc)
+            new = _new_etag()
+            values: dict[str, Any] = {
+                "data": data, "e_tag": new, "updated_at": now, "expires_at": expires
+            }
+            prepared.append((key, values, etag, new))
+
+        def run(conn: Connection) -> None:
+            for key, values, etag, _new in prepared:
+                if etag == NEW_ETAG:
+                    conn.execute(insert(StateDocument).values(key=key, **values))
+                elif etag and etag != "*":
+                    res = conn.execute(
+                        update(StateDocument)
+                        .where(StateDocument.key == key, StateDocument.e_tag == etag)
+                        .values(**values)
+                    )
+                    if res.rowcount != 1:
+                        raise StateConflictError(key)
+                else:
+                    res = conn.execute(
+                        update(StateDocument).where(StateDocument.key == key).values(**values)
+                    )
+                    if res.rowcount != 1:
+                        conn.execute(insert(StateDocument).values(key=key, **values))
+
         try:
-            async with self._db.transaction() as s:
-                for key, doc in changes.items():
-                    if not key or len(key) > MAX_KEY_LENGTH:
-                        raise ValueError(f"state key must be 1–{MAX_KEY_LENGTH} characters")
-                    data, etag, expires = _split(doc)
-                    new = _new_etag()
-                    values = {"data": data, "e_tag": new, "updated_at": now, "expires_at": expires}
-                    if etag == NEW_ETAG:
-                        await s.execute(insert(StateDocument).values(key=key, **values))
-                    elif etag and etag != "*":
-                        res = await s.execute(
-                            update(StateDocument)
-                            .where(StateDocument.key == key, StateDocument.e_tag == etag)
-                            .values(**values)
-                        )
-                        if res.rowcount != 1:  # type: ignore[attr-defined]
-                            raise StateConflictError(key)
-                    else:
-                        res = await s.execute(
-                            update(StateDocument).where(StateDocument.key == key).values(**values)
-                        )
-                        if res.rowcount != 1:  # type: ignore[attr-defined]
-                            await s.execute(insert(StateDocument).values(key=key, **values))
-                    new_etags[key] = new
+            await self._db.run_transaction(run)
         except IntegrityError as exc:
             # Two writers inserted the same new key at once: the loser re-reads and retries.
             raise StateConflictError(next(iter(changes))) from exc
-        return new_etags
+        return {key: new for key, _v, _e, new in prepared}
 
     async def insert_new(self, key: str, doc: Mapping[str, Any]) -> str:
         """Create a document that must not exist yet (StateConflictError if it does)."""
-        data, _, expires = _split(doc)
-        new = _new_etag()
-        try:
-            async with self._db.transaction() as s:
-                await s.execute(
-                    insert(StateDocument).values(
-                        key=key,
-                        data=data,
-                        e_tag=new,
-                        updated_at=self._clock.now(),
-                        expires_at=expires,
-                    )
-                )
-        except IntegrityError as exc:
-            raise StateConflictError(key) from exc
-        return new
+        return (await self.write({key: {**doc, ETAG_KEY: NEW_ETAG}}))[key]
 
     async def delete(self, keys: Iterable[str], *, e_tags: Mapping[str, str] | None = None) -> None:
         """Delete documents. With `e_tags`, only if unchanged (else StateConflictError)."""
         keys = list(keys)
         if not keys:
             return
-        async with self._db.transaction() as s:
+
+        def run(conn: Connection) -> None:
             for key in keys:
                 etag = (e_tags or {}).get(key)
                 stmt = delete(StateDocument).where(StateDocument.key == key)
                 if etag and etag != "*":
-                    stmt = stmt.where(StateDocument.e_tag == etag)
-                    res = await s.execute(stmt)
-                    if res.rowcount != 1:  # type: ignore[attr-defined]
+                    res = conn.execute(stmt.where(StateDocument.e_tag == etag))
+                    if res.rowcount != 1:
                         # Already gone is fine only if nobody re-created it meanwhile.
-                        exists = await s.scalar(
+                        exists = conn.scalar(
                             select(StateDocument.key).where(StateDocument.key == key)
                         )
                         if exists is not None:
                             raise StateConflictError(key)
                 else:
-                    await s.execute(stmt)
+                    conn.execute(stmt)
+
+        await self._db.run_transaction(run)
 
     async def purge_expired(self) -> int:
         """Delete every document whose expiry has passed; return how many."""
-        async with self._db.transaction() as s:
-            res = await s.execute(
+        now = self._clock.now()
+
+        def run(conn: Connection) -> int:
+            res = conn.execute(
                 delete(StateDocument).where(
-                    StateDocument.expires_at.is_not(None),
-                    StateDocument.expires_at <= self._clock.now(),
+                    StateDocument.expires_at.is_not(None), StateDocument.expires_at <= now
                 )
             )
-            return int(res.rowcount or 0)  # type: ignore[attr-defined]
+            return int(res.rowcount or 0)
+
+        return await self._db.run_transaction(run)
