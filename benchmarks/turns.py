@@ -11,7 +11,9 @@ scenario — a greeting, a knowledge-base question, one step of a guided dialog 
   whether or not earlier ones have finished);
 - saturation throughput (closed loop, many users, turns/s);
 
-and each ratio to the echo bot. Also: start-up time, resident memory before/after 10,000 turns.
+and each ratio to the echo bot. Also: start-up time, resident memory before/after 10,000 turns,
+and scale-out: saturation of one PostgreSQL instance, then of two on the same database with every
+user's turns going round-robin over both.
 A turn is measured from the POST to its HTTP response; both bots send their reply to the
 connector before they answer the POST, so the reply's delivery is inside the measurement.
 """
@@ -117,8 +119,10 @@ class Proc:
 class Traffic:
     """Teams-shaped activities for one target; each user has its own personal conversation."""
 
-    def __init__(self, target: str, service_url: str, run: str) -> None:
-        self.url = f"{target}/api/messages"
+    def __init__(self, target: str | list[str], service_url: str, run: str) -> None:
+        # Several targets: turns go round-robin over them, as behind a load balancer without
+        # sticky sessions (one user's consecutive turns land on different instances).
+        self.urls = [f"{t}/api/messages" for t in ([target] if isinstance(target, str) else target)]
         self.service_url = service_url
         self.run = run
         self.seq = 0
@@ -148,8 +152,9 @@ class Traffic:
 
     async def turn(self, http: aiohttp.ClientSession, user: int, text: str) -> float:
         body = self.activity(user, text)
+        url = self.urls[self.seq % len(self.urls)]
         t0 = time.perf_counter()
-        async with http.post(self.url, json=body) as r:
+        async with http.post(url, json=body) as r:
             await r.read()
             if r.status >= 300:
                 raise RuntimeError(f"HTTP {r.status}")
@@ -283,6 +288,40 @@ async def memory_run(target: Proc, traffic: Traffic, turns: int) -> tuple[float,
     return before, middle, after
 
 
+async def scale_out(
+    first: Proc, second: Proc, workdir: Path, service_url: str, seconds: float
+) -> dict[str, Any]:
+    """Saturation with one instance, then with two on the same PostgreSQL database, the turns
+    of every user going round-robin over both (no sticky sessions)."""
+    out: dict[str, Any] = {}
+    await second.start(workdir)
+    try:
+        for sc in (Question(), DialogStep()):
+            one = await saturation(
+                Traffic(first.url, service_url, f"so1-{sc.name}-{uuid.uuid4().hex[:6]}"),
+                sc,
+                32,
+                seconds,
+            )
+            two = await saturation(
+                Traffic(
+                    [first.url, second.url], service_url, f"so2-{sc.name}-{uuid.uuid4().hex[:6]}"
+                ),
+                sc,
+                32,
+                seconds,
+            )
+            out[sc.name] = {"one_tps": round(one, 1), "two_tps": round(two, 1)}
+            print(
+                f"scale-out (PostgreSQL) {sc.name:12s} one instance {one:7.1f}/s   "
+                f"two instances, round-robin {two:7.1f}/s   ×{two / one:.2f}",
+                flush=True,
+            )
+    finally:
+        second.stop()
+    return out
+
+
 async def make_pg_database(admin_url: str) -> str:
     import asyncpg  # type: ignore[import-untyped]
     from sqlalchemy.engine import make_url
@@ -385,6 +424,14 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 print(
                     f"{target.name:20s} RSS after warm-up {before:.1f} MB, +5,000 turns {middle:.1f} MB, +10,000 turns {after:.1f} MB",
                     flush=True,
+                )
+            if target.name == "samverkan-postgres":
+                results["scale_out"] = await scale_out(
+                    target,
+                    Proc("samverkan-postgres-2", target.cmd, target.env),
+                    workdir,
+                    service_url,
+                    sat_s,
                 )
             target.stop()
             results["targets"][target.name] = res
