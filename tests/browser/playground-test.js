@@ -26,7 +26,7 @@ const timeout = 30000;
     await box.click();
     await page.keyboard.type('kan jag va anonym när jag anmäler?');
     await page.keyboard.press('Enter');
-    await page.getByText('Kan jag anmäla anonymt?').first().waitFor({ timeout });
+    await page.getByText('Kan jag anmäla anonymt – och får vårdnadshavarna läsa anmälan?').first().waitFor({ timeout });
     await page.getByText(/Gäller enligt/).first().waitFor({ timeout });
     await page.screenshot({ path: path.join(shots, '2-answer.png') });
 
