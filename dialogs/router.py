@@ -34,6 +34,7 @@ from dialogs.text import (
     fold_plain,
     mask_personnummer,
     matches_phrase,
+    starts_with_phrase,
 )
 from dialogs.types import Incoming, Reply, TurnState
 from knowledge.loader import KnowledgeBase
@@ -491,6 +492,9 @@ class Router:
         if self.acute(text):
             # Whatever search makes of it: the 112 card first, then the answer as usual.
             return [self._acute_reply(), *await self._search_reply(turn, text, midflow=midflow)]
+        if starts_with_phrase(text, self.msg.phrases("words.thanks"), max_words=8):
+            # "Tack för hjälpen, du är bäst!" (checked after the acute words, never before)
+            return [Reply(text=self.msg.text("small.thanks")), *self.engine.prompt(turn)]
         return await self._search_reply(turn, text, midflow=midflow)
 
     def _acute_reply(self) -> Reply:

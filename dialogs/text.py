@@ -45,6 +45,22 @@ def words(text: str) -> list[str]:
     return fold_plain(text).split()
 
 
+def starts_with_phrase(text: str, phrases: Iterable[str], *, max_words: int) -> bool:
+    """True if a short statement (no question mark, at most `max_words` words) begins with one
+    of the phrases: "tack för hjälpen, du är bäst" is thanks; "tack, men måste jag anmäla?" is
+    a question."""
+    if "?" in text:
+        return False
+    ws = words(text)
+    if not ws or len(ws) > max_words:
+        return False
+    for p in phrases:
+        pw = fold_known(p).split()
+        if pw and ws[: len(pw)] == pw:
+            return True
+    return False
+
+
 def matches_phrase(text: str, phrases: Iterable[str]) -> bool:
     """True if the whole (folded) text is one of the phrases (folded)."""
     t = fold_plain(text)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.text import contains_personnummer, fold, fold_plain, mask_personnummer, matches_phrase
+from dialogs.text import (
+    contains_personnummer,
+    fold,
+    fold_plain,
+    mask_personnummer,
+    matches_phrase,
+    starts_with_phrase,
+)
 
 
 def test_fold() -> None:
@@ -55,3 +62,20 @@ def test_other_numbers_are_not_flagged(text: str) -> None:
 def test_mask() -> None:
     masked = mask_personnummer("A 150312-2385 och 201503122385.", "[borttaget]")
     assert masked == "A [borttaget] och [borttaget]."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tack för hjälpen, du är bäst", True),
+        ("Tack så mycket!", True),
+        ("TACK", True),
+        ("tack, men måste jag anmäla?", False),  # a question
+        ("tackla problemet med frånvaron", False),  # a word that only begins like it
+        ("tack för hjälpen men jag undrar fortfarande en sak om anmälan", False),  # too long
+        ("", False),
+    ],
+)
+def test_starts_with_phrase(text: str, expected: bool) -> None:
+    phrases = ["tack", "tack så mycket", "tack för hjälpen"]
+    assert starts_with_phrase(text, phrases, max_words=8) is expected
