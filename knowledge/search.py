@@ -138,6 +138,10 @@ class Tuning:
     vague_weight: float = 1.0
     vague_single_weight: float = 2.0
     vague_margin: float = 0.05
+    # … except a question of at least `vague_clear_concepts` concepts whose best topic scores
+    # `vague_clear_score` with that margin: low-weight words, but a clear winner.
+    vague_clear_concepts: int = 2
+    vague_clear_score: float = 0.5
     exact_phrasing: float = 0.9  # phrasing likeness that makes a question not vague
     suggest_at: float = 0.25  # a suggestion needs at least this confidence, else decline
     answer_at: float = 0.0  # an answer needs at least this confidence, else a suggestion
@@ -446,8 +450,15 @@ class SearchIndex:
             or (query.n_concepts == 1 and information < tuning.vague_single_weight)
         )
         second = others[0].score if others else 0.0
+        # A vague question of several words ("vad gör soc när de fått min anmälan") is answered
+        # when one topic stands out clearly; a single vague word ("anmälan") never is.
+        clear = (
+            query.n_concepts >= tuning.vague_clear_concepts
+            and best.score >= tuning.vague_clear_score
+            and best.score - second >= tuning.vague_margin
+        )
         content_free = (vague or (query.only_common and not worded_like)) and (
-            information < tuning.vague_weight
+            (information < tuning.vague_weight and not clear)
             or query.only_common
             or best.score - second < tuning.vague_margin
         )

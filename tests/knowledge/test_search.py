@@ -105,6 +105,23 @@ def test_a_vague_question_gets_suggestions(small_index: SearchIndex, question: s
     assert scores == sorted(scores, reverse=True) and scores[0] == result.score
 
 
+def test_a_vague_question_with_a_clear_winner_is_answered(
+    real_kb: KnowledgeBase, real_index: SearchIndex
+) -> None:
+    # Low-weight words only ("soc", "när", "anmälan"), but several of them and one topic well
+    # ahead: answered. Without the exception (a higher bar for the winner) the same question
+    # gets suggestions, with that topic first.
+    question = "vad gör soc när de har fått min anmälan"
+    result = real_index.search(question, day=DAY)
+    assert (result.decision, result.topic) == ("answer", "anmalan-efter"), result
+    strict = replace(real_index.tuning, vague_clear_score=1.01)
+    suggested = SearchIndex.build(real_kb, strict).search(question, day=DAY)
+    assert suggested.decision == "suggest"
+    assert suggested.alternatives[0].topic_id == "anmalan-efter"
+    # A single vague word is never answered outright.
+    assert real_index.search("anmälan", day=DAY).decision == "suggest"
+
+
 def test_a_weak_answer_is_tentative_and_a_weaker_one_a_suggestion(small_kb: KnowledgeBase) -> None:
     question = "Ska jag berätta för föräldrarna att jag anmäler?"
     plain = SearchIndex.build(small_kb)
