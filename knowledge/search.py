@@ -160,6 +160,7 @@ class Tuning:
     model_batch: int = 16
     model_char_weight: float = 0.5
     model_pool: int = 3
+    model_runs: int = 5
     model_max_topics: int = 500
 
 
@@ -908,12 +909,35 @@ def _train_pa(
 ) -> npt.NDArray[np.float64]:
     """Averaged multi-class passive-aggressive learning (PA-II, Crammer et al. 2006) in
     mini-batches: each sample whose class does not beat the best other class by a margin of 1
-    moves both weight vectors by the smallest step that would fix it (at most `model_c`); the
-    result is the average of the weights over all steps."""
+    moves both weight vectors by the smallest step that would fix it (at most `model_c`); a
+    run's result is the average of the weights over all its steps. The model is the mean of
+    `model_runs` runs over different fixed orders of the samples: one order alone makes the
+    model depend on where each sample happens to fall, so that adding a phrasing to one topic
+    moved answers of unrelated questions."""
     lengths = np.diff(ptr)
     rows_kept = [i for i in range(len(ys)) if lengths[i] > 0]
-    random.Random(0).shuffle(rows_kept)  # one fixed order: the same model on every build
-    order = np.array(rows_kept, dtype=np.int64)
+    total = np.zeros((n_features, n_classes))
+    runs = max(1, tuning.model_runs)
+    for seed in range(runs):
+        order_list = list(rows_kept)
+        random.Random(seed).shuffle(order_list)  # fixed orders: the same model on every build
+        order = np.array(order_list, dtype=np.int64)
+        total += _pa_run(ids, vals, ptr, ys, order, n_features, n_classes, tuning)
+    result: npt.NDArray[np.float64] = total / runs
+    return result
+
+
+def _pa_run(
+    ids: npt.NDArray[np.int64],
+    vals: npt.NDArray[np.float64],
+    ptr: npt.NDArray[np.int64],
+    ys: npt.NDArray[np.int64],
+    order: npt.NDArray[np.int64],
+    n_features: int,
+    n_classes: int,
+    tuning: Tuning,
+) -> npt.NDArray[np.float64]:
+    """One averaged PA-II run over the samples in the given order."""
     w = np.zeros(n_features * n_classes)
     u = np.zeros(n_features * n_classes)  # step-weighted sum of the updates (for the average)
     w2 = w.reshape(n_features, n_classes)
