@@ -558,6 +558,9 @@ class Analyzer:
 
     def concepts(self, question: str) -> list[Concept]:
         """The concepts of a question (stopwords and names dropped)."""
+        return self._concepts(question, correct=True)
+
+    def _concepts(self, question: str, *, correct: bool) -> list[Concept]:
         ws = words(question)
         names = _names(question, len(ws))
         concepts: list[Concept] = []
@@ -583,7 +586,7 @@ class Analyzer:
             if concept is None:
                 step = 1
                 if not self.is_stopword(ws[i]):
-                    concept = self._word_concept(ws[i])
+                    concept = self._word_concept(ws[i], correct=correct)
             if concept is not None:
                 concepts.append(concept)
             i += step
@@ -672,17 +675,19 @@ class Analyzer:
             return [Alternative(key)]
         return []
 
-    def _word_concept(self, word: str) -> Concept:
+    def _word_concept(self, word: str, *, correct: bool = True) -> Concept:
         t = self.known_term(word) or self.term(word)
         alts: list[Alternative] = [Alternative((t,))]
         parts = self.split_compound(word)
         if parts:
             alts.append(Alternative(tuple(parts), self.part_weight))
-        if t not in self.vocabulary and not parts:
+        if correct and t not in self.vocabulary and not parts:
             fixed = self.correct(word)
             if fixed is not None:
-                # The corrected word is analysed like any other (synonyms, compound parts).
-                for c in self.concepts(fixed):
+                # The corrected word is analysed like any other (synonyms, compound parts), but
+                # not corrected again: a correction can be the word itself in another form
+                # ("darfor" → "darfor"), and correcting that again never ends.
+                for c in self._concepts(fixed, correct=False):
                     for alt in c.alternatives:
                         alts.append(Alternative(alt.terms, alt.weight * self.correction_weight))
         return self._concept(word, alts)

@@ -76,10 +76,19 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
     day = local((clock or SystemClock()).now()).date()
 
     if batch is not None:
-        for line in lines:
+        for number, line in enumerate(lines, start=1):
             if not line:
                 continue
-            result = index.search(line[:MAX_QUESTION_CHARS], day=day)
+            try:
+                result = index.search(line[:MAX_QUESTION_CHARS], day=day)
+            except Exception as exc:  # one question must not cost the rest of the batch
+                # Unsure means not answered: the line gets topic null; the error goes to stderr
+                # (its type only, never the question).
+                _err(
+                    f"Fråga {number} kunde inte bedömas ({type(exc).__name__}); "
+                    "den räknas som obesvarad."
+                )
+                result = SearchResult(line[:MAX_QUESTION_CHARS], "decline", None, 0.0, [])
             out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
         return 0
 

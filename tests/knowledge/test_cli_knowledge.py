@@ -77,8 +77,12 @@ def test_ask_batch_one_object_per_line(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def test_ask_plain_text_has_answer_sources_and_date(capsys: pytest.CaptureFixture[str]) -> None:
-    args = argparse.Namespace(question="Måste jag anmäla om jag misstänker att ett barn far illa?",
-                              batch=None, json=False, dir=None)
+    args = argparse.Namespace(
+        question="Måste jag anmäla om jag misstänker att ett barn far illa?",
+        batch=None,
+        json=False,
+        dir=None,
+    )
     out = io.StringIO()
     clock = FixedClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
     assert commands.ask(args, clock=clock, out=out) == 0
@@ -108,8 +112,9 @@ def test_ask_plain_text_suggest_and_decline(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_ask_uses_the_day_from_the_clock() -> None:
-    args = argparse.Namespace(question="Vad är samverkansprojektet med elevhälsan?",
-                              batch=None, json=True, dir=None)
+    args = argparse.Namespace(
+        question="Vad är samverkansprojektet med elevhälsan?", batch=None, json=True, dir=None
+    )
     found = {}
     for year in (2026, 2030):
         out = io.StringIO()
@@ -243,3 +248,35 @@ def test_the_shipped_knowledge_base_is_valid(
     code, out, _ = run(capsys, "kb", "check")
     assert code == 0, out
     assert out.startswith("Kunskapsbasen är giltig")
+
+
+def test_ask_batch_survives_a_question_that_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Should the search ever fail on one question, that line is unanswered (topic null) and
+    # the rest of the batch is still answered; stderr names the line, not its text.
+    from knowledge.search import SearchIndex
+
+    real = SearchIndex.search
+
+    def failing(self: SearchIndex, question: str, **kw: object) -> object:
+        if "trasig" in question:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(self, question, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SearchIndex, "search", failing)
+    questions = tmp_path / "q.txt"
+    questions.write_text(
+        "en trasig fråga\nKan jag vara anonym när jag anmäler?\n", encoding="utf-8"
+    )
+    code, out, err = run(capsys, "ask", "--batch", str(questions))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0
+    assert rows[0] == {
+        "question": "en trasig fråga",
+        "topic": None,
+        "score": 0.0,
+        "alternatives": [],
+    }
+    assert rows[1]["topic"] == "anmalan-anonym"
+    assert "Fråga 1" in err and "trasig" not in err
