@@ -492,8 +492,13 @@ class Router:
         if self.acute(text):
             # Whatever search makes of it: the 112 card first, then the answer as usual.
             return [self._acute_reply(), *await self._search_reply(turn, text, midflow=midflow)]
-        if starts_with_phrase(text, self.msg.phrases("words.thanks"), max_words=8):
-            # "Tack för hjälpen, du är bäst!" (checked after the acute words, never before)
+        if (
+            starts_with_phrase(text, self.msg.phrases("words.thanks"), max_words=8)
+            and self.index.search(text, day=turn.day).decision == "decline"
+        ):
+            # "Tack för hjälpen, du är bäst!" — checked after the acute words, and only when
+            # the rest says nothing the knowledge base knows ("tack, hon har blåmärken igen"
+            # goes to search like any other message).
             return [Reply(text=self.msg.text("small.thanks")), *self.engine.prompt(turn)]
         return await self._search_reply(turn, text, midflow=midflow)
 
