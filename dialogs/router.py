@@ -492,15 +492,15 @@ class Router:
         if self.acute(text):
             # Whatever search makes of it: the 112 card first, then the answer as usual.
             return [self._acute_reply(), *await self._search_reply(turn, text, midflow=midflow)]
-        if (
-            starts_with_phrase(text, self.msg.phrases("words.thanks"), max_words=8)
-            and self.index.search(text, day=turn.day).decision == "decline"
-        ):
+        result = None
+        if starts_with_phrase(text, self.msg.phrases("words.thanks"), max_words=8):
             # "Tack för hjälpen, du är bäst!" — checked after the acute words, and only when
             # the rest says nothing the knowledge base knows ("tack, hon har blåmärken igen"
-            # goes to search like any other message).
-            return [Reply(text=self.msg.text("small.thanks")), *self.engine.prompt(turn)]
-        return await self._search_reply(turn, text, midflow=midflow)
+            # goes on like any other message, with this search result).
+            result = self.index.search(text, day=turn.day)
+            if result.decision == "decline":
+                return [Reply(text=self.msg.text("small.thanks")), *self.engine.prompt(turn)]
+        return await self._search_reply(turn, text, midflow=midflow, result=result)
 
     def _acute_reply(self) -> Reply:
         body = [
@@ -528,7 +528,9 @@ class Router:
         ]
         return Reply(card=c.card(body), summary=self.msg.text("acute.summary"))
 
-    async def _search_reply(self, turn: Turn, text: str, *, midflow: bool) -> list[Reply]:
+    async def _search_reply(
+        self, turn: Turn, text: str, *, midflow: bool, result: Any = None
+    ) -> list[Reply]:
         explain = getattr(self.index, "explain_term", None)
         term = explain(text) if callable(explain) else None
         if term is not None:
@@ -536,7 +538,8 @@ class Router:
             if midflow:
                 card["body"].extend(c.action_rows(self._resume_button(turn)))
             return [Reply(card=card, summary=term.term)]
-        result = self.index.search(text, day=turn.day)
+        if result is None:
+            result = self.index.search(text, day=turn.day)
         if result.decision == "answer" and result.topic and self.kb.topic(result.topic, turn.day):
             instead = [h.topic_id for h in result.alternatives] if result.tentative else []
             return self._answer(turn, result.topic, midflow=midflow, instead=instead)

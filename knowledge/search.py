@@ -438,10 +438,7 @@ class SearchIndex:
         best = ranked[0]
         others = ranked[1:]
         limit = max(1, limit)
-        if (
-            self.field_probability(query) < tuning.field_at
-            or best.coverage < tuning.min_coverage
-        ):
+        if self.field_probability(query) < tuning.field_at or best.coverage < tuning.min_coverage:
             return SearchResult(question, "decline", None, best.score, [])
         # Worded (nearly) like one of the topic's own phrasings: not vague, whatever its words.
         worded_like = best.example >= tuning.exact_phrasing
@@ -456,7 +453,6 @@ class SearchIndex:
         clear = (
             query.n_concepts >= tuning.vague_clear_concepts
             and best.score >= tuning.vague_clear_score
-            and best.score - second >= tuning.vague_margin
         )
         content_free = (vague or (query.only_common and not worded_like)) and (
             (information < tuning.vague_weight and not clear)
@@ -914,66 +910,56 @@ def _train_pa(
     `model_runs` runs over different fixed orders of the samples: one order alone makes the
     model depend on where each sample happens to fall, so that adding a phrasing to one topic
     moved answers of unrelated questions."""
+
+    def run_in(order: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """One averaged PA-II run over the samples in the given order."""
+        w = np.zeros(n_features * n_classes)
+        u = np.zeros(n_features * n_classes)  # step-weighted sum of the updates (for the average)
+        w2 = w.reshape(n_features, n_classes)
+        batches = []
+        size = tuning.model_batch
+        for b0 in range(0, len(order), size):
+            rows = order[b0 : b0 + size]
+            parts = [np.arange(ptr[r], ptr[r + 1]) for r in rows]
+            at = np.concatenate(parts)
+            starts = np.zeros(len(rows), dtype=np.int64)
+            starts[1:] = np.cumsum([len(p) for p in parts])[:-1]
+            row_of = np.repeat(np.arange(len(rows)), [len(p) for p in parts])
+            v = vals[at]
+            batches.append((ids[at], v, starts, row_of, ys[rows], np.add.reduceat(v * v, starts)))
+        t = 1
+        for _epoch in range(tuning.model_epochs):
+            for f, v, starts, row_of, y, sq in batches:
+                n = len(y)
+                rows_n = np.arange(n)
+                s = np.add.reduceat(w2[f] * v[:, None], starts, axis=0)
+                s_y = s[rows_n, y].copy()
+                s[rows_n, y] = -np.inf
+                other = s.argmax(axis=1)
+                loss = 1.0 - (s_y - s[rows_n, other])
+                tau = np.minimum(tuning.model_c, np.maximum(loss, 0.0) / (2.0 * sq))
+                if tau.any():
+                    hit = tau[row_of] > 0
+                    r = row_of[hit]
+                    step = tau[r] * v[hit]
+                    base = f[hit] * n_classes
+                    at_ = np.concatenate([base + y[r], base + other[r]])
+                    delta = np.concatenate([step, -step])
+                    np.add.at(w, at_, delta)
+                    np.add.at(u, at_, t * delta)
+                t += 1
+        result: npt.NDArray[np.float64] = (w - u / t).reshape(n_features, n_classes)
+        return result
+
     lengths = np.diff(ptr)
     rows_kept = [i for i in range(len(ys)) if lengths[i] > 0]
-    total = np.zeros((n_features, n_classes))
     runs = max(1, tuning.model_runs)
+    total = np.zeros((n_features, n_classes))
     for seed in range(runs):
         order_list = list(rows_kept)
         random.Random(seed).shuffle(order_list)  # fixed orders: the same model on every build
-        order = np.array(order_list, dtype=np.int64)
-        total += _pa_run(ids, vals, ptr, ys, order, n_features, n_classes, tuning)
+        total += run_in(np.array(order_list, dtype=np.int64))
     result: npt.NDArray[np.float64] = total / runs
-    return result
-
-
-def _pa_run(
-    ids: npt.NDArray[np.int64],
-    vals: npt.NDArray[np.float64],
-    ptr: npt.NDArray[np.int64],
-    ys: npt.NDArray[np.int64],
-    order: npt.NDArray[np.int64],
-    n_features: int,
-    n_classes: int,
-    tuning: Tuning,
-) -> npt.NDArray[np.float64]:
-    """One averaged PA-II run over the samples in the given order."""
-    w = np.zeros(n_features * n_classes)
-    u = np.zeros(n_features * n_classes)  # step-weighted sum of the updates (for the average)
-    w2 = w.reshape(n_features, n_classes)
-    batches = []
-    size = tuning.model_batch
-    for b0 in range(0, len(order), size):
-        rows = order[b0 : b0 + size]
-        parts = [np.arange(ptr[r], ptr[r + 1]) for r in rows]
-        at = np.concatenate(parts)
-        starts = np.zeros(len(rows), dtype=np.int64)
-        starts[1:] = np.cumsum([len(p) for p in parts])[:-1]
-        row_of = np.repeat(np.arange(len(rows)), [len(p) for p in parts])
-        v = vals[at]
-        batches.append((ids[at], v, starts, row_of, ys[rows], np.add.reduceat(v * v, starts)))
-    t = 1
-    for _epoch in range(tuning.model_epochs):
-        for f, v, starts, row_of, y, sq in batches:
-            n = len(y)
-            rows_n = np.arange(n)
-            s = np.add.reduceat(w2[f] * v[:, None], starts, axis=0)
-            s_y = s[rows_n, y].copy()
-            s[rows_n, y] = -np.inf
-            other = s.argmax(axis=1)
-            loss = 1.0 - (s_y - s[rows_n, other])
-            tau = np.minimum(tuning.model_c, np.maximum(loss, 0.0) / (2.0 * sq))
-            if tau.any():
-                hit = tau[row_of] > 0
-                r = row_of[hit]
-                step = tau[r] * v[hit]
-                base = f[hit] * n_classes
-                at_ = np.concatenate([base + y[r], base + other[r]])
-                delta = np.concatenate([step, -step])
-                np.add.at(w, at_, delta)
-                np.add.at(u, at_, t * delta)
-            t += 1
-    result: npt.NDArray[np.float64] = (w - u / t).reshape(n_features, n_classes)
     return result
 
 
@@ -1058,9 +1044,7 @@ def _lexicon(kb: KnowledgeBase) -> Lexicon:
         if len(names) >= 2:
             groups.append(tuple(names))
     groups += [tuple(g) for g in kb.lexicon.equivalents]
-    expansions = [
-        (word, tuple(e.means)) for e in kb.lexicon.expansions for word in e.words
-    ]
+    expansions = [(word, tuple(e.means)) for e in kb.lexicon.expansions for word in e.words]
     return Lexicon(
         stopwords=frozenset(kb.lexicon.stopwords),
         equivalents=tuple(groups),

@@ -79,8 +79,9 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
         for number, line in enumerate(lines, start=1):
             if not line:
                 continue
+            question_text = line[:MAX_QUESTION_CHARS]
             try:
-                result = index.search(line[:MAX_QUESTION_CHARS], day=day)
+                result = index.search(question_text, day=day)
             except Exception as exc:  # one question must not cost the rest of the batch
                 # Unsure means not answered: the line gets topic null; the error goes to stderr
                 # (its type only, never the question).
@@ -88,7 +89,7 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
                     f"Fråga {number} kunde inte bedömas ({type(exc).__name__}); "
                     "den räknas som obesvarad."
                 )
-                result = SearchResult(line[:MAX_QUESTION_CHARS], "decline", None, 0.0, [])
+                result = SearchResult(question_text, "decline", None, 0.0, [])
             out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
         return 0
 
