@@ -6,8 +6,9 @@ shared/spec/assessment.md; the rules, their dates and their sources are data.
 
 Semantics (also documented at the top of the rules file):
 
-- For each decision (`outcome`, `inform_guardians`) the rule versions valid on the assessment day
-  are tried in ascending priority; the first whose condition holds decides and becomes a `Reason`.
+- For each decision (`outcome`, `inform_guardians`, `by_phone_today`) the rule versions valid on
+  the assessment day are tried in ascending priority; the first whose condition holds decides and
+  becomes a `Reason`.
 - A fact that is absent or null is unknown: it satisfies no leaf of a condition.
 - A day before the rule base's `covers_from` raises `DateOutOfRangeError`: there is no assessment
   for such a day rather than one that may be silently wrong.
@@ -55,8 +56,8 @@ from knowledge.model import (
 
 Outcome = Literal["emergency", "report", "consult"]
 InformGuardians = Literal["consult_first", "usually"]
-Decision = Literal["outcome", "inform_guardians"]
-DECISIONS: tuple[Decision, ...] = ("outcome", "inform_guardians")
+Decision = Literal["outcome", "inform_guardians", "by_phone_today"]
+DECISIONS: tuple[Decision, ...] = ("outcome", "inform_guardians", "by_phone_today")
 
 RULES_FILE = Path("rules") / "assessment.yaml"
 KEYWORDS = frozenset({"all", "any", "not", "ref"})
@@ -83,6 +84,7 @@ class Reason:
 class Assessment:
     outcome: Outcome
     inform_guardians: InformGuardians
+    by_phone_today: bool
     reasons: list[Reason]
 
     def to_json(self) -> dict[str, Any]:
@@ -90,6 +92,7 @@ class Assessment:
         return {
             "outcome": self.outcome,
             "inform_guardians": self.inform_guardians,
+            "by_phone_today": self.by_phone_today,
             "reasons": [r.to_json() for r in self.reasons],
         }
 
@@ -119,7 +122,8 @@ class DateOutOfRangeError(RulesError):
 
 class FactSpec(Strict):
     type: Literal["boolean", "choice"]
-    values: list[str] | None = None
+    # A choice may mix yes/no with words: acute_danger is true, false or "unsure".
+    values: list[bool | str] | None = None
     label: Annotated[str, Field(min_length=3)]
 
     @model_validator(mode="after")
@@ -138,18 +142,25 @@ class FactSpec(Strict):
     def describe(self) -> str:
         if self.type == "boolean":
             return "true eller false"
-        return "en av " + ", ".join(self.values or ())
+        values = self.values or []
+        if all(isinstance(v, str) for v in values):
+            return "en av " + ", ".join(str(v) for v in values)
+        return "en av " + ", ".join(_show(v) for v in values)
 
 
 class Sets(Strict):
     outcome: Outcome | None = None
     inform_guardians: InformGuardians | None = None
+    by_phone_today: bool | None = None
 
     @model_validator(mode="after")
     def _something(self) -> Sets:
-        if self.outcome is None and self.inform_guardians is None:
-            raise ValueError("sets måste ange outcome och/eller inform_guardians")
+        if self.outcome is None and self.inform_guardians is None and self.by_phone_today is None:
+            raise ValueError("sets måste ange outcome, inform_guardians och/eller by_phone_today")
         return self
+
+    def key(self) -> tuple[object, ...]:
+        return (self.outcome, self.inform_guardians, self.by_phone_today)
 
 
 class RuleSpec(Strict):
@@ -429,8 +440,11 @@ class RuleSet:
                 reasons.append(self.reason(rule, day))
         outcome = decided["outcome"].sets.outcome
         guardians = decided["inform_guardians"].sets.inform_guardians
-        assert outcome is not None and guardians is not None
-        return Assessment(outcome=outcome, inform_guardians=guardians, reasons=reasons)
+        phone = decided["by_phone_today"].sets.by_phone_today
+        assert outcome is not None and guardians is not None and phone is not None
+        return Assessment(
+            outcome=outcome, inform_guardians=guardians, by_phone_today=phone, reasons=reasons
+        )
 
     def reason(self, rule: Rule, day: date) -> Reason:
         return Reason(
@@ -458,6 +472,11 @@ def _source_rank(src: SeedSource | LawSource | GuidanceSource) -> int:
 
 def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _show(value: object) -> str:
+    """A fact value as it is written in JSON."""
+    return ("true" if value else "false") if isinstance(value, bool) else f'"{value}"'
 
 
 def _kind(value: object) -> str:
@@ -689,7 +708,7 @@ def _check_versions(rules: Sequence[Rule], covers_from: date, rel: str) -> list[
                 out.append(
                     Problem(rel, f"två versioner gäller samtidigt ({a.period} och {b.period})", rid)
                 )
-        if len({(r.sets.outcome, r.sets.inform_guardians) for r in versions}) > 1:
+        if len({r.sets.key() for r in versions}) > 1:
             out.append(Problem(rel, "versionerna av samma regel sätter olika saker", rid))
     for d in DECISIONS:
         deciders = [r for r in rules if r.decides(d)]
@@ -751,6 +770,7 @@ def load_rules(directory: Path | None = None) -> RuleSet:
 class CaseExpect(Strict):
     outcome: Outcome | None = None
     inform_guardians: InformGuardians | None = None
+    by_phone_today: bool | None = None
     rules: list[str] = []  # rule ids that must fire
     not_rules: list[str] = []  # rule ids that must not fire
     sources: list[str] = []  # citations that must be among the reasons' sources
@@ -761,14 +781,17 @@ class CaseExpect(Strict):
     @model_validator(mode="after")
     def _shape(self) -> CaseExpect:
         if self.error is None:
-            if self.outcome is None or self.inform_guardians is None:
-                raise ValueError("expect behöver outcome och inform_guardians (eller error)")
+            if self.outcome is None or self.inform_guardians is None or self.by_phone_today is None:
+                raise ValueError(
+                    "expect behöver outcome, inform_guardians och by_phone_today (eller error)"
+                )
             if self.message is not None:
                 raise ValueError("message hör bara till error")
         elif any(
             (
                 self.outcome,
                 self.inform_guardians,
+                self.by_phone_today is not None,
                 self.rules,
                 self.not_rules,
                 self.sources,
@@ -877,6 +900,11 @@ def run_case(ruleset: RuleSet, case: RuleCase) -> CaseResult:
     if result.inform_guardians != exp.inform_guardians:
         failures.append(
             f"inform_guardians: väntade {exp.inform_guardians}, fick {result.inform_guardians}"
+        )
+    if result.by_phone_today != exp.by_phone_today:
+        failures.append(
+            f"by_phone_today: väntade {_show(exp.by_phone_today)}, fick "
+            f"{_show(result.by_phone_today)}"
         )
     got_rules = [r.rule for r in result.reasons]
     for rid in exp.rules:

@@ -61,6 +61,7 @@ def test_engine(rules: RuleSet, vignette: dict[str, Any], day: date) -> None:
     result = rules.assess(vignette["facts"], day=day)
     assert result.outcome == vignette["expect"]["outcome"], vignette["story"]
     assert result.inform_guardians == vignette["expect"]["inform_guardians"], vignette["story"]
+    assert result.by_phone_today == vignette["expect"]["by_phone_today"], vignette["story"]
     assert result.reasons and all(r.sources for r in result.reasons)
 
 
@@ -77,9 +78,10 @@ def _check_lines(lines: list[str]) -> None:
     assert len(lines) == len(VIGNETTES)
     for vignette, line in zip(VIGNETTES, lines, strict=True):
         got = json.loads(line)
-        assert set(got) == {"outcome", "inform_guardians", "reasons"}
+        assert set(got) == {"outcome", "inform_guardians", "by_phone_today", "reasons"}
         assert got["outcome"] == vignette["expect"]["outcome"], vignette["id"]
         assert got["inform_guardians"] == vignette["expect"]["inform_guardians"], vignette["id"]
+        assert got["by_phone_today"] is vignette["expect"]["by_phone_today"], vignette["id"]
         for reason in got["reasons"]:
             assert set(reason) == {"rule", "text", "sources"}
             assert reason["sources"]

@@ -4,7 +4,8 @@
     samverkan assess --batch vignettes.jsonl [--date 2026-03-01]
 
 Output: one JSON object per assessment on stdout, UTF-8, nothing else:
-{"outcome": ..., "inform_guardians": ..., "reasons": [{"rule", "text", "sources"}]}.
+{"outcome": ..., "inform_guardians": ..., "by_phone_today": true|false,
+ "reasons": [{"rule", "text", "sources"}]}.
 
 Decisions (documented for administrators and scripts):
 - `--date` picks the rules valid that day; default: today in Europe/Stockholm. A day before the

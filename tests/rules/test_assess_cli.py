@@ -30,7 +30,7 @@ def test_facts_gives_one_json_object(capsys: pytest.CaptureFixture[str]) -> None
     assert (code, err) == (0, "")
     assert len(out) == 1
     result = json.loads(out[0])
-    assert list(result) == ["outcome", "inform_guardians", "reasons"]
+    assert list(result) == ["outcome", "inform_guardians", "by_phone_today", "reasons"]
     assert (result["outcome"], result["inform_guardians"]) == ("report", "usually")
     assert result["reasons"][0]["rule"] == "anmalningsplikt"
     assert "SoL (2025:400) 19 kap. 1 § p. 4" in result["reasons"][0]["sources"]
@@ -98,7 +98,7 @@ def test_batch_all_good_exits_zero(tmp_path: Path, capsys: pytest.CaptureFixture
     path.write_bytes(b'\xef\xbb\xbf{"certainty": "know"}\r\n{}\r\n')  # BOM and CRLF
     code, out, err = cli(["--batch", str(path), "--date", "2026-11-22"], capsys)
     assert (code, err) == (0, "")
-    assert [json.loads(line)["outcome"] for line in out] == ["consult", "consult"]
+    assert [json.loads(line)["outcome"] for line in out] == ["report", "consult"]
 
 
 def test_batch_from_stdin() -> None:

@@ -27,6 +27,7 @@ SPEC_FACTS = {
     "acute_danger",
     "child_disclosed",
     "violence_by_guardian",
+    "violence_by_other",
     "sexual_abuse",
     "honor_context",
     "domestic_violence_witnessed",
@@ -40,6 +41,7 @@ SPEC_FACTS = {
 }
 INDICATORS = [
     "violence_by_guardian",
+    "violence_by_other",
     "sexual_abuse",
     "honor_context",
     "domestic_violence_witnessed",
@@ -49,7 +51,7 @@ INDICATORS = [
     "school_absence",
 ]
 FROM_HOME = ["violence_by_guardian", "sexual_abuse", "honor_context", "domestic_violence_witnessed"]
-BOOLEAN_FACTS = sorted(SPEC_FACTS - {"certainty"})
+BOOLEAN_FACTS = sorted(SPEC_FACTS - {"certainty", "acute_danger"})
 
 
 @pytest.fixture(scope="module")
@@ -57,30 +59,39 @@ def rules() -> RuleSet:
     return load_rules()
 
 
-def reference(facts: dict[str, Any]) -> tuple[str, str]:
-    """assessment.md's five rules, written independently of the data file."""
+def reference(facts: dict[str, Any]) -> tuple[str, str, bool]:
+    """assessment.md's six rules (revised 2026-12-07), written independently of the data file."""
 
     def yes(name: str) -> bool:
         return facts.get(name) is True
 
-    suspected_harm = any(yes(i) for i in INDICATORS) and (
-        facts.get("certainty") in ("suspect", "know") or yes("child_disclosed")
-    )
-    new_information = yes("already_reported") and yes("new_information")
-    if yes("acute_danger"):
+    acute = facts.get("acute_danger")
+    certainty = facts.get("certainty")
+    indicator = any(yes(i) for i in INDICATORS)
+    from_home = any(yes(f) for f in FROM_HOME)
+    if acute is True:
         outcome = "emergency"
-    elif suspected_harm or new_information:
+    elif (
+        yes("child_disclosed")
+        or certainty == "know"
+        or (indicator and certainty in ("suspect", None))
+        or (yes("already_reported") and yes("new_information"))
+    ):
         outcome = "report"
     else:
         outcome = "consult"
-    guardians = "consult_first" if any(yes(f) for f in FROM_HOME) else "usually"
-    return outcome, guardians
+    guardians = "consult_first" if acute in (True, "unsure") or from_home else "usually"
+    phone = (
+        outcome == "emergency" or acute == "unsure" or (outcome == "report" and from_home)
+    )
+    return outcome, guardians, phone
 
 
 fact_values = st.fixed_dictionaries(
     {},
     optional={
         **{name: st.sampled_from([True, False, None]) for name in BOOLEAN_FACTS},
+        "acute_danger": st.sampled_from([True, False, "unsure", None]),
         "certainty": st.sampled_from(["unsure", "suspect", "know", None]),
     },
 )
@@ -91,17 +102,65 @@ days = st.dates(min_value=date(2020, 1, 1), max_value=date(2040, 12, 31))
 @given(facts=fact_values, day=days)
 def test_engine_agrees_with_the_spec(rules: RuleSet, facts: dict[str, Any], day: date) -> None:
     result = rules.assess(facts, day=day)
-    assert (result.outcome, result.inform_guardians) == reference(facts)
-    # One reason per decision, outcome first; each names its sources, at least one of them law.
-    assert 1 <= len(result.reasons) <= 2
+    assert (result.outcome, result.inform_guardians, result.by_phone_today) == reference(facts)
+    # One reason per decision, outcome first; each names its sources, at least one of them law
+    # (the default "skriftligt" rule rests on the seed and on practice).
+    assert 1 <= len(result.reasons) <= 3
     for reason in result.reasons:
         assert reason.text and reason.sources
-        assert any("§" in s for s in reason.sources), reason
+        assert reason.rule == "skriftligt" or any("§" in s for s in reason.sources), reason
+
+
+def _indicator_patterns() -> list[dict[str, Any]]:
+    """Every way the indicators can matter: none (absent or all false), each one alone (with the
+    others absent or false), and each pair of one from the home with one that is not."""
+    out: list[dict[str, Any]] = [{}, dict.fromkeys(INDICATORS, False)]
+    for name in INDICATORS:
+        out.append({name: True})
+        out.append({**dict.fromkeys(INDICATORS, False), name: True})
+    for home in FROM_HOME:
+        for other in INDICATORS:
+            if other not in FROM_HOME:
+                out.append({home: True, other: True})
+    return out
+
+
+@pytest.mark.parametrize("day", [date(2020, 1, 1), date(2025, 7, 1), date(2026, 1, 15)], ids=str)
+def test_engine_agrees_with_the_spec_on_every_structured_combination(
+    rules: RuleSet, day: date
+) -> None:
+    """Exhaustive over acute danger, disclosure, certainty, earlier report and new information,
+    with every indicator pattern: 17,000+ combinations in each period of the rule base."""
+    import itertools
+
+    checked = 0
+    for acute, disclosed, certainty, reported, new, pattern in itertools.product(
+        [None, True, False, "unsure"],
+        [None, True, False],
+        [None, "unsure", "suspect", "know"],
+        [None, True, False],
+        [None, True, False],
+        _indicator_patterns(),
+    ):
+        facts = {
+            "acute_danger": acute,
+            "child_disclosed": disclosed,
+            "certainty": certainty,
+            "already_reported": reported,
+            "new_information": new,
+            **pattern,
+        }
+        result = rules.assess(facts, day=day)
+        got = (result.outcome, result.inform_guardians, result.by_phone_today)
+        assert got == reference(facts), facts
+        checked += 1
+    assert checked > 17_000
 
 
 def test_the_facts_are_those_of_the_spec(rules: RuleSet) -> None:
     assert set(rules.facts) == SPEC_FACTS
     assert rules.facts["certainty"].values == ["unsure", "suspect", "know"]
+    assert rules.facts["acute_danger"].values == [True, False, "unsure"]
     assert all(rules.facts[f].type == "boolean" for f in BOOLEAN_FACTS)
 
 
@@ -112,11 +171,13 @@ def test_assessment_json_is_exactly_the_contract_shape(rules: RuleSet) -> None:
     )
     assert isinstance(result, Assessment)
     data = result.to_json()
-    assert list(data) == ["outcome", "inform_guardians", "reasons"]
+    assert list(data) == ["outcome", "inform_guardians", "by_phone_today", "reasons"]
     assert data["outcome"] == "report" and data["inform_guardians"] == "consult_first"
+    assert data["by_phone_today"] is True
     assert [r["rule"] for r in data["reasons"]] == [
-        "anmalningsplikt",
+        "kannedom",
         "vardnadshavare-efter-socialtjansten",
+        "ring-i-dag-hemma",
     ]
     for r in data["reasons"]:
         assert list(r) == ["rule", "text", "sources"]
@@ -187,6 +248,7 @@ def test_a_datetime_is_refused_as_day(rules: RuleSet) -> None:
         ({"neglect": "ja"}, "'neglect' ska vara true eller false"),
         ({"certainty": "maybe"}, "'certainty' ska vara en av unsure, suspect, know"),
         ({"acute_danger": 0}, "fick ett tal"),
+        ({"acute_danger": "ja"}, '\'acute_danger\' ska vara en av true, false, "unsure"'),
         ({"a": 1, "b": 2}, "okända fakta 'a', 'b'"),
     ],
 )
@@ -212,7 +274,7 @@ def test_values_are_never_echoed_in_errors(rules: RuleSet) -> None:
 
 
 def test_any_mapping_is_accepted_and_null_means_unknown(rules: RuleSet) -> None:
-    facts = MappingProxyType({"neglect": True, "certainty": None, "child_disclosed": None})
+    facts = MappingProxyType({"neglect": True, "certainty": "unsure", "child_disclosed": None})
     assert rules.assess(facts, day=date(2026, 3, 1)).outcome == "consult"
 
 

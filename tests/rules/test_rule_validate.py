@@ -69,9 +69,14 @@ def test_an_unchanged_copy_has_no_problems(tmp_path: Path) -> None:
             "'certainty' kan bara vara en av unsure, suspect, know",
         ),
         (
+            lambda d: rule(d, "akut-fara").update(when={"child_disclosed": "yes"}),
+            "akut-fara",
+            "'child_disclosed' kan bara vara true eller false",
+        ),
+        (
             lambda d: rule(d, "akut-fara").update(when={"acute_danger": "yes"}),
             "akut-fara",
-            "'acute_danger' kan bara vara true eller false",
+            "'acute_danger' kan bara vara en av true, false, \"unsure\"",
         ),
         (
             lambda d: rule(d, "akut-fara").update(when={"ref": "missing"}),
@@ -89,7 +94,15 @@ def test_an_unchanged_copy_has_no_problems(tmp_path: Path) -> None:
             "exakt en nyckel",
         ),
     ],
-    ids=["unknown-fact", "bad-choice", "bad-boolean", "unknown-ref", "empty-all", "two-keys"],
+    ids=[
+        "unknown-fact",
+        "bad-choice",
+        "bad-boolean",
+        "bad-mixed-choice",
+        "unknown-ref",
+        "empty-all",
+        "two-keys",
+    ],
 )
 def test_bad_conditions_are_named_by_rule(
     tmp_path: Path, mutate: Mutation, rule_id: str, expected: str
@@ -264,18 +277,23 @@ def test_rules_without_cases_and_dates_without_both_sides(tmp_path: Path) -> Non
         "  - name: bara ett fall\n"
         "    date: 2026-03-01\n"
         "    facts: {certainty: unsure}\n"
-        "    expect: {outcome: consult, inform_guardians: usually}\n",
+        "    expect: {outcome: consult, inform_guardians: usually, by_phone_today: false}\n",
         encoding="utf-8",
     )
     problems = validate(DEFAULT_DIR, cases=cases)
     untested = {p.topic for p in problems if "inget godkänt testfall" in p.message}
     assert untested == {
         "akut-fara",
+        "kannedom",
         "anmalningsplikt",
         "nya-uppgifter",
         "konsultera",  # tested after 2026-01-15 only
+        "vardnadshavare-vid-fara",
         "vardnadshavare-efter-socialtjansten",
         "vardnadshavare-oppenhet",
+        "ring-i-dag-fara",
+        "ring-i-dag-hemma",
+        "skriftligt",  # tested after 2026-01-15 only
     }
     sides = [p.message for p in problems if p.topic is None]
     assert "inget testfall dagarna före 2020-01-01 (från början)" in sides
@@ -292,12 +310,14 @@ def test_a_failing_case_is_a_problem(tmp_path: Path) -> None:
         "  - name: fel förväntan\n"
         "    date: 2026-03-01\n"
         "    facts: {neglect: true, certainty: suspect}\n"
-        "    expect: {outcome: consult, inform_guardians: usually, rules: [finns-inte]}\n",
+        "    expect: {outcome: consult, inform_guardians: usually, by_phone_today: true,\n"
+        "             rules: [finns-inte]}\n",
         encoding="utf-8",
     )
     problems = validate(DEFAULT_DIR, cases=cases)
     found = [p for p in problems if p.topic == "fel förväntan"]
     assert any("väntade consult, fick report" in p.message for p in found), problems
+    assert any("by_phone_today: väntade true, fick false" in p.message for p in found), problems
     assert any("okänd regel 'finns-inte'" in p.message for p in found), problems
     assert all(p.file.endswith("wrong.yaml") for p in found)
 
