@@ -84,6 +84,8 @@ def _switch_results(p: BaseModel | None) -> frozenset[str]:
 
 SCHOOL_VARS = frozenset({"school_id", "school_name", "school_candidates"})
 HOME_VARS = frozenset({"home_district_id", "home_district_name", "home_candidates"})
+# Who to phone now (the route's primary contact: an open intake, else socialjouren).
+CALL_NOW_VARS = frozenset({"call_now_known", "call_now_name", "call_now_phone"})
 
 ACTION_SPECS: Mapping[str, ActionSpec] = {
     s.name: s
@@ -92,7 +94,14 @@ ACTION_SPECS: Mapping[str, ActionSpec] = {
             "assess",
             _fixed("emergency", "report", "consult"),
             provides=frozenset(
-                {"outcome", "inform_guardians", "reasons", "purpose", "assess_error"}
+                {
+                    "outcome",
+                    "inform_guardians",
+                    "by_phone_today",
+                    "reasons",
+                    "purpose",
+                    "assess_error",
+                }
             ),
             needs="rules",
         ),
@@ -121,7 +130,10 @@ ACTION_SPECS: Mapping[str, ActionSpec] = {
         ),
         ActionSpec("set_district", _fixed("ok", "retry"), FieldParams, provides=HOME_VARS),
         ActionSpec(
-            "route", _fixed("ok", "unavailable"), provides=frozenset({"route"}), needs="registry"
+            "route",
+            _fixed("ok", "unavailable"),
+            provides=frozenset({"route", *CALL_NOW_VARS}),
+            needs="registry",
         ),
     )
 }
@@ -213,20 +225,30 @@ class FlowActions:
             a = self.rules.assess(facts, day=turn.day)
         except Exception as exc:  # a broken rule file or date: uncertain means consult
             log.warning("assessment failed: %s", type(exc).__name__)
+            # Uncertain means: consult, don't tell the guardians first, and phone today.
             ds.vars.update(
                 outcome="consult",
                 inform_guardians="consult_first",
+                by_phone_today=True,
                 reasons=[],
-                purpose="consult",
+                purpose="report",
                 assess_error=True,
             )
+            ds.vars["call_now_known"] = False
             return "consult"
         ds.vars.update(
             outcome=a.outcome,
             inform_guardians=a.inform_guardians,
+            by_phone_today=bool(a.by_phone_today),
             reasons=[r.to_json() for r in a.reasons],
-            purpose="report" if a.outcome in ("emergency", "report") else "consult",
+            # Whoever is to be phoned today is found where the child lives, like a report.
+            purpose=(
+                "report"
+                if a.outcome in ("emergency", "report") or a.by_phone_today
+                else "consult"
+            ),
         )
+        ds.vars["call_now_known"] = False
         ds.vars.pop("assess_error", None)
         return str(a.outcome)
 
@@ -348,4 +370,14 @@ class FlowActions:
         turn.scratch["route"] = result
         to_json = getattr(result, "to_json", None)
         ds.vars["route"] = to_json() if callable(to_json) else None
+        primary = getattr(result, "primary", None) if getattr(result, "ok", False) else None
+        phone = getattr(primary, "phone", None)
+        if primary is not None and phone:
+            ds.vars.update(
+                call_now_known=True, call_now_name=str(primary.name), call_now_phone=str(phone)
+            )
+        else:
+            ds.vars["call_now_known"] = False
+            for key in ("call_now_name", "call_now_phone"):
+                ds.vars.pop(key, None)
         return "ok"

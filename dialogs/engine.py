@@ -27,6 +27,7 @@ from dialogs.flows import (
     ActionNode,
     Flow,
     InfoNode,
+    Item,
     OutcomeNode,
     QuestionNode,
     Section,
@@ -408,10 +409,13 @@ class FlowEngine:
             if node.help:
                 head.append(c.text(self._fill(node.help, ds), subtle=True))
             body = [c.container(head, style="attention")] if node.style == "attention" else head
-            buttons = [
-                c.submit(o.label, {**data, "choice": o.value}) for o in self.options(node, ds)
-            ]
-            body.extend(c.action_rows(buttons))
+            options = self.options(node, ds)
+            buttons = [c.submit(o.label, {**data, "choice": o.value}) for o in options]
+            if len(buttons) > 3 or any(len(o.label) > 12 for o in options):
+                # One per row: long labels are never cut off, and they read down a phone screen.
+                body.extend(c.action_set([b]) for b in buttons)
+            else:
+                body.extend(c.action_rows(buttons))
             hint = self.msg.text(HINT_KEYS[self.answer_words(node, ds)])
             body.append(c.text(hint, size="Small", subtle=True))
             return Reply(card=c.card(body, self._nav(flow, ds)), summary=question[:200])
@@ -459,7 +463,7 @@ class FlowEngine:
             summary=self.msg.text("pnr.title"),
         )
 
-    def _section_applies(self, section: Section, ds: DialogState) -> bool:
+    def _section_applies(self, section: Section | Item, ds: DialogState) -> bool:
         for key, expected in section.when.items():
             value = ds.facts.get(key[6:]) if key.startswith("facts.") else ds.vars.get(key)
             if isinstance(expected, list):
@@ -521,10 +525,13 @@ class FlowEngine:
                 )
             if section.text:
                 body.append(c.text(self._fill(section.text, ds)))
-            if section.items:
-                body.append(
-                    c.bullets([self._fill(i, ds) for i in section.items], numbered=section.numbered)
-                )
+            items = [
+                self._fill(i if isinstance(i, str) else i.text, ds)
+                for i in section.items
+                if isinstance(i, str) or self._section_applies(i, ds)
+            ]
+            if items:
+                body.append(c.bullets(items, numbered=section.numbered))
         for topic_id in node.topics:
             topic = self.topics.kb.topic(topic_id, turn.day)
             if topic is None:

@@ -270,7 +270,8 @@ def _texts(node: Any) -> Iterable[str]:
             yield ch.label
     if isinstance(node, OutcomeNode):
         for s in node.sections:
-            yield from [s.heading or "", s.text or "", *s.items]
+            yield from [s.heading or "", s.text or ""]
+            yield from (i if isinstance(i, str) else i.text for i in s.items)
         if node.draft is not None:
             yield from [*node.draft.before, *node.draft.after]
 

@@ -28,6 +28,8 @@ FLOW_ID = r"^[a-z][a-z0-9_-]*$"
 FIELD = r"^[a-z][a-z0-9_]*$"
 
 FactValue = bool | str | None
+# Choices are shown one per row when there are more than three, so ten still read on a phone.
+MAX_CHOICES = 10
 
 
 class Strict(BaseModel):
@@ -60,8 +62,10 @@ class QuestionNode(Strict):
             raise ValueError("en fråga behöver choices eller choices_from")
         if self.choices_from and not self.field:
             raise ValueError("choices_from kräver field (där svaret sparas)")
-        if len(self.choices) > 6:
-            raise ValueError("högst 6 svarsalternativ (Teams visar inte fler knappar)")
+        if len(self.choices) > MAX_CHOICES:
+            raise ValueError(
+                f"högst {MAX_CHOICES} svarsalternativ (en knapp per rad; fler blir svåra att läsa)"
+            )
         values = [c.value for c in self.choices]
         if len(values) != len(set(values)):
             raise ValueError("svarsalternativen måste ha olika value")
@@ -103,12 +107,22 @@ class ActionNode(Strict):
     next: str | dict[str, str]  # one node for every result, or result → node
 
 
+When = dict[str, str | bool | list[str]]  # vars (or facts.<name>) that must match to show
+
+
+class Item(Strict):
+    """A list item shown only when its `when` matches (e.g. the number to call, when known)."""
+
+    text: Annotated[str, Field(min_length=3)]
+    when: When = {}
+
+
 class Section(Strict):
     heading: str | None = None
     text: str | None = None
-    items: list[str] = []
+    items: list[str | Item] = []
     numbered: bool = False
-    when: dict[str, str | bool | list[str]] = {}  # vars that must match for the section to show
+    when: When = {}  # vars that must match for the section to show
 
     @model_validator(mode="after")
     def _content(self) -> Section:

@@ -45,5 +45,5 @@ def test_question_and_state_survive_between_sessions(tmp_path: Path) -> None:
     run_chat(tmp_path, ["Jag är orolig för ett barn", "nej", "avsluta"])
     again = run_chat(tmp_path, ["fortsätt", "avsluta"])
     resumed = again.split("Du:")[-2]
-    assert "Handlar oron om våld" in resumed  # the second question: resumed where it was
+    assert "Vad gäller oron?" in resumed  # the second question: resumed where it was
     assert "akut fara" not in resumed

@@ -24,7 +24,7 @@ CASES: dict[str, list[tuple[str, str | None, str]]] = {
     "empty_file": [("flows/a.yaml", None, "filen är tom")],
     "duplicate_flow_id": [("flows/b.yaml", "same", "flödes-id 'same' finns redan i flows/a.yaml")],
     "unquoted_yes": [("flows/a.yaml", "nodes.q.question.choices.0.value", "valid string")],
-    "too_many_choices": [("flows/a.yaml", "nodes.q.question", "högst 6 svarsalternativ")],
+    "too_many_choices": [("flows/a.yaml", "nodes.q.question", "högst 10 svarsalternativ")],
     "missing_next": [("flows/a.yaml", "a:q", "next pekar på noden 'nowhere' som inte finns")],
     "unreachable": [("flows/a.yaml", "a:orphan", "noden kan inte nås från start")],
     "dead_end": [

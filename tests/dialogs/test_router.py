@@ -54,7 +54,13 @@ def _talk(router: Router) -> Talk:
         ("certainty", "osäker", "unknown"),
         ("certainty", "ja", None),
         ("certainty", "vad betyder misstänker?", None),
-        ("emergency", "fortsätt hjälp mig vidare", "yes"),
+        ("emergency", "fortsätt", "yes"),
+        ("emergency", "Fortsätt – vem ska jag ringa", "yes"),
+        ("about", "omsorgsbrist", "neglect"),
+        ("about", "heder", "honor"),
+        ("about", "vet inte", "unknown"),
+        ("about", "5", "other_adult"),
+        ("about", "nej", None),
         ("emergency", "ja", "yes"),
         ("emergency", "avsluta här", "no"),
     ],
@@ -95,15 +101,15 @@ async def test_stale_and_forged_buttons(router: Router) -> None:
     await talk.press_menu("concern")
     old_yes = talk.button("Nej")["data"]
     await talk.press("Nej")
-    assert talk.dialog["node"] == "violence"
+    assert talk.dialog["node"] == "about"
     await talk.send(talk.incoming(value=old_yes))  # the first question's button, pressed again
-    assert "redan besvarad" in talk.texts() and "våld, hot eller övergrepp" in talk.texts()
-    assert talk.dialog["node"] == "violence"
-    forged = {"action": c.FLOW_ANSWER, "flow": "concern", "node": "violence", "choice": "maybe"}
+    assert "redan besvarad" in talk.texts() and "Vad gäller oron?" in talk.texts()
+    assert talk.dialog["node"] == "about"
+    forged = {"action": c.FLOW_ANSWER, "flow": "concern", "node": "about", "choice": "maybe"}
     await talk.send(talk.incoming(value=forged))
     assert "redan besvarad" in talk.texts()
     await talk.send(talk.incoming(value={"action": "self.destruct"}))
-    assert "känner jag inte igen" in talk.texts() and talk.dialog["node"] == "violence"
+    assert "känner jag inte igen" in talk.texts() and talk.dialog["node"] == "about"
     await talk.send(talk.incoming(value={"action": c.TOPIC, "topic": "ingen-sadan"}))
     assert "känner jag inte igen" in talk.texts()
 
