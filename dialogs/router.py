@@ -26,7 +26,6 @@ from dialogs.answers import TopicCards
 from dialogs.engine import FlowEngine, FlowError
 from dialogs.flows import Flow, load_flows
 from dialogs.messages import Messages
-from dialogs.safety import AcuteDetector
 from dialogs.state import DialogState, Turn
 from dialogs.text import (
     contains_personnummer,
@@ -38,6 +37,7 @@ from dialogs.text import (
 )
 from dialogs.types import Incoming, Reply, TurnState
 from knowledge.loader import KnowledgeBase
+from knowledge.situations import Situation, SituationDetector
 from samverkan.clock import Clock, local
 
 if TYPE_CHECKING:
@@ -120,6 +120,7 @@ class Router:
         flows: Mapping[str, Flow] | None = None,
         contact_card: Callable[[Any], dict[str, Any] | None] | None = None,
         forum_cards: ForumCards | None = None,
+        situations: SituationDetector | None = None,
         dialog_ttl: timedelta = timedelta(hours=24),
         forum_days: int = 60,
     ) -> None:
@@ -127,7 +128,9 @@ class Router:
         self.index = index
         self.rules = rules
         self.msg = messages
-        self.acute = AcuteDetector(messages.phrases("words.acute"))
+        self.situations = situations if situations is not None else SituationDetector.build(
+            kb.directory
+        )
         self.clock = clock
         self.registry = registry
         self.forums = forums
@@ -489,18 +492,70 @@ class Router:
             return [Reply(text=self.msg.text("small.greeting")), *self.engine.prompt(turn)]
         if matches_phrase(text, self.msg.phrases("words.thanks")):
             return [Reply(text=self.msg.text("small.thanks")), *self.engine.prompt(turn)]
-        if self.acute(text):
-            # Whatever search makes of it: the 112 card first, then the answer as usual.
-            return [self._acute_reply(), *await self._search_reply(turn, text, midflow=midflow)]
+        situation = self.situations(text)
+        if situation.concern or situation.acute:
+            return await self._situation(turn, text, situation, midflow=midflow)
         result = None
         if starts_with_phrase(text, self.msg.phrases("words.thanks"), max_words=8):
-            # "Tack för hjälpen, du är bäst!" — checked after the acute words, and only when
-            # the rest says nothing the knowledge base knows ("tack, hon har blåmärken igen"
-            # goes on like any other message, with this search result).
+            # "Tack för hjälpen, du är bäst!" — checked after the situation check, and only
+            # when the rest says nothing the knowledge base knows.
             result = self.index.search(text, day=turn.day)
             if result.decision == "decline":
                 return [Reply(text=self.msg.text("small.thanks")), *self.engine.prompt(turn)]
         return await self._search_reply(turn, text, midflow=midflow, result=result)
+
+    async def _situation(
+        self, turn: Turn, text: str, situation: Situation, *, midflow: bool
+    ) -> list[Reply]:
+        """A message that describes a child who may be harmed is never declined: the 112 card
+        first when the danger may be acute, the concern dialog offered (or, for "jag är orolig
+        för en elev", started) with what to do first, and the best topic when there is one."""
+        in_concern = midflow and (cur := self.engine.current(turn)) is not None and (
+            cur[1].id == "concern"
+        )
+        if situation.worry_only and not midflow:
+            log.info("situation: worry, dialog started")
+            return await self._start(turn, "concern")
+        replies: list[Reply] = []
+        if situation.acute:
+            replies.append(self._acute_reply())
+        elif situation.concern and not in_concern:
+            replies.append(self._concern_reply())
+        log.info("situation: concern=%s acute=%s", situation.concern, situation.acute)
+        result = self.index.search(text, day=turn.day)
+        if result.decision == "decline":
+            if midflow:
+                replies.extend(self.engine.prompt(turn))
+            return replies
+        return [*replies, *(await self._search_reply(turn, text, midflow=midflow, result=result))]
+
+    def _concern_reply(self) -> Reply:
+        body = [
+            c.container(
+                [
+                    c.heading(self.msg.text("concern_offer.title")),
+                    c.bullets(list(self.msg.phrases("concern_offer.steps"))),
+                ],
+                style="warning",
+            ),
+            c.action_set(
+                [
+                    c.submit(
+                        self.msg.text("concern_offer.start"),
+                        {"action": c.FLOW_START, "flow": "concern"},
+                        style="positive",
+                    )
+                ]
+            ),
+            c.action_set(
+                [
+                    c.submit(
+                        self.msg.text("menu.items.contacts"), {"action": c.MENU, "item": "contacts"}
+                    )
+                ]
+            ),
+        ]
+        return Reply(card=c.card(body), summary=self.msg.text("concern_offer.title"))
 
     def _acute_reply(self) -> Reply:
         body = [
@@ -721,6 +776,7 @@ def build_router(services: Services) -> Router:
     kb = services.kb
     kb_dir: Path | None = settings.kb_dir
     rules = extras.get("rules") or load_rules(kb_dir)
+    situations = extras.get("situations") or SituationDetector.build(kb_dir)
     index = extras.get("search") or SearchIndex.build(kb)
     registry = extras.get("registry")
     if registry is None:
@@ -750,6 +806,7 @@ def build_router(services: Services) -> Router:
         conversations=services.conversations,
         contact_card=contact_card_builder(messages),
         forum_cards=forum_card_builder(messages),
+        situations=situations,
         dialog_ttl=timedelta(hours=settings.dialog_ttl_hours),
     )
 

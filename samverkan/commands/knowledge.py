@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from knowledge.loader import DEFAULT_DIR, KnowledgeBase, KnowledgeError, load
 from knowledge.model import LawSource, Topic
 from knowledge.search import SearchIndex, SearchResult
+from knowledge.situations import SituationDetector
 from samverkan.clock import Clock, SystemClock, local
 
 # Questions longer than this are cut before they are searched (a pasted document is no question).
@@ -73,7 +74,25 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
         )
         return 1
     index = SearchIndex.build(kb)
+    try:
+        situations = SituationDetector.build(directory)
+    except KnowledgeError as exc:
+        _err(
+            f"Kunskapsbasen har {len(exc.problems)} fel och kan inte användas. "
+            "Kör `samverkan kb check` för en lista."
+        )
+        return 1
     day = local((clock or SystemClock()).now()).date()
+
+    def answer(text: str) -> dict[str, object]:
+        """The contract shape: the search result, and whether the message describes a child
+        who may be harmed (`concern`) and the acute safety net fired (`acute`)."""
+        situation = situations(text)
+        return {
+            **index.search(text, day=day).to_json(),
+            "concern": situation.concern,
+            "acute": situation.acute,
+        }
 
     if batch is not None:
         for number, line in enumerate(lines, start=1):
@@ -81,7 +100,7 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
                 continue
             question_text = line[:MAX_QUESTION_CHARS]
             try:
-                result = index.search(question_text, day=day)
+                data = answer(question_text)
             except Exception as exc:  # one question must not cost the rest of the batch
                 # Unsure means not answered: the line gets topic null; the error goes to stderr
                 # (its type only, never the question).
@@ -89,15 +108,20 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
                     f"Fråga {number} kunde inte bedömas ({type(exc).__name__}); "
                     "den räknas som obesvarad."
                 )
-                result = SearchResult(question_text, "decline", None, 0.0, [])
-            out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+                data = {
+                    **SearchResult(question_text, "decline", None, 0.0, []).to_json(),
+                    "concern": False,
+                    "acute": False,
+                }
+            out.write(json.dumps(data, ensure_ascii=False) + "\n")
         return 0
 
     assert question is not None
-    result = index.search(question.strip()[:MAX_QUESTION_CHARS], day=day)
+    text = question.strip()[:MAX_QUESTION_CHARS]
     if args.json:
-        out.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
+        out.write(json.dumps(answer(text), ensure_ascii=False) + "\n")
     else:
+        result = index.search(text, day=day)
         out.write(render_answer(result, kb, day) + "\n")
     return 0
 
@@ -173,6 +197,7 @@ def _in_force(src: LawSource, day: date) -> bool:
 EXTRA_CHECKS = (
     ("knowledge.rules", "reglerna"),
     ("dialogs.flowcheck", "flödena"),
+    ("knowledge.situations", "igenkänningen av oro"),
 )
 _EXTRA_CHECKS = EXTRA_CHECKS
 

@@ -7,6 +7,7 @@ that the dialog state is plain JSON and that the conversation survives a restart
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from dialogs.types import Incoming, Reply, TurnState
 from knowledge.loader import KnowledgeBase, load
 from knowledge.rules import RuleSet, load_rules
 from knowledge.search import SearchIndex
+from knowledge.situations import SituationDetector
 from samverkan.clock import FixedClock
 from storage.db import Database
 from storage.registry import RegistryService
@@ -158,6 +160,12 @@ class Talk:
         self.clock.advance(delta)
 
 
+@functools.cache
+def bundled_situations() -> SituationDetector:
+    """The detector of the bundled knowledge base, trained once per test session."""
+    return SituationDetector.build()
+
+
 def make_router(
     kb: KnowledgeBase,
     index: SearchIndex,
@@ -167,6 +175,7 @@ def make_router(
     **kw: Any,
 ) -> Router:
     kw.setdefault("contact_card", contact_card_builder(messages))
+    kw.setdefault("situations", bundled_situations())
     return Router(kb=kb, index=index, rules=rules, messages=messages, clock=clock, **kw)
 
 

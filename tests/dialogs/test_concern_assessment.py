@@ -56,7 +56,8 @@ def choose(node: QuestionNode, facts: dict[str, Any]) -> str:
     known = dict(facts)
     known.setdefault("acute_danger", False)
     for ch in node.choices:
-        if ch.set and all(known.get(f) == v and type(known.get(f)) is type(v) for f, v in ch.set.items()):
+        holds = all(known.get(f) == v and type(known.get(f)) is type(v) for f, v in ch.set.items())
+        if ch.set and holds:
             return ch.value
     values = {ch.value for ch in node.choices}
     if "unknown" in values:

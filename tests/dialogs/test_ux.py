@@ -43,20 +43,20 @@ class NoAnswer:
         )
 
 
-async def test_a_long_worry_search_cannot_place_is_not_called_outside_the_field(
+async def test_a_worry_search_cannot_place_is_never_declined(
     kb: KnowledgeBase, rules: RuleSet, messages: Messages
 ) -> None:
     router = make_router(kb, NoAnswer(), rules, messages, FixedClock(WEEKDAY_MORNING))  # type: ignore[arg-type]
     talk = Talk(router=router, clock=FixedClock(WEEKDAY_MORNING))
     await talk.say(WORRY)
     text = talk.texts()
-    assert "Jag hittade inget säkert svar på ditt meddelande" in text
-    assert "en kort fråga i taget" in text
+    assert "Det du beskriver kan betyda att barnet far illa" in text
+    assert "anmäl till socialtjänsten i dag" in text and "ring 112" in text
     assert "Det kan jag tyvärr inte svara på" not in text
     assert "Jag svarar bara på frågor om samverkan" not in text
     # The guided dialog is the first way on.
-    assert talk.buttons()[0]["title"] == "Jag är orolig för ett barn"
-    await talk.press("Jag är orolig för ett barn")
+    assert talk.buttons()[0]["title"] == "Gå igenom oron med mig"
+    await talk.press("Gå igenom oron med mig")
     assert "Är barnet i akut fara just nu?" in talk.texts()
     # A short question outside the field is still declined as such.
     await talk.say("avbryt")

@@ -38,7 +38,8 @@ def test_ask_json_is_one_contract_object(capsys: pytest.CaptureFixture[str]) -> 
     lines = out.splitlines()
     assert len(lines) == 1
     data = json.loads(lines[0])
-    assert set(data) == {"question", "topic", "score", "alternatives"}
+    assert set(data) == {"question", "topic", "score", "alternatives", "concern", "acute"}
+    assert data["concern"] is False and data["acute"] is False
     assert data["question"] == "Kan jag vara anonym när jag anmäler?"
     assert data["topic"] == "anmalan-anonym"
     assert 0 < data["score"] <= 1
@@ -220,7 +221,8 @@ def test_kb_check_runs_the_rule_and_flow_checks_when_present(
     monkeypatch.setattr(commands, "_EXTRA_CHECKS", commands.EXTRA_CHECKS)
     monkeypatch.setattr(commands, "_optional_validator", validator)
     code, out, _ = run(capsys, "kb", "check", "--dir", str(KB_SEARCH))
-    assert code == 1 and calls == [("knowledge.rules", KB_SEARCH)]
+    assert code == 1
+    assert calls == [("knowledge.rules", KB_SEARCH), ("knowledge.situations", KB_SEARCH)]
     assert out.splitlines()[1] == "1. rules/assessment.yaml: regeln 'r1' nås aldrig"
 
 
@@ -277,6 +279,8 @@ def test_ask_batch_survives_a_question_that_fails(
         "topic": None,
         "score": 0.0,
         "alternatives": [],
+        "concern": False,
+        "acute": False,
     }
     assert rows[1]["topic"] == "anmalan-anonym"
     assert "Fråga 1" in err and "trasig" not in err

@@ -1,0 +1,293 @@
+"""Recognising, in a free-text message, a child who may be harmed (a situation, not a question).
+
+A member of staff does not always ask a question: "eleven säger att pappa slår henne" describes a
+child at risk. Such a message must never be declined; the bot offers the concern dialog with what
+to do first, and shows the 112 card first when the danger may be acute. `samverkan ask --json`
+reports the same decisions as `concern` and `acute` (shared/spec/contracts.md).
+
+How it decides (settings and phrases in knowledge/data/situations.yaml, training messages in
+knowledge/data/situations-training.yaml):
+
+- concern: a scikit-learn logistic regression over character 2–5-grams and word 1–2-grams of the
+  folded text (lower case, without diacritics, so "slar" is "slår"), trained when the detector is
+  built (a fraction of a second); a concern when the probability reaches `concern_threshold`.
+- acute: a phrase of `acute_phrases` in the message (the safety net, whatever the model says), or
+  a concern that says the danger is now (`acute_if_concern`) or whose acute probability (a second
+  model on the same features) reaches `acute_threshold`. An acute phrase about a particular child
+  (a pronoun or a definite noun) is a concern as well.
+- worry only: a short message with a worry word and a word for a child ("jag är orolig för en
+  elev") starts the dialog at once.
+
+Nothing a user writes is kept: the detector holds only the models built from the training file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import Field
+from scipy.sparse import hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from knowledge.loader import DEFAULT_DIR, KnowledgeError, Problem, _read_yaml, _validate
+from knowledge.model import Strict
+from knowledge.text import fold
+
+SETTINGS_FILE = "situations.yaml"
+TRAINING_FILE = "situations-training.yaml"
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+class WorrySettings(Strict):
+    max_words: Annotated[int, Field(ge=3, le=30)]
+    words: Annotated[list[str], Field(min_length=1)]
+    children: Annotated[list[str], Field(min_length=1)]
+
+
+class SituationSettings(Strict):
+    concern_threshold: Annotated[float, Field(gt=0, lt=1)]
+    acute_threshold: Annotated[float, Field(gt=0, lt=1)]
+    acute_phrases: Annotated[list[str], Field(min_length=1)]
+    acute_if_concern: Annotated[list[str], Field(min_length=1)]
+    worry: WorrySettings
+    particular_child: Annotated[list[str], Field(min_length=1)]
+
+
+class TrainingMessage(Strict):
+    text: Annotated[str, Field(min_length=2, max_length=2000)]
+    concern: bool
+    acute: bool
+
+
+class TrainingFile(Strict):
+    messages: Annotated[list[TrainingMessage], Field(min_length=20)]
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What a message says about a child: at risk (`concern`), maybe in acute danger (`acute`),
+    or only that the writer is worried about one (`worry_only`: start the dialog at once)."""
+
+    concern: bool
+    acute: bool
+    worry_only: bool
+    score: float  # the concern model's probability
+    acute_score: float
+
+
+def tokens(text: str) -> list[str]:
+    """Folded words: 'Hon SÄGER att…' → ['hon', 'sager', 'att', …]."""
+    return _TOKEN.findall(fold(text))
+
+
+class PhraseSet:
+    """Phrases matched as whole folded words; a trailing '*' matches the beginning of a word."""
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        self._phrases: list[tuple[str, bool]] = []
+        for p in phrases:
+            prefix = p.endswith("*")
+            folded = " ".join(tokens(p.rstrip("*")))
+            if folded:
+                self._phrases.append((folded, prefix))
+
+    def __call__(self, text: str) -> bool:
+        return self.find(" ".join(tokens(text))) is not None
+
+    def find(self, folded_words: str) -> str | None:
+        padded = f" {folded_words} "
+        for phrase, prefix in self._phrases:
+            if (f" {phrase}" if prefix else f" {phrase} ") in padded:
+                return phrase
+        return None
+
+
+def _vectorizers() -> list[TfidfVectorizer]:
+    """Character 2–5-grams (within words) and word 1–2-grams of the folded text."""
+    return [
+        TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(2, 5), preprocessor=fold, sublinear_tf=True, min_df=2
+        ),
+        TfidfVectorizer(
+            analyzer="word",
+            ngram_range=(1, 2),
+            preprocessor=fold,
+            token_pattern=r"(?u)\b\w+\b",
+            sublinear_tf=True,
+        ),
+    ]
+
+
+def _classifier() -> LogisticRegression:
+    # liblinear's dual solver: far more features than messages, and it fits in milliseconds.
+    return LogisticRegression(
+        C=10.0, class_weight="balanced", solver="liblinear", dual=True, max_iter=5000
+    )
+
+
+@dataclass(frozen=True)
+class _Block:
+    """One fitted vectorizer, as plain lookups: n-gram → (column, idf)."""
+
+    analyze: Any
+    columns: dict[str, tuple[int, float]]
+    offset: int
+
+
+class LinearModels:
+    """Logistic regressions over the same tf-idf features, trained with scikit-learn.
+
+    Scoring one message through sklearn's transform costs about a millisecond of validation and
+    sparse-matrix building; `probabilities` computes the same numbers (sublinear tf × idf,
+    l2-normalised per vectorizer, dot product with each model's coefficients) from the
+    vectorizers' own analyzers and vocabularies in a tenth of that. The tests check that both
+    agree on every training message."""
+
+    def __init__(self, texts: Sequence[str], labels: Sequence[Sequence[bool]]) -> None:
+        self.vectorizers = _vectorizers()
+        matrices = [v.fit_transform(list(texts)) for v in self.vectorizers]
+        features = hstack(matrices).tocsr()
+        self.classifiers = [
+            _classifier().fit(features, np.array(y, dtype=bool)) for y in labels
+        ]
+        self._blocks: list[_Block] = []
+        offset = 0
+        for v in self.vectorizers:
+            idf = v.idf_
+            columns = {g: (i + offset, float(idf[i])) for g, i in v.vocabulary_.items()}
+            self._blocks.append(_Block(v.build_analyzer(), columns, offset))
+            offset += len(v.vocabulary_)
+        self._coef = [np.asarray(c.coef_[0], dtype=float) for c in self.classifiers]
+        self._intercept = [float(c.intercept_[0]) for c in self.classifiers]
+
+    def probabilities(self, text: str) -> list[float]:
+        """P(label) of each model for one message."""
+        scores = list(self._intercept)
+        for block in self._blocks:
+            counts = Counter(block.analyze(text))
+            weights: list[tuple[int, float]] = []
+            norm = 0.0
+            for gram, tf in counts.items():
+                hit = block.columns.get(gram)
+                if hit is None:
+                    continue
+                w = (1.0 + math.log(tf)) * hit[1]
+                weights.append((hit[0], w))
+                norm += w * w
+            if norm == 0.0:
+                continue
+            norm = math.sqrt(norm)
+            for k, coef in enumerate(self._coef):
+                scores[k] += sum(coef[i] * w for i, w in weights) / norm
+        return [1.0 / (1.0 + math.exp(-z)) for z in scores]
+
+    def reference(self, texts: Sequence[str]) -> np.ndarray:
+        """The same probabilities through scikit-learn (rows: texts, columns: models)."""
+        features = hstack([v.transform(list(texts)) for v in self.vectorizers]).tocsr()
+        return np.column_stack([c.predict_proba(features)[:, 1] for c in self.classifiers])
+
+
+class SituationDetector:
+    def __init__(self, settings: SituationSettings, models: LinearModels) -> None:
+        self.settings = settings
+        self.models = models  # [0]: concern, [1]: acute
+        self._acute_phrases = PhraseSet(settings.acute_phrases)
+        self._now = PhraseSet(settings.acute_if_concern)
+        self._worry = PhraseSet(settings.worry.words)
+        self._children = PhraseSet(settings.worry.children)
+        self._particular = PhraseSet(settings.particular_child)
+
+    @classmethod
+    def build(cls, directory: Path | None = None) -> SituationDetector:
+        """Read the settings and the training messages and train both models (a fraction of a
+        second). KnowledgeError lists every problem with the files."""
+        settings, messages = load_files(directory)
+        return cls(settings, train(messages))
+
+    def acute_phrase(self, text: str) -> bool:
+        return self._acute_phrases(text)
+
+    def says_now(self, text: str) -> bool:
+        return self._now(text)
+
+    def __call__(self, text: str) -> Situation:
+        words = tokens(text)
+        if not words:
+            return Situation(False, False, False, 0.0, 0.0)
+        joined = " ".join(words)
+        score, acute_score = self.models.probabilities(text)
+        concern = score >= self.settings.concern_threshold
+        phrase = self._acute_phrases.find(joined) is not None
+        if phrase and self._particular.find(joined) is not None:
+            concern = True  # "hon ska giftas bort", "barnet är i fara": about a child, now
+        acute = phrase or (
+            concern
+            and (
+                acute_score >= self.settings.acute_threshold
+                or self._now.find(joined) is not None
+            )
+        )
+        worry_only = (
+            len(words) <= self.settings.worry.max_words
+            and self._worry.find(joined) is not None
+            and self._children.find(joined) is not None
+        )
+        # A worry about a child is a concern, whatever the model makes of a short message.
+        return Situation(concern or worry_only, acute, worry_only, score, acute_score)
+
+
+def train(messages: Sequence[TrainingMessage]) -> LinearModels:
+    """The concern and the acute model, on the same features."""
+    texts = [m.text for m in messages]
+    return LinearModels(texts, [[m.concern for m in messages], [m.acute for m in messages]])
+
+
+def load_files(
+    directory: Path | None = None,
+) -> tuple[SituationSettings, list[TrainingMessage]]:
+    base = Path(directory) if directory is not None else DEFAULT_DIR
+    problems: list[Problem] = []
+    raw: Any = _read_yaml(base / SETTINGS_FILE, base, problems)
+    settings = _validate(SituationSettings, raw, SETTINGS_FILE, problems) if raw else None
+    data: Any = _read_yaml(base / TRAINING_FILE, base, problems)
+    training = _validate(TrainingFile, data, TRAINING_FILE, problems) if data else None
+    if training is not None:
+        kinds = {m.concern for m in training.messages}
+        if kinds != {True, False}:
+            problems.append(Problem(TRAINING_FILE, "behöver meddelanden av båda slagen (concern)"))
+        if not any(m.acute for m in training.messages):
+            problems.append(Problem(TRAINING_FILE, "behöver minst ett akut meddelande"))
+        for m in training.messages:
+            if m.acute and not m.concern:
+                problems.append(Problem(TRAINING_FILE, f"akut men inte concern: {m.text[:40]}"))
+    if problems or settings is None or training is None:
+        raise KnowledgeError(problems or [Problem(SETTINGS_FILE, "kunde inte läsas")])
+    return settings, list(training.messages)
+
+
+def validate(directory: Path | None = None) -> list[Problem]:
+    """Every problem with the settings and the training messages (used by `samverkan kb check`)."""
+    try:
+        settings, _messages = load_files(directory)
+    except KnowledgeError as exc:
+        return list(exc.problems)
+    problems: list[Problem] = []
+    for name, phrases in (
+        ("acute_phrases", settings.acute_phrases),
+        ("acute_if_concern", settings.acute_if_concern),
+        ("worry.words", settings.worry.words),
+        ("worry.children", settings.worry.children),
+        ("particular_child", settings.particular_child),
+    ):
+        for p in phrases:
+            if not tokens(p.rstrip("*")):
+                problems.append(Problem(SETTINGS_FILE, f"{name}: tom fras efter normalisering"))
+    return problems
