@@ -36,9 +36,12 @@ from dialogs.flows import (
 from dialogs.messages import Messages
 from dialogs.state import DialogState, Turn
 from dialogs.text import (
+    NameList,
     contains_personnummer,
+    find_names,
     fold_known,
     fold_plain,
+    mask_names,
     mask_personnummer,
     matches_phrase,
 )
@@ -90,12 +93,14 @@ class FlowEngine:
         topics: TopicCards,
         *,
         contact_card: ContactCardBuilder | None = None,
+        names: NameList | None = None,
     ) -> None:
         self.flows = dict(flows)
         self.actions = actions
         self.msg = msg
         self.topics = topics
         self.contact_card = contact_card
+        self.names = names if names is not None else NameList.load()
 
     # --- queries -------------------------------------------------------------------------------
 
@@ -317,6 +322,13 @@ class FlowEngine:
             ds.pending = {"node": ds.node, "masked": masked[: node.max_length]}
             ds.touch(turn.now)
             return [self._pnr_card(flow)]
+        if node.check_names and not (value is not None and value.get("names_ok") is True):
+            if value is not None and value.get("mask_names") is True:
+                answer = mask_names(answer, self.names, self.msg.text("names.masked"))
+            elif find_names(answer, self.names):
+                # Nothing is kept: the card carries the answer back to the user to edit.
+                ds.touch(turn.now)
+                return [self._names_card(flow, ds, node, answer)]
         return await self._accept_text(turn, ds, flow, node, answer)
 
     async def _accept_text(
@@ -462,6 +474,32 @@ class FlowEngine:
             card=c.card(body, [c.submit(self.msg.text("flow.cancel"), {"action": c.FLOW_CANCEL})]),
             summary=self.msg.text("pnr.title"),
         )
+
+    def _names_card(self, flow: Flow, ds: DialogState, node: TextNode, answer: str) -> Reply:
+        """"That looks like a name": the answer, pre-filled, to edit and send again; or the
+        names replaced; or "it is no name"."""
+        data = {"action": c.FLOW_ANSWER, "flow": flow.id, "node": ds.node}
+        body = [
+            c.container(
+                [c.heading(self.msg.text("names.title")), c.text(self.msg.text("names.text"))],
+                style="warning",
+            ),
+            {
+                "type": "Input.Text",
+                "id": "answer",
+                "isMultiline": True,
+                "maxLength": node.max_length,
+                "label": self.msg.text("names.label"),
+                "value": answer[: node.max_length],
+            },
+        ]
+        actions = [
+            c.submit(self.msg.text("names.send"), data, style="positive"),
+            c.submit(self.msg.text("names.mask"), {**data, "mask_names": True}),
+            c.submit(self.msg.text("names.not_a_name"), {**data, "names_ok": True}),
+            c.submit(self.msg.text("flow.cancel"), {"action": c.FLOW_CANCEL}, inputs=False),
+        ]
+        return Reply(card=c.card(body, actions), summary=self.msg.text("names.title"))
 
     def _section_applies(self, section: Section | Item, ds: DialogState) -> bool:
         for key, expected in section.when.items():

@@ -88,6 +88,7 @@ class TextNode(Strict):
     optional: bool = True
     max_length: Annotated[int, Field(ge=20, le=4000)] = 2000
     check_personnummer: bool = True
+    check_names: bool = True  # warn about a person's name (not for the user's own details)
     draft_heading: str | None = None
     quote: bool = False  # put the answer in quotation marks in the draft (the child's own words)
     next: str

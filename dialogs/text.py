@@ -1,4 +1,5 @@
-"""Small text helpers for reading what users type: folding for matching and personnummer checks.
+"""Small text helpers for reading what users type: folding for matching, personnummer and name
+checks.
 
 Matching is done on a folded form (lower case, å/ä → a, ö → o, accents and punctuation removed,
 whitespace collapsed) so that "Vet inte", "vet inte." and "VET INTE" are the same answer and
@@ -12,6 +13,9 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+
+import yaml
 
 _FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "æ": "a", "ø": "o", "é": "e", "ü": "u"})
 _NON_WORD = re.compile(r"[^\w\s?]+", re.UNICODE)
@@ -118,6 +122,86 @@ def contains_personnummer(text: str) -> bool:
 def mask_personnummer(text: str, replacement: str) -> str:
     out, pos = [], 0
     for hit in find_personnummer(text):
+        out.append(text[pos : hit.start])
+        out.append(replacement)
+        pos = hit.end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# --- Names ------------------------------------------------------------------------------------
+#
+# A report draft must not carry the child's (or anyone's) name: the name goes straight into the
+# kommun's e-tjänst. A name is a capitalised word from the list of common first names in
+# dialogs/names.sv.yaml (names that are also ordinary words only with a capitalised surname
+# after them), or two capitalised words in a row ("Nour Ahmadi"). Abbreviations in capitals
+# (EHT, BUS) are not names. A false alarm costs the user one press ("Det är inget namn").
+
+NAMES_FILE = Path(__file__).with_name("names.sv.yaml")
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class NameList:
+    names: frozenset[str]  # folded
+    also_words: frozenset[str]  # folded: names only with a surname
+
+    @classmethod
+    def load(cls, path: Path = NAMES_FILE) -> NameList:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return cls(
+            frozenset(fold_plain(str(n)) for n in data["names"]),
+            frozenset(fold_plain(str(n)) for n in data["also_words"]),
+        )
+
+
+def _capitalised(word: str) -> bool:
+    return len(word) >= 2 and word[0].isupper() and not word.isupper()
+
+
+def find_names(text: str, names: NameList) -> list[PnrHit]:
+    """Spans of what looks like a person's name (see above)."""
+    found = list(_NAME_WORD.finditer(text))
+    hits: list[PnrHit] = []
+    i = 0
+    while i < len(found):
+        m = found[i]
+        word = m.group()
+        if not _capitalised(word):
+            i += 1
+            continue
+        nxt = found[i + 1] if i + 1 < len(found) else None
+        paired = (
+            nxt is not None
+            and _capitalised(nxt.group())
+            and text[m.end() : nxt.start()] in (" ", "\u00a0")
+        )
+        folded = fold_plain(word)
+        first_name = folded in names.names
+        if (first_name or folded in names.also_words) and paired:
+            assert nxt is not None
+            hits.append(PnrHit(m.start(), nxt.end()))
+            i += 2
+        elif first_name:
+            hits.append(PnrHit(m.start(), m.end()))
+            i += 1
+        elif paired and not _sentence_start(text, m.start()):
+            assert nxt is not None
+            hits.append(PnrHit(m.start(), nxt.end()))
+            i += 2
+        else:
+            i += 1
+    return hits
+
+
+def _sentence_start(text: str, pos: int) -> bool:
+    before = text[:pos].rstrip(" \t\"”'“(-–")
+    return not before or before[-1] in ".!?:;\n"
+
+
+def mask_names(text: str, names: NameList, replacement: str) -> str:
+    out, pos = [], 0
+    for hit in find_names(text, names):
         out.append(text[pos : hit.start])
         out.append(replacement)
         pos = hit.end

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 
 from dialogs.text import (
+    NameList,
+    find_names,
+    mask_names,
     contains_personnummer,
     fold,
     fold_plain,
@@ -79,3 +82,41 @@ def test_mask() -> None:
 def test_starts_with_phrase(text: str, expected: bool) -> None:
     phrases = ["tack", "tack så mycket", "tack för hjälpen"]
     assert starts_with_phrase(text, phrases, max_words=8) is expected
+
+
+# --- names (issue 12: the draft warns on names too) -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def name_list() -> NameList:
+    return NameList.load()
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("Kalle Svensson slog henne på rasten", "[namn] slog henne på rasten"),
+        ("Igår sa Nour Ahmadi att hon var rädd", "Igår sa [namn] att hon var rädd"),
+        ("Maja säger att pappa slår", "[namn] säger att pappa slår"),
+        ("Hon säger att Leo slog henne", "Hon säger att [namn] slog henne"),
+        ("Sara och Emma bråkade", "[namn] och [namn] bråkade"),
+        ("Eleven träffar Per Olsson på fritids", "Eleven träffar [namn] på fritids"),
+        ("mohammed sa det", "mohammed sa det"),  # not capitalised: not taken for a name
+    ],
+)
+def test_names_are_found(name_list: NameList, text: str, masked: str) -> None:
+    assert mask_names(text, name_list, "[namn]") == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Per vecka kommer hon sent två gånger",
+        "Hon pratade med EHT och BUS igår",
+        "Eleven säger att pappa slår henne.",
+        "Max två gånger i veckan",
+        "Vi anmälde i september. Socialtjänsten ringde tillbaka.",
+    ],
+)
+def test_ordinary_text_has_no_names(name_list: NameList, text: str) -> None:
+    assert find_names(text, name_list) == []
