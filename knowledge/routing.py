@@ -41,7 +41,10 @@ RouteStatus = Literal["ok", "ambiguous", "not_found", "missing", "empty"]
 
 # All user-facing Swedish text of this module, in one place so that it can move to a catalogue.
 TEXTS: dict[str, str] = {
-    "report_rule": "Anmälan går till stadsdelen där barnet är folkbokfört, inte där skolan ligger.",
+    "report_rule": (
+        "Anmälan går till stadsdelen där barnet bor (normalt där det är folkbokfört), "
+        "inte där skolan ligger."
+    ),
     "report_rule_source": (
         "Det avgörande är var barnet bor, vilket oftast är där det är folkbokfört "
         "(SoL 29 kap. 1–4 §§)."
