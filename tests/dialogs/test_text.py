@@ -6,11 +6,11 @@ import pytest
 
 from dialogs.text import (
     NameList,
-    find_names,
-    mask_names,
     contains_personnummer,
+    find_names,
     fold,
     fold_plain,
+    mask_names,
     mask_personnummer,
     matches_phrase,
     starts_with_phrase,

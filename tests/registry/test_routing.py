@@ -188,8 +188,8 @@ def test_report_json_shape_and_notes(example_snapshot: RegistrySnapshot) -> None
     # The school's contact person is given as well (for a consultation).
     assert [(c["kind"], c["id"]) for c in out["also"]] == [("contact_person", "p-lina")]
     assert (
-        "Anmälan går till stadsdelen där barnet bor (normalt där det är folkbokfört), inte där skolan ligger."
-        in out["notes"]
+        "Anmälan går till stadsdelen där barnet bor (normalt där det är folkbokfört), "
+        "inte där skolan ligger." in out["notes"]
     )
     assert any("112" in n for n in out["notes"])
     assert any("SoL 29 kap." in n for n in out["notes"])
