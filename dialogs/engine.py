@@ -480,6 +480,8 @@ class FlowEngine:
         names replaced; or "it is no name"."""
         data = {"action": c.FLOW_ANSWER, "flow": flow.id, "node": ds.node}
         body = [
+            c.text(flow.title, size="Small", subtle=True),
+            c.text(self._fill(node.text, ds), size="Medium", weight="Bolder"),
             c.container(
                 [c.heading(self.msg.text("names.title")), c.text(self.msg.text("names.text"))],
                 style="warning",

@@ -46,9 +46,10 @@ async def bot(tmp_path: Path) -> AsyncIterator[ServerProcess]:
     await server.stop()
 
 
-async def test_playground_shows_cards_and_walks_a_dialog(
-    bot: ServerProcess, tmp_path: Path
+async def _run_in_playground(
+    bot: ServerProcess, tmp_path: Path, script: str, expected: set[str]
 ) -> None:
+    """Start the Agents Playground against the bot and run one Playwright script in it."""
     port = free_port()
     playground = subprocess.Popen(
         [
@@ -77,7 +78,7 @@ async def test_playground_shows_cards_and_walks_a_dialog(
         shots.mkdir()
         proc = await asyncio.to_thread(
             subprocess.run,
-            ["node", str(HERE / "playground-test.js"), f"http://127.0.0.1:{port}/", str(shots)],
+            ["node", str(HERE / script), f"http://127.0.0.1:{port}/", str(shots)],
             capture_output=True,
             text=True,
             timeout=240,
@@ -85,15 +86,39 @@ async def test_playground_shows_cards_and_walks_a_dialog(
         assert proc.returncode == 0, (
             f"{proc.stdout}\n{proc.stderr}\nserver log:\n{bot.log()[-3000:]}"
         )
-        assert {p.name for p in shots.iterdir()} >= {
-            "1-welcome.png",
-            "2-answer.png",
-            "3-concern.png",
-            "4-emergency.png",
-        }
+        assert {p.name for p in shots.iterdir()} >= expected
     finally:
         playground.terminate()
         try:
             playground.wait(10)
         except subprocess.TimeoutExpired:
             playground.kill()
+
+
+async def test_playground_shows_cards_and_walks_a_dialog(
+    bot: ServerProcess, tmp_path: Path
+) -> None:
+    await _run_in_playground(
+        bot,
+        tmp_path,
+        "playground-test.js",
+        {"1-welcome.png", "2-answer.png", "3-concern.png", "4-emergency.png"},
+    )
+
+
+async def test_playground_safe_paths_of_issue_12(bot: ServerProcess, tmp_path: Path) -> None:
+    """Violence outside the home, "vet inte" on acute danger with a beating at home, harm the
+    search cannot place, and natural words: each ends in a safe, clear card."""
+    await _run_in_playground(
+        bot,
+        tmp_path,
+        "playground-safety.js",
+        {
+            "12-1b-outside-home-report.png",
+            "12-4-phone-today.png",
+            "12-5a-fgm.png",
+            "12-5b-english.png",
+            "12-6a-disclosure.png",
+            "12-6b-worry-starts-dialog.png",
+        },
+    )

@@ -116,11 +116,13 @@ async def test_concern_to_emergency(server: ServerProcess, connector: FakeConnec
     await user.press("Jag är orolig för ett barn")
     await user.press("Ja")
     assert "Ring 112 nu." in user.transcript()
-    await user.press("Fortsätt – hjälp mig vidare")
-    await _answer_all(user, {"vårdnadshavare": "Ja", "våld": "Ja", "berättat": "Ja"})
+    await user.press("Fortsätt – vem ska jag ringa?")
+    # Acute danger settles the assessment: no more questions, straight to who to call.
+    assert "Vad gäller oron?" not in user.transcript()
     text = await _finish_contacts(user, home="Norrmalm")
-    assert "ring 112 nu – och anmäl sedan genast" in text.lower()
+    assert "ring 112 nu – och sedan socialtjänsten" in text.lower()
     assert "Kontakta inte vårdnadshavarna" in text
+    assert "Ring sedan" in text
     titles = [b.title for b in user.buttons()]
     assert "Skriv orosanmälan" in titles and "Varför?" in titles
 
@@ -129,8 +131,10 @@ async def test_concern_to_report_with_contact_and_why(
     server: ServerProcess, connector: FakeConnector
 ) -> None:
     user = TeamsUser(server, connector, "a:c-report", "user-6")
-    # not acute; no violence; neglect yes; no behaviour signs; child has not told; suspects
-    await _concern(user, {"omsorg": "Ja", "säker": "Jag misstänker att barnet far illa"})
+    # not acute; neglect; nothing in the home; the child has not told; suspects
+    await _concern(
+        user, {"gäller oron": "Omsorgsbrist: mat, kläder, tillsyn", "säker": "Jag misstänker det"}
+    )
     text = await _finish_contacts(user, home="Norrmalm")
     assert "gör en orosanmälan i dag" in text.lower()
     assert "Norrmalm" in text  # the report goes to the child's home district
@@ -141,8 +145,11 @@ async def test_concern_to_report_with_contact_and_why(
 
 async def test_concern_to_consult(server: ServerProcess, connector: FakeConnector) -> None:
     user = TeamsUser(server, connector, "a:c-consult", "user-7")
-    # not acute; no violence; no neglect; no behaviour signs; not reported before
-    text = await _concern(user, {})
+    # not acute; something else or don't know; nothing in the home; not told; a diffuse worry;
+    # not reported before
+    text = await _concern(
+        user, {"gäller oron": "Något annat eller vet inte", "säker": "Osäker – en diffus oro"}
+    )
     text = await _finish_contacts(user, home=None)
     assert "onsult" in text  # "Konsultera socialtjänsten …"
     assert "Skriv orosanmälan" not in [b.title for b in user.buttons()]

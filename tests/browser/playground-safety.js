@@ -1,0 +1,119 @@
+// Issue 12's safe paths in the Microsoft 365 Agents Playground at phone width (400 px), as a
+// worried teacher would go: each case is typed or clicked in a fresh conversation and its card is
+// kept as a screenshot to look at.
+// usage: node playground-safety.js <playground-url> <screenshot-dir>
+const { chromium } = require('playwright-core');
+const path = require('path');
+
+const [url, shots] = process.argv.slice(2);
+const timeout = 30000;
+let current = null; // the page in use, for the failure screenshot
+
+async function fresh(browser) {
+  // The Playground keeps one conversation: the welcome card comes only the first time.
+  const page = await browser.newPage({ viewport: { width: 520, height: 1400 } });
+  current = page;
+  await page.goto(url);
+  await page.locator('[data-lexical-editor="true"][role="textbox"]').first().waitFor({ timeout });
+  // At phone width the Playground's log panel covers the chat: hide it.
+  const hide = page.locator('button[title="Hide log panel"]');
+  if (await hide.isVisible().catch(() => false)) await hide.click();
+  await say(page, 'avbryt');
+  await see(page, /avbrutit|ingen dialog att avbryta/);
+  return page;
+}
+
+async function say(page, text) {
+  const box = page.locator('[data-lexical-editor="true"][role="textbox"]').first();
+  await box.click();
+  await page.keyboard.type(text);
+  await page.keyboard.press('Enter');
+}
+
+async function press(page, name) {
+  await page.getByRole('button', { name, exact: true }).last().click();
+}
+
+async function see(page, text) {
+  await page.getByText(text).last().waitFor({ timeout });
+}
+
+async function shot(page, name) {
+  await page.waitForTimeout(300); // let the card finish its layout
+  await page.screenshot({ path: path.join(shots, name), fullPage: false });
+}
+
+(async () => {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  let ok = false;
+  let page;
+  try {
+    // Found 1: violence from an adult outside the home, the child told → report, not "konsultera".
+    page = await fresh(browser);
+    await say(page, 'Jag är orolig för ett barn');
+    await see(page, 'Är barnet i akut fara just nu?');
+    await press(page, 'Nej');
+    await see(page, 'Vad gäller oron?');
+    await shot(page, '12-1a-about.png');
+    await press(page, 'Våld från vuxen utanför hemmet');
+    await see(page, 'Finns det också oro för våld, övergrepp eller hedersförtryck i barnets hem?');
+    await press(page, 'Nej');
+    await see(page, 'Har barnet självt berättat');
+    await press(page, 'Ja');
+    await see(page, 'Vilken skola eller förskola arbetar du på?');
+    await say(page, 'hoppa över');
+    await see(page, 'I vilken kommun eller stadsdel bor barnet?');
+    await say(page, 'vet inte');
+    await see(page, 'Gör en orosanmälan i dag');
+    await shot(page, '12-1b-outside-home-report.png');
+    await page.close();
+
+    // Found 4: "Vet inte" on acute danger, violence from a parent, the child told → phone today.
+    page = await fresh(browser);
+    await say(page, 'Jag är orolig för ett barn');
+    await see(page, 'Är barnet i akut fara just nu?');
+    await press(page, 'Vet inte');
+    await see(page, 'Kan barnet vara i fara? Ring 112.');
+    await press(page, 'Våld eller hot från vuxen i hemmet');
+    await see(page, 'Har barnet självt berättat');
+    await press(page, 'Ja');
+    await see(page, 'Vilken skola eller förskola arbetar du på?');
+    await say(page, 'hoppa över');
+    await see(page, 'I vilken kommun eller stadsdel bor barnet?');
+    await say(page, 'vet inte');
+    await see(page, 'Ring socialtjänsten i dag – innan barnet går hem');
+    await see(page, 'Kan barnet vara i fara nu? Ring 112.');
+    await shot(page, '12-4-phone-today.png');
+    await page.close();
+
+    // Found 5: described harm that search may not place is never declined.
+    page = await fresh(browser);
+    await say(page, 'Eleven har könsstympats under sommarlovet');
+    await see(page, 'Är barnet i fara just nu? Ring 112.');
+    await shot(page, '12-5a-fgm.png');
+    await say(page, 'one of my students told me his mom hits him with a belt. what should i do?');
+    await see(page, 'Det du beskriver kan betyda att barnet far illa');
+    await shot(page, '12-5b-english.png');
+    await page.close();
+
+    // Found 6: natural words start or offer the concern dialog.
+    page = await fresh(browser);
+    await say(page, 'eleven säger att pappa slår henne');
+    await see(page, 'Det du beskriver kan betyda att barnet far illa');
+    await shot(page, '12-6a-disclosure.png');
+    await say(page, 'jag är orolig för en elev');
+    await see(page, 'Är barnet i akut fara just nu?');
+    await shot(page, '12-6b-worry-starts-dialog.png');
+    ok = true;
+  } catch (err) {
+    console.error(String(err && err.message ? err.message : err));
+    if (current) await current.screenshot({ path: path.join(shots, 'failure.png') }).catch(() => {});
+  } finally {
+    await browser.close();
+  }
+  process.exit(ok ? 0 : 1);
+})();
