@@ -385,6 +385,8 @@ class FlowEngine:
                 assert isinstance(node, OutcomeNode)
                 ds.status = "done"
                 replies.extend(self._render_outcome(turn, flow, ds, node))
+                if not flow.clear_on_finish:
+                    _forget_typed_text(flow, ds)
                 if flow.clear_on_finish:
                     turn.state.dialog.clear()
                     replies.append(Reply(text=self.msg.text("flow.cleared")))
@@ -648,6 +650,20 @@ class FlowEngine:
             parts.append(f"{node.draft_heading} {body}")
         parts.extend(self._fill(line, ds) for line in draft.after)
         return "\n\n".join(parts)
+
+
+def _forget_typed_text(flow: Flow, ds: DialogState) -> None:
+    """When a dialog ends, what the user typed is deleted (the README promises it): the text
+    fields and the previous values kept for "Ändra svar". What the next step needs was derived
+    from them already (a school id, a district id) and stays."""
+    fields = {n.field for n in flow.nodes.values() if isinstance(n, TextNode)}
+    for name in fields:
+        ds.vars.pop(name, None)
+    for entry in ds.history:
+        for change in entry.get("undo", []):
+            if change[0] == "vars" and change[1] in fields:
+                change[2], change[3] = False, None
+    ds.pending = None
 
 
 def action_needs(flow: Flow) -> set[str]:

@@ -60,6 +60,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=5000")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
+    # Deleted content is overwritten with zeros, not left in free pages (Debian's build happens
+    # to set this at compile time; others do not).
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
 
 
@@ -127,6 +130,33 @@ class Database:
             if self.is_postgres:
                 await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
             await conn.run_sync(_upgrade)
+
+    async def forget_deleted(self, table: str) -> None:
+        """After deleting what users wrote: make sure the old content is not left on disk.
+
+        SQLite (with secure_delete on) still has the old page versions in the write-ahead log
+        until a checkpoint: the log is checkpointed and truncated. PostgreSQL keeps deleted rows
+        as dead tuples until VACUUM (and its WAL until the next checkpoints recycle it): the
+        table is vacuumed. Both are cheap for the small state table; a failure is logged, never
+        raised (the delete itself has happened)."""
+        try:
+            if self._sync_engine is not None and self._sync_executor is not None:
+                engine = self._sync_engine
+
+                def checkpoint() -> None:
+                    with engine.connect() as conn:
+                        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+                await asyncio.get_running_loop().run_in_executor(self._sync_executor, checkpoint)
+            elif self.dialect == "sqlite":
+                async with self.engine.connect() as conn:
+                    await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            elif self.is_postgres:
+                async with self.engine.connect() as conn:
+                    auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                    await auto.exec_driver_sql(f'VACUUM "{table}"')
+        except Exception as exc:
+            log.warning("could not scrub deleted rows: %s", type(exc).__name__)
 
     async def ping(self) -> bool:
         try:

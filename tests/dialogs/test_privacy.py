@@ -139,3 +139,37 @@ def test_flows_never_ask_for_a_name_or_personnummer() -> None:
                 path.name,
                 node_id,
             )
+
+
+async def test_a_finished_concern_dialog_keeps_nothing_typed(
+    database: Database,
+    kb: KnowledgeBase,
+    index: SearchIndex,
+    rules: RuleSet,
+    messages: Messages,
+) -> None:
+    """Issue 13 G: after the outcome card, what the user typed at the school and the home
+    questions ("Kalle Svensson … går i klass 3", "… bor på Bananvägen 3") is gone from the
+    database, also from what "Ändra svar" keeps; only the ids derived from it stay."""
+    clock = FixedClock(WEEKDAY_MORNING)
+    registry = RegistryService(database)
+    assert (await registry.import_path(DATA / "registry.yaml")).ok
+    router = make_router(kb, index, rules, messages, clock, registry=registry)
+    turns = TurnProcessor(SqlStateStore(database, clock), router, clock)
+
+    def inc(text: str = "", value: dict[str, object] | None = None) -> Incoming:
+        return Incoming(user_id="u-g", conversation_id="c-g", text=text, value=value, channel_id="t")
+
+    replies = await turns.message(inc(value={"action": c.FLOW_START, "flow": "concern"}))
+    replies = await turns.message(inc(value=_press(replies, "Nej")))
+    replies = await turns.message(inc(value=_press(replies, "Våld eller hot från vuxen i hemmet")))
+    replies = await turns.message(inc(value=_press(replies, "Ja")))
+    replies = await turns.message(inc("Kalle-G7 Svensson går i klass 3 på Lindskolan"))
+    replies = await turns.message(inc("Lindskolan"))
+    replies = await turns.message(inc("han bor på Bananvägen-G9 3"))
+    replies = await turns.message(inc("Söderby"))
+    assert any("Ring socialtjänsten i dag" in " ".join(c.texts_of(r.card or {})) for r in replies)
+    dump = await _dump(database)
+    assert "dialog/t/c-g/u-g" in dump  # the finished dialog is kept (for "Varför?", "Ändra svar")
+    assert "Kalle-G7" not in dump and "Bananvägen-G9" not in dump
+    assert "soderby" in dump  # the district id the report needs stays
