@@ -158,7 +158,9 @@ async def test_a_finished_concern_dialog_keeps_nothing_typed(
     turns = TurnProcessor(SqlStateStore(database, clock), router, clock)
 
     def inc(text: str = "", value: dict[str, object] | None = None) -> Incoming:
-        return Incoming(user_id="u-g", conversation_id="c-g", text=text, value=value, channel_id="t")
+        return Incoming(
+            user_id="u-g", conversation_id="c-g", text=text, value=value, channel_id="t"
+        )
 
     replies = await turns.message(inc(value={"action": c.FLOW_START, "flow": "concern"}))
     replies = await turns.message(inc(value=_press(replies, "Nej")))
