@@ -87,7 +87,14 @@ def fit() -> None:
             f"  concern_threshold {t:.2f}: recall {(flag & concern).sum() / concern.sum():.1%}, "
             f"wrongly flagged {(flag & ~concern).sum() / (~concern).sum():.1%}"
         )
-    flag = p_concern >= settings.concern_threshold
+    person = np.array([detector.names_a_person(t) for t in texts])
+    flag = p_concern >= np.where(
+        person, settings.concern_threshold, settings.concern_threshold_without_person
+    )
+    print(
+        f"  with the person gate: recall {(flag & concern).sum() / concern.sum():.1%}, "
+        f"wrongly flagged {(flag & ~concern).sum() / (~concern).sum():.1%}"
+    )
     for t in (0.1, 0.2, 0.3, 0.4, 0.5):
         got = phrase | (flag & ((p_acute >= t) | now))
         print(

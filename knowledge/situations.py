@@ -10,7 +10,8 @@ knowledge/data/situations-training.yaml):
 
 - concern: a scikit-learn logistic regression over character 2–5-grams and word 1–2-grams of the
   folded text (lower case, without diacritics, so "slar" is "slår"), trained when the detector is
-  built (a fraction of a second); a concern when the probability reaches `concern_threshold`.
+  built (a fraction of a second); a concern when the probability reaches `concern_threshold`
+  (`concern_threshold_without_person` when the message names no person at all).
 - acute: a phrase of `acute_phrases` in the message (the safety net, whatever the model says), or
   a concern that says the danger is now (`acute_if_concern`) or whose acute probability (a second
   model on the same features) reaches `acute_threshold`. An acute phrase about a particular child
@@ -54,11 +55,13 @@ class WorrySettings(Strict):
 
 class SituationSettings(Strict):
     concern_threshold: Annotated[float, Field(gt=0, lt=1)]
+    concern_threshold_without_person: Annotated[float, Field(gt=0, lt=1)]
     acute_threshold: Annotated[float, Field(gt=0, lt=1)]
     acute_phrases: Annotated[list[str], Field(min_length=1)]
     acute_if_concern: Annotated[list[str], Field(min_length=1)]
     worry: WorrySettings
     particular_child: Annotated[list[str], Field(min_length=1)]
+    person_words: Annotated[list[str], Field(min_length=1)]
 
 
 class TrainingMessage(Strict):
@@ -204,6 +207,7 @@ class SituationDetector:
         self._worry = PhraseSet(settings.worry.words)
         self._children = PhraseSet(settings.worry.children)
         self._particular = PhraseSet(settings.particular_child)
+        self._person = PhraseSet(settings.person_words)
 
     @classmethod
     def build(cls, directory: Path | None = None) -> SituationDetector:
@@ -218,13 +222,21 @@ class SituationDetector:
     def says_now(self, text: str) -> bool:
         return self._now(text)
 
+    def names_a_person(self, text: str) -> bool:
+        return self._person(text)
+
     def __call__(self, text: str) -> Situation:
         words = tokens(text)
         if not words:
             return Situation(False, False, False, 0.0, 0.0)
         joined = " ".join(words)
         score, acute_score = self.models.probabilities(text)
-        concern = score >= self.settings.concern_threshold
+        threshold = (
+            self.settings.concern_threshold
+            if self._person.find(joined) is not None
+            else self.settings.concern_threshold_without_person
+        )
+        concern = score >= threshold
         phrase = self._acute_phrases.find(joined) is not None
         if phrase and self._particular.find(joined) is not None:
             concern = True  # "hon ska giftas bort", "barnet är i fara": about a child, now
@@ -286,6 +298,7 @@ def validate(directory: Path | None = None) -> list[Problem]:
         ("worry.words", settings.worry.words),
         ("worry.children", settings.worry.children),
         ("particular_child", settings.particular_child),
+        ("person_words", settings.person_words),
     ):
         for p in phrases:
             if not tokens(p.rstrip("*")):

@@ -12,9 +12,10 @@ import yaml
 from knowledge.loader import DEFAULT_DIR, KnowledgeError
 from knowledge.situations import SituationDetector
 
-# A blind set written from shared/spec only, measured once and then retired (its misses were read):
-# kept as a regression gate for the thresholds of the contract (benchmarks/concern-2026-12).
-RETIRED_SET = Path(__file__).resolve().parents[2] / "benchmarks" / "concern-2026-12" / "set_c1.yaml"
+# Blind sets written from shared/spec only, each measured once and then retired (their misses were
+# read): kept as regression gates for the thresholds of the contract (benchmarks/concern-2026-12).
+SETS = Path(__file__).resolve().parents[2] / "benchmarks" / "concern-2026-12"
+RETIRED_SETS = [SETS / "set_c1.yaml", SETS / "set_c2.yaml", SETS / "set_c3.yaml"]
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +56,8 @@ def test_acute_messages_are_caught(detector: SituationDetector, text: str) -> No
         "Vilken kommun ska ha anmälan om barnet bor i Solna?",
         "Hur bokar jag ett grupprum till nästa vecka?",
         "vad är det för väder i morgon",
+        "kopiatorn på plan 2 har papperstrassel igen",
+        "I can't log in to Teams on my phone",
     ],
 )
 def test_ordinary_questions_are_neither(detector: SituationDetector, text: str) -> None:
@@ -98,8 +101,11 @@ def test_a_long_message_with_a_worry_is_not_worry_only(detector: SituationDetect
     assert s.concern and not s.worry_only
 
 
-def test_the_retired_blind_set_meets_the_contract_thresholds(detector: SituationDetector) -> None:
-    messages = yaml.safe_load(RETIRED_SET.read_text(encoding="utf-8"))["messages"]
+@pytest.mark.parametrize("path", RETIRED_SETS, ids=lambda p: p.stem)
+def test_the_retired_blind_sets_meet_the_contract_thresholds(
+    detector: SituationDetector, path: Path
+) -> None:
+    messages = yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
     situations = [m for m in messages if m["concern"]]
     acute = [m for m in situations if m["acute"]]
     others = [m for m in messages if not m["concern"]]
