@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # Any constant will do; it serialises concurrent migrations of several instances on PostgreSQL.
 _PG_MIGRATION_LOCK = 7_344_118_001
+# How long a database operation may take before it fails (connecting, waiting for a pooled
+# connection, one statement; SQLite's wait for a lock). A database that hangs then gives the
+# user the apology and /healthz a 503 within seconds, instead of no answer at all.
+DEFAULT_TIMEOUT_SECONDS = 5.0
 
 
 T = TypeVar("T")
@@ -57,7 +61,7 @@ def describe_url(url: str) -> str:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute(f"PRAGMA busy_timeout={int(DEFAULT_TIMEOUT_SECONDS * 1000)}")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     # Deleted content is overwritten with zeros, not left in free pages (Debian's build happens
@@ -69,12 +73,26 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 class Database:
     """One engine and session factory per process, created by the app factory and disposed by it."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, timeout: float = DEFAULT_TIMEOUT_SECONDS
+    ) -> None:
         self.url = normalize_url(url)
         self.dialect = make_url(self.url).get_backend_name()
+        self.timeout = timeout
         kwargs: dict[str, Any] = {"echo": echo}
         if self.dialect == "postgresql":
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            kwargs.update(
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                pool_timeout=timeout,
+                connect_args={
+                    "timeout": timeout,  # connecting (a server that accepts but never answers)
+                    "command_timeout": timeout,  # each statement, on the client side
+                    # ... and on the server: a statement never runs on for minutes.
+                    "server_settings": {"statement_timeout": str(int(timeout * 1000))},
+                },
+            )
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -128,6 +146,8 @@ class Database:
         """Bring the schema to the newest revision (all branches)."""
         async with self.engine.begin() as conn:
             if self.is_postgres:
+                # Waiting for another instance's migration is no hanging statement.
+                await conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
                 await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
             await conn.run_sync(_upgrade)
 
@@ -159,12 +179,15 @@ class Database:
             log.warning("could not scrub deleted rows: %s", type(exc).__name__)
 
     async def ping(self) -> bool:
-        try:
+        async def select_one() -> None:
             async with self.engine.connect() as conn:
                 await conn.exec_driver_sql("SELECT 1")
+
+        try:
+            await asyncio.wait_for(select_one(), self.timeout)
             return True
-        except Exception:
-            log.warning("database ping failed", exc_info=True)
+        except Exception as exc:  # TimeoutError included: a hanging database is not healthy
+            log.warning("database ping failed: %s", type(exc).__name__)
             return False
 
     async def dispose(self) -> None:
