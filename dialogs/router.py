@@ -657,16 +657,17 @@ class Router:
             return [Reply(text=self.msg.text("feedback.already"))]
         if self.feedback is None:
             return [Reply(text=self.msg.text("feedback.not_stored"))]
-        try:
-            await self.feedback.record(
-                topic_id,
-                vote,
-                at=turn.now,
-                previous=previous if previous in ("up", "down") else None,
-            )
-        except Exception:
-            log.warning("feedback not stored", exc_info=True)
-            return [Reply(text=self.msg.text("feedback.not_stored"))]
+        feedback = self.feedback
+        at, before = turn.now, previous if previous in ("up", "down") else None
+
+        async def count() -> None:
+            try:
+                await feedback.record(topic_id, vote, at=at, previous=before)
+            except Exception:
+                log.warning("feedback not stored", exc_info=True)
+
+        # Counted once, after the user's profile (which remembers the vote) has been saved.
+        turn.state.effects.append(count)
         votes.pop(topic_id, None)
         votes[topic_id] = vote  # topic ids only: which answers this user rated
         while len(votes) > MAX_VOTES_REMEMBERED:

@@ -7,6 +7,7 @@ Nothing here knows the Bot Framework SDK.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -51,8 +52,12 @@ class TurnState:
     `dialog` belongs to one user in one conversation and is the ONLY place where what a user
     says about a child may be kept; it expires when abandoned and is deleted when emptied.
     `user` is the user's profile (preferences such as the chosen school); never child data.
+    `effects` are changes outside the state documents (a vote counted): the caller runs them
+    once, after the state has been saved, so a turn that is run again after a conflict does
+    not repeat them.
     """
 
     now: datetime
     dialog: dict[str, Any] = field(default_factory=dict)
     user: dict[str, Any] = field(default_factory=dict)
+    effects: list[Callable[[], Awaitable[None]]] = field(default_factory=list)

@@ -1,15 +1,19 @@
 """One user turn around the router: load state, run, save with e_tag concurrency, return replies.
 
 Replies are returned only after the state has been saved, so a turn that loses an e_tag race is
-simply run again on the fresh state and nothing is sent twice. State that did not change is not
-written. The dialog document (the only place a user's words about a child are kept) gets an expiry
-on every change and is deleted as soon as the dialog empties it.
+simply run again on the fresh state (after a short random pause, so that many presses at once
+spread out) and nothing is sent twice; the turn's side effects (TurnState.effects) run once,
+after the save. State that did not change is not written. The dialog document (the only place
+a user's words about a child are kept) gets an expiry on every change and is deleted as soon as
+the dialog empties it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import logging
+import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any, Protocol
@@ -67,7 +71,7 @@ class TurnProcessor:
         clock: Clock,
         *,
         dialog_ttl: timedelta = timedelta(hours=24),
-        max_attempts: int = 5,
+        max_attempts: int = 12,
     ) -> None:
         self._store = store
         self._router = router
@@ -109,7 +113,11 @@ class TurnProcessor:
                     await self._store.delete([dkey], e_tags={dkey: ddoc[ETAG_KEY]})
             except StateConflictError:
                 log.info("state conflict, retrying turn (attempt %d)", attempt)
+                # Jitter: concurrent turns of one user spread out instead of colliding again.
+                await asyncio.sleep(random.uniform(0, 0.005 * attempt))
                 continue
+            for effect in state.effects:
+                await effect()
             return replies
         raise StateConflictError(dkey)
 

@@ -109,6 +109,8 @@ class Talk:
             user=json.loads(json.dumps(self.user)),
         )
         replies = await self.router.handle(inc, state)
+        for effect in state.effects:  # as the turn processor does after saving the state
+            await effect()
         # What the state store would keep: plain JSON (fails here if it is not).
         self.dialog = json.loads(json.dumps(state.dialog))
         self.user = json.loads(json.dumps(state.user))
