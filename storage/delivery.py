@@ -28,10 +28,18 @@ and records `skipped_stale` with the reason for what is not (the meeting has sta
 reminder for the same meeting is already due).
 
 Exactly-once over a network is impossible in general; the one window left is a crash while a
-request is in flight (the row keeps `attempt_started_at`). By default such a reminder is not sent
-again (no duplicate) and is recorded as `gave_up` with that reason; `resend_interrupted=True`
-chooses the other side. A graceful stop (task cancellation) lets the request in flight finish and
-records its outcome, and releases claims not yet attempted, so a restart loses nothing.
+request is in flight. A row is marked (`attempt_started_at`) only when the rate limiter has
+granted its slot, immediately before the request, and unmarked when the attempt failed with a
+known outcome; so after a crash only requests really in flight are uncertain. By default such a
+reminder is not sent again (no duplicate) and is recorded as `gave_up` with that reason;
+`resend_interrupted=True` chooses the other side. A request that gets no answer within
+`RetryPolicy.request_timeout` may have arrived too: it is recorded the same way, never resent
+blindly. Claims carry a short lease (30 s), renewed by each attempt, so after a crash the claims
+that were still queued are taken over within a tick or two of the restart. The number of
+requests in flight is bounded per attempt, never while a job backs off, so a recipient that does
+not answer holds up no one else. A graceful stop (task cancellation) lets the request in flight
+finish and records its outcome, and releases claims not yet attempted, so a restart loses
+nothing.
 """
 
 from __future__ import annotations
@@ -78,6 +86,8 @@ REASONS = {
     "interrupted": "Sändningen avbröts medan meddelandet skickades; okänt om det kom fram. "
     "Skickas inte igen för att undvika dubbletter.",
     "resent": "Skickades igen efter ett avbrott under sändning (kan ha kommit fram två gånger).",
+    "unanswered": "Teams svarade inte ({error}); okänt om det kom fram. Skickas inte igen för att "
+    "undvika dubbletter.",
 }
 
 
@@ -101,6 +111,7 @@ class Transport(Protocol):
 
 Sleeper = Callable[[float], Awaitable[None]]
 BeforeAttempt = Callable[[int], Awaitable[bool]]
+AfterAttempt = Callable[[], Awaitable[None]]
 
 
 # --- rate limits -------------------------------------------------------------------------------
@@ -181,21 +192,57 @@ class Throttle:
         self._conversations = SlidingWindowLimiter(per_conversation)
         self._global = SlidingWindowLimiter(global_limits)
         self._since_prune = 0
+        # Marking a request as in flight and taking its slot happen under this lock, so no
+        # other request takes the slot while the mark is written.
+        self._marking = asyncio.Lock()
 
-    async def acquire(self, key: str) -> None:
+    async def wait_free(self, key: str) -> None:
+        """Wait until a send for `key` would be allowed, without taking the slot."""
         while True:
             now = _micros(self._clock.now())
             wait = max(self._conversations.wait(key, now), self._global.wait(self.GLOBAL_KEY, now))
             if wait <= 0:
-                # No await between this check and the caller's send: the slot is ours.
-                self._conversations.record(key, now)
-                self._global.record(self.GLOBAL_KEY, now)
-                self._since_prune += 1
-                if self._since_prune >= 1000:
-                    self._conversations.prune(now)
-                    self._since_prune = 0
                 return
             await self._sleeper(max(wait, 1) / _US)
+
+    def _wait(self, key: str) -> int:
+        now = _micros(self._clock.now())
+        return max(self._conversations.wait(key, now), self._global.wait(self.GLOBAL_KEY, now))
+
+    def _take(self, key: str) -> None:
+        now = _micros(self._clock.now())
+        self._conversations.record(key, now)
+        self._global.record(self.GLOBAL_KEY, now)
+        self._since_prune += 1
+        if self._since_prune >= 1000:
+            self._conversations.prune(now)
+            self._since_prune = 0
+
+    async def acquire(self, key: str) -> None:
+        while True:
+            wait = self._wait(key)
+            if wait <= 0:
+                # No await between this check and the caller's send: the slot is ours.
+                self._take(key)
+                return
+            await self._sleeper(max(wait, 1) / _US)
+
+    async def acquire_marked(self, key: str, mark: Callable[[], Awaitable[bool]]) -> bool:
+        """Take a slot for `key` and, just before, run `mark()` (which records the request as
+        in flight): a request is marked only when its slot is free and nobody else can take it
+        meanwhile. False (and no slot) when `mark` vetoes."""
+        while True:
+            await self.wait_free(key)
+            async with self._marking:
+                if self._wait(key) > 0:
+                    continue  # taken while we waited for the lock
+                if not await mark():
+                    return False
+                if self._wait(key) <= 0:  # time only moves on: still free
+                    self._take(key)
+                    return True
+            await self.acquire(key)  # pragma: no cover - a clock that went back
+            return True
 
     def pause(self, key: str, seconds: float) -> None:
         now = _micros(self._clock.now())
@@ -208,6 +255,9 @@ class Throttle:
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 6
+    # One request may take this long; then its outcome is unknown (it may have arrived) and it
+    # is not sent again. Shorter than the scheduler's lease, so a claim never runs out in flight.
+    request_timeout: float = 15.0
     base_delay: float = 1.0  # seconds; attempt n waits up to base · 2^(n-1) (full jitter)
     max_delay: float = 60.0
     # A wait longer than this (a long Retry-After) is not slept inline: the delivery is stored as
@@ -222,7 +272,7 @@ class RetryPolicy:
         return max(jitter, retry_after) if retry_after is not None else jitter
 
 
-Result = Literal["sent", "retry_later", "gave_up", "gone", "rejected", "aborted"]
+Result = Literal["sent", "retry_later", "gave_up", "gone", "rejected", "aborted", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -286,8 +336,19 @@ class Sender:
         *,
         first_attempt: int = 1,
         before_attempt: BeforeAttempt | None = None,
+        after_attempt: AfterAttempt | None = None,
+        concurrency: asyncio.Semaphore | None = None,
     ) -> SendOutcome:
-        """Send with limits and retries. `before_attempt(n)` may veto attempt n (→ 'aborted')."""
+        """Send with limits and retries.
+
+        `before_attempt(n)` runs once the rate limiter has granted attempt n, immediately before
+        the request (the caller marks the request as in flight there) and may veto it
+        (→ 'aborted'); `after_attempt()` runs when an attempt failed with a known outcome (the
+        request is no longer in flight). `concurrency` bounds the requests in flight: it is held
+        only during an attempt, never while backing off, so a slow recipient holds one slot for
+        at most `policy.request_timeout`. A request that got no answer in time may have arrived:
+        it is not sent again ('unknown').
+        """
         policy = self.policy
         made = 0
         status: int | None = None
@@ -296,14 +357,28 @@ class Sender:
         while True:
             if attempt > policy.max_attempts:
                 return SendOutcome("gave_up", made, status, error or "inga försök kvar")
-            if before_attempt is not None and not await before_attempt(attempt):
-                return SendOutcome("aborted", made, status, error)
             made += 1
             failure = await self._attempt(
-                conversation_key, reference, card, summary, made, status, error
+                conversation_key,
+                reference,
+                card,
+                summary,
+                made,
+                status,
+                error,
+                before=(partial(before_attempt, attempt) if before_attempt is not None else None),
+                concurrency=concurrency,
             )
+            if isinstance(failure, _Vetoed):
+                return SendOutcome("aborted", made - 1, status, error)
             if failure is None:
                 return SendOutcome("sent", made, 200, error)
+            if isinstance(failure, _NoAnswer):
+                return SendOutcome(
+                    "unknown", made, 0, f"inget svar inom {policy.request_timeout:g} s"
+                )
+            if after_attempt is not None:
+                await after_attempt()
             status, retry_after, error = _describe(failure)
             if status in policy.gone_statuses:
                 return SendOutcome("gone", made, status, error)
@@ -330,30 +405,54 @@ class Sender:
         made: int,
         status: int | None,
         error: str | None,
+        *,
+        before: Callable[[], Awaitable[bool]] | None = None,
+        concurrency: asyncio.Semaphore | None = None,
     ) -> BaseException | None:
-        """Wait for a slot, then one call of the transport; None when it succeeded.
+        """Wait for a slot, mark the attempt, then one call of the transport; None when it
+        succeeded, _Vetoed when `before` said no, _NoAnswer when the transport did not answer
+        within the request timeout.
 
-        Slot and call run in one task with nothing in between, so the request starts at the
-        instant the limiter granted. A cancellation while waiting for the slot simply cancels;
-        a cancellation while the request is in flight lets it finish (up to drain_timeout) and
-        raises SendInterrupted with its outcome.
+        A cancellation while waiting for the slot or marking simply cancels; a cancellation
+        while the request is in flight lets it finish (up to drain_timeout) and raises
+        SendInterrupted with its outcome.
         """
         in_flight = False
+        timeout = self.policy.request_timeout
 
-        async def slot_then_call() -> None:
+        async def slot_then_call() -> BaseException | None:
             nonlocal in_flight
-            await self._throttle.acquire(conversation_key)
+            # The request is marked as in flight only when its slot is granted (never while it
+            # queues for one), and the slot is taken with nothing between it and the request,
+            # so that the limits hold for the requests as Teams sees them.
+            if before is None:
+                await self._throttle.acquire(conversation_key)
+            elif not await self._throttle.acquire_marked(conversation_key, before):
+                return _Vetoed()
             in_flight = True
-            await self._transport.send(reference, card, summary)
-
-        call = asyncio.ensure_future(slot_then_call())
-        try:
-            await asyncio.shield(call)
+            deadline = asyncio.timeout(timeout)
+            try:
+                async with deadline:
+                    await self._transport.send(reference, card, summary)
+            except TimeoutError:
+                if deadline.expired():
+                    return _NoAnswer()
+                raise  # the transport's own timeout (connecting): retried as before
             return None
+
+        async def gated() -> BaseException | None:
+            if concurrency is None:
+                return await slot_then_call()
+            async with concurrency:
+                return await slot_then_call()
+
+        call = asyncio.ensure_future(gated())
+        try:
+            return await asyncio.shield(call)
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if call.cancelled() and (task is None or not task.cancelling()):
-                # The transport cancelled its own call (e.g. a timeout inside it), not us.
+                # The transport cancelled its own call, not us.
                 return TimeoutError("the transport cancelled the call")
             if not in_flight:
                 call.cancel()
@@ -368,9 +467,12 @@ class Sender:
             if call.cancelled():
                 raise SendInterrupted(None) from None
             exc = call.exception()
-            if exc is None:
+            result = call.result() if exc is None else exc
+            if result is None:
                 raise SendInterrupted(SendOutcome("sent", made, 200, error)) from None
-            st, _, text = _describe(exc)
+            if isinstance(result, _NoAnswer):
+                raise SendInterrupted(None) from None
+            st, _, text = _describe(result)
             if st in self.policy.gone_statuses:
                 outcome = SendOutcome("gone", made, st, text)
             elif st > 0 and st not in self.policy.retry_statuses:
@@ -380,6 +482,14 @@ class Sender:
             raise SendInterrupted(outcome) from None
         except Exception as exc:
             return exc
+
+
+class _Vetoed(Exception):
+    """before_attempt said no: nothing was sent."""
+
+
+class _NoAnswer(Exception):
+    """The request went out but no answer came in time: it may have arrived."""
 
 
 # --- the scheduler -----------------------------------------------------------------------------
@@ -448,9 +558,9 @@ class ReminderScheduler:
         public_url: str = "",
         forget_conversation: Callable[[int], Awaitable[None]] | None = None,
         instance_id: str | None = None,
-        lease: timedelta = timedelta(minutes=10),
+        lease: timedelta = timedelta(seconds=30),
         stale_lookback: timedelta = timedelta(days=2),
-        concurrency: int = 16,
+        concurrency: int = 64,
         batch_size: int = 500,
         resend_interrupted: bool = False,
         rng: random.Random | None = None,
@@ -789,6 +899,8 @@ class ReminderScheduler:
     # sending -----------------------------------------------------------------------------------
 
     async def _send_all(self, jobs: list[_Job], report: TickReport) -> None:
+        # Requests in flight are bounded per attempt (not per job): a job backing off or waiting
+        # for a slow recipient does not hold up the others.
         gate = asyncio.Semaphore(self._concurrency)
         async with asyncio.TaskGroup() as tg:
             for job in jobs:
@@ -796,8 +908,7 @@ class ReminderScheduler:
 
     async def _run_job(self, job: _Job, gate: asyncio.Semaphore, report: TickReport) -> None:
         try:
-            async with gate:
-                await self._deliver(job, report)
+            await self._deliver(job, report, gate)
         except SendInterrupted:
             raise  # the request in flight was recorded (or is unknowable); see _deliver
         except asyncio.CancelledError:
@@ -809,7 +920,7 @@ class ReminderScheduler:
             # The row stays claimed; when the lease runs out it is taken over again.
             log.exception("delivery %s failed unexpectedly", job.delivery_id)
 
-    async def _deliver(self, job: _Job, report: TickReport) -> None:
+    async def _deliver(self, job: _Job, report: TickReport, gate: asyncio.Semaphore) -> None:
         scope = "me" if job.target_kind == "personal" else "channel"
         card, summary = self._render(job.forum, job.occurrence, job.offset, scope)
         try:
@@ -820,6 +931,8 @@ class ReminderScheduler:
                 summary,
                 first_attempt=job.attempts + 1,
                 before_attempt=partial(self._begin_attempt, job, report),
+                after_attempt=partial(self._end_attempt, job),
+                concurrency=gate,
             )
         except SendInterrupted as exc:
             if exc.outcome is not None:
@@ -869,6 +982,25 @@ class ReminderScheduler:
             report.lost_claims += 1
             log.warning("delivery %s was taken over by another instance", job.delivery_id)
         return False
+
+    async def _end_attempt(self, job: _Job) -> None:
+        """An attempt failed with a known outcome: the request is no longer in flight, so a
+        takeover after a crash sends it again instead of treating it as interrupted."""
+        now = self._clock.now()
+        step = asyncio.ensure_future(self._end_attempt_db(job.delivery_id, now))
+        try:
+            await asyncio.shield(step)
+        except asyncio.CancelledError:
+            await step
+            raise
+
+    async def _end_attempt_db(self, delivery_id: int, now: datetime) -> None:
+        async with self._write() as s:
+            await s.execute(
+                update(ForumDelivery)
+                .where(self._mine(delivery_id))
+                .values(attempt_started_at=None, lease_until=now + self._lease, updated_at=now)
+            )
 
     async def _release(self, job: _Job) -> None:
         """Give a claim back (on shutdown) so that any instance can send it at once."""
@@ -950,6 +1082,9 @@ class ReminderScheduler:
             await self._finish(job.delivery_id, "gave_up", report, outcome=outcome, reason=reason)
         elif outcome.result == "rejected":
             reason = REASONS["rejected"].format(error=outcome.error)
+            await self._finish(job.delivery_id, "gave_up", report, outcome=outcome, reason=reason)
+        elif outcome.result == "unknown":
+            reason = REASONS["unanswered"].format(error=outcome.error)
             await self._finish(job.delivery_id, "gave_up", report, outcome=outcome, reason=reason)
         elif outcome.result == "gone":
             reason = REASONS["gone"].format(status=outcome.status)
