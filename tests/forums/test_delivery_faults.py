@@ -82,7 +82,7 @@ async def test_an_unanswered_request_is_not_sent_again() -> None:
 async def test_slow_recipients_do_not_hold_up_the_others(database: Database) -> None:
     """20 conversations that never answer and 80 healthy ones, 16 requests in flight at most:
     the healthy ones all get their reminder, the unanswered are recorded, none twice."""
-    clock, refs = await setup(database, 100)
+    clock, _refs = await setup(database, 100)
     hang = {f"c{i}" for i in range(20)}
     transport = Blocking(clock, hang=hang)
     sleeper = VirtualSleeper(clock)
@@ -122,7 +122,7 @@ async def test_only_requests_in_flight_are_marked_and_the_rest_are_taken_over(
     """A tick is stopped hard (its task cancelled while requests hang, the process as good as
     dead: nothing is released). The rows marked as attempted are exactly the requests that were
     in flight; everything else is taken over by a new instance after the short lease."""
-    clock, refs = await setup(database, 30)
+    clock, _refs = await setup(database, 30)
     transport = Blocking(clock)  # every request hangs: a frozen connector
     sleeper = Freezable(clock)
     # One request per second: most claims are still waiting for a slot.
