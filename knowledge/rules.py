@@ -17,7 +17,7 @@ Semantics (also documented at the top of the rules file):
 
 `validate(directory)` (used by `samverkan kb check`) proves, beyond the schema, that every rule
 version can fire for some combination of facts on every day it is valid, that a dated case in
-tests/rules/*.yaml exercises it, that every date in the rule base has cases on both sides, and
+rules/cases/*.yaml exercises it, that every date in the rule base has cases on both sides, and
 that every case passes.
 """
 
@@ -826,9 +826,13 @@ class CaseResult:
     fired: list[Rule]  # the rule versions that decided
 
 
-def default_cases_dir() -> Path:
-    """Where the project's dated rule cases live: tests/rules next to the packages."""
-    return Path(__file__).resolve().parent.parent / "tests" / "rules"
+CASES_DIR = Path("rules") / "cases"
+
+
+def default_cases_dir(directory: Path | None = None) -> Path:
+    """Where the dated rule cases live: beside the rules, in the knowledge data directory
+    (rules/cases/*.yaml), so that an installed knowledge base carries its own proof."""
+    return (Path(directory) if directory is not None else DEFAULT_DIR) / CASES_DIR
 
 
 def load_cases(path: Path, base: Path | None = None) -> tuple[list[LoadedCase], list[Problem]]:
@@ -939,14 +943,14 @@ def _expected_error(exp: CaseExpect, kind: str, message: str) -> CaseResult:
 def validate(directory: Path | None = None, *, cases: Path | None = None) -> list[Problem]:
     """Every problem with the rules: schema and sources, reachability, tests, dated coverage.
 
-    `cases` is the directory of dated YAML cases (default: the project's tests/rules).
+    `cases` is the directory of dated YAML cases (default: rules/cases beside the rules).
     """
     ruleset, problems = _load(directory)
     if ruleset is None:
         return problems
     problems.extend(_check_reachable(ruleset))
 
-    case_dir = cases if cases is not None else default_cases_dir()
+    case_dir = cases if cases is not None else default_cases_dir(directory)
     if not case_dir.is_dir() or not any(case_dir.glob("*.yaml")):
         problems.append(
             Problem(
@@ -955,7 +959,7 @@ def validate(directory: Path | None = None, *, cases: Path | None = None) -> lis
             )
         )
         return problems
-    # The project's own cases are shown as tests/rules/<file> wherever kb check runs.
+    # Cases beside the rules are shown as rules/cases/<file> (relative to the data directory).
     base = case_dir.resolve().parent.parent if cases is None else None
     loaded, case_problems = load_cases(case_dir, base)
     problems.extend(case_problems)
@@ -1074,7 +1078,7 @@ def _check_tested(ruleset: RuleSet, loaded: Sequence[LoadedCase]) -> list[Proble
                     Problem(
                         rule.file,
                         f"inget godkänt testfall får regeln att slå till {_period(start, end)} "
-                        "(lägg till ett daterat fall i tests/rules/*.yaml)",
+                        "(lägg till ett daterat fall i rules/cases/*.yaml)",
                         rule.id,
                     )
                 )

@@ -1,4 +1,5 @@
-"""Dated rule cases as pytest items (openfisca-style): every case in tests/rules/*.yaml is a test.
+"""Dated rule cases as pytest items (openfisca-style): every case in the knowledge base's
+rules/cases/*.yaml (beside the rules they test) is a test of its own.
 
 A case names a day, the facts and the expected assessment (or the expected error); see
 `knowledge.rules.RuleCase`. The same cases are run by `samverkan kb check` to prove that every
@@ -13,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from knowledge.rules import LoadedCase, RuleSet, load_cases, load_rules, run_case
+from knowledge.rules import LoadedCase, RuleSet, default_cases_dir, load_cases, load_rules, run_case
 
 RULESET = pytest.StashKey[RuleSet]()
+CASES = default_cases_dir()
 
 
 def _ruleset(config: pytest.Config) -> RuleSet:
@@ -26,8 +28,9 @@ def _ruleset(config: pytest.Config) -> RuleSet:
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
-    if file_path.suffix == ".yaml" and file_path.parent == Path(__file__).parent:
-        return RuleCaseFile.from_parent(parent, path=file_path)
+    # The cases live in the knowledge data; this folder's marker file brings them in.
+    if file_path.name == "test_rule_cases.txt" and file_path.parent == Path(__file__).parent:
+        return RuleCases.from_parent(parent, path=file_path)
     return None
 
 
@@ -37,15 +40,15 @@ class RuleCaseError(Exception):
         super().__init__("\n".join(lines))
 
 
-class RuleCaseFile(pytest.File):
+class RuleCases(pytest.File):
     def collect(self) -> Iterator[pytest.Item]:
-        cases, problems = load_cases(self.path)
+        cases, problems = load_cases(CASES, CASES.parent.parent)
         if problems:
             raise pytest.Collector.CollectError(
                 "ogiltig testfil:\n" + "\n".join(str(p) for p in problems)
             )
         for lc in cases:
-            yield RuleCaseItem.from_parent(self, name=lc.case.name, loaded=lc)
+            yield RuleCaseItem.from_parent(self, name=f"{lc.file}::{lc.case.name}", loaded=lc)
 
 
 class RuleCaseItem(pytest.Item):
@@ -72,4 +75,4 @@ class RuleCaseItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         line = self.loaded.line - 1 if self.loaded.line else None
-        return self.path, line, f"rule case: {self.name}"
+        return CASES.parent.parent / self.loaded.file, line, f"rule case: {self.name}"

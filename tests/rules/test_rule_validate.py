@@ -15,7 +15,7 @@ import yaml
 from knowledge.loader import DEFAULT_DIR, KnowledgeError, Problem
 from knowledge.rules import default_cases_dir, load_rules, validate
 
-CASES = Path(__file__).parent
+CASES = DEFAULT_DIR / "rules" / "cases"
 RULES = "rules/assessment.yaml"
 
 Mutation = Callable[[dict[str, Any]], None]
@@ -304,7 +304,7 @@ def test_rules_without_cases_and_dates_without_both_sides(tmp_path: Path) -> Non
 
 def test_a_failing_case_is_a_problem(tmp_path: Path) -> None:
     cases = tmp_path / "cases"
-    shutil.copytree(CASES, cases, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    shutil.copytree(CASES, cases)
     (cases / "wrong.yaml").write_text(
         "cases:\n"
         "  - name: fel förväntan\n"
@@ -324,7 +324,7 @@ def test_a_failing_case_is_a_problem(tmp_path: Path) -> None:
 
 def test_bad_case_files(tmp_path: Path) -> None:
     cases = tmp_path / "cases"
-    shutil.copytree(CASES, cases, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    shutil.copytree(CASES, cases)
     (cases / "bad.yaml").write_text(
         "cases:\n"
         "  - name: saknar förväntan\n"
