@@ -19,21 +19,37 @@ Conventions (RFC 5545 where it has one):
   weeks, days) is nominal and moves the wall clock (P1D = the same local time the day before, also
   across a daylight-saving change); its time part (hours, minutes, seconds) is exact (PT1H = 3,600
   seconds before). This is how RFC 5545 defines durations.
+
+Bounds (so that no forum can make the bot slow; docs/formats.md tells administrators):
+
+- Import (`parse_forum`) refuses rules finer than daily (FREQ=SECONDLY, MINUTELY, HOURLY, and
+  BYHOUR/BYMINUTE/BYSECOND: the time of day comes from `start`), COUNT over `MAX_COUNT`,
+  INTERVAL over `MAX_INTERVAL`, parts that are not RFC 5545 (e.g. BYEASTER), rules that give no
+  meeting in the first `FIRST_MEETING_YEARS` years (31 February), a `start` outside the years
+  `FIRST_YEAR`–`LAST_YEAR`, more than `MAX_EXDATES` exdates and reminders more than a year
+  before the meeting. Texts are one line (line breaks and tabs become spaces) and may not hold
+  control characters.
+- Expansion (also of forums stored before these limits existed) generates at most
+  `MAX_GENERATED` instances of a rule per forum and query, counted from the first meeting, and
+  returns at most `MAX_OCCURRENCES` meetings per forum and query; a rule that gives no meeting at
+  all is never searched to the end of the calendar (only `start` is a meeting then).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import MAXYEAR, UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 import isodate
 from dateutil.relativedelta import relativedelta
-from dateutil.rrule import rrule, rruleset, rrulestr
+from dateutil.rrule import rrule, rrulestr
 
 DEFAULT_TIMEZONE = "Europe/Stockholm"
 HOLIDAY_COUNTRY = "SE"
@@ -53,6 +69,27 @@ REQUIRED = ("id", "name", "start", "duration_minutes")
 FORUM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 MAX_LENGTH = {"name": 200, "kind": 64, "location": 300, "join_url": 1000, "rrule": 500}
 MAX_REMINDERS = 10
+
+# Recurrence rules: what import accepts (RFC 5545 names) and the bounds of every expansion.
+FREQS = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
+SUB_DAILY_FREQS = ("SECONDLY", "MINUTELY", "HOURLY")
+RULE_PARTS = (
+    "FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYYEARDAY",
+    "BYWEEKNO", "BYSETPOS", "WKST",
+)
+TIME_OF_DAY_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND")
+MAX_COUNT = 1000
+MAX_INTERVAL = 1000
+MAX_EXDATES = 1000
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+FIRST_MEETING_YEARS = 10
+MAX_REMINDER_LEAD = relativedelta(years=1)
+MAX_GENERATED = 100_000  # rule instances generated per forum and query (from the first meeting)
+MAX_OCCURRENCES = 5_000  # meetings returned per forum and query
+# Query windows are clamped to these instants: no meeting lies outside them, and margins and
+# reminder leads added to them stay far from the ends of Python's calendar (years 1 and 9999).
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(7000, 1, 1, tzinfo=UTC)
 
 
 class ScheduleError(ValueError):
@@ -171,9 +208,24 @@ def parse_offset(text: str) -> ReminderOffset:
         raise bad
     probe = datetime(2001, 6, 15, 12, 0)
     negative = nominal != abs(nominal) or exact_raw < timedelta(0)
-    if negative or not probe - nominal - exact_raw < probe:
+    try:
+        positive = probe - nominal - exact_raw < probe
+    except (OverflowError, ValueError):  # e.g. P9999Y: before year 1
+        raise ScheduleError(_too_early(norm)) from None
+    if negative or not positive:
         raise ScheduleError(f"påminnelsen {text!r} måste vara en positiv tid före mötet")
     return ReminderOffset(text=norm, nominal=nominal, exact=exact_raw)
+
+
+def _too_early(text: str) -> str:
+    return f"påminnelsen {text} får vara högst ett år före mötet"
+
+
+def within_lead_limit(offset: ReminderOffset) -> bool:
+    """Whether a reminder is at most MAX_REMINDER_LEAD before its meeting (P1Y, P12M, P365D
+    and PT8760H are; P1YT1H and P13M are not)."""
+    probe = datetime(2001, 6, 15, 12, 0)  # the year before holds no 29 February
+    return probe - offset.nominal - offset.exact >= probe - MAX_REMINDER_LEAD
 
 
 def _to_relativedelta(value: Any) -> relativedelta:
@@ -327,6 +379,74 @@ def parse_rule(text: str, start: datetime, tz: ZoneInfo) -> rrule:
     return rule
 
 
+def check_rule(text: str, start: datetime, tz: ZoneInfo) -> None:
+    """Import's checks of a rule beyond its syntax: the bounds that keep expansion cheap."""
+    parts = dict(_split_rule(text))
+    for name in parts:
+        if name in TIME_OF_DAY_PARTS:
+            raise ScheduleError(
+                f"rrule: {name} går inte att använda – mötets klockslag står i start"
+            )
+        if name not in RULE_PARTS:
+            raise ScheduleError(
+                f"rrule: {name} stöds inte; använd bara {', '.join(RULE_PARTS)}"
+            )
+    freq = parts["FREQ"]
+    if freq in SUB_DAILY_FREQS:
+        raise ScheduleError(
+            f"rrule: FREQ={freq} går inte att använda – ett forum kan ha högst ett möte per dag "
+            "(använd DAILY, WEEKLY, MONTHLY eller YEARLY)"
+        )
+    if freq not in FREQS:
+        raise ScheduleError(
+            f"rrule: FREQ={freq} finns inte (använd DAILY, WEEKLY, MONTHLY eller YEARLY)"
+        )
+    if int(parts.get("COUNT", "1")) > MAX_COUNT:
+        raise ScheduleError(f"rrule: COUNT får vara högst {MAX_COUNT} möten")
+    if int(parts.get("INTERVAL", "1")) > MAX_INTERVAL:
+        raise ScheduleError(f"rrule: INTERVAL får vara högst {MAX_INTERVAL}")
+    parse_rule(text, start, tz)
+    if first_rule_start(text, start) is None:
+        raise ScheduleError(
+            f"rrule ger inget möte under de första {FIRST_MEETING_YEARS} åren efter start – "
+            "kontrollera att dagen finns (det finns t.ex. ingen 31 februari)"
+        )
+
+
+@lru_cache(maxsize=1024)
+def first_rule_start(text: str, start: datetime) -> datetime | None:
+    """The rule's first instance (COUNT and UNTIL left out) if it lies within
+    FIRST_MEETING_YEARS of `start`, else None – found in bounded time.
+
+    dateutil searches a rule that matches nothing (BYMONTH=2;BYMONTHDAY=31) up to the year 9999,
+    which takes seconds. The Gregorian calendar repeats itself every 400 years (146,097 days, a
+    whole number of weeks), so the rule is asked from the same start moved by whole 400-year
+    cycles to just before 9999: the search then ends after at most ~400 years.
+    """
+    parts = [(k, v) for k, v in _split_rule(text) if k not in ("COUNT", "UNTIL")]
+    cycles = max(0, (MAXYEAR - FIRST_MEETING_YEARS - start.year) // 400)
+    shift = 400 * cycles
+    shifted = start.replace(year=start.year + shift)
+    try:
+        rule = rrulestr(_RuleParts(tuple(parts)).render(), dtstart=shifted)
+        first = rule.after(shifted, inc=True) if isinstance(rule, rrule) else None
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+        return None
+    if first is None or first > shifted + relativedelta(years=FIRST_MEETING_YEARS):
+        return None
+    return first.replace(year=first.year - shift)
+
+
+def _rule_gives_meetings(forum: Forum) -> bool:
+    """False for a rule that gives no meeting (only forums stored before import checked it)."""
+    if forum.rrule is None:
+        return False
+    try:
+        return first_rule_start(forum.rrule, forum.start) is not None
+    except ScheduleError:
+        return False
+
+
 # --- validating a whole definition -------------------------------------------------------------
 
 
@@ -358,12 +478,17 @@ def parse_forum(raw: Mapping[str, Any]) -> tuple[Forum | None, list[FieldProblem
         if not isinstance(value, str) or not value.strip():
             bad(key, "ska vara en text")
             continue
-        if len(value.strip()) > MAX_LENGTH[key]:
+        value = one_line(value)
+        forbidden = next((c for c in value if unicodedata.category(c) in ("Cc", "Cs")), None)
+        if forbidden is not None:
+            bad(key, f"innehåller ett otillåtet tecken (U+{ord(forbidden):04X})")
+            continue
+        if len(value) > MAX_LENGTH[key]:
             bad(key, f"får vara högst {MAX_LENGTH[key]} tecken")
             continue
-        texts[key] = value.strip()
+        texts[key] = value
     url = texts.get("join_url")
-    if url is not None and not re.match(r"^https?://[^\s/]+\S*$", url):
+    if url is not None and not re.match(r"^https://[^\s/]+\S*$", url):
         bad("join_url", "ska vara en webbadress som börjar med https://")
 
     tz: ZoneInfo | None = None
@@ -379,6 +504,9 @@ def parse_forum(raw: Mapping[str, Any]) -> tuple[Forum | None, list[FieldProblem
             start = parse_local_datetime(raw["start"], tz)
         except ScheduleError as exc:
             bad("start", str(exc))
+        if start is not None and not FIRST_YEAR <= start.year <= LAST_YEAR:
+            bad("start", f"start ska ligga mellan år {FIRST_YEAR} och år {LAST_YEAR}")
+            start = None
 
     duration = raw.get("duration_minutes")
     if duration is not None and (
@@ -396,7 +524,7 @@ def parse_forum(raw: Mapping[str, Any]) -> tuple[Forum | None, list[FieldProblem
             rule_text = None
         elif start is not None and tz is not None:
             try:
-                parse_rule(rule_text, start, tz)
+                check_rule(rule_text, start, tz)
             except ScheduleError as exc:
                 bad("rrule", str(exc))
             rule_text = rule_text.strip()
@@ -408,6 +536,8 @@ def parse_forum(raw: Mapping[str, Any]) -> tuple[Forum | None, list[FieldProblem
     if raw_ex is not None:
         if not isinstance(raw_ex, list):
             bad("exdates", "ska vara en lista med datum, t.ex. [2026-12-08]")
+        elif len(raw_ex) > MAX_EXDATES:
+            bad("exdates", f"högst {MAX_EXDATES} undantag per forum")
         elif tz is not None:
             for item in raw_ex:
                 try:
@@ -436,6 +566,9 @@ def parse_forum(raw: Mapping[str, Any]) -> tuple[Forum | None, list[FieldProblem
                 if off.text in reminders:
                     bad("reminders", f"{off.text} står två gånger")
                     continue
+                if not within_lead_limit(off):
+                    bad("reminders", _too_early(off.text))
+                    continue
                 reminders.append(off.text)
 
     if problems:
@@ -461,6 +594,11 @@ def parse_forum(raw: Mapping[str, Any]) -> tuple[Forum | None, list[FieldProblem
     )
 
 
+def one_line(text: str) -> str:
+    """A text on one line: line breaks, tabs and runs of spaces become one space."""
+    return " ".join(text.split())
+
+
 # --- time zones, holidays ----------------------------------------------------------------------
 
 
@@ -482,6 +620,10 @@ def _aware(dt: datetime, what: str) -> datetime:
     return dt
 
 
+def _clamped(dt: datetime) -> datetime:
+    return min(max(dt, _EARLIEST), _LATEST)
+
+
 def public_holidays(years: Iterable[int]) -> set[date]:
     """Swedish public holidays (allmänna helgdagar) of the given years; Sundays not as such."""
     table = holidays.country_holidays(
@@ -496,31 +638,56 @@ def public_holidays(years: Iterable[int]) -> set[date]:
 # --- occurrences and reminders -----------------------------------------------------------------
 
 
+def _rule_instances(forum: Forum, lo: datetime, hi: datetime) -> list[datetime]:
+    """The rule's naive local starts in [lo, hi], bounded: at most MAX_GENERATED instances are
+    generated (from the first one, also those before `lo`) and MAX_OCCURRENCES returned."""
+    assert forum.rrule is not None
+    if not _rule_gives_meetings(forum):
+        return []
+    out: list[datetime] = []
+    for n, local in enumerate(parse_rule(forum.rrule, forum.start, forum.tz)):
+        if local > hi or n >= MAX_GENERATED:
+            break
+        if local >= lo:
+            out.append(local)
+            if len(out) >= MAX_OCCURRENCES:
+                break
+    return out
+
+
 def _local_candidates(forum: Forum, lo: datetime, hi: datetime) -> list[datetime]:
     """Naive local starts in [lo, hi] (inclusive, naive) before exclusions."""
-    tz = forum.tz
+    first = [forum.start] if lo <= forum.start <= hi else []
     if forum.rrule is None:
-        return [forum.start] if lo <= forum.start <= hi else []
-    rules = rruleset()
-    rules.rrule(parse_rule(forum.rrule, forum.start, tz))
-    rules.rdate(forum.start)
-    return list(rules.between(lo, hi, inc=True))
+        return first
+    found = _rule_instances(forum, lo, hi)
+    if first and forum.start not in found:
+        found = sorted([*found, forum.start])[:MAX_OCCURRENCES]
+    return found
 
 
-def _excluded(forum: Forum, local: datetime, holiday_days: set[date]) -> bool:
-    for ex in forum.exdates:
-        if isinstance(ex, datetime):
-            if ex == local:
-                return True
-        elif ex == local.date():
-            return True
-    return forum.skip_public_holidays and local.date() in holiday_days
+@dataclass(frozen=True)
+class _Exclusions:
+    days: frozenset[date]
+    times: frozenset[datetime]
+
+    @classmethod
+    def of(cls, forum: Forum, holiday_days: set[date]) -> _Exclusions:
+        times = frozenset(x for x in forum.exdates if isinstance(x, datetime))
+        days = frozenset(x for x in forum.exdates if not isinstance(x, datetime))
+        if forum.skip_public_holidays:
+            days |= holiday_days
+        return cls(days, times)
+
+    def __contains__(self, local: object) -> bool:
+        assert isinstance(local, datetime)
+        return local in self.times or local.date() in self.days
 
 
 def occurrences(forum: Forum, start: datetime, end: datetime) -> list[Occurrence]:
     """Meetings of one forum that start in [start, end) (aware instants), by start."""
-    _aware(start, "start")
-    _aware(end, "end")
+    start = _clamped(_aware(start, "start"))
+    end = _clamped(_aware(end, "end"))
     if end <= start:
         return []
     tz = forum.tz
@@ -529,11 +696,14 @@ def occurrences(forum: Forum, start: datetime, end: datetime) -> list[Occurrence
     hi = end.astimezone(tz).replace(tzinfo=None) + margin
     candidates = _local_candidates(forum, lo, hi)
     holiday_days = (
-        public_holidays(range(lo.year, hi.year + 1)) if forum.skip_public_holidays else set()
+        public_holidays(range(candidates[0].year, candidates[-1].year + 1))
+        if forum.skip_public_holidays and candidates
+        else set()
     )
+    excluded = _Exclusions.of(forum, holiday_days)
     out: list[Occurrence] = []
     for local in candidates:
-        if _excluded(forum, local, holiday_days):
+        if local in excluded:
             continue
         begin = localize(local, tz)
         if start <= begin < end:
@@ -577,8 +747,8 @@ def reminders_for(forum: Forum, occurrence: Occurrence) -> list[DueReminder]:
 
 def reminders_due(forum: Forum, start: datetime, end: datetime) -> list[DueReminder]:
     """Reminders of one forum whose send time lies in [start, end)."""
-    _aware(start, "start")
-    _aware(end, "end")
+    start = _clamped(_aware(start, "start"))
+    end = _clamped(_aware(end, "end"))
     if end <= start or not forum.reminders:
         return []
     # A reminder is sent before its meeting, so its meeting starts in [start, end + lead].
@@ -606,6 +776,8 @@ def rule_is_synced(forum: Forum) -> bool:
     """Whether `start` is itself produced by the rule (else it is an extra first meeting)."""
     if forum.rrule is None:
         return True
+    if not _rule_gives_meetings(forum):
+        return False
     rule = parse_rule(forum.rrule, forum.start, forum.tz)
     return rule.after(forum.start, inc=True) == forum.start
 
@@ -618,21 +790,28 @@ def excluded_starts(forum: Forum, until: datetime) -> list[datetime]:
     tz = forum.tz
     hi = until.astimezone(tz).replace(tzinfo=None)
     candidates = _local_candidates(forum, forum.start, hi)
-    years = range(forum.start.year, hi.year + 1)
-    holiday_days = public_holidays(years) if forum.skip_public_holidays else set()
-    return [c for c in candidates if _excluded(forum, c, holiday_days)]
+    holiday_days = (
+        public_holidays(range(candidates[0].year, candidates[-1].year + 1))
+        if forum.skip_public_holidays and candidates
+        else set()
+    )
+    excluded = _Exclusions.of(forum, holiday_days)
+    return [c for c in candidates if c in excluded]
 
 
 def last_start(forum: Forum) -> datetime | None:
-    """The last naive local start of a finite schedule; None when the rule never ends."""
-    if forum.rrule is None:
+    """The last naive local start of a finite schedule; None when the rule never ends (or
+    goes on for more than MAX_GENERATED instances, which counts as never ending)."""
+    if forum.rrule is None or not _rule_gives_meetings(forum):
         return forum.start
     names = {name for name, _ in _split_rule(forum.rrule)}
     if not names & {"COUNT", "UNTIL"}:
         return None
     last = forum.start
-    for last in parse_rule(forum.rrule, forum.start, forum.tz):  # noqa: B007 - the final value
-        pass
+    for n, local in enumerate(parse_rule(forum.rrule, forum.start, forum.tz)):
+        if n >= MAX_GENERATED:
+            return None
+        last = local
     return max(last, forum.start)
 
 

@@ -2,13 +2,19 @@
 
 The schedule arithmetic is `knowledge.schedule` (pure functions); this module only loads and
 stores. An import is all-or-nothing: a file with any error changes nothing and every error names
-the file, the line and the field.
+the file, the line and the field. An import file may be at most `MAX_IMPORT_BYTES` (5 MB), UTF-8
+text without NUL bytes, nested at most `MAX_YAML_DEPTH` levels.
+
+Expanding schedules is CPU work (bounded by `knowledge.schedule`): the service runs it in a worker
+thread, so that a large schedule never holds up the event loop (other users' turns).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,11 +39,18 @@ log = logging.getLogger(__name__)
 # rule never ends (calendar apps fetch the file again when it changes).
 ICS_HORIZON = timedelta(days=3 * 366)
 PRODID = "-//Samverkansboten//Samverkansforum//SV"
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_YAML_DEPTH = 20
 
 TEXTS = {
     "join": "Anslut till mötet: {url}",
     "alarm": "Påminnelse: {name}",
     "user_ended": "avslutad av användaren",
+    "unreadable": "filen kan inte läsas: {problem}",
+    "too_big": "filen är för stor: högst {mb} MB kan läsas in",
+    "binary": "filen innehåller binära data (nolltecken) – den ska vara en textfil i YAML",
+    "not_utf8": "filen är inte UTF-8-kodad",
+    "too_deep": "filen är för djupt nästlad (högst {max} nivåer)",
 }
 
 
@@ -201,6 +214,28 @@ def target_kind_of(conversation_type: str) -> str:
 # --- reading the YAML file (with line numbers) -------------------------------------------------
 
 
+class _TooDeepError(yaml.YAMLError):
+    def __init__(self, line: int) -> None:
+        super().__init__(f"nested deeper than {MAX_YAML_DEPTH} levels")
+        self.line = line
+
+
+class _Loader(yaml.SafeLoader):
+    """A SafeLoader that refuses nesting deeper than MAX_YAML_DEPTH (instead of recursing
+    until Python's recursion limit)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise _TooDeepError(self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
 def parse_forums_yaml(text: str, filename: str) -> tuple[list[Forum], list[ImportProblem]]:
     """Every forum of a file, or every problem found (file, line, forum id, field)."""
     problems: list[ImportProblem] = []
@@ -208,10 +243,16 @@ def parse_forums_yaml(text: str, filename: str) -> tuple[list[Forum], list[Impor
     def problem(line: int | None, message: str, forum: str | None = None, fld: str | None = None):
         problems.append(ImportProblem(filename, line, message, forum, fld))
 
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         try:
             root = loader.get_single_node()
+        except _TooDeepError as exc:
+            problem(exc.line, TEXTS["too_deep"].format(max=MAX_YAML_DEPTH))
+            return [], problems
+        except RecursionError:  # pragma: no cover - the depth limit comes first
+            problem(None, TEXTS["too_deep"].format(max=MAX_YAML_DEPTH))
+            return [], problems
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
@@ -314,19 +355,28 @@ class ForumService:
 
     async def import_file(self, path: str | Path, *, replace: bool = False) -> ImportReport:
         p = Path(path)
+
+        def read() -> bytes:
+            # One byte more than the limit tells a file that is too large (or endless, like
+            # /dev/zero) without reading it all.
+            with p.open("rb") as f:
+                return f.read(MAX_IMPORT_BYTES + 1)
+
+        def refuse(message: str, line: int | None = None) -> ForumImportError:
+            return ForumImportError([ImportProblem(str(path), line, message)])
+
         try:
-            data = await asyncio.to_thread(p.read_bytes)
+            data = await asyncio.to_thread(read)
         except OSError as exc:
-            raise ForumImportError(
-                [ImportProblem(str(path), None, f"filen kan inte läsas: {exc.strerror or exc}")]
-            ) from None
+            raise refuse(TEXTS["unreadable"].format(problem=exc.strerror or exc)) from None
+        if len(data) > MAX_IMPORT_BYTES:
+            raise refuse(TEXTS["too_big"].format(mb=MAX_IMPORT_BYTES // (1024 * 1024)))
+        if b"\x00" in data:
+            raise refuse(TEXTS["binary"])
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise ForumImportError(
-                [ImportProblem(str(path), line, "filen är inte UTF-8-kodad")]
-            ) from None
+            raise refuse(TEXTS["not_utf8"], data[: exc.start].count(b"\n") + 1) from None
         return await self.import_text(text, p.name, replace=replace)
 
     async def import_text(
@@ -335,7 +385,8 @@ class ForumService:
         """Add and update forums by id, in one transaction. With `replace` the file is the
         whole schedule: forums it does not contain are removed with their subscriptions and
         delivery log (no more reminders for them); a file without forums removes nothing."""
-        forums, problems = parse_forums_yaml(text, filename)
+        # Parsing checks every rule (bounded, but CPU work): not on the event loop.
+        forums, problems = await asyncio.to_thread(parse_forums_yaml, text, filename)
         if problems:
             raise ForumImportError(problems)
         now = self._clock.now()
@@ -425,10 +476,11 @@ class ForumService:
         if forum_ids is not None:
             wanted = set(forum_ids)
             forums = [f for f in forums if f.id in wanted]
-        return schedule.upcoming(forums, start, end)
+        return await asyncio.to_thread(schedule.upcoming, forums, start, end)
 
     async def due(self, start: datetime, end: datetime) -> list[DueReminder]:
-        return schedule.all_reminders_due(await self.forums(), start, end)
+        forums = await self.forums()
+        return await asyncio.to_thread(schedule.all_reminders_due, forums, start, end)
 
     # subscriptions -----------------------------------------------------------------------------
 
@@ -534,7 +586,9 @@ class ForumService:
             row = await s.get(ForumRow, forum_id)
         if row is None:
             raise UnknownForumError(forum_id)
-        return forum_calendar(forum_from_row(row), now=self._clock.now(), modified=row.updated_at)
+        return await asyncio.to_thread(
+            forum_calendar, forum_from_row(row), now=self._clock.now(), modified=row.updated_at
+        )
 
     # delivery log ------------------------------------------------------------------------------
 
@@ -582,8 +636,23 @@ class ForumService:
 # --- iCalendar ---------------------------------------------------------------------------------
 
 
+def _ics_text(value: str) -> str:
+    """One line without control characters: an iCalendar value cannot hold a line break
+    (forums imported before names were checked may have one)."""
+    return "".join(
+        c for c in schedule.one_line(value) if unicodedata.category(c) not in ("Cc", "Cs")
+    )
+
+
 def forum_calendar(forum: Forum, *, now: datetime, modified: datetime | None = None) -> bytes:
     """A VCALENDAR with one recurring VEVENT (VTIMEZONE, TZID, RRULE, EXDATE, VALARMs)."""
+    forum = dataclasses.replace(
+        forum,
+        name=_ics_text(forum.name),
+        kind=_ics_text(forum.kind) if forum.kind else None,
+        location=_ics_text(forum.location) if forum.location else None,
+        join_url=_ics_text(forum.join_url) if forum.join_url else None,
+    )
     tz = forum.tz
     start = schedule.localize(forum.start, tz)
     cal = Calendar()

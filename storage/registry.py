@@ -15,6 +15,17 @@ directory of one file per table named `after_hours.csv`, `districts.csv`, `peopl
 `;` (Excel with Swedish settings), the encoding UTF-8 (with or without BOM) or Windows-1252.
 Columns a row's table does not have must be empty.
 
+CSV export is safe to open in a spreadsheet (OWASP "CSV injection"): a cell that starts with
+`=`, `+`, `-`, `@`, a tab, CR or LF (or their full-width forms `＝＋－＠`) would be run as a
+formula, so it is written with a single quote in front (`'=…`, `'+46 8 …`); a cell that itself
+starts with a quote gets one more. CSV import removes exactly that quote again (a leading `'`
+followed by one of those characters or by another `'`), so a re-import of an exported file gives
+the same registry back, and a hand-written `'+46 8 …` works as well.
+
+Limits on files: at most 5 MB per file (`MAX_IMPORT_BYTES`), text in UTF-8 or Windows-1252
+without NUL bytes, YAML nested at most 20 levels deep; texts may not contain control characters
+(line breaks and tabs become spaces); links must be https://. Each of these is a named error.
+
 Import is idempotent by id and transactional: every error (file, line, field) is collected and a
 file with any error changes nothing. Importing data that is not example data removes the example
 records it does not replace, so the bundled example registry never mixes with the real one.
@@ -26,6 +37,7 @@ import asyncio
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time
@@ -57,8 +69,11 @@ from knowledge.routing import (
 from samverkan.clock import Clock, SystemClock
 from storage.db import Database
 from storage.registry_models import (
+    EMAIL_LEN,
     ID_LEN,
     NAME_LEN,
+    PHONE_LEN,
+    URL_LEN,
     RegistryAfterHours,
     RegistryDistrict,
     RegistryDistrictAlias,
@@ -69,6 +84,15 @@ from storage.registry_models import (
 )
 
 DEFAULT_REGISTRY = Path(__file__).resolve().parent / "data" / "example-registry.yaml"
+# The largest file (each file of a directory) an import reads, and how deep YAML may nest.
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_YAML_DEPTH = 20
+# Cell starts a spreadsheet reads as a formula (OWASP CSV injection), and the quote that
+# neutralises them; a cell starting with the quote itself is quoted too, so that import can
+# always tell the two apart.
+CSV_FORMULA_STARTS = frozenset("=+-@\t\r\n＝＋－＠")
+_CSV_QUOTE = "'"
+_CSV_QUOTED_STARTS = CSV_FORMULA_STARTS | {_CSV_QUOTE}
 TABLES: tuple[str, ...] = ("after_hours", "districts", "people", "schools")
 # Registry tables in an order where references point backwards.
 _PG_IMPORT_LOCK = 7_344_118_002
@@ -141,7 +165,8 @@ TEXTS: dict[str, str] = {
     ),
     "bad_email": "ogiltig e-postadress ”{value}”",
     "bad_upn": "ogiltigt Teams-konto (UPN) ”{value}”: ska se ut som en e-postadress",
-    "bad_url": "ogiltig webbadress ”{value}”: ska börja med https:// eller http://",
+    "bad_url": "ogiltig webbadress ”{value}”: ska börja med https://",
+    "control_char": "innehåller ett otillåtet tecken (U+{code:04X})",
     "bad_time": "ogiltig tid ”{value}”: skriv TT:MM, t.ex. ”08:00”",
     "bad_day": (
         "ogiltig veckodag ”{value}”: använd mon, tue, "
@@ -183,6 +208,17 @@ TEXTS: dict[str, str] = {
         "districts.csv, people.csv, schools.csv)"
     ),
     "unreadable": "filen kan inte läsas: {problem}",
+    "too_big": "filen är för stor: högst {mb} MB kan läsas in",
+    "binary": (
+        "filen innehåller binära data (nolltecken) – den ska vara en textfil i YAML eller CSV"
+    ),
+    "not_text_file": (
+        "filen är inte en textfil i UTF-8 eller Windows-1252 (byte 0x{byte:02x} på rad {line})"
+    ),
+    "too_deep": "filen är för djupt nästlad (högst {max} nivåer)",
+    "csv_broken": "CSV-filen kan inte läsas: {problem}",
+    "csv_field_too_long": "ett fält är längre än {max} tecken",
+    "csv_malformed": "raden följer inte CSV-formatet",
     "unknown_format": "okänt filformat: använd .yaml, .yml eller .csv (eller ange --format)",
 }
 
@@ -301,8 +337,26 @@ class _LineDict(dict[str, Any]):
     duplicates: list[tuple[str, int]]
 
 
+class _TooDeepError(yaml.YAMLError):
+    def __init__(self, line: int) -> None:
+        super().__init__(f"nested deeper than {MAX_YAML_DEPTH} levels")
+        self.line = line
+
+
 class _Loader(yaml.SafeLoader):
-    pass
+    """A SafeLoader that refuses nesting deeper than MAX_YAML_DEPTH (instead of recursing
+    until Python's recursion limit)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise _TooDeepError(self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _LineDict:
@@ -353,8 +407,27 @@ def valid_email(value: str) -> bool:
 
 
 def valid_url(value: str) -> bool:
+    """An https:// link (plain http is refused: the links open from Teams)."""
     u = urlparse(value)
-    return u.scheme in ("http", "https") and bool(u.netloc) and " " not in value
+    return u.scheme == "https" and bool(u.netloc) and " " not in value
+
+
+def forbidden_char(value: str) -> str | None:
+    """The first control character or lone surrogate in a text, if any (line breaks and tabs
+    are whitespace and have been normalised to spaces before this is asked)."""
+    return next((c for c in value if unicodedata.category(c) in ("Cc", "Cs")), None)
+
+
+def csv_safe(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula: a quote in front of a dangerous start."""
+    return _CSV_QUOTE + value if value[:1] in _CSV_QUOTED_STARTS else value
+
+
+def csv_unquote(cell: str) -> str:
+    """The value of a cell written by `csv_safe` (or typed the same way by hand)."""
+    if cell[:1] == _CSV_QUOTE and cell[1:2] in _CSV_QUOTED_STARTS:
+        return cell[1:]
+    return cell
 
 
 class _Record:
@@ -403,6 +476,10 @@ class _Record:
         if not isinstance(value, str):
             self.error(key, TEXTS["not_text"])
             return None
+        bad = forbidden_char(value)
+        if bad is not None:
+            self.error(key, TEXTS["control_char"].format(code=ord(bad)))
+            return None
         if len(value) > max_len:
             self.error(key, TEXTS["too_long"].format(max=max_len))
             return None
@@ -416,21 +493,24 @@ class _Record:
         self.id = value
         return value
 
-    def checked(self, key: str, check: Any, message: str, *, required: bool = False) -> str | None:
-        value = self.text(key, required=required, max_len=1000)
+    def checked(
+        self, key: str, check: Any, message: str, *, max_len: int, required: bool = False
+    ) -> str | None:
+        value = self.text(key, required=required, max_len=max_len)
         if value is not None and not check(value):
             self.error(key, TEXTS[message].format(value=value))
             return None
         return value
 
+    # The limits are the columns' (a longer value would fail on PostgreSQL, not on SQLite).
     def phone(self, key: str, *, required: bool = False) -> str | None:
-        return self.checked(key, valid_phone, "bad_phone", required=required)
+        return self.checked(key, valid_phone, "bad_phone", max_len=PHONE_LEN, required=required)
 
     def email(self, key: str, *, message: str = "bad_email") -> str | None:
-        return self.checked(key, valid_email, message)
+        return self.checked(key, valid_email, message, max_len=EMAIL_LEN)
 
     def url(self, key: str) -> str | None:
-        return self.checked(key, valid_url, "bad_url")
+        return self.checked(key, valid_url, "bad_url", max_len=URL_LEN)
 
     def text_list(self, key: str) -> tuple[str, ...]:
         value = self.raw(key)
@@ -446,6 +526,10 @@ class _Record:
         for v in value:
             v = " ".join(v.split())
             if not v or v.casefold() in seen:
+                continue
+            bad = forbidden_char(v)
+            if bad is not None:
+                self.error(key, TEXTS["control_char"].format(code=ord(bad)))
                 continue
             if len(v) > NAME_LEN:
                 self.error(key, TEXTS["too_long"].format(max=NAME_LEN))
@@ -656,6 +740,12 @@ def parse_yaml(text: str, source: str) -> ParsedFile:
 
     try:
         doc = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
+    except _TooDeepError as exc:
+        top_error(TEXTS["too_deep"].format(max=MAX_YAML_DEPTH), exc.line)
+        return parsed
+    except RecursionError:  # pragma: no cover - the depth limit comes first
+        top_error(TEXTS["too_deep"].format(max=MAX_YAML_DEPTH), None)
+        return parsed
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
@@ -703,11 +793,39 @@ def parse_yaml(text: str, source: str) -> ParsedFile:
     return _sorted(parsed)
 
 
-def _decode(raw: bytes) -> str:
+def _read_limited(path: Path) -> bytes:
+    """At most MAX_IMPORT_BYTES + 1 bytes: enough to tell a file that is too large (or endless,
+    like /dev/zero) without reading it all."""
+    with path.open("rb") as f:
+        return f.read(MAX_IMPORT_BYTES + 1)
+
+
+def _decode(raw: bytes, source: str) -> str | RegistryIssue:
+    """The text of an import file (UTF-8 with or without BOM, else Windows-1252), or why not."""
+    if len(raw) > MAX_IMPORT_BYTES:
+        return RegistryIssue(
+            source, None, TEXTS["too_big"].format(mb=MAX_IMPORT_BYTES // (1024 * 1024))
+        )
+    if b"\x00" in raw:
+        return RegistryIssue(source, None, TEXTS["binary"])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
+        pass
+    try:
         return raw.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return RegistryIssue(
+            source, None, TEXTS["not_text_file"].format(byte=raw[exc.start], line=line)
+        )
+
+
+class _CsvBroken(Exception):
+    def __init__(self, line: int, problem: str) -> None:
+        super().__init__(problem)
+        self.line = line
+        self.problem = problem
 
 
 def _csv_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -719,7 +837,19 @@ def _csv_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     start = 1
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            limit = csv.field_size_limit()
+            problem = (
+                TEXTS["csv_field_too_long"].format(max=f"{limit:,}".replace(",", " "))
+                if "field limit" in str(exc)
+                else TEXTS["csv_malformed"]
+            )
+            raise _CsvBroken(max(start, reader.line_num), problem) from None
         line = start
         start = reader.line_num + 1
         if not any(c.strip() for c in cells):
@@ -735,7 +865,13 @@ def _parse_csv_text(
     parsed: ParsedFile, text: str, table_hint: str | None, source: str,
     seen: dict[tuple[str, str], int | None],
 ) -> None:
-    header, rows = _csv_rows(text)
+    try:
+        header, rows = _csv_rows(text)
+    except _CsvBroken as exc:
+        parsed.errors.append(RegistryIssue(
+            source, exc.line, TEXTS["csv_broken"].format(problem=exc.problem)
+        ))
+        return
     if not header:
         parsed.errors.append(RegistryIssue(source, None, TEXTS["csv_empty"]))
         return
@@ -760,7 +896,7 @@ def _parse_csv_text(
     }
     for line, cells in rows:
         cells = cells + [""] * (len(header) - len(cells))
-        row = {col: cells[i].strip() for i, col in enumerate(header) if col}
+        row = {col: csv_unquote(cells[i].strip()) for i, col in enumerate(header) if col}
         table = row.pop("table", "") if has_table else (table_hint or "")
         if table not in TABLES:
             parsed.errors.append(RegistryIssue(
@@ -828,9 +964,13 @@ def parse_path(path: Path, fmt: str | None = None) -> ParsedFile:
             for table in TABLES:
                 if table in by_table:
                     p = by_table[table]
-                    _parse_csv_text(parsed, _decode(p.read_bytes()), table, p.name, seen)
+                    text = _decode(_read_limited(p), p.name)
+                    if isinstance(text, RegistryIssue):
+                        parsed.errors.append(text)
+                        continue
+                    _parse_csv_text(parsed, text, table, p.name, seen)
             return _sorted(parsed)
-        raw = path.read_bytes()
+        raw = _read_limited(path)
     except OSError as exc:
         return ParsedFile(source, errors=[RegistryIssue(
             source, None, TEXTS["unreadable"].format(problem=exc.strerror or exc)
@@ -838,8 +978,10 @@ def parse_path(path: Path, fmt: str | None = None) -> ParsedFile:
     kind = fmt or {".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}.get(path.suffix.lower())
     if kind is None:
         return ParsedFile(source, errors=[RegistryIssue(source, None, TEXTS["unknown_format"])])
-    text = _decode(raw)
-    return parse_yaml(text, source) if kind == "yaml" else parse_csv(text, source)
+    decoded = _decode(raw, source)
+    if isinstance(decoded, RegistryIssue):
+        return ParsedFile(source, errors=[decoded])
+    return parse_yaml(decoded, source) if kind == "yaml" else parse_csv(decoded, source)
 
 
 # --------------------------------------------------------------------------------------------
@@ -933,6 +1075,7 @@ def export_yaml(data: RegistryData) -> str:
 
 
 def _csv_cells(table: str, obj: Any) -> dict[str, str]:
+    """The cells of one record, each made safe to open in a spreadsheet (`csv_safe`)."""
     d = record_to_dict(table, obj, with_example=True)
     cells: dict[str, str] = {}
     for col in _CSV_COLUMNS[table]:
@@ -947,6 +1090,7 @@ def _csv_cells(table: str, obj: Any) -> dict[str, str]:
             cells[col] = "true" if node else ""
         else:
             cells[col] = str(node)
+        cells[col] = csv_safe(cells[col])
     return cells
 
 

@@ -10,7 +10,10 @@ Decisions (documented for administrators and scripts):
 - import: all or nothing, idempotent by forum id (forums not in the file are kept; with
   `--replace` they are removed, with their subscriptions and delivery log). On success a
   Swedish summary on stdout, exit 0; with any error every error (file:line, forum, field) on
-  stderr, nothing changed, exit 1.
+  stderr, nothing changed, exit 1. A file that cannot be used at all (over 5 MB, binary, not
+  UTF-8, YAML nested too deeply) is one such error, also exit 1 – never a traceback. The bounds
+  on rules (no FREQ finer than DAILY, COUNT at most 1000, …) are in `knowledge/schedule.py` and
+  docs/formats.md.
 - --from/--to: ISO 8601. A date means midnight; without an offset the time is Stockholm local
   time. The interval is [from, to). A bad value, or --from after --to, exits 1 with a Swedish
   message on stderr and nothing on stdout.
@@ -29,7 +32,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TextIO, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -120,8 +123,12 @@ def parse_time(value: str, option: str) -> datetime:
             parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] in "zZ" else text)
     except ValueError:
         raise ValueError(TEXTS["bad_time"].format(option=option, value=value)) from None
-    if parsed.tzinfo is None:
-        parsed = localize(parsed, ZoneInfo(DEFAULT_TIMEZONE))
+    try:
+        if parsed.tzinfo is None:
+            parsed = localize(parsed, ZoneInfo(DEFAULT_TIMEZONE))
+        parsed.astimezone(UTC)  # within the calendar also in UTC (not 0001-01-01 in Stockholm)
+    except OverflowError:
+        raise ValueError(TEXTS["bad_time"].format(option=option, value=value)) from None
     return parsed
 
 

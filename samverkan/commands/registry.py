@@ -10,9 +10,13 @@ Decisions (documented for administrators and scripts):
   removed (refused while a kept record refers to them). On success a Swedish summary
   (created/updated/unchanged/removed per table) on stdout, exit 0. With any error, every error
   (file, line, field) on stderr, nothing is changed, exit 1. The file formats are described in
-  `storage/registry.py`.
+  `storage/registry.py`. A file that cannot be used at all (over 5 MB, binary, not UTF-8 or
+  Windows-1252, YAML nested too deeply, a broken CSV) is one such error, also exit 1 – never a
+  traceback; so is a database that cannot be used.
 - export: YAML to stdout by default. `--format csv` writes one CSV with a `table` column; with
-  `--out DIR/` (an existing directory or a path ending in /) one file per table instead.
+  `--out DIR/` (an existing directory or a path ending in /) one file per table instead. CSV
+  cells that a spreadsheet would run as a formula (starting with = + - @, tab, CR or LF) get a
+  single quote in front (OWASP); import removes it, so export → import gives the same registry.
 - route: `--at` is ISO 8601; without an offset it is read as Stockholm local time; default now.
   `--json` prints the contract object. A bad `--at`, a name that matches nothing, an AMBIGUOUS
   name (never guessed) or missing input exit 1: with `--json` stdout gets
@@ -31,6 +35,8 @@ import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from knowledge.routing import LOCAL_TZ, Contact, RouteResult
 from samverkan.clock import Clock, SystemClock
@@ -100,7 +106,7 @@ def _run(work: Any, err: TextIO) -> Any:
     except DatabaseUrlError as exc:
         print(TEXTS["db_error"].format(problem=exc), file=err)
         return None
-    except OSError as exc:
+    except (OSError, SQLAlchemyError) as exc:
         print(TEXTS["db_error"].format(problem=exc), file=err)
         return None
 
