@@ -685,7 +685,8 @@ class ReminderScheduler:
             forum = forums.get(forum_id)
             if forum is None:
                 continue
-            pending = self._pending(forum, now)
+            # Expanding a schedule is CPU work (bounded): off the event loop.
+            pending = await asyncio.to_thread(self._pending, forum, now)
             if not pending:
                 continue
             by_meeting: dict[datetime, list[DueReminder]] = defaultdict(list)
@@ -723,7 +724,9 @@ class ReminderScheduler:
                 sub, forum, reminder = context[(sub_id, occ, offset)]
                 mkey = (forum.id, occ)
                 if mkey not in meetings:
-                    meetings[mkey] = schedule.find_occurrence(forum, reminder.occurrence)
+                    meetings[mkey] = await asyncio.to_thread(
+                        schedule.find_occurrence, forum, reminder.occurrence
+                    )
                 occurrence = meetings[mkey]
                 if occurrence is None:  # pragma: no cover - computed from the same schedule
                     continue
@@ -872,7 +875,9 @@ class ReminderScheduler:
             forum = forums[forum_row.id]
             mkey = (forum.id, delivery.occurrence_start)
             if mkey not in meetings:
-                meetings[mkey] = schedule.find_occurrence(forum, delivery.occurrence_start)
+                meetings[mkey] = await asyncio.to_thread(
+                    schedule.find_occurrence, forum, delivery.occurrence_start
+                )
             occurrence = meetings[mkey]
             if sub.ended_at is not None or ref is None:
                 reason = REASONS["ended"]
