@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from dialogs.types import ConversationType, Incoming, Reply
+from samverkan.settings import is_loopback
+from storage.models import ConversationReference
+
+log = logging.getLogger(__name__)
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 _AT_TAG = re.compile(r"</?at>", re.IGNORECASE)
@@ -18,8 +25,84 @@ class ActivityError(ValueError):
     """The request body is not an activity we can accept (→ HTTP 400)."""
 
 
-def validate_body(body: Any) -> None:
-    """Reject bodies that are not Bot Framework activities, with a message saying what is wrong."""
+def _column_length(name: str) -> int:
+    length = getattr(ConversationReference.__table__.c[name].type, "length", None)
+    assert isinstance(length, int)
+    return length
+
+
+# What the conversation reference stores, refused at the edge when longer than its column, so
+# that SQLite (which ignores VARCHAR lengths) and PostgreSQL (which enforces them) behave alike.
+# The user id is `from.aadObjectId` when Teams gives one, else `from.id`: both are limited.
+_ID_LIMITS: tuple[tuple[tuple[str, ...], int], ...] = (
+    (("channelId",), _column_length("channel_id")),
+    (("serviceUrl",), _column_length("service_url")),
+    (("conversation", "id"), _column_length("conversation_id")),
+    (("conversation", "conversationType"), _column_length("conversation_type")),
+    (("conversation", "tenantId"), _column_length("tenant_id")),
+    (("from", "id"), _column_length("user_id")),
+    (("from", "aadObjectId"), _column_length("user_id")),
+    (("channelData", "tenant", "id"), _column_length("tenant_id")),
+    (("channelData", "team", "id"), _column_length("team_id")),
+)
+# A conversation's name is only shown (group chats, channels): shortened, never refused.
+MAX_NAME_CHARS = _column_length("display_name")
+# Lists whose items the SDK and the handler read as objects.
+_OBJECT_LISTS = (
+    "membersAdded",
+    "membersRemoved",
+    "entities",
+    "attachments",
+    "reactionsAdded",
+    "reactionsRemoved",
+)
+_OBJECTS = ("from", "recipient", "conversation", "channelData")
+# NUL (PostgreSQL refuses it in text and JSON) and lone UTF-16 surrogates (not encodable as
+# UTF-8): both can only arrive as JSON escapes once the body has been decoded as strict UTF-8.
+_BAD_CHARS = re.compile(r"[\x00\ud800-\udfff]")
+_BAD_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+# A card button's value (our Action.Submit data and the card's inputs) holds only scalars.
+INVALID_BUTTON = "invalid-button"
+
+
+def parse_body(raw: bytes) -> Any:
+    """Strict UTF-8 JSON, with NUL and lone surrogates removed from every string.
+
+    Raises ValueError (bad UTF-8 or JSON) or RecursionError (absurd nesting).
+    """
+    text = raw.decode("utf-8")
+    body = json.loads(text)
+    if _BAD_ESCAPE.search(text):
+        body = _clean(body)
+    return body
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return _BAD_CHARS.sub("", value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    return value
+
+
+def _at(body: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = body
+    for part in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def validate_body(body: Any, *, require_https: bool = False, loopback_http: bool = True) -> None:
+    """Reject bodies that are not Bot Framework activities, with a message saying what is wrong.
+
+    `require_https`: the serviceUrl (where replies go) must be https, except an http loopback
+    address when `loopback_http` (local tests). Over-long conversation names are shortened here
+    (the body is changed in place).
+    """
     if not isinstance(body, dict):
         raise ActivityError("Förväntade ett JSON-objekt (en Bot Framework-aktivitet).")
     missing = [f for f in ("type",) if not isinstance(body.get(f), str) or not body.get(f)]
@@ -38,26 +121,54 @@ def validate_body(body: Any) -> None:
         frm = body.get("from")
         if not isinstance(frm, dict) or not isinstance(frm.get("id"), str) or not frm["id"]:
             missing.append("from.id")
-        rec = body.get("recipient")
-        if rec is not None and not isinstance(rec, dict):
-            missing.append("recipient")
     if missing:
         raise ActivityError("Aktiviteten saknar obligatoriska fält: " + ", ".join(missing))
-    for field in ("text", "locale", "id", "replyToId"):
+    for field in ("text", "locale", "id", "replyToId", "serviceUrl", "channelId"):
         if field in body and body[field] is not None and not isinstance(body[field], str):
             raise ActivityError(f"Fältet {field} måste vara en sträng.")
+    for field in _OBJECTS:
+        if field in body and body[field] is not None and not isinstance(body[field], dict):
+            raise ActivityError(f"Fältet {field} måste vara ett objekt.")
     if (
         "value" in body
         and body["value"] is not None
         and not isinstance(body["value"], dict | str | list | int | float | bool)
     ):
         raise ActivityError("Fältet value har fel typ.")
-    if (
-        "entities" in body
-        and body["entities"] is not None
-        and not isinstance(body["entities"], list)
-    ):
-        raise ActivityError("Fältet entities måste vara en lista.")
+    for field in _OBJECT_LISTS:
+        items = body.get(field)
+        if items is not None and (
+            not isinstance(items, list) or not all(isinstance(i, dict) for i in items)
+        ):
+            raise ActivityError(f"Fältet {field} måste vara en lista med objekt.")
+    for path, limit in _ID_LIMITS:
+        value = _at(body, path)
+        name = ".".join(path)
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise ActivityError(f"Fältet {name} måste vara en sträng.")
+        if len(value) > limit:
+            raise ActivityError(f"Fältet {name} är för långt (högst {limit} tecken).")
+    if isinstance(body.get("serviceUrl"), str):
+        _check_service_url(body["serviceUrl"], require_https, loopback_http)
+    conv = body.get("conversation")
+    if isinstance(conv, dict) and "name" in conv and conv["name"] is not None:
+        if not isinstance(conv["name"], str):
+            raise ActivityError("Fältet conversation.name måste vara en sträng.")
+        conv["name"] = conv["name"][:MAX_NAME_CHARS]
+
+
+def _check_service_url(url: str, require_https: bool, loopback_http: bool) -> None:
+    try:
+        parts = urlsplit(url)
+        scheme, host = parts.scheme.lower(), parts.hostname
+    except ValueError:  # e.g. an invalid IPv6 literal or port
+        scheme, host = "", None
+    if host is None or scheme not in ("http", "https"):
+        raise ActivityError("Fältet serviceUrl måste vara en http- eller https-adress.")
+    if require_https and scheme != "https" and not (loopback_http and is_loopback(host)):
+        raise ActivityError("Fältet serviceUrl måste vara en https-adress.")
 
 
 def conversation_type(activity: Activity) -> ConversationType:
@@ -130,7 +241,7 @@ def to_incoming(activity: Activity, *, max_chars: int) -> Incoming:
     truncated = len(text) > max_chars
     if truncated:
         text = text[:max_chars]
-    value = activity.value if isinstance(activity.value, dict) else None
+    value = button_value(activity.value)
     frm = activity.from_property
     return Incoming(
         user_id=user_id(activity),
@@ -144,6 +255,20 @@ def to_incoming(activity: Activity, *, max_chars: int) -> Incoming:
         team_id=team_id(activity),
         truncated=truncated,
     )
+
+
+def button_value(value: Any) -> dict[str, Any] | None:
+    """A pressed button's value. Our buttons carry flat data (strings, numbers, booleans); one
+    that names an action but carries lists or objects is not ours: it becomes a button nobody
+    knows (the router answers with the menu), never an error that would end the user's dialog."""
+    if not isinstance(value, dict):
+        return None
+    if isinstance(value.get("action"), str) and not all(
+        v is None or isinstance(v, str | int | float | bool) for v in value.values()
+    ):
+        log.info("button value with nested data treated as an unknown button")
+        return {"action": INVALID_BUTTON}
+    return value
 
 
 def to_activity(reply: Reply) -> Activity:

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import jwt
 import requests
 from aiohttp import web
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
+from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
 from msrest.exceptions import DeserializationError
 
-from bot.activities import ActivityError, validate_body
+from bot.activities import ActivityError, parse_body, validate_body
 from bot.auth import build_authentication
 from bot.connector import CachingBotFrameworkAuthentication
 from bot.handler import SamverkanBot
+from bot.links import load_link_secret, signature_ok
 from bot.replies import RAW_ACTIVITY, ReplySender
 from bot.storage import SqlAlchemyStorage
 from dialogs.messages import Messages
@@ -27,6 +29,9 @@ from samverkan.clock import Clock
 from samverkan.services import RouterFactory, Services, build_services
 from samverkan.settings import Settings
 from storage.db import describe_url
+
+if TYPE_CHECKING:
+    from knowledge.schedule import Forum, Occurrence
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,7 @@ class Runtime:
     adapter: CloudAdapter
     bot: SamverkanBot
     tasks: list[asyncio.Task[Any]]
+    link_secret: bytes  # signs calendar links (bot.links)
 
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -48,45 +54,89 @@ def _problem(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-async def messages(request: web.Request) -> web.StreamResponse:
-    settings = request.app[SETTINGS]
-    runtime = request.app[RUNTIME]
-    if request.content_length is not None and request.content_length > settings.max_body_bytes:
-        return _problem(413, "Meddelandet är för stort.")
-    if "application/json" not in (request.headers.get("Content-Type") or ""):
-        return _problem(415, "Innehållet måste vara JSON (Content-Type: application/json).")
+_UNAUTHORIZED = "Ogiltig eller saknad Bot Framework-token."
+_TOO_LARGE = "Meddelandet är för stort."
+
+
+def _is_json(request: web.Request) -> bool:
+    """The media type exactly (case-insensitive, parameters allowed); JSON is UTF-8."""
+    if request.content_type != "application/json":
+        return False
+    charset = request.charset
+    return charset is None or charset.lower() in ("utf-8", "utf8")
+
+
+def _has_expiry(auth_header: str) -> bool:
+    """A bearer JWT that states when it expires. The SDK checks `exp` only when a token has one;
+    a token without it would be valid forever, so it is refused here."""
+    scheme, _, token = auth_header.partition(" ")
+    if scheme != "Bearer" or not token:
+        return False
     try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return _problem(413, "Meddelandet är för stort.")
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return False
+    exp = claims.get("exp")
+    return isinstance(exp, int | float) and not isinstance(exp, bool)
+
+
+async def _authenticate(
+    auth: BotFrameworkAuthentication, activity: Activity, auth_header: str
+) -> AuthenticateRequestResult | web.Response:
     try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, absurd nesting
-        return _problem(400, "Ogiltig JSON.")
-    try:
-        validate_body(body)
-        activity = Activity().deserialize(body)
-    except ActivityError as exc:
-        return _problem(400, str(exc))
-    except (DeserializationError, ValueError, TypeError, AttributeError, KeyError, RecursionError):
-        return _problem(400, "Aktiviteten kunde inte tolkas.")
-    auth_header = request.headers.get("Authorization", "")
-    try:
-        auth = await runtime.adapter.bot_framework_authentication.authenticate_request(
-            activity, auth_header
-        )
+        return await auth.authenticate_request(activity, auth_header)
     except PermissionError:
-        return _problem(401, "Ogiltig eller saknad Bot Framework-token.")
+        return _problem(401, _UNAUTHORIZED)
     except (requests.RequestException, OSError) as exc:
         log.error("could not fetch Bot Framework signing keys: %s", type(exc).__name__)
         return _problem(503, "Inloggningstjänsten kan inte nås just nu. Försök igen om en stund.")
     except Exception:
         # PermissionError, but also malformed tokens and unknown key ids, which the SDK reports
         # as decode/index errors: all of them mean the request is not authenticated.
-        return _problem(401, "Ogiltig eller saknad Bot Framework-token.")
+        return _problem(401, _UNAUTHORIZED)
+
+
+async def messages(request: web.Request) -> web.StreamResponse:
+    settings = request.app[SETTINGS]
+    runtime = request.app[RUNTIME]
+    auth = runtime.adapter.bot_framework_authentication
+    if request.content_length is not None and request.content_length > settings.max_body_bytes:
+        return _problem(413, _TOO_LARGE)
+    if not _is_json(request):
+        return _problem(415, "Innehållet måste vara JSON (Content-Type: application/json).")
+    auth_header = request.headers.get("Authorization", "")
+    if settings.auth_enabled:
+        # The token first, on the headers alone: an unauthenticated request costs no body
+        # reading or parsing. An empty activity leaves out only the checks that need the body
+        # (the channel's endorsement and the serviceurl claim); they follow below.
+        if not _has_expiry(auth_header):
+            return _problem(401, _UNAUTHORIZED)
+        early = await _authenticate(auth, Activity(), auth_header)
+        if isinstance(early, web.Response):
+            return early
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _problem(413, _TOO_LARGE)
+    try:
+        body = parse_body(raw)
+    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, absurd nesting
+        return _problem(400, "Ogiltig JSON.")
+    try:
+        validate_body(
+            body, require_https=settings.auth_enabled, loopback_http=settings.insecure_local
+        )
+        activity = Activity().deserialize(body)
+    except ActivityError as exc:
+        return _problem(400, str(exc))
+    except (DeserializationError, ValueError, TypeError, AttributeError, KeyError, RecursionError):
+        return _problem(400, "Aktiviteten kunde inte tolkas.")
+    result = await _authenticate(auth, activity, auth_header)
+    if isinstance(result, web.Response):
+        return result
     RAW_ACTIVITY.set(body)
     try:
-        invoke = await runtime.adapter.process_activity(auth, activity, runtime.bot.on_turn)
+        invoke = await runtime.adapter.process_activity(result, activity, runtime.bot.on_turn)
     except Exception as exc:  # outside the turn (connector creation…)
         log.error("request failed before or after the turn: %s", type(exc).__name__, exc_info=False)
         return _problem(503, "Tillfälligt fel hos boten. Försök igen om en stund.")
@@ -103,11 +153,9 @@ async def healthz(request: web.Request) -> web.Response:
     body = {
         "status": "ok" if db_ok else "degraded",
         "auth": settings.auth_mode,
-        "database": {
-            "backend": runtime.services.db.dialect,
-            "url": describe_url(runtime.services.db.url),
-            "ok": db_ok,
-        },
+        # No URL, path or host: /healthz is public (behind a reverse proxy every request looks
+        # local, so "only from loopback" would not hold). The start-up log names the database.
+        "database": {"backend": runtime.services.db.dialect, "ok": db_ok},
         "knowledge_base": {
             "version": kb.meta.version,
             "legal_checked": kb.meta.legal_checked.isoformat(),
@@ -128,7 +176,23 @@ async def _purge_loop(services: Services, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
-def _reminder_scheduler(services: Services, adapter: CloudAdapter) -> Any:
+def reminder_renderer(
+    public_url: str, link_secret: bytes
+) -> Callable[[Forum, Occurrence, str, str], tuple[dict[str, Any], str]]:
+    """The reminder card with a signed calendar link (storage.delivery's `render`)."""
+    from dialogs.forum_cards import reminder_message  # dialogs owns the card's wording
+
+    def render(
+        forum: Forum, occurrence: Occurrence, offset: str, scope: str
+    ) -> tuple[dict[str, Any], str]:
+        return reminder_message(
+            forum, occurrence, scope=scope, public_url=public_url, link_secret=link_secret
+        )
+
+    return render
+
+
+def _reminder_scheduler(services: Services, adapter: CloudAdapter, link_secret: bytes) -> Any:
     from bot.proactive import BotConnectorTransport
     from storage.delivery import RateLimit, ReminderScheduler, Sender
     from storage.forums import ForumService
@@ -148,7 +212,7 @@ def _reminder_scheduler(services: Services, adapter: CloudAdapter) -> Any:
         services.clock,
         asyncio.sleep,
         sender=sender,
-        public_url=settings.public_url.rstrip("/"),
+        render=reminder_renderer(settings.public_url.rstrip("/"), link_secret),
         forget_conversation=services.conversations.forget_id,
     )
 
@@ -157,19 +221,27 @@ async def forum_ics(request: web.Request) -> web.Response:
     from storage.forums import ForumService, UnknownForumError
 
     runtime = request.app[RUNTIME]
+    forum_id = request.match_info["forum_id"]
+    not_found = _problem(404, "Det finns ingen sådan kalender.")
+    # A signed link only (the calendar carries the meeting's join link): a wrong or missing
+    # signature answers exactly like an unknown forum, so forum ids cannot be probed.
+    if not signature_ok(runtime.link_secret, forum_id, request.query.get("sig", "")):
+        return not_found
     forums = runtime.services.extras.get("forums") or ForumService(
         runtime.services.db, runtime.services.clock
     )
     try:
-        body = await forums.forum_ics(request.match_info["forum_id"])
+        body = await forums.forum_ics(forum_id)
     except UnknownForumError:
-        return _problem(404, "Det finns inget sådant samverkansforum.")
+        return not_found
     return web.Response(
         body=body,
         content_type="text/calendar",
         charset="utf-8",
         headers={
-            "Content-Disposition": f'attachment; filename="{request.match_info["forum_id"]}.ics"'
+            "Content-Disposition": f'attachment; filename="{forum_id}.ics"',
+            "Cache-Control": "private, no-store",
+            "Referrer-Policy": "no-referrer",
         },
     )
 
@@ -180,6 +252,12 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     services = opts.get("services") or await build_services(
         settings, clock=opts.get("clock"), router_factory=opts.get("router_factory")
     )
+    try:
+        link_secret = await load_link_secret(settings, services.store)
+    except BaseException:
+        if opts.get("services") is None:
+            await services.close()
+        raise
     auth = CachingBotFrameworkAuthentication(build_authentication(settings))
     adapter = CloudAdapter(auth)
     turns = services.turns(SqlAlchemyStorage(services.store))
@@ -190,14 +268,16 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     if opts.get("background", True):
         tasks.append(asyncio.create_task(_purge_loop(services, 300.0), name="purge-expired-state"))
         if settings.scheduler_enabled:
-            scheduler = _reminder_scheduler(services, adapter)
+            scheduler = _reminder_scheduler(services, adapter, link_secret)
             tasks.append(
                 asyncio.create_task(
                     scheduler.run(interval=settings.scheduler_interval_seconds),
                     name="reminder-scheduler",
                 )
             )
-    app[RUNTIME] = Runtime(services=services, adapter=adapter, bot=bot, tasks=tasks)
+    app[RUNTIME] = Runtime(
+        services=services, adapter=adapter, bot=bot, tasks=tasks, link_secret=link_secret
+    )
     log.info(
         "Samverkansboten ready: auth=%s database=%s kb=%s",
         settings.auth_mode,

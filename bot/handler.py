@@ -42,7 +42,7 @@ class SamverkanBot(ActivityHandler):
         await super().on_turn(turn_context)
 
     async def _remember(self, activity: Activity) -> None:
-        if not activity.conversation or not activity.service_url:
+        if not activity.conversation or not activity.conversation.id or not activity.service_url:
             return
         channel = activity.channel_id or "unknown"
         conversations = self._services.conversations

@@ -11,6 +11,9 @@ dialogs' catalogue can take them over with `Messages.extend(TEXTS)`); every buil
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC
@@ -96,12 +99,26 @@ def _open_url(title: str, url: str) -> dict[str, Any]:
     return {"type": "Action.OpenUrl", "title": title, "url": url}
 
 
-def ics_url(public_url: str, forum_id: str) -> str | None:
-    """`<public_url>/forums/<id>.ics`, or None when the bot has no public address."""
+def calendar_signature(secret: bytes, forum_id: str) -> str:
+    """The `sig` of a forum's calendar link: HMAC-SHA256 of the id under the server's link
+    secret, 128 bits, base64url. The web server serves the calendar only with it."""
+    mac = hmac.new(secret, b"forum-ics\x00" + forum_id.encode("utf-8"), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()[:16]).rstrip(b"=").decode("ascii")
+
+
+def ics_url(public_url: str, forum_id: str, link_secret: bytes | None = None) -> str | None:
+    """`<public_url>/forums/<id>.ics?sig=…`, or None when the bot has no public address.
+
+    The bot always passes its `link_secret` (an unsigned link is a 404); without one the link
+    has no signature, for callers that sign it themselves.
+    """
     base = public_url.strip().rstrip("/")
     if not base.startswith(("https://", "http://")):
         return None
-    return f"{base}/forums/{quote(forum_id, safe='')}.ics"
+    url = f"{base}/forums/{quote(forum_id, safe='')}.ics"
+    if link_secret is not None:
+        url += f"?sig={calendar_signature(link_secret, forum_id)}"
+    return url
 
 
 def card_bytes(card: dict[str, Any]) -> int:
@@ -179,6 +196,7 @@ def reminder_card(
     scope: str,
     public_url: str = "",
     texts: Mapping[str, str] | None = None,
+    link_secret: bytes | None = None,
 ) -> dict[str, Any]:
     """Forum, time, place, join link, 'Lägg till i kalender' and 'Stäng av påminnelser'."""
     if scope not in ("me", "channel"):
@@ -200,7 +218,7 @@ def reminder_card(
     actions: list[dict[str, Any]] = []
     if forum.join_url:
         actions.append(_open_url(_t(texts, "forums.card.join"), forum.join_url))
-    calendar = ics_url(public_url, forum.id)
+    calendar = ics_url(public_url, forum.id, link_secret)
     if calendar is not None:
         actions.append(_open_url(_t(texts, "forums.reminder.calendar"), calendar))
     actions.append(_submit(_t(texts, "forums.reminder.stop"), UNSUBSCRIBE, forum.id, scope))
@@ -222,7 +240,10 @@ def reminder_message(
     scope: str,
     public_url: str = "",
     texts: Mapping[str, str] | None = None,
+    link_secret: bytes | None = None,
 ) -> tuple[dict[str, Any], str]:
     """(card, summary) for the reminder scheduler (storage.delivery.ReminderScheduler)."""
-    card = reminder_card(forum, occurrence, scope=scope, public_url=public_url, texts=texts)
+    card = reminder_card(
+        forum, occurrence, scope=scope, public_url=public_url, texts=texts, link_secret=link_secret
+    )
     return card, reminder_summary(forum, occurrence, texts=texts)

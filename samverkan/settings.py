@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +21,22 @@ class AppType(StrEnum):
 
 class SettingsError(ValueError):
     """Inconsistent configuration: the message says what to change."""
+
+
+MIN_LINK_SECRET_CHARS = 32
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for addresses only this machine can reach: 127.0.0.0/8, ::1 and "localhost"."""
+    if not host:
+        return False  # "" or None means every interface
+    host = host.strip().strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # any other name may resolve to a public address
 
 
 class Settings(BaseSettings):
@@ -78,6 +96,22 @@ class Settings(BaseSettings):
         ),
     )
     log_level: str = Field(default="INFO", validation_alias="SAMVERKAN_LOG_LEVEL")
+    insecure_local: bool = Field(
+        default=False,
+        validation_alias="SAMVERKAN_INSECURE_LOCAL",
+        description=(
+            "For isolated test set-ups only: listen beyond loopback without an app id, and "
+            "accept http:// serviceUrls on loopback with one."
+        ),
+    )
+    link_secret: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias="SAMVERKAN_LINK_SECRET",
+        description=(
+            "Key for the signatures of calendar links (at least 32 characters). Empty: one is "
+            "generated on first start and kept in the database."
+        ),
+    )
 
     # Overrides of the Bot Framework's token endpoints (sovereign clouds, and the tests that
     # sign their own tokens). Empty means the public Azure cloud defaults.
@@ -99,7 +133,50 @@ class Settings(BaseSettings):
         return f"bot-framework-jwt ({self.microsoft_app_type.value})"
 
     def self_check(self) -> list[str]:
-        """Problems that make the auth settings inconsistent; empty when they are fine."""
+        """Problems that make the settings inconsistent or unsafe; empty when they are fine."""
+        return self._auth_problems() + self._exposure_problems()
+
+    def _exposure_problems(self) -> list[str]:
+        problems: list[str] = []
+        if not self.auth_enabled and not self.insecure_local and not is_loopback(self.host):
+            problems.append(
+                f"Boten ska lyssna på {self.host or 'alla adresser'} (SAMVERKAN_HOST) men "
+                "MicrosoftAppId saknas: då kontrolleras ingen inloggning, och vem som helst som "
+                "når porten kan styra boten och få den att skicka anrop vart som helst. Sätt "
+                "MicrosoftAppId och MicrosoftAppPassword (Azure Bot), låt boten lyssna på "
+                "127.0.0.1, eller sätt SAMVERKAN_INSECURE_LOCAL=1 om det är en isolerad "
+                "testmiljö."
+            )
+        secret = self.link_secret.get_secret_value()
+        if secret and len(secret) < MIN_LINK_SECRET_CHARS:
+            problems.append(
+                f"SAMVERKAN_LINK_SECRET måste vara minst {MIN_LINK_SECRET_CHARS} tecken "
+                "(till exempel från `openssl rand -hex 32`), eller tom (då skapas en)."
+            )
+        public = self.public_url.strip()
+        if public:
+            try:
+                parts = urlsplit(public)
+                host = parts.hostname
+            except ValueError:  # e.g. a broken IPv6 literal
+                parts, host = urlsplit(""), None
+            if parts.scheme not in ("http", "https") or not host:
+                problems.append(
+                    "SAMVERKAN_PUBLIC_URL måste vara en fullständig adress, "
+                    "t.ex. https://bot.kommun.se."
+                )
+            elif (
+                parts.scheme != "https"
+                and self.auth_enabled
+                and not (self.insecure_local and is_loopback(host))
+            ):
+                problems.append(
+                    "SAMVERKAN_PUBLIC_URL måste börja med https:// när MicrosoftAppId är satt "
+                    "(kalenderlänkarna är hemliga och får inte gå okrypterat)."
+                )
+        return problems
+
+    def _auth_problems(self) -> list[str]:
         problems: list[str] = []
         app_id = self.microsoft_app_id.strip()
         password = self.microsoft_app_password.get_secret_value()
@@ -141,6 +218,6 @@ class Settings(BaseSettings):
         problems = self.self_check()
         if problems:
             raise SettingsError(
-                "Inställningarna för inloggning (Azure Bot) hänger inte ihop:\n- "
+                "Inställningarna hänger inte ihop eller är osäkra:\n- "
                 + "\n- ".join(problems)
             )

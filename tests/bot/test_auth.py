@@ -6,6 +6,7 @@ SDK fetches metadata with blocking `requests`), and tokens are signed with a tes
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -92,14 +93,9 @@ def token(key: rsa.RSAPrivateKey, service_url: str, **overrides: Any) -> str:
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": KID})
 
 
-@pytest.fixture
-async def auth_client(
-    tmp_path: Path, openid_server: str
-) -> AsyncIterator[tuple[TestClient, EchoRouter, FakeConnector]]:
-    connector = FakeConnector()
-    await connector.start()
-    router = EchoRouter()
-    settings = Settings(  # type: ignore[call-arg]
+def auth_settings(tmp_path: Path, openid_server: str, **extra: Any) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
         MicrosoftAppId=APP_ID,
         MicrosoftAppPassword="test-secret",
         SAMVERKAN_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'auth.sqlite3'}",
@@ -109,7 +105,19 @@ async def auth_client(
         # Outbound tokens are not part of this test: an unreachable login endpoint fails fast.
         SAMVERKAN_AUTH_LOGIN_URL="https://127.0.0.1:9/",
         SAMVERKAN_AUTH_OAUTH_SCOPE="https://api.botframework.test",
+        **extra,
     )
+
+
+@pytest.fixture
+async def auth_client(
+    tmp_path: Path, openid_server: str
+) -> AsyncIterator[tuple[TestClient, EchoRouter, FakeConnector]]:
+    connector = FakeConnector()
+    await connector.start()
+    router = EchoRouter()
+    # The fake Bot Connector is http on loopback: allowed only with the insecure-local setting.
+    settings = auth_settings(tmp_path, openid_server, SAMVERKAN_INSECURE_LOCAL="1")
     app = create_app(settings, router_factory=lambda _s: router, background=False)
     client = TestClient(TestServer(app))
     await client.start_server()
@@ -143,6 +151,8 @@ async def test_request_without_token_is_401(auth_client: Any) -> None:
         "wrong-issuer",
         "wrong-serviceurl",
         "unknown-kid",
+        "no-exp",
+        "exp-not-a-number",
     ],
 )
 async def test_invalid_tokens_are_401(
@@ -179,6 +189,16 @@ async def test_invalid_tokens_are_401(
                 headers={"kid": "nope"},
             )
         ),
+        "no-exp": lambda: (
+            "Bearer "
+            + jwt.encode(
+                {"iss": ISSUER, "aud": APP_ID, "serviceurl": connector.url},
+                signing_key,
+                algorithm="RS256",
+                headers={"kid": KID},
+            )
+        ),
+        "exp-not-a-number": lambda: "Bearer " + token(signing_key, connector.url, exp="never"),
     }[case]()
     assert await _post(client, act, tok) == 401
     assert router.seen == []
@@ -190,3 +210,68 @@ async def test_valid_token_is_accepted(auth_client: Any, signing_key: rsa.RSAPri
     status = await _post(client, act, "Bearer " + token(signing_key, connector.url))
     assert status == 200
     assert [i.text for i in router.seen] == ["hej med token"]
+
+
+async def test_token_is_checked_before_the_body_is_read(auth_client: Any) -> None:
+    """A request without a token is refused on its headers: the server does not wait for (or
+    parse) a body it would throw away."""
+    client, router, _ = auth_client
+    reader, writer = await asyncio.open_connection(client.server.host, client.server.port)
+    try:
+        writer.write(
+            b"POST /api/messages HTTP/1.1\r\nHost: bot\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 200000\r\n\r\n"
+            b'{"type": "message", "text": "'
+        )
+        await writer.drain()
+        status_line = await asyncio.wait_for(reader.readline(), timeout=5)
+    finally:
+        writer.close()
+    assert status_line.split()[1] == b"401"
+    assert router.seen == []
+
+
+@pytest.mark.parametrize("auth", [None, "Bearer abc.def.ghi"])
+async def test_unauthenticated_garbage_is_401_not_400(auth_client: Any, auth: str | None) -> None:
+    client, router, _ = auth_client
+    headers = {"Content-Type": "application/json", **({"Authorization": auth} if auth else {})}
+    r = await client.post("/api/messages", data=b"{not json", headers=headers)
+    assert r.status == 401
+    assert router.seen == []
+
+
+async def test_http_service_url_is_refused_when_auth_is_on(
+    tmp_path: Path, openid_server: str, signing_key: rsa.RSAPrivateKey
+) -> None:
+    """Without SAMVERKAN_INSECURE_LOCAL an authenticated bot only talks to https serviceUrls,
+    even on loopback; the token's own serviceurl claim does not change that."""
+    router = EchoRouter()
+    app = create_app(
+        auth_settings(tmp_path, openid_server), router_factory=lambda _s: router, background=False
+    )
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        for service_url in ("http://127.0.0.1:9/", "http://smba.example.net/emea/"):
+            act = teams.message(service_url, "c", "u", "hej")
+            r = await client.post(
+                "/api/messages",
+                json=act,
+                headers={"Authorization": "Bearer " + token(signing_key, service_url)},
+            )
+            assert r.status == 400, service_url
+            assert "https" in (await r.json())["error"]
+        assert router.seen == []
+    finally:
+        await client.close()
+
+
+async def test_insecure_local_allows_http_only_on_loopback(
+    auth_client: Any, signing_key: rsa.RSAPrivateKey
+) -> None:
+    client, router, _ = auth_client
+    service_url = "http://smba.example.net/emea/"
+    act = teams.message(service_url, "c", "u", "hej")
+    status = await _post(client, act, "Bearer " + token(signing_key, service_url))
+    assert status == 400
+    assert router.seen == []

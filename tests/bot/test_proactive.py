@@ -8,6 +8,7 @@ import pytest
 
 from bot.app import RUNTIME
 from bot.proactive import BotConnectorTransport
+from dialogs.forum_cards import calendar_signature
 from storage.delivery import SendError
 from tests.bot.conftest import BotHarness
 from tests.fakes import teams
@@ -73,11 +74,15 @@ async def test_forum_calendar_is_served(harness: BotHarness) -> None:
         "forums.yaml",
     )
     assert report.total
-    r = await harness.client.get("/forums/bus-test.ics")
+    # Calendar links are signed (issue 13 J): the unsigned path is a 404.
+    assert (await harness.client.get("/forums/bus-test.ics")).status == 404
+    sig = calendar_signature(harness.app[RUNTIME].link_secret, "bus-test")
+    r = await harness.client.get(f"/forums/bus-test.ics?sig={sig}")
     assert r.status == 200
     assert r.headers["Content-Type"].startswith("text/calendar")
     body = await r.text()
     assert "BEGIN:VCALENDAR" in body and "RRULE:FREQ=MONTHLY;BYDAY=2TU" in body
     assert "TZID=Europe/Stockholm" in body
-    missing = await harness.client.get("/forums/finns-inte.ics")
+    sig = calendar_signature(harness.app[RUNTIME].link_secret, "finns-inte")
+    missing = await harness.client.get(f"/forums/finns-inte.ics?sig={sig}")
     assert missing.status == 404

@@ -81,3 +81,51 @@ def test_serve_refuses_to_start_with_a_clear_message(tmp_path) -> None:  # type:
     assert proc.returncode == 2
     assert "MicrosoftAppPassword saknas" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "bot.kommun.se", ""])
+def test_listening_beyond_loopback_without_app_id_is_refused(host: str) -> None:
+    """Without an app id nobody is authenticated: anyone who can reach the port could drive the
+    bot and make it POST to any serviceUrl."""
+    with pytest.raises(SettingsError, match="SAMVERKAN_INSECURE_LOCAL"):
+        make(SAMVERKAN_HOST=host).check_or_raise()
+    assert make(SAMVERKAN_HOST=host, SAMVERKAN_INSECURE_LOCAL="1").self_check() == []
+    with_app_id = make(SAMVERKAN_HOST=host, MicrosoftAppId="abc", MicrosoftAppPassword="pw")
+    assert with_app_id.self_check() == []
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])
+def test_loopback_without_app_id_is_fine(host: str) -> None:
+    assert make(SAMVERKAN_HOST=host).self_check() == []
+
+
+def test_link_secret_must_be_long(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SettingsError, match="SAMVERKAN_LINK_SECRET"):
+        make(SAMVERKAN_LINK_SECRET="kort").check_or_raise()
+    assert make(SAMVERKAN_LINK_SECRET="x" * 32).self_check() == []
+
+
+def test_public_url_must_be_https_when_auth_is_on() -> None:
+    auth = {"MicrosoftAppId": "abc", "MicrosoftAppPassword": "pw"}
+    with pytest.raises(SettingsError, match="SAMVERKAN_PUBLIC_URL"):
+        make(SAMVERKAN_PUBLIC_URL="http://bot.kommun.se", **auth).check_or_raise()
+    with pytest.raises(SettingsError, match="SAMVERKAN_PUBLIC_URL"):
+        make(SAMVERKAN_PUBLIC_URL="bot.kommun.se").check_or_raise()
+    assert make(SAMVERKAN_PUBLIC_URL="https://bot.kommun.se", **auth).self_check() == []
+    assert make(SAMVERKAN_PUBLIC_URL="http://127.0.0.1:3978").self_check() == []
+
+
+def test_serve_refuses_a_public_address_without_app_id(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "--host", "0.0.0.0", "--port", "0"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "Boten startar inte" in proc.stderr and "MicrosoftAppId" in proc.stderr
+    assert "SAMVERKAN_INSECURE_LOCAL=1" in proc.stderr
+    assert "Traceback" not in proc.stderr
