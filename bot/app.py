@@ -28,6 +28,7 @@ from dialogs.messages import Messages
 from samverkan.clock import Clock
 from samverkan.services import RouterFactory, Services, build_services
 from samverkan.settings import Settings
+from samverkan.turns import TurnProcessor
 from storage.db import describe_url
 
 if TYPE_CHECKING:
@@ -148,14 +149,16 @@ async def messages(request: web.Request) -> web.StreamResponse:
 async def healthz(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     runtime = request.app[RUNTIME]
-    db_ok = await runtime.services.db.ping()
-    kb = runtime.services.kb
+    services = runtime.services
+    # Not only "does it answer": it must take a write (a read-only or deleted file does not).
+    db_ok = await services.db.healthy(services.store.probe_write)
+    kb = services.kb
     body = {
         "status": "ok" if db_ok else "degraded",
         "auth": settings.auth_mode,
         # No URL, path or host: /healthz is public (behind a reverse proxy every request looks
         # local, so "only from loopback" would not hold). The start-up log names the database.
-        "database": {"backend": runtime.services.db.dialect, "ok": db_ok},
+        "database": {"backend": services.db.dialect, "ok": db_ok},
         "knowledge_base": {
             "version": kb.meta.version,
             "legal_checked": kb.meta.legal_checked.isoformat(),
@@ -165,9 +168,13 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if db_ok else 503)
 
 
-async def _purge_loop(services: Services, interval: float) -> None:
+async def _purge_loop(services: Services, turns: TurnProcessor, interval: float) -> None:
     while True:
         try:
+            # Dialogs an error should have deleted while the database was failing go first.
+            waiting = await turns.retry_deletions()
+            if waiting:
+                log.warning("%d dialogs still wait to be deleted after an error", waiting)
             removed = await services.store.purge_expired()
             if removed:
                 log.info("purged %d expired dialog state documents", removed)
@@ -266,7 +273,9 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     adapter.on_turn_error = bot.on_error
     tasks: list[asyncio.Task[Any]] = []
     if opts.get("background", True):
-        tasks.append(asyncio.create_task(_purge_loop(services, 300.0), name="purge-expired-state"))
+        tasks.append(
+            asyncio.create_task(_purge_loop(services, turns, 300.0), name="purge-expired-state")
+        )
         if settings.scheduler_enabled:
             scheduler = _reminder_scheduler(services, adapter, link_secret)
             tasks.append(

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import traceback
+from functools import partial
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ChannelAccount
 
 from bot.activities import mentions_bot, team_id, tenant_id, to_activity, to_incoming
-from bot.replies import ReplySender
+from bot.replies import ReplyError, ReplySender
 from dialogs.messages import Messages
 from dialogs.types import Reply
 from samverkan.services import Services
-from samverkan.turns import TurnProcessor, conversation_key
+from samverkan.turns import TurnBusyError, TurnProcessor, conversation_key
 from storage.conversations import RefInfo
 from storage.state_store import StateConflictError
 
@@ -95,7 +96,9 @@ class SamverkanBot(ActivityHandler):
         if not inc.text and inc.value is None:
             await self._send(turn_context, [Reply(text=self.msg.text("channel.text_only"))])
             return
-        await self._send(turn_context, await self._turns.message(inc))
+        # The replies are delivered once the state is saved; if they cannot be delivered, the
+        # state goes back to what it was, so the user loses nothing (see TurnProcessor).
+        await self._turns.message(inc, deliver=partial(self._send, turn_context))
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         """The bot uses no invoke features (task modules, message extensions, Action.Execute):
@@ -133,7 +136,7 @@ class SamverkanBot(ActivityHandler):
         except StateConflictError:
             return
         inc = to_incoming(activity, max_chars=self._max_chars)
-        await self._send(turn_context, await self._turns.welcome(inc))
+        await self._turns.welcome(inc, deliver=partial(self._send, turn_context))
 
     async def _forget(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -152,7 +155,15 @@ class SamverkanBot(ActivityHandler):
 
     # --- errors -----------------------------------------------------------------------------
     async def on_error(self, turn_context: TurnContext, error: Exception) -> None:
-        """The catch-all: log without message content, tell the user kindly, reset the dialog."""
+        """The catch-all: log without message content and tell the user, truthfully.
+
+        - The replies could not be delivered (the Bot Connector kept failing): the turn's state
+          was already put back, the dialog is kept; one short notice is attempted.
+        - Too many turns of this user at once: nothing changed, the dialog is kept; try again.
+        - Anything else: the dialog is deleted for safety. The user is told it was deleted only
+          when it was; otherwise that it will be (the deletion is retried once the database
+          answers, before the user's next turn).
+        """
         activity = turn_context.activity
         log.error(
             "turn failed: %s (activity type %s, channel %s)\n%s",
@@ -161,15 +172,17 @@ class SamverkanBot(ActivityHandler):
             activity.channel_id,
             _frames(error),
         )
-        try:
+        if isinstance(error, ReplyError):
+            key = "channel.reply_failed"
+        elif isinstance(error, TurnBusyError):
+            key = "channel.busy"
+        else:
+            cleared = False
             if activity.conversation is not None and activity.from_property is not None:
-                await self._turns.clear_dialog(to_incoming(activity, max_chars=1))
-        except Exception as exc:  # the database may be what failed
-            log.error("could not clear dialog state after error: %s", type(exc).__name__)
+                cleared = await self._turns.clear_dialog(to_incoming(activity, max_chars=1))
+            key = "channel.error" if cleared else "channel.error_not_deleted"
         try:
-            await turn_context.send_activity(
-                to_activity(Reply(text=self.msg.text("channel.error")))
-            )
+            await turn_context.send_activity(to_activity(Reply(text=self.msg.text(key))))
         except Exception as exc:
             log.error("could not tell the user about the error: %s", type(exc).__name__)
 

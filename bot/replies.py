@@ -6,15 +6,23 @@ addressing turned around plus our text and card, so it is built as a dict and po
 Bot Connector endpoint the SDK uses (`/v3/conversations/{id}/activities/{replyToId}`), with the
 Authorization header from the credentials the SDK created for this turn's connector client.
 `deliveryMode: expectReplies` (replies returned in the HTTP response) keeps the SDK path.
+
+A reply that gets 429/412/5xx, or no connection, is tried again (Retry-After honoured, full
+jitter, at most four attempts within a few seconds). If it still fails, ReplyError: the turn
+processor then puts the user's state back as it was before the turn.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import json
+import random
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 from botbuilder.core import TurnContext
 from botbuilder.core.cloud_adapter_base import CloudAdapterBase
 
@@ -32,6 +40,21 @@ class ReplyError(Exception):
     def __init__(self, status: int) -> None:
         super().__init__(f"Bot Connector answered HTTP {status}")
         self.status = status
+
+
+# Teams throttles and has hiccups (429, 412, 5xx): a reply is tried again after a pause that
+# honours Retry-After, with full jitter, a few times and within a few seconds – the user waits.
+RETRY_STATUSES = frozenset({412, 429, 500, 502, 503, 504})
+MAX_REPLY_ATTEMPTS = 4
+BASE_DELAY = 0.25  # seconds; attempt n waits up to BASE_DELAY · 2^(n-1)
+MAX_RETRY_AFTER = 5.0  # a longer Retry-After is not waited for: the turn fails (and is undone)
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
 
 
 def reply_body(inbound: dict[str, Any], reply: Reply) -> dict[str, Any]:
@@ -58,8 +81,16 @@ def reply_body(inbound: dict[str, Any], reply: Reply) -> dict[str, Any]:
 
 
 class ReplySender:
-    def __init__(self, cache: ClientCache) -> None:
+    def __init__(
+        self,
+        cache: ClientCache,
+        *,
+        sleeper: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
         self._cache = cache
+        self._sleep = sleeper
+        self._rng = rng if rng is not None else random.Random()
 
     async def send(self, turn_context: TurnContext, replies: list[Reply]) -> None:
         if not replies:
@@ -87,7 +118,22 @@ class ReplySender:
         session = self._cache.session()
         for reply in replies:
             data = json.dumps(reply_body(inbound, reply), ensure_ascii=False).encode()
-            async with session.post(url, data=data, headers=headers) as resp:
-                await resp.read()
-                if resp.status >= 300:
-                    raise ReplyError(resp.status)
+            for attempt in range(1, MAX_REPLY_ATTEMPTS + 1):
+                retry_after: float | None = None
+                try:
+                    async with session.post(url, data=data, headers=headers) as resp:
+                        await resp.read()
+                        if resp.status < 300:
+                            break
+                        status = resp.status
+                        retry_after = _retry_after(resp.headers.get("Retry-After"))
+                except aiohttp.ClientConnectorError:
+                    status = 0  # no connection: nothing was sent, safe to try again
+                if status and status not in RETRY_STATUSES:
+                    raise ReplyError(status)
+                if attempt == MAX_REPLY_ATTEMPTS or (
+                    retry_after is not None and retry_after > MAX_RETRY_AFTER
+                ):
+                    raise ReplyError(status)
+                jitter = self._rng.uniform(0, BASE_DELAY * 2 ** (attempt - 1))
+                await self._sleep(max(jitter, retry_after or 0.0))

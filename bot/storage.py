@@ -32,10 +32,12 @@ class SqlAlchemyStorage(Storage):
             raise ValueError("Storage.read: keys are required")
         return await self._store.read(keys)
 
-    async def write(self, changes: dict[str, Any]) -> None:
+    async def write(self, changes: dict[str, Any]) -> dict[str, str]:
+        """As the contract says; also returns the new e_tag per key (the turn processor needs
+        them to undo a turn whose replies could not be delivered)."""
         if changes is None:
             raise ValueError("Storage.write: changes are required")
-        await self._store.write({k: _as_document(v) for k, v in changes.items()})
+        return await self._store.write({k: _as_document(v) for k, v in changes.items()})
 
     async def delete(self, keys: list[str], *, e_tags: Mapping[str, str] | None = None) -> None:
         await self._store.delete(keys, e_tags=e_tags)

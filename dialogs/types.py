@@ -53,8 +53,8 @@ class TurnState:
     says about a child may be kept; it expires when abandoned and is deleted when emptied.
     `user` is the user's profile (preferences such as the chosen school); never child data.
     `effects` are changes outside the state documents (a vote counted): the caller runs them
-    once, after the state has been saved, so a turn that is run again after a conflict does
-    not repeat them.
+    once, after the state has been saved and the replies delivered, so a turn that is run
+    again after a conflict, or undone because its replies never arrived, does not repeat them.
     """
 
     now: datetime

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -33,6 +34,14 @@ class StateStorage(Protocol):
     async def delete(self, keys: list[str], *, e_tags: Mapping[str, str] | None = None) -> None: ...
 
 
+Deliver = Callable[[list[Reply]], Awaitable[None]]
+
+
+class TurnBusyError(StateConflictError):
+    """So many turns of one user at once that this one could not be saved: nothing was changed,
+    and the user may simply try again (the dialog is kept)."""
+
+
 class Router(Protocol):
     async def welcome(self, inc: Incoming, state: TurnState) -> list[Reply]: ...
 
@@ -40,8 +49,13 @@ class Router(Protocol):
 
 
 def _key_part(value: str) -> str:
-    # Keys are opaque ids from the channel; keep them readable but bounded.
-    return value.replace("/", "%2F")[:120]
+    # Keys are opaque ids from the channel; keep them readable but bounded. A longer id keeps
+    # its beginning and a hash of the whole, so two ids that share a long prefix never share
+    # state.
+    part = value.replace("/", "%2F")
+    if len(part) <= 120:
+        return part
+    return part[:80] + "~" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def dialog_key(inc: Incoming) -> str:
@@ -78,17 +92,26 @@ class TurnProcessor:
         self._clock = clock
         self._ttl = dialog_ttl
         self._max_attempts = max_attempts
+        # Dialogs that an error should have deleted while the database was failing.
+        self._to_delete: set[str] = set()
 
-    async def message(self, inc: Incoming) -> list[Reply]:
-        return await self._run(inc, self._router.handle)
+    async def message(self, inc: Incoming, deliver: Deliver | None = None) -> list[Reply]:
+        """Run one message turn. With `deliver`, the replies are delivered once the state is
+        saved; if delivering fails, the state goes back to what it was before the turn (the
+        user can simply go on or try again) and the error is raised."""
+        return await self._run(inc, self._router.handle, deliver)
 
-    async def welcome(self, inc: Incoming) -> list[Reply]:
-        return await self._run(inc, self._router.welcome)
+    async def welcome(self, inc: Incoming, deliver: Deliver | None = None) -> list[Reply]:
+        return await self._run(inc, self._router.welcome, deliver)
 
     async def _run(
-        self, inc: Incoming, step: Callable[[Incoming, TurnState], Awaitable[list[Reply]]]
+        self,
+        inc: Incoming,
+        step: Callable[[Incoming, TurnState], Awaitable[list[Reply]]],
+        deliver: Deliver | None = None,
     ) -> list[Reply]:
         dkey, ukey = dialog_key(inc), user_key(inc)
+        await self._retry_deletion(dkey)
         for attempt in range(1, self._max_attempts + 1):
             docs = await self._store.read([dkey, ukey])
             ddoc, udoc = docs.get(dkey), docs.get(ukey)
@@ -106,9 +129,10 @@ class TurnProcessor:
                 }
             if state.user != user:
                 changes[ukey] = {**state.user, ETAG_KEY: udoc[ETAG_KEY] if udoc else NEW_ETAG}
+            written: dict[str, str] = {}
             try:
                 if changes:
-                    await self._store.write(changes)
+                    written = dict(await self._store.write(changes) or {})
                 if not state.dialog and ddoc:
                     await self._store.delete([dkey], e_tags={dkey: ddoc[ETAG_KEY]})
             except StateConflictError:
@@ -116,14 +140,72 @@ class TurnProcessor:
                 # Jitter: concurrent turns of one user spread out instead of colliding again.
                 await asyncio.sleep(random.uniform(0, 0.005 * attempt))
                 continue
+            if deliver is not None:
+                try:
+                    await deliver(replies)
+                except Exception:
+                    await self._undo({dkey: ddoc, ukey: udoc}, written)
+                    raise
+            # Side effects once the user has the replies (a vote counts when "Tack" arrived).
             for effect in state.effects:
                 await effect()
             return replies
-        raise StateConflictError(dkey)
+        raise TurnBusyError(dkey)
 
-    async def clear_dialog(self, inc: Incoming) -> None:
-        """Forget the user's dialog in this conversation (used after an unexpected error)."""
-        await self._store.delete([dialog_key(inc)])
+    async def _undo(
+        self, before: Mapping[str, Mapping[str, Any] | None], written: Mapping[str, str]
+    ) -> None:
+        """Put the documents back as they were before a turn whose replies never arrived – but
+        only those nobody has changed since (a later turn's state is never overwritten)."""
+        for key, old in before.items():
+            try:
+                if key in written:  # changed (or created) by the turn: restore if untouched
+                    if old:
+                        doc = {**_strip(old), ETAG_KEY: written[key]}
+                        if EXPIRES_KEY in old:
+                            doc[EXPIRES_KEY] = old[EXPIRES_KEY]
+                        await self._store.write({key: doc})
+                    else:
+                        await self._store.delete([key], e_tags={key: written[key]})
+                elif old and key.startswith("dialog/"):  # deleted by the turn: bring it back
+                    restored = {**_strip(old), ETAG_KEY: NEW_ETAG}
+                    if EXPIRES_KEY in old:
+                        restored[EXPIRES_KEY] = old[EXPIRES_KEY]
+                    await self._store.write({key: restored})
+            except StateConflictError:
+                log.info("state changed again since the failed turn; left as it is")
+            except Exception as exc:
+                log.warning("could not restore state after a failed reply: %s", type(exc).__name__)
+
+    async def clear_dialog(self, inc: Incoming) -> bool:
+        """Forget the user's dialog in this conversation (used after an unexpected error).
+        True when it is gone; when the database fails, False, and the deletion is tried again
+        before this user's next turn (and by `retry_deletions`)."""
+        key = dialog_key(inc)
+        try:
+            await self._store.delete([key])
+        except Exception as exc:
+            log.warning("could not delete the dialog after an error: %s", type(exc).__name__)
+            self._to_delete.add(key)
+            return False
+        self._to_delete.discard(key)
+        return True
+
+    async def _retry_deletion(self, key: str) -> None:
+        if key in self._to_delete:
+            await self._store.delete([key])  # raises while the database is still down
+            self._to_delete.discard(key)
+
+    async def retry_deletions(self) -> int:
+        """Delete the dialogs that could not be deleted after an error (the purge loop calls
+        this); returns how many are still waiting."""
+        for key in list(self._to_delete):
+            try:
+                await self._store.delete([key])
+            except Exception:
+                break
+            self._to_delete.discard(key)
+        return len(self._to_delete)
 
     async def forget_conversation(
         self, channel_id: str, conversation_id: str, user_ids: Iterable[str]

@@ -37,6 +37,11 @@ class DatabaseUrlError(ValueError):
     pass
 
 
+class DatabaseMissingError(RuntimeError):
+    """The SQLite file is gone though this bot has used it before: refuse to start over silently
+    (with an empty database and the example registry) — the message says what to do."""
+
+
 def normalize_url(url: str) -> str:
     """Accept the usual spellings; pick the async driver (aiosqlite, asyncpg)."""
     try:
@@ -51,6 +56,36 @@ def normalize_url(url: str) -> str:
     else:
         raise DatabaseUrlError(f"Databasen {backend!r} stöds inte: använd SQLite eller PostgreSQL.")
     return u.render_as_string(hide_password=False)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite database URL (None for PostgreSQL or an in-memory database)."""
+    u = make_url(normalize_url(url))
+    if u.get_backend_name() != "sqlite" or u.database in (None, "", ":memory:"):
+        return None
+    if "memory" in str(u.query.get("mode", "")):
+        return None
+    return Path(u.database or "").resolve()
+
+
+def check_database_present(url: str) -> None:
+    """Refuse to start over silently: DatabaseMissingError when an SQLite file this bot has used
+    (its marker file says so) is gone – deleted, moved, or a volume not mounted. Starting afresh
+    would lose the registry, the forums and every subscription without a word."""
+    path = sqlite_path(url)
+    if path is not None:
+        _check_sqlite_file(path)
+
+
+def _check_sqlite_file(path: Path) -> None:
+    marker = path.with_name(path.name + ".created")
+    if marker.exists() and not path.exists():
+        raise DatabaseMissingError(
+            f"Databasfilen {path} saknas, men den har funnits (se {marker}). Boten startar inte "
+            "med en tom databas av misstag: återställ filen från en säkerhetskopia, kontrollera "
+            "att rätt katalog eller volym är monterad, eller ta bort "
+            f"{marker} för att medvetet börja om med en tom databas."
+        )
 
 
 def describe_url(url: str) -> str:
@@ -106,9 +141,13 @@ class Database:
         self._sync_engine: Engine | None = None
         self._sync_executor: ThreadPoolExecutor | None = None
         u = make_url(self.url)
+        # The SQLite file, when the database is one (for the missing-file checks).
+        self.path: Path | None = None
+        self._inode: int | None = None
         if self.dialect == "sqlite" and u.database not in (None, "", ":memory:") and (
             "memory" not in str(u.query.get("mode", ""))
         ):
+            self.path = Path(u.database or "").resolve()
             self._sync_engine = create_engine(u.set(drivername="sqlite"))
             event.listen(self._sync_engine, "connect", _sqlite_pragmas)
             self._sync_executor = ThreadPoolExecutor(1, thread_name_prefix="samverkan-sqlite")
@@ -142,8 +181,29 @@ class Database:
         async with self.engine.begin() as conn:
             return await conn.run_sync(fn)
 
+    @property
+    def marker(self) -> Path | None:
+        """A file beside the SQLite database saying that it has been created and used."""
+        return None if self.path is None else self.path.with_name(self.path.name + ".created")
+
+    def check_present(self) -> None:
+        """DatabaseMissingError when the SQLite file is gone but its marker is there."""
+        if self.path is not None:
+            _check_sqlite_file(self.path)
+
     async def migrate(self) -> None:
-        """Bring the schema to the newest revision (all branches)."""
+        """Bring the schema to the newest revision (all branches). On SQLite, first check that
+        the file has not gone missing, and afterwards mark it as created and remember it."""
+        self.check_present()
+        await self._migrate()
+        if self.path is not None and self.marker is not None:
+            self.marker.write_text(
+                "Samverkansboten: databasen bredvid den här filen har skapats och används.\n",
+                encoding="utf-8",
+            )
+            self._inode = self.path.stat().st_ino
+
+    async def _migrate(self) -> None:
         async with self.engine.begin() as conn:
             if self.is_postgres:
                 # Waiting for another instance's migration is no hanging statement.
@@ -188,6 +248,25 @@ class Database:
             return True
         except Exception as exc:  # TimeoutError included: a hanging database is not healthy
             log.warning("database ping failed: %s", type(exc).__name__)
+            return False
+
+    async def healthy(self, probe: Callable[[], Any]) -> bool:
+        """The database answers and takes a write (`probe`, an awaitable factory that writes
+        and removes something small), within the timeout; on SQLite also the file is still the
+        one opened at start (a deleted or replaced file would take writes nobody will read)."""
+        if self.path is not None and self._inode is not None:
+            try:
+                if self.path.stat().st_ino != self._inode:
+                    log.warning("database file was replaced while serving")
+                    return False
+            except FileNotFoundError:
+                log.warning("database file was deleted while serving")
+                return False
+        try:
+            await asyncio.wait_for(probe(), self.timeout)
+            return True
+        except Exception as exc:
+            log.warning("database write check failed: %s", type(exc).__name__)
             return False
 
     async def dispose(self) -> None:

@@ -169,6 +169,16 @@ class SqlStateStore:
             # (PostgreSQL: vacuumed on the purge schedule, see purge_expired.)
             await self._db.forget_deleted(StateDocument.__tablename__)
 
+    async def probe_write(self) -> None:
+        """Write and delete a small document (the health check's proof that writes work)."""
+        key = f"health/{uuid.uuid4().hex}"
+        await self.write({key: {"ok": True, ETAG_KEY: NEW_ETAG}})
+
+        def run(conn: Connection) -> None:
+            conn.execute(delete(StateDocument).where(StateDocument.key == key))
+
+        await self._db.run_transaction(run)
+
     async def purge_expired(self) -> int:
         """Delete every document whose expiry has passed; return how many. Then the deleted
         content is scrubbed from disk (Database.forget_deleted: a WAL checkpoint on SQLite, a

@@ -26,6 +26,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:  # pydantic validation of environment values
         print(f"Boten startar inte: ogiltiga inställningar:\n{exc}", file=sys.stderr)
         return 2
+    from storage.db import DatabaseMissingError, check_database_present
+
+    try:
+        check_database_present(settings.database_url)
+    except DatabaseMissingError as exc:
+        print(f"Boten startar inte: {exc}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level)
     from aiohttp import web
 

@@ -24,6 +24,33 @@ pytestmark = pytest.mark.slow
 SERVICE_URL = "http://127.0.0.1:9/"  # nothing listens: replies fail fast, as for a dead channel
 
 
+@pytest.fixture(scope="module")
+def live_service_url() -> Iterator[str]:
+    """A connector that takes every reply (the victim's replies must arrive: a turn whose
+    replies cannot be delivered is undone, so it would leave no state to protect)."""
+    import http.server
+    import threading
+
+    class Ok(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = b'{"id": "ok"}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
 def post(url: str, data: bytes, content_type: str = "application/json") -> int:
     req = urllib.request.Request(
         url, data=data, method="POST", headers={"Content-Type": content_type}
@@ -144,7 +171,9 @@ def test_random_bytes_never_get_5xx(
     assert post(f"{proc.url}/api/messages", body, ctype) < 500
 
 
-def test_victim_conversation_untouched_and_server_alive(server: tuple[ServerProcess, Path]) -> None:
+def test_victim_conversation_untouched_and_server_alive(
+    server: tuple[ServerProcess, Path], live_service_url: str
+) -> None:
     proc, db = server
     url = f"{proc.url}/api/messages"
     # A user in the middle of a dialog …
@@ -153,7 +182,7 @@ def test_victim_conversation_untouched_and_server_alive(server: tuple[ServerProc
             url,
             json.dumps(
                 teams.press(
-                    SERVICE_URL,
+                    live_service_url,
                     "victim",
                     "victim-user",
                     {"action": "flow.start", "flow": "concern"},
