@@ -143,7 +143,9 @@ class SamverkanBot(ActivityHandler):
         channel = activity.channel_id or "unknown"
         await self._services.conversations.forget(channel, activity.conversation.id)
         inc = to_incoming(activity, max_chars=1)
-        await self._turns.forget_conversation(channel, activity.conversation.id, [inc.user_id])
+        await self._turns.forget_conversation(
+            channel, activity.conversation.id, [inc.user_id], personal=not inc.in_channel
+        )
 
     async def _send(self, turn_context: TurnContext, replies: list[Reply]) -> None:
         if not replies:

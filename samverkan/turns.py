@@ -208,12 +208,24 @@ class TurnProcessor:
         return len(self._to_delete)
 
     async def forget_conversation(
-        self, channel_id: str, conversation_id: str, user_ids: Iterable[str]
+        self,
+        channel_id: str,
+        conversation_id: str,
+        user_ids: Iterable[str],
+        *,
+        personal: bool = False,
     ) -> None:
-        """On uninstall: drop every dialog document of this conversation we know users for."""
+        """On uninstall: drop every dialog document of this conversation we know users for;
+        in a personal chat also the user's profile (the bot is gone for that user)."""
+        users = list(user_ids)
         keys = [
             dialog_key(Incoming(user_id=u, conversation_id=conversation_id, channel_id=channel_id))
-            for u in user_ids
+            for u in users
         ]
         keys.append(conversation_key(channel_id, conversation_id))
+        if personal:
+            keys.extend(
+                user_key(Incoming(user_id=u, conversation_id="", channel_id=channel_id))
+                for u in users
+            )
         await self._store.delete(keys)

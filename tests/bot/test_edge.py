@@ -158,6 +158,16 @@ async def test_uninstall_removes_reference(harness: BotHarness) -> None:
     assert await harness.services.conversations.get("msteams", "c-x") is None
 
 
+async def test_uninstall_in_a_personal_chat_deletes_the_users_profile(
+    harness: BotHarness,
+) -> None:
+    url = harness.connector.url
+    await harness.services.store.write({"user/msteams/u2": {"school": {"id": "s", "name": "S"}}})
+    await harness.post(teams.message(url, "c-y", "u2", "hej"))
+    await harness.post(teams.uninstall(url, "c-y", "u2"))
+    assert await harness.services.store.read(["user/msteams/u2"]) == {}
+
+
 async def test_healthz(harness: BotHarness) -> None:
     r = await harness.client.get("/healthz")
     assert r.status == 200
