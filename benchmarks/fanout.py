@@ -23,9 +23,9 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from bot.auth import build_authentication
 from bot.connector import CachingBotFrameworkAuthentication
 from bot.proactive import BotConnectorTransport
-from samverkan.clock import SystemClock
+from common.clock import SystemClock
+from outbound.sender import GLOBAL, PER_CONVERSATION, RateLimit, Sender
 from samverkan.settings import Settings
-from storage.delivery import GLOBAL, PER_CONVERSATION, RateLimit, Sender
 
 ROOT = Path(__file__).resolve().parents[1]
 CARD = {

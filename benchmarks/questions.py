@@ -2,6 +2,7 @@
 
     python benchmarks/questions.py [QUESTIONS.yaml ...] [--kb DIR] [--date YYYY-MM-DD]
                                    [--lenient] [--show-misses] [--table]
+    python benchmarks/questions.py QUESTIONS.yaml --answers ANSWERS.jsonl
 
 Defaults to ../shared/eval/questions.yaml, benchmarks/heldout.yaml and benchmarks/tuning.yaml
 (fresh questions written for the tuning round of issue 3). Each file holds
@@ -15,7 +16,13 @@ Reports per file:
 - out-of-field declined: `topic: null` questions not answered (suggest or decline);
 - in-field wrongly declined: in-field questions declined outright;
 - in-field suggested: in-field questions answered with "Menade du…?" instead;
+- errors: questions whose search raised (or, with `--answers`, lines marked "error"): each
+  is a miss whether the question is in the field or not, never a decline;
 - milliseconds per question (p50, p95, max) after one warm-up pass.
+
+`--answers` scores what `samverkan ask --batch` wrote for the questions of one file (one JSON
+line per question, in order) instead of searching in-process, as an evaluation does; a line
+with topic null counts as declined (the line does not tell a suggestion from a decline).
 
 `--table` prints one Markdown row per file instead (for the record of a tuning step).
 
@@ -25,6 +32,7 @@ Not part of the test suite: the numbers are measurements, not assertions.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -40,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 from knowledge.loader import load  # noqa: E402
 from knowledge.search import SearchIndex, SearchResult  # noqa: E402
+from samverkan.commands.knowledge import MAX_QUESTION_CHARS  # noqa: E402
 
 DEFAULT_FILES = [
     ROOT.parent / "shared" / "eval" / "questions.yaml",
@@ -71,42 +80,94 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What came back for one question: a decision, or the error that took its place."""
+
+    decision: str  # "answer", "suggest", "decline" or "error"
+    topic: str | None = None
+    offered: tuple[str, ...] = ()  # the answer, then the alternatives
+    note: str = ""  # score and alternatives, or the error's type (for --show-misses)
+
+
+def outcome_of(result: SearchResult) -> Outcome:
+    alts = [(h.topic_id, round(h.score, 2)) for h in result.alternatives]
+    return Outcome(
+        result.decision,
+        result.topic,
+        tuple(([result.topic] if result.topic else []) + [h.topic_id for h in result.alternatives]),
+        f"{result.score:.2f} alts={alts}",
+    )
+
+
+def outcome_of_line(row: dict[str, Any]) -> Outcome:
+    """A line of `samverkan ask --batch`: "error" marks a question that failed; otherwise topic
+    null is not answered (the line cannot tell a suggestion from a decline: both count as
+    declined)."""
+    if "error" in row:
+        return Outcome("error", note=str(row["error"]))
+    topic = row.get("topic")
+    alts = [str(a["topic"]) for a in row.get("alternatives") or []]
+    return Outcome(
+        "answer" if topic else "decline",
+        topic,
+        tuple(([topic] if topic else []) + alts),
+        f"{float(row.get('score') or 0.0):.2f} alts={alts}",
+    )
+
+
+def search_outcome(index: SearchIndex, question: str, day: date) -> Outcome:
+    """The search's decision; an exception is an error, never a decline."""
+    try:
+        return outcome_of(index.search(question, day=day))
+    except Exception as exc:  # one question must not cost the rest of the set
+        return Outcome("error", note=type(exc).__name__)
+
+
 def evaluate(index: SearchIndex, cases: list[Case], day: date) -> tuple[dict[str, Any], list[str]]:
     for c in cases:  # warm-up: caches of the analyser
-        index.search(c.q, day=day)
+        search_outcome(index, c.q, day)
     times: list[float] = []
-    results: list[SearchResult] = []
+    outcomes: list[Outcome] = []
     for c in cases:
         t0 = time.perf_counter()
-        results.append(index.search(c.q, day=day))
+        outcomes.append(search_outcome(index, c.q, day))
         times.append((time.perf_counter() - t0) * 1000)
+    return score(cases, outcomes, times)
 
-    infield = [(c, r) for c, r in zip(cases, results, strict=True) if c.topic is not None]
-    outfield = [(c, r) for c, r in zip(cases, results, strict=True) if c.topic is None]
+
+def score(
+    cases: list[Case], outcomes: list[Outcome], times: list[float]
+) -> tuple[dict[str, Any], list[str]]:
+    """The figures of one question set. An error is neither a hit nor a decline: it fails an
+    in-field question and an out-of-field one alike, and is counted on its own."""
+    infield = [(c, o) for c, o in zip(cases, outcomes, strict=True) if c.topic is not None]
+    outfield = [(c, o) for c, o in zip(cases, outcomes, strict=True) if c.topic is None]
     top1 = top3 = declined = suggested = 0
     misses: list[str] = []
-    for c, r in infield:
+    for c, o in infield:
         ok = {c.topic, *c.also}
-        offered = ([r.topic] if r.topic else []) + [h.topic_id for h in r.alternatives]
-        if r.decision == "answer" and r.topic in ok:
+        if o.decision == "error":
+            misses.append(f"  ERROR {c.q!r}: want {c.topic}, got {o.note}")
+            continue
+        if o.decision == "answer" and o.topic in ok:
             top1 += 1
-        if c.topic in offered[:3] or (r.topic in ok):
+        if c.topic in o.offered[:3] or (o.topic in ok):
             top3 += 1
-        if r.decision == "decline":
+        if o.decision == "decline":
             declined += 1
-        if r.decision == "suggest":
+        if o.decision == "suggest":
             suggested += 1
-        if not (r.decision == "answer" and r.topic in ok):
-            misses.append(
-                f"  MISS {c.q!r}: want {c.topic}, got {r.decision} {r.topic} {r.score:.2f} "
-                f"alts={[(h.topic_id, round(h.score, 2)) for h in r.alternatives]}"
-            )
+        if not (o.decision == "answer" and o.topic in ok):
+            misses.append(f"  MISS {c.q!r}: want {c.topic}, got {o.decision} {o.topic} {o.note}")
     out_ok = 0
-    for c, r in outfield:
-        if r.decision != "answer":
+    for c, o in outfield:
+        if o.decision == "error":
+            misses.append(f"  ERROR {c.q!r}: want null, got {o.note}")
+        elif o.decision != "answer":
             out_ok += 1
         else:
-            misses.append(f"  ANSWERED OUT-OF-FIELD {c.q!r}: {r.topic} {r.score:.2f}")
+            misses.append(f"  ANSWERED OUT-OF-FIELD {c.q!r}: {o.topic} {o.note}")
     n_in, n_out = len(infield), len(outfield)
     stats = {
         "questions": len(cases),
@@ -117,11 +178,23 @@ def evaluate(index: SearchIndex, cases: list[Case], day: date) -> tuple[dict[str
         "out_declined": out_ok / n_out if n_out else None,
         "in_declined": declined / n_in if n_in else None,
         "in_suggested": suggested / n_in if n_in else None,
+        "errors": sum(o.decision == "error" for o in outcomes),
         "ms_p50": statistics.median(times) if times else 0.0,
         "ms_p95": percentile(times, 95) if times else 0.0,
         "ms_max": max(times) if times else 0.0,
     }
     return stats, misses
+
+
+def read_answers(path: Path, cases: list[Case]) -> list[Outcome]:
+    """The output of `samverkan ask --batch` for the questions of one file, in their order."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    if len(rows) != len(cases):
+        raise SystemExit(f"{path}: {len(rows)} answers for {len(cases)} questions")
+    for n, (c, row) in enumerate(zip(cases, rows, strict=True), start=1):
+        if row.get("question") != c.q.strip()[:MAX_QUESTION_CHARS]:
+            raise SystemExit(f"{path}, line {n}: answers another question than {c.q!r}")
+    return [outcome_of_line(row) for row in rows]
 
 
 def fmt(v: float | None) -> str:
@@ -138,7 +211,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lenient", action="store_true", help="use a knowledge base that has problems")
     p.add_argument("--show-misses", action="store_true")
     p.add_argument("--table", action="store_true", help="one Markdown row per file")
+    p.add_argument(
+        "--answers",
+        type=Path,
+        default=None,
+        help="score this output of `samverkan ask --batch` (for the one question file given) "
+        "instead of searching",
+    )
     args = p.parse_args(argv)
+    files = args.files or DEFAULT_FILES
+    if args.answers is not None and len(files) != 1:
+        p.error("--answers needs exactly one question file")
 
     kb = load(args.kb, strict=not args.lenient)
     if kb.problems:
@@ -155,15 +238,18 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.table:
         print("\n| file | questions | top-1 | top-3 | out-of-field declined "
-              "| in-field wrongly declined | ms p50 / p95 |")
-        print("| --- | --- | --- | --- | --- | --- | --- |")
-    for path in args.files or DEFAULT_FILES:
+              "| in-field wrongly declined | errors | ms p50 / p95 |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for path in files:
         cases = read_cases(path)
-        stats, misses = evaluate(index, cases, day)
+        if args.answers is not None:
+            stats, misses = score(cases, read_answers(args.answers, cases), [])
+        else:
+            stats, misses = evaluate(index, cases, day)
         if args.table:
             print(f"| {path.name} | {stats['in_field']} + {stats['out_of_field']} "
                   f"| {fmt(stats['top1'])} | {fmt(stats['top3'])} | {fmt(stats['out_declined'])} "
-                  f"| {fmt(stats['in_declined'])} "
+                  f"| {fmt(stats['in_declined'])} | {stats['errors']} "
                   f"| {stats['ms_p50']:.2f} / {stats['ms_p95']:.2f} |")
             continue
         print(f"\n{path.name}: {stats['questions']} questions "
@@ -173,8 +259,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  out-of-field declined     {fmt(stats['out_declined'])}   (target ≥ 90 %)")
         print(f"  in-field wrongly declined {fmt(stats['in_declined'])}   (target ≤ 5 %)")
         print(f"  in-field suggested        {fmt(stats['in_suggested'])}")
-        print(f"  ms/question               p50 {stats['ms_p50']:.2f}  p95 {stats['ms_p95']:.2f}  "
-              f"max {stats['ms_max']:.2f}   (target < 5 ms)")
+        print(f"  errors                    {stats['errors']:5d}     (questions that failed; "
+              "counted as misses, not as declines)")
+        if args.answers is None:
+            print(f"  ms/question               p50 {stats['ms_p50']:.2f}  "
+                  f"p95 {stats['ms_p95']:.2f}  max {stats['ms_max']:.2f}   (target < 5 ms)")
         if args.show_misses:
             print("\n".join(misses))
     return 0

@@ -21,10 +21,10 @@ import numpy as np
 import yaml
 from sklearn.model_selection import StratifiedKFold
 
+from common.clock import SystemClock, local
 from knowledge.loader import load
 from knowledge.search import SearchIndex
 from knowledge.situations import SituationDetector, load_files, train
-from samverkan.clock import SystemClock, local
 
 
 def evaluate(path: Path, detector: SituationDetector, index: SearchIndex, misses: bool) -> None:

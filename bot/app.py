@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,15 +24,15 @@ from bot.handler import SamverkanBot
 from bot.links import load_link_secret, signature_ok
 from bot.replies import RAW_ACTIVITY, ReplySender
 from bot.storage import SqlAlchemyStorage
+from common.clock import Clock
 from dialogs.messages import Messages
-from samverkan.clock import Clock
 from samverkan.services import RouterFactory, Services, build_services
 from samverkan.settings import Settings
 from samverkan.turns import TurnProcessor
 from storage.db import describe_url
 
 if TYPE_CHECKING:
-    from knowledge.schedule import Forum, Occurrence
+    from forums.schedule import Forum, Occurrence
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,15 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if db_ok else 503)
 
 
-async def _purge_loop(services: Services, turns: TurnProcessor, interval: float) -> None:
+async def _purge_loop(
+    services: Services,
+    turns: TurnProcessor,
+    interval: float,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Every `interval` seconds: delete the dialogs an error left behind, then the expired state
+    documents. A pass that fails is logged and the loop goes on (`sleep` is injected for tests)."""
     while True:
         try:
             # Dialogs an error should have deleted while the database was failing go first.
@@ -180,14 +188,14 @@ async def _purge_loop(services: Services, turns: TurnProcessor, interval: float)
                 log.info("purged %d expired dialog state documents", removed)
         except Exception as exc:
             log.warning("purging expired state failed: %s", type(exc).__name__)
-        await asyncio.sleep(interval)
+        await sleep(interval)
 
 
 def reminder_renderer(
     public_url: str, link_secret: bytes
 ) -> Callable[[Forum, Occurrence, str, str], tuple[dict[str, Any], str]]:
-    """The reminder card with a signed calendar link (storage.delivery's `render`)."""
-    from dialogs.forum_cards import reminder_message  # dialogs owns the card's wording
+    """The reminder card with a signed calendar link (forums.reminders' `render`)."""
+    from forums.card import reminder_message  # dialogs owns the card's wording
 
     def render(
         forum: Forum, occurrence: Occurrence, offset: str, scope: str
@@ -201,8 +209,9 @@ def reminder_renderer(
 
 def _reminder_scheduler(services: Services, adapter: CloudAdapter, link_secret: bytes) -> Any:
     from bot.proactive import BotConnectorTransport
-    from storage.delivery import RateLimit, ReminderScheduler, Sender
-    from storage.forums import ForumService
+    from forums.reminders import ReminderScheduler
+    from forums.repository import ForumService
+    from outbound.sender import RateLimit, Sender
 
     settings = services.settings
     transport = BotConnectorTransport(adapter, settings.microsoft_app_id)
@@ -225,7 +234,7 @@ def _reminder_scheduler(services: Services, adapter: CloudAdapter, link_secret: 
 
 
 async def forum_ics(request: web.Request) -> web.Response:
-    from storage.forums import ForumService, UnknownForumError
+    from forums.repository import ForumService, UnknownForumError
 
     runtime = request.app[RUNTIME]
     forum_id = request.match_info["forum_id"]

@@ -12,7 +12,7 @@ import hmac
 import logging
 import secrets
 
-from dialogs.forum_cards import calendar_signature
+from forums.card import calendar_signature
 from samverkan.settings import MIN_LINK_SECRET_CHARS, Settings
 from storage.state_store import SqlStateStore, StateConflictError
 

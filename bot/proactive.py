@@ -1,6 +1,6 @@
 """Proactive messages through the Bot Connector, from stored conversation references.
 
-This is the transport under `storage.delivery.Sender` (which owns rate limits and retries): one
+This is the transport under `outbound.sender.Sender` (which owns rate limits and retries): one
 attempt per call, failures reported as `SendError` with the HTTP status and Retry-After.
 """
 
@@ -17,7 +17,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment, ConversationR
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.activities import ADAPTIVE_CARD
-from storage.delivery import SendError
+from outbound.sender import SendError
 
 log = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from common.clock import Clock, local
 from dialogs import cards as c
 from dialogs.actions import FlowActions, Registry, RuleEngine
 from dialogs.answers import TopicCards
@@ -38,7 +39,6 @@ from dialogs.text import (
 from dialogs.types import Incoming, Reply, TurnState
 from knowledge.loader import KnowledgeBase
 from knowledge.situations import Situation, SituationDetector
-from samverkan.clock import Clock, local
 
 if TYPE_CHECKING:
     from samverkan.services import Services
@@ -71,7 +71,7 @@ COMMAND_WORDS = {
 # A message of more than this many words that search cannot place gets a "one question at a
 # time" decline instead of "I only answer questions about…" (it is most likely a worry told).
 LONG_MESSAGE_WORDS = 25
-# The forum cards' buttons (dialogs.forum_cards.SUBSCRIBE / UNSUBSCRIBE).
+# The forum cards' buttons (forums.card.SUBSCRIBE / UNSUBSCRIBE).
 FORUM_SUBSCRIBE = "forum.subscribe"
 FORUM_UNSUBSCRIBE = "forum.unsubscribe"
 
@@ -782,7 +782,7 @@ def build_router(services: Services) -> Router:
     registry = extras.get("registry")
     if registry is None:
         try:
-            from storage.registry import RegistryService
+            from contacts.registry import RegistryService
         except ImportError:  # pragma: no cover - the registry is part of the product
             registry = None
         else:
@@ -790,7 +790,7 @@ def build_router(services: Services) -> Router:
     forums = extras.get("forums")
     if forums is None:
         try:
-            from storage.forums import ForumService
+            from forums.repository import ForumService
         except ImportError:  # pragma: no cover
             forums = None
         else:
@@ -815,7 +815,7 @@ def build_router(services: Services) -> Router:
 def contact_card_builder(messages: Messages) -> Callable[[Any], dict[str, Any] | None] | None:
     """The registry helper's contact card, its texts taken over by the catalogue."""
     try:
-        from dialogs import contact_cards
+        from contacts import card as contact_cards
     except ImportError:  # pragma: no cover - the card builder is part of the product
         return None
     messages.extend(contact_cards.TEXTS)
@@ -832,7 +832,7 @@ def contact_card_builder(messages: Messages) -> Callable[[Any], dict[str, Any] |
 def forum_card_builder(messages: Messages) -> ForumCards | None:
     """The forum helper's meeting list, its texts taken over by the catalogue."""
     try:
-        from dialogs import forum_cards
+        from forums import card as forum_cards
     except ImportError:  # pragma: no cover
         return None
     messages.extend(forum_cards.TEXTS)

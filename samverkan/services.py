@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from common.clock import Clock, SystemClock
 from dialogs.messages import Messages
 from knowledge.loader import KnowledgeBase, load
-from samverkan.clock import Clock, SystemClock
 from samverkan.settings import Settings
 from samverkan.turns import Router, StateStorage, TurnProcessor
 from storage.conversations import ConversationStore
@@ -83,7 +83,7 @@ async def _registry_with_default(db: Database, clock: Clock) -> Any:
     """The contact registry; on first start it is filled with the bundled example data."""
     from sqlalchemy.exc import IntegrityError
 
-    from storage.registry import RegistryService
+    from contacts.registry import RegistryService
 
     registry = RegistryService(db, clock=clock)
     try:

@@ -19,8 +19,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any, Protocol
 
+from common.clock import Clock
 from dialogs.types import Incoming, Reply, TurnState
-from samverkan.clock import Clock
 from storage.state_store import ETAG_KEY, EXPIRES_KEY, NEW_ETAG, StateConflictError
 
 log = logging.getLogger(__name__)

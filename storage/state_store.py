@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from samverkan.clock import Clock
+from common.clock import Clock
 from storage.db import Database
 from storage.models import StateDocument
 

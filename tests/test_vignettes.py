@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
+from common.clock import SystemClock, local
 from knowledge.rules import RuleSet, load_rules
 from samverkan.cli import main
-from samverkan.clock import SystemClock, local
 
 DATA = Path(__file__).parent / "data" / "vignettes.yaml"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "eval" / "vignettes.yaml"

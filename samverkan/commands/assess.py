@@ -31,9 +31,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from common.clock import Clock, SystemClock, local
 from knowledge.loader import KnowledgeError
 from knowledge.rules import DateOutOfRangeError, FactsError, RuleSet, load_rules
-from samverkan.clock import Clock, SystemClock, local
 
 
 def _utf8(stream: TextIO) -> TextIO:

@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import json
 
+from common.clock import SystemClock, local
 from knowledge.loader import load
-from samverkan.clock import SystemClock, local
 from samverkan.settings import Settings
 from storage.db import Database
 from storage.feedback import FeedbackStore

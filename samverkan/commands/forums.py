@@ -38,11 +38,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from knowledge.schedule import DEFAULT_TIMEZONE, format_swedish, format_swedish_span, localize
-from samverkan.clock import SystemClock
+from common.clock import SystemClock
+from forums.repository import DeliveryStatus, ForumImportError, ForumService, UnknownForumError
+from forums.schedule import DEFAULT_TIMEZONE, format_swedish, format_swedish_span, localize
 from samverkan.settings import Settings
 from storage.db import Database, DatabaseUrlError
-from storage.forums import DeliveryStatus, ForumImportError, ForumService, UnknownForumError
 
 T = TypeVar("T")
 

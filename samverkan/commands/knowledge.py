@@ -11,11 +11,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from common.clock import Clock, SystemClock, local
 from knowledge.loader import DEFAULT_DIR, KnowledgeBase, KnowledgeError, load
 from knowledge.model import LawSource, Topic
 from knowledge.search import SearchIndex, SearchResult
 from knowledge.situations import SituationDetector
-from samverkan.clock import Clock, SystemClock, local
 
 # Questions longer than this are cut before they are searched (a pasted document is no question).
 MAX_QUESTION_CHARS = 1000
@@ -102,16 +102,18 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
             try:
                 data = answer(question_text)
             except Exception as exc:  # one question must not cost the rest of the batch
-                # Unsure means not answered: the line gets topic null; the error goes to stderr
-                # (its type only, never the question).
+                # The line keeps the contract's shape (topic null) and is marked with "error",
+                # so that an evaluation counts it as a failure, not as a declined question. The
+                # error goes to stderr as its type only, never with the question.
                 _err(
                     f"Fråga {number} kunde inte bedömas ({type(exc).__name__}); "
-                    "den räknas som obesvarad."
+                    'raden markeras med "error".'
                 )
                 data = {
                     **SearchResult(question_text, "decline", None, 0.0, []).to_json(),
                     "concern": False,
                     "acute": False,
+                    "error": type(exc).__name__,
                 }
             out.write(json.dumps(data, ensure_ascii=False) + "\n")
         return 0

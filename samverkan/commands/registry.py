@@ -38,11 +38,11 @@ from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from knowledge.routing import LOCAL_TZ, Contact, RouteResult
-from samverkan.clock import Clock, SystemClock
+from common.clock import Clock, SystemClock
+from contacts.registry import TABLES, ImportReport, RegistryService
+from contacts.routing import LOCAL_TZ, Contact, RouteResult
 from samverkan.settings import Settings
 from storage.db import Database, DatabaseUrlError
-from storage.registry import TABLES, ImportReport, RegistryService
 
 TEXTS: dict[str, str] = {
     "imported": "Kontaktregistret har lästs in från {source}.",

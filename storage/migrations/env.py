@@ -1,12 +1,15 @@
-"""Alembic environment: migrations always run on a connection handed over by storage.db."""
+"""Alembic environment: migrations always run on a connection handed over by storage.db.
+
+The versions are explicit; applying them needs no table definitions. Autogenerating a new one
+does: `samverkan.schema.metadata` (every feature's tables) is handed over as the config
+attribute "metadata" (storage imports no feature package).
+"""
 
 from __future__ import annotations
 
 from alembic import context
 
-from storage.schema import metadata
-
-target_metadata = metadata
+target_metadata = context.config.attributes.get("metadata")
 
 
 def run() -> None:

@@ -8,8 +8,8 @@ import pytest
 
 from bot.app import RUNTIME
 from bot.proactive import BotConnectorTransport
-from dialogs.forum_cards import calendar_signature
-from storage.delivery import SendError
+from forums.card import calendar_signature
+from outbound.sender import SendError
 from tests.bot.conftest import BotHarness
 from tests.fakes import teams
 
@@ -64,7 +64,7 @@ async def test_unreachable_connector_is_status_0(harness: BotHarness, tmp_path: 
 
 
 async def test_forum_calendar_is_served(harness: BotHarness) -> None:
-    from storage.forums import ForumService
+    from forums.repository import ForumService
 
     forums = ForumService(harness.services.db, harness.services.clock)
     report = await forums.import_text(

@@ -15,9 +15,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from common.clock import FixedClock
 from dialogs import cards as c
 from dialogs.types import Incoming, Reply, TurnState
-from samverkan.clock import FixedClock
 from samverkan.turns import TurnProcessor, dialog_key
 from tests.bot.conftest import BotHarness
 from tests.fakes import teams

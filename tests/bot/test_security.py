@@ -14,7 +14,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import RUNTIME, create_app, reminder_renderer
-from storage.forums import ForumService
+from forums.repository import ForumService
 from tests.bot.conftest import BotHarness, bot_settings
 from tests.fakes import teams
 from tests.fakes.router import EchoRouter

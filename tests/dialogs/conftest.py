@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from common.clock import FixedClock
+from contacts.registry import RegistryService
 from dialogs import cards as c
 from dialogs.messages import Messages
 from dialogs.router import Router, contact_card_builder
@@ -25,9 +27,7 @@ from knowledge.loader import KnowledgeBase, load
 from knowledge.rules import RuleSet, load_rules
 from knowledge.search import SearchIndex
 from knowledge.situations import SituationDetector
-from samverkan.clock import FixedClock
 from storage.db import Database
-from storage.registry import RegistryService
 
 DATA = Path(__file__).resolve().parent / "data"
 # A Tuesday in term time, office hours in Stockholm (09:00 local).

@@ -16,6 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from common.clock import FixedClock
 from dialogs import cards as c
 from dialogs.flows import OutcomeNode, QuestionNode, load_flows
 from dialogs.messages import Messages
@@ -23,7 +24,6 @@ from dialogs.router import Router
 from knowledge.loader import DEFAULT_DIR, KnowledgeBase
 from knowledge.rules import RuleSet
 from knowledge.search import SearchIndex
-from samverkan.clock import FixedClock
 from tests.dialogs.conftest import WEEKDAY_MORNING, Talk, make_router
 
 VIGNETTES = Path(__file__).resolve().parents[1] / "data" / "vignettes.yaml"

@@ -28,6 +28,8 @@ from typing import Any
 
 import pytest
 
+from common.clock import FixedClock
+from contacts.registry import RegistryService
 from dialogs import cards as c
 from dialogs.flows import OutcomeNode, QuestionNode, TextNode
 from dialogs.messages import Messages
@@ -37,8 +39,6 @@ from dialogs.types import Incoming, Reply, TurnState
 from knowledge.loader import KnowledgeBase
 from knowledge.rules import RuleSet
 from knowledge.search import SearchIndex
-from samverkan.clock import FixedClock
-from storage.registry import RegistryService
 from tests.dialogs.conftest import make_router
 
 HOME_RISK = ("violence_by_guardian", "sexual_abuse", "honor_context", "domestic_violence_witnessed")

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import inspect
 
+from common.clock import FixedClock
 from dialogs import cards as c
 from dialogs.messages import Messages
 from knowledge.loader import KnowledgeBase
 from knowledge.rules import RuleSet
 from knowledge.search import SearchIndex
-from samverkan.clock import FixedClock
 from storage.db import Database
 from storage.feedback import FeedbackStore
 from tests.dialogs.conftest import WEEKDAY_MORNING, Talk, make_router

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from common.clock import FixedClock
 from dialogs.messages import Messages
 from dialogs.router import Router, forum_card_builder
+from forums.repository import ForumService
 from knowledge.loader import KnowledgeBase
 from knowledge.rules import RuleSet
 from knowledge.search import SearchIndex
-from samverkan.clock import FixedClock
 from storage.conversations import ConversationStore, RefInfo
 from storage.db import Database
-from storage.forums import ForumService
 from tests.dialogs.conftest import Talk, make_router
 
 FORUMS = Path(__file__).resolve().parents[1] / "data" / "forums-example.yaml"

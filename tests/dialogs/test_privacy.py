@@ -14,17 +14,17 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from common.clock import FixedClock
+from contacts.registry import RegistryService
 from dialogs import cards as c
 from dialogs.messages import Messages
 from dialogs.types import Incoming, Reply
 from knowledge.loader import KnowledgeBase
 from knowledge.rules import RuleSet
 from knowledge.search import SearchIndex
-from samverkan.clock import FixedClock
 from samverkan.turns import TurnProcessor
 from storage.db import Database
 from storage.models import StateDocument
-from storage.registry import RegistryService
 from storage.state_store import SqlStateStore
 from tests.dialogs.conftest import DATA, WEEKDAY_MORNING, make_router
 

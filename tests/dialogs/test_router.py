@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from common.clock import FixedClock
 from dialogs import cards as c
 from dialogs.engine import FlowEngine
 from dialogs.flows import Flow, QuestionNode, TextNode
@@ -21,7 +22,6 @@ from dialogs.state import DialogState
 from knowledge.loader import KnowledgeBase
 from knowledge.rules import RuleSet
 from knowledge.search import Hit, SearchIndex, SearchResult
-from samverkan.clock import FixedClock
 from tests.dialogs.conftest import WEEKDAY_MORNING, Talk, make_router
 
 
@@ -293,11 +293,11 @@ async def test_suggestions_and_decline(
 
 
 async def test_build_router_from_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from contacts.registry import RegistryService
+    from forums.repository import ForumService
     from samverkan.services import build_services
     from samverkan.settings import Settings
     from storage.feedback import FeedbackStore
-    from storage.forums import ForumService
-    from storage.registry import RegistryService
 
     monkeypatch.setenv("SAMVERKAN_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
     services = await build_services(Settings(), clock=FixedClock(WEEKDAY_MORNING))

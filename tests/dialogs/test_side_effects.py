@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 
+from common.clock import FixedClock
 from dialogs import cards as c
 from dialogs.messages import Messages
 from dialogs.types import Incoming
 from knowledge.loader import KnowledgeBase
 from knowledge.rules import RuleSet
 from knowledge.search import SearchIndex
-from samverkan.clock import FixedClock
 from samverkan.turns import TurnProcessor, dialog_key
 from storage.db import Database
 from storage.feedback import FeedbackStore

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 
+from common.clock import FixedClock
 from dialogs.messages import Messages
 from dialogs.router import Router
 from knowledge.loader import KnowledgeBase
 from knowledge.rules import RuleSet
 from knowledge.search import SearchIndex
-from samverkan.clock import FixedClock
 from tests.dialogs.conftest import WEEKDAY_MORNING, Talk, make_router
 
 DECLINE = "Det kan jag tyvärr inte svara på"

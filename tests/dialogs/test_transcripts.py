@@ -31,13 +31,13 @@ from typing import Any
 import pytest
 import yaml
 
+from common.clock import FixedClock
+from contacts.registry import RegistryService
 from dialogs.messages import Messages
 from dialogs.router import Router
 from knowledge.loader import KnowledgeBase
 from knowledge.rules import RuleSet
 from knowledge.search import SearchIndex
-from samverkan.clock import FixedClock
-from storage.registry import RegistryService
 from tests.dialogs.conftest import WEEKDAY_MORNING, FakeFeedback, Talk, make_router
 
 TRANSCRIPTS = sorted((Path(__file__).resolve().parent / "transcripts").glob("*.yaml"))

@@ -10,17 +10,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from common.clock import FixedClock
+from contacts.card import contact_card
+from contacts.routing import Contact, RouteResult
 from dialogs import cards as c
-from dialogs.contact_cards import contact_card
 from dialogs.messages import Messages
 from dialogs.router import forum_card_builder
+from forums.repository import ForumService
 from knowledge.loader import KnowledgeBase
-from knowledge.routing import Contact, RouteResult
 from knowledge.rules import RuleSet
 from knowledge.search import Hit, SearchIndex, SearchResult
-from samverkan.clock import FixedClock
 from storage.db import Database
-from storage.forums import ForumService
 from tests.dialogs.conftest import WEEKDAY_MORNING, Talk, make_router
 
 FORUMS = Path(__file__).resolve().parents[1] / "data" / "forums-example.yaml"

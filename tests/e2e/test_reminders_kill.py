@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from samverkan.clock import STOCKHOLM, SystemClock
+from common.clock import STOCKHOLM, SystemClock
+from forums.repository import ForumService
+from forums.tables import ForumDelivery, ForumSubscription
 from storage.db import Database
-from storage.forums import ForumService
-from storage.forums_models import ForumDelivery, ForumSubscription
 from storage.models import ConversationReference
 from tests.e2e.server import ServerProcess
 from tests.fakes.connector import FakeConnector

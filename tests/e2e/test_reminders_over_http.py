@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
-from samverkan.clock import STOCKHOLM, SystemClock
+from common.clock import STOCKHOLM, SystemClock
+from forums.repository import ForumService
 from storage.conversations import ConversationStore, RefInfo
 from storage.db import Database
-from storage.forums import ForumService
 from tests.conftest import _admin_exec, postgres_admin_url
 from tests.e2e.server import ServerProcess
 from tests.fakes.connector import FakeConnector

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from common.clock import FixedClock
 from dialogs.types import Incoming, Reply, TurnState
-from samverkan.clock import FixedClock
 from samverkan.turns import TurnProcessor
 from storage.db import Database
 from storage.state_store import SqlStateStore

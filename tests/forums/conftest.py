@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
-from samverkan.clock import FixedClock
+from common.clock import FixedClock
+from outbound.sender import SendError
 from storage.db import Database
-from storage.delivery import SendError
 from storage.models import ConversationReference
 
 DATA = Path(__file__).resolve().parent.parent / "data"

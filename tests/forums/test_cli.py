@@ -13,10 +13,11 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy.engine import make_url
 
+from forums.reminders import ReminderScheduler
+from forums.repository import ForumService
+from outbound.sender import Sender, SendError
 from samverkan.cli import main
 from storage.db import Database
-from storage.delivery import ReminderScheduler, Sender, SendError
-from storage.forums import ForumService
 from tests.conftest import _admin_exec, postgres_admin_url
 
 from .conftest import EVAL_FILE, FakeSleeper, FakeTransport, add_references
@@ -187,7 +188,7 @@ def test_reminders_status_shows_failures(cli_db: str, capsys: pytest.CaptureFixt
         db = Database(cli_db)
         try:
             await db.migrate()
-            from samverkan.clock import FixedClock
+            from common.clock import FixedClock
 
             clock = FixedClock(datetime(2026, 9, 1, tzinfo=UTC))
             forums = ForumService(db, clock)

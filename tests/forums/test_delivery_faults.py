@@ -17,16 +17,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from samverkan.clock import FixedClock
+from common.clock import FixedClock
+from forums.reminders import ReminderScheduler
+from forums.repository import ForumService
+from forums.tables import ForumDelivery
+from outbound.sender import RateLimit, RetryPolicy, Sender
 from storage.db import Database
-from storage.delivery import (
-    RateLimit,
-    ReminderScheduler,
-    RetryPolicy,
-    Sender,
-)
-from storage.forums import ForumService
-from storage.forums_models import ForumDelivery
 
 from .conftest import Call, FakeTransport, VirtualSleeper, conversation_reference
 from .test_scheduler import P1D, setup

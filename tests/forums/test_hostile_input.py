@@ -13,19 +13,19 @@ from typing import Any
 import pytest
 from icalendar import Calendar
 
-from knowledge import schedule
-from knowledge.schedule import Forum, parse_forum
-from samverkan.cli import main
-from samverkan.clock import FixedClock
-from storage.db import Database
-from storage.forums import (
+from common.clock import FixedClock
+from forums import schedule
+from forums.repository import (
     MAX_IMPORT_BYTES,
     ForumImportError,
     ForumService,
     forum_calendar,
     parse_forums_yaml,
 )
-from storage.forums_models import ForumRow
+from forums.schedule import Forum, parse_forum
+from forums.tables import ForumRow
+from samverkan.cli import main
+from storage.db import Database
 
 T0 = datetime(2026, 9, 8, 9, 0, tzinfo=UTC)
 

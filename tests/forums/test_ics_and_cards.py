@@ -11,12 +11,12 @@ import yaml
 from dateutil.rrule import rruleset, rrulestr
 from icalendar import Calendar
 
-from dialogs import forum_cards
-from knowledge import schedule
-from knowledge.schedule import Forum, parse_forum
-from samverkan.clock import FixedClock
+from common.clock import FixedClock
+from forums import card as forum_cards
+from forums import schedule
+from forums.repository import ForumService, forum_calendar
+from forums.schedule import Forum, parse_forum
 from storage.db import Database
-from storage.forums import ForumService, forum_calendar
 
 from .conftest import EVAL_FILE
 

@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from samverkan.clock import FixedClock
-from storage.db import Database
-from storage.forums import (
+from common.clock import FixedClock
+from forums.repository import (
     ForumImportError,
     ForumService,
     UnknownConversationError,
     UnknownForumError,
     parse_forums_yaml,
 )
-from storage.forums_models import ForumRow
+from forums.tables import ForumRow
+from storage.db import Database
 
 from .conftest import EVAL_FILE, add_references
 

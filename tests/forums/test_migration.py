@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from samverkan.schema import metadata
 from storage.db import Database
-from storage.schema import metadata
 
 TABLES = {"forums", "forum_subscriptions", "forum_deliveries"}
 

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from knowledge import schedule
-from knowledge.schedule import Forum, ScheduleError, parse_forum, parse_offset
+from forums import schedule
+from forums.schedule import Forum, ScheduleError, parse_forum, parse_offset
 
 from .conftest import EVAL_FILE
 

@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from samverkan.clock import FixedClock
+from common.clock import FixedClock
+from forums.reminders import ReminderScheduler
+from forums.repository import ForumService
+from forums.tables import ForumDelivery, ForumSubscription
+from outbound.sender import RetryPolicy, Sender, SendError
 from storage.db import Database
-from storage.delivery import ReminderScheduler, RetryPolicy, Sender, SendError
-from storage.forums import ForumService
-from storage.forums_models import ForumDelivery, ForumSubscription
 from storage.models import ConversationReference
 
 from .conftest import FakeSleeper, FakeTransport, VirtualSleeper, add_references
@@ -335,10 +336,10 @@ async def test_two_server_processes_on_postgresql(database: Database, tmp_path: 
 import faulthandler; faulthandler.dump_traceback_later(60, exit=True)
 import asyncio, os, sys, time
 from datetime import datetime, timedelta
-from samverkan.clock import FixedClock
+from common.clock import FixedClock
 from storage.db import Database
-from storage.delivery import ReminderScheduler
-from storage.forums import ForumService
+from forums.reminders import ReminderScheduler
+from forums.repository import ForumService
 
 class FileTransport:
     async def send(self, reference, card, summary):

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from samverkan.clock import FixedClock
-from storage.delivery import (
+from common.clock import FixedClock
+from outbound.sender import (
     RateLimit,
     RetryPolicy,
     Sender,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from common.clock import FixedClock
 from samverkan.cli import main
-from samverkan.clock import FixedClock
 from samverkan.commands import knowledge as commands
 
 from .conftest import KB_SEARCH
@@ -255,8 +255,9 @@ def test_the_shipped_knowledge_base_is_valid(
 def test_ask_batch_survives_a_question_that_fails(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Should the search ever fail on one question, that line is unanswered (topic null) and
-    # the rest of the batch is still answered; stderr names the line, not its text.
+    # Should the search ever fail on one question, that line has topic null and is marked with
+    # "error" (an evaluation must not count a crash as a declined question); the rest of the
+    # batch is still answered; stderr names the line, not its text.
     from knowledge.search import SearchIndex
 
     real = SearchIndex.search
@@ -281,6 +282,42 @@ def test_ask_batch_survives_a_question_that_fails(
         "alternatives": [],
         "concern": False,
         "acute": False,
+        "error": "RecursionError",
     }
     assert rows[1]["topic"] == "anmalan-anonym"
-    assert "Fråga 1" in err and "trasig" not in err
+    assert "error" not in rows[1]
+    assert "Fråga 1" in err and "RecursionError" in err and "trasig" not in err
+
+
+def test_an_evaluation_counts_a_failed_line_as_an_error_not_a_decline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # benchmarks/questions.py --answers scores `ask --batch` output as an evaluation does: an
+    # out-of-field question that crashed must not count as correctly declined.
+    from benchmarks.questions import Case, read_answers, score
+    from knowledge.search import SearchIndex
+
+    real = SearchIndex.search
+
+    def failing(self: SearchIndex, question: str, **kw: object) -> object:
+        if "grupprum" in question:
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(self, question, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SearchIndex, "search", failing)
+    cases = [
+        Case("Hur bokar jag ett grupprum?", None, []),
+        Case("Vad blir det för lunch i dag?", None, []),
+        Case("Kan jag vara anonym när jag anmäler?", "anmalan-anonym", []),
+    ]
+    questions = tmp_path / "q.txt"
+    questions.write_text("".join(c.q + "\n" for c in cases), encoding="utf-8")
+    code, out, _err = run(capsys, "ask", "--batch", str(questions))
+    assert code == 0
+    answers = tmp_path / "a.jsonl"
+    answers.write_text(out, encoding="utf-8")
+    stats, misses = score(cases, read_answers(answers, cases), [])
+    assert stats["errors"] == 1
+    assert stats["out_declined"] == 0.5  # the crash is not a decline
+    assert stats["top1"] == 1.0
+    assert misses == ["  ERROR 'Hur bokar jag ett grupprum?': want null, got RecursionError"]

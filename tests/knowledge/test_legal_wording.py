@@ -81,7 +81,7 @@ def test_the_new_topics_answer(index: SearchIndex, question: str, topic_id: str)
 
 
 def test_the_routing_note_says_where_the_child_lives() -> None:
-    from knowledge.routing import TEXTS
+    from contacts.routing import TEXTS
 
     assert "där barnet bor" in TEXTS["report_rule"]
 

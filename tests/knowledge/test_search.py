@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
+import numpy as np
 import pytest
 
+from knowledge import search
 from knowledge.loader import KnowledgeBase
 from knowledge.search import Hit, SearchIndex, SearchResult, Tuning
+from knowledge.text import Analyzer, words
 
 DAY = date(2026, 3, 1)
 
@@ -18,22 +21,22 @@ def answer(index: SearchIndex, question: str, day: date = DAY) -> str | None:
     return result.topic if result.decision == "answer" else None
 
 
-@pytest.mark.parametrize(
-    ("question", "topic"),
-    [
-        ("Måste jag anmäla om jag misstänker att ett barn far illa?", "anmalningsplikt"),
-        ("Vem har anmälningsskyldighet?", "anmalningsplikt"),
-        ("Hur gör jag en orosanmälan?", "anmalan-hur"),
-        ("Kan jag vara anonym när jag anmäler?", "anmalan-anonym"),
-        ("Eleven bor i en annan kommun, vart ska anmälan?", "anmalan-vart"),
-        ("Ska jag berätta för vårdnadshavarna att jag anmäler?", "informera-vardnadshavare"),
-        ("Får skolan lämna uppgifter till polisen?", "sekretess-polis"),
-        ("Vad gör BUS individforum?", "bus"),
-        ("Eleven har hög frånvaro, vad gör vi?", "skolfranvaro"),
-        ("Ett barn säger att pappa slog henne och vågar inte gå hem", "akut-fara"),
-        ("Behöver vi samtycke från föräldrarna?", "samtycke"),
-    ],
-)
+CLEAR_QUESTIONS = [
+    ("Måste jag anmäla om jag misstänker att ett barn far illa?", "anmalningsplikt"),
+    ("Vem har anmälningsskyldighet?", "anmalningsplikt"),
+    ("Hur gör jag en orosanmälan?", "anmalan-hur"),
+    ("Kan jag vara anonym när jag anmäler?", "anmalan-anonym"),
+    ("Eleven bor i en annan kommun, vart ska anmälan?", "anmalan-vart"),
+    ("Ska jag berätta för vårdnadshavarna att jag anmäler?", "informera-vardnadshavare"),
+    ("Får skolan lämna uppgifter till polisen?", "sekretess-polis"),
+    ("Vad gör BUS individforum?", "bus"),
+    ("Eleven har hög frånvaro, vad gör vi?", "skolfranvaro"),
+    ("Ett barn säger att pappa slog henne och vågar inte gå hem", "akut-fara"),
+    ("Behöver vi samtycke från föräldrarna?", "samtycke"),
+]
+
+
+@pytest.mark.parametrize(("question", "topic"), CLEAR_QUESTIONS)
 def test_clear_questions_are_answered(small_index: SearchIndex, question: str, topic: str) -> None:
     result = small_index.search(question, day=DAY)
     assert result.decision == "answer", result
@@ -146,12 +149,27 @@ def test_limit_caps_the_alternatives(small_index: SearchIndex) -> None:
 
 
 def test_versions_are_chosen_by_day(small_index: SearchIndex, small_kb: KnowledgeBase) -> None:
-    # The newer version of the feedback topic added "within a week"; the old one had no time limit.
-    q = "Hur snabbt ska socialtjänsten återkoppla till mig?"
-    assert answer(small_index, q, date(2026, 3, 1)) == "aterkoppling-lagkrav"
-    before = small_index.search(q, day=date(2026, 1, 10))
-    assert before.decision != "answer" or before.topic == "aterkoppling-lagkrav"
-    assert small_kb.topic("aterkoppling-lagkrav", date(2026, 1, 10)) is not None
+    # The newer version of the feedback topic (from 2026-01-15) added "within a week" and the
+    # phrasing "Hur snabbt ska socialtjänsten återkoppla?"; only the old one has "Berättar
+    # socialtjänsten om de utreder?". Each phrasing must score higher on the day its version is
+    # valid: searching every version, or always the newest or the oldest, fails one of them.
+    old_day, new_day = date(2026, 1, 10), date(2026, 3, 1)
+    assert small_kb.topic("aterkoppling-lagkrav", old_day) is not None
+    assert small_kb.topic("aterkoppling-lagkrav", old_day) != small_kb.topic(
+        "aterkoppling-lagkrav", new_day
+    )
+    newer = "Hur snabbt ska socialtjänsten återkoppla till mig?"
+    older = "Berättar socialtjänsten om de utreder?"
+    assert answer(small_index, newer, new_day) == "aterkoppling-lagkrav"
+    assert answer(small_index, older, old_day) == "aterkoppling-lagkrav"
+
+    def feedback_score(q: str, day: date) -> float:
+        hits = {h.topic_id: h.score for h in small_index.rank(q, day=day)}
+        return hits["aterkoppling-lagkrav"]
+
+    score = {(q, day): feedback_score(q, day) for q in (newer, older) for day in (old_day, new_day)}
+    assert score[newer, new_day] > score[newer, old_day] + 0.1, score
+    assert score[older, old_day] > score[older, new_day] + 0.1, score
     # A topic that is not valid yet is never found.
     project = "Vad är samverkansprojektet med elevhälsan?"
     assert answer(small_index, project, date(2026, 3, 1)) != "pilotprojekt-2030"
@@ -194,3 +212,83 @@ def test_building_is_done_once_and_searching_is_pure(small_kb: KnowledgeBase) ->
     index = SearchIndex.build(small_kb)
     q = "Kan jag anmäla anonymt?"
     assert index.search(q, day=DAY) == index.search(q, day=DAY)
+
+
+# --- the topic model (search._TopicModel) ----------------------------------------------------
+
+Samples = list[tuple[str, str]]
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(words(text))
+
+
+def _flipped(samples: Samples) -> tuple[Samples, dict[str, str]]:
+    """The same texts with every topic's label moved to the next topic (outside stays)."""
+    topics = sorted({c for c, _t in samples if c != search.OUTSIDE})
+    flip = {t: topics[(i + 1) % len(topics)] for i, t in enumerate(topics)}
+    flip[search.OUTSIDE] = search.OUTSIDE
+    return [(flip[c], text) for c, text in samples], flip
+
+
+def _capture_training(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> tuple[SearchIndex, Analyzer, Samples]:
+    """Build an index and keep what its topic model was trained on."""
+    train = search._TopicModel.train.__func__
+    seen: dict[str, object] = {}
+
+    def recording(cls: type, analyzer: Analyzer, samples: Samples, tuning: Tuning) -> object:
+        seen.update(analyzer=analyzer, samples=samples)
+        return train(cls, analyzer, samples, tuning)
+
+    monkeypatch.setattr(search._TopicModel, "train", classmethod(recording))
+    index = SearchIndex.build(kb)
+    monkeypatch.undo()
+    return index, seen["analyzer"], seen["samples"]
+
+
+def test_the_topic_model_learns_from_its_labels(
+    small_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Questions that are not among the training texts go to the topic they belong to; the same
+    # texts with the labels moved one topic on send each question one topic on. A model that
+    # ignored its labels, or learned nothing, cannot do both.
+    _index, analyzer, samples = _capture_training(small_kb, monkeypatch)
+    trained = {_words(text) for _c, text in samples}
+    unseen = [(q, t) for q, t in CLEAR_QUESTIONS if _words(q) not in trained]
+    assert len(unseen) >= 5
+    flipped_samples, flip = _flipped(samples)
+    tuning = Tuning()
+    model = search._TopicModel.train(analyzer, samples, tuning)
+    flipped = search._TopicModel.train(analyzer, flipped_samples, tuning)
+
+    def best(m: search._TopicModel, question: str) -> str:
+        return m.classes[int(np.argmax(m.scores(question, analyzer.concepts(question))))]
+
+    assert [best(model, q) for q, _t in unseen] == [t for _q, t in unseen]
+    assert [best(flipped, q) for q, _t in unseen] == [flip[t] for _q, t in unseen]
+
+
+def test_search_answers_depend_on_the_topic_model(
+    small_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The same knowledge base with the topic model trained on flipped labels: every clear
+    # question is less certain of its topic, and some are no longer answered at all.
+    index, _analyzer, _samples = _capture_training(small_kb, monkeypatch)
+    train = search._TopicModel.train.__func__
+
+    def on_flipped_labels(
+        cls: type, analyzer: Analyzer, samples: Samples, tuning: Tuning
+    ) -> object:
+        return train(cls, analyzer, _flipped(samples)[0], tuning)
+
+    monkeypatch.setattr(search._TopicModel, "train", classmethod(on_flipped_labels))
+    misled = SearchIndex.build(small_kb)
+    monkeypatch.undo()
+    right = [index.search(q, day=DAY) for q, _t in CLEAR_QUESTIONS]
+    wrong = [misled.search(q, day=DAY) for q, _t in CLEAR_QUESTIONS]
+    assert [(r.decision, r.topic) for r in right] == [("answer", t) for _q, t in CLEAR_QUESTIONS]
+    for q, r, w in zip(CLEAR_QUESTIONS, right, wrong, strict=True):
+        assert w.score < r.score - 0.05, (q, r, w)
+    assert sum(w.decision != "answer" for w in wrong) >= 2, wrong

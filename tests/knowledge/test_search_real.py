@@ -1,19 +1,24 @@
 """Search over the shipped knowledge base: properties that must hold whatever the wording of
-the topics (the measured accuracy lives in benchmarks/questions.py, not here)."""
+the topics, and a floor on a held-out question set a little below what it measures (the
+measurements themselves live in benchmarks/questions.py)."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import date
 from pathlib import Path
 
 import pytest
 import yaml
 
+from benchmarks.questions import evaluate, read_cases
 from knowledge.loader import KnowledgeBase
 from knowledge.search import SearchIndex
 
 DAY = date(2026, 11, 1)
 OUT_OF_FIELD = Path(__file__).resolve().parent / "out_of_field.yaml"
+HELDOUT = Path(__file__).resolve().parents[2] / "benchmarks" / "heldout.yaml"
 
 
 def test_out_of_field_questions_are_not_answered(real_index: SearchIndex) -> None:
@@ -35,16 +40,44 @@ def test_every_topic_is_found_by_its_own_title(
     assert not misses
 
 
-def test_example_phrasings_find_their_topic(
+def _plain(text: str) -> str:
+    """Lower case, without diacritics and punctuation: how a copied phrasing is recognised."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.findall(r"\w+", bare))
+
+
+def _trained_on(kb: KnowledgeBase) -> set[str]:
+    """Every text the topic model learns from (SearchIndex.build): titles, examples, keywords,
+    glossary names and search.yaml's outside_examples."""
+    texts = [*kb.lexicon.outside_examples]
+    for topic in kb.topics:
+        texts += [topic.title, *topic.examples, *topic.keywords]
+    for term in kb.glossary.terms:
+        texts += [term.term, *term.aliases, *([term.long] if term.long else [])]
+    return {_plain(t) for t in texts}
+
+
+def test_held_out_questions_find_their_topic(
     real_kb: KnowledgeBase, real_index: SearchIndex
 ) -> None:
-    total = hits = 0
-    for topic in real_kb.topics_on(DAY).values():
-        for example in topic.examples:
-            total += 1
-            result = real_index.search(example, day=DAY)
-            hits += result.decision == "answer" and result.topic == topic.id
-    assert hits >= 0.9 * total, f"{hits}/{total}"
+    # benchmarks/heldout.yaml was written from the topic descriptions and is never copied into
+    # topic examples or search.yaml (the training data of the topic model); the few questions
+    # that nevertheless equal a trained phrasing are left out. Measured with
+    # benchmarks/questions.py on 2026-12-07 (without those): top-1 62/64 = 96.9 %, top-3
+    # 64/64, out-of-field declined 15/16, in-field declined 0/64. The bars leave room for the
+    # noise DEVELOPERS.md speaks of (two more in-field misses, two more in-field questions
+    # declined, one more out-of-field question answered), not for a regression: without the
+    # topic model, top-1 falls to 89 % and out-of-field declined to 62 %.
+    trained = _trained_on(real_kb)
+    cases = [c for c in read_cases(HELDOUT) if _plain(c.q) not in trained]
+    stats, misses = evaluate(real_index, cases, DAY)
+    # Still a held-out set: not copied into the training data.
+    assert stats["in_field"] >= 60 and stats["out_of_field"] >= 15, stats
+    assert stats["top1"] >= 0.93, misses
+    assert stats["top3"] >= 0.96, misses
+    assert stats["out_declined"] >= 0.85, misses
+    assert stats["in_declined"] <= 0.04, misses
 
 
 def test_every_required_topic_exists_today(real_kb: KnowledgeBase) -> None:

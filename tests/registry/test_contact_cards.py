@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from dialogs.contact_cards import (
+from contacts.card import (
     MAX_CARD_BYTES,
     TEXTS,
     card_bytes,
@@ -20,7 +20,7 @@ from dialogs.contact_cards import (
     teams_chat_url,
     tel_uri,
 )
-from knowledge.routing import (
+from contacts.routing import (
     AfterHours,
     District,
     Intake,
@@ -34,7 +34,7 @@ from knowledge.routing import (
 
 from .conftest import snapshot_of
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "storage" / "data" / "example-registry.yaml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "contacts" / "data" / "example-registry.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from samverkan.cli import main
-from samverkan.clock import FixedClock
-from storage.db import Database
-from storage.registry import (
+from common.clock import FixedClock
+from contacts.registry import (
     MAX_IMPORT_BYTES,
     RegistryService,
     csv_safe,
@@ -21,6 +19,8 @@ from storage.registry import (
     parse_path,
     parse_yaml,
 )
+from samverkan.cli import main
+from storage.db import Database
 
 from .test_import import GOOD, NOON
 

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from samverkan.clock import FixedClock
-from storage.db import Database
-from storage.registry import (
+from common.clock import FixedClock
+from contacts.registry import (
     CSV_ALL_COLUMNS,
     RegistryService,
     export_csv,
@@ -18,6 +17,7 @@ from storage.registry import (
     parse_path,
     parse_yaml,
 )
+from storage.db import Database
 
 from .conftest import REGISTRY_EXAMPLE, snapshot_of
 
@@ -356,7 +356,7 @@ async def test_default_example_registry(database: Database) -> None:
 
 def test_bundled_example_data_is_fictional() -> None:
     snap = snapshot_of(
-        Path(__file__).resolve().parents[2] / "storage" / "data" / "example-registry.yaml"
+        Path(__file__).resolve().parents[2] / "contacts" / "data" / "example-registry.yaml"
     )
     for p in snap.people.values():
         assert p.phone is None or p.phone.startswith("08-000")
@@ -431,7 +431,7 @@ async def test_service_lookups(database: Database) -> None:
 async def test_updated_at_comes_from_the_clock(database: Database) -> None:
     from sqlalchemy import select
 
-    from storage.registry_models import RegistrySchool
+    from contacts.tables import RegistrySchool
 
     svc = service(database)
     assert (await svc.import_text(GOOD, fmt="yaml")).ok

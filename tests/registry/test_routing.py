@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 import pytest
 import yaml
 
-from knowledge.routing import (
+from contacts.routing import (
     LOCAL_TZ,
     AfterHours,
     District,
@@ -435,7 +435,7 @@ def test_day_time_helpers() -> None:
 
 def _brute_force(index, query: str):  # type: ignore[no-untyped-def]
     """Score every name (no pre-selection): what the index must agree with."""
-    from knowledge.routing import EXACT, _key, _score
+    from contacts.routing import EXACT, _key, _score
 
     q = _key(query)
     best: dict[str, tuple[int, float]] = {}
@@ -450,7 +450,7 @@ def _brute_force(index, query: str):  # type: ignore[no-untyped-def]
 def test_preselection_loses_no_candidate(example_snapshot: RegistrySnapshot) -> None:
     import random
 
-    from knowledge.routing import FUZZY_MARGIN, FUZZY_THRESHOLD
+    from contacts.routing import FUZZY_MARGIN, FUZZY_THRESHOLD
 
     rng = random.Random(7)
     index = example_snapshot._school_index

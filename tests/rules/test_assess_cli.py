@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 import knowledge.rules as rules_module
+from common.clock import FixedClock
 from knowledge.rules import load_rules
 from samverkan.cli import main
-from samverkan.clock import FixedClock
 from samverkan.commands.assess import run
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from samverkan.clock import FixedClock
+from common.clock import FixedClock
 from storage.db import Database
 from storage.state_store import ETAG_KEY, EXPIRES_KEY, NEW_ETAG, SqlStateStore
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.storage import SqlAlchemyStorage
-from samverkan.clock import FixedClock
+from common.clock import FixedClock
 from storage.db import Database
 from storage.models import StateDocument
 from storage.state_store import SqlStateStore, StateConflictError

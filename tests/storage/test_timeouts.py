@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from samverkan.clock import SystemClock
+from common.clock import SystemClock
 from storage.db import Database
 from storage.state_store import SqlStateStore
 

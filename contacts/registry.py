@@ -49,7 +49,8 @@ import yaml
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from knowledge.routing import (
+from common.clock import Clock, SystemClock
+from contacts.routing import (
     WEEKDAYS,
     AfterHours,
     District,
@@ -66,9 +67,7 @@ from knowledge.routing import (
     route,
     suggest,
 )
-from samverkan.clock import Clock, SystemClock
-from storage.db import Database
-from storage.registry_models import (
+from contacts.tables import (
     EMAIL_LEN,
     ID_LEN,
     NAME_LEN,
@@ -82,6 +81,7 @@ from storage.registry_models import (
     RegistrySchoolAlias,
     RegistryState,
 )
+from storage.db import Database
 
 DEFAULT_REGISTRY = Path(__file__).resolve().parent / "data" / "example-registry.yaml"
 # The largest file (each file of a directory) an import reads, and how deep YAML may nest.
@@ -1308,7 +1308,7 @@ class RegistryService:
         school: str | None = None,
         home_district: str | None = None,
     ) -> RouteResult:
-        """`knowledge.routing.route` over the current snapshot. Names or ids are accepted."""
+        """`contacts.routing.route` over the current snapshot. Names or ids are accepted."""
         return route(
             await self.snapshot(), purpose=purpose, school=school, home_district=home_district,
             at=at,

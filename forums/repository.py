@@ -1,11 +1,11 @@
 """Forums in the database: transactional import, schedule queries, subscriptions, iCalendar.
 
-The schedule arithmetic is `knowledge.schedule` (pure functions); this module only loads and
+The schedule arithmetic is `forums.schedule` (pure functions); this module only loads and
 stores. An import is all-or-nothing: a file with any error changes nothing and every error names
 the file, the line and the field. An import file may be at most `MAX_IMPORT_BYTES` (5 MB), UTF-8
 text without NUL bytes, nested at most `MAX_YAML_DEPTH` levels.
 
-Expanding schedules is CPU work (bounded by `knowledge.schedule`): the service runs it in a worker
+Expanding schedules is CPU work (bounded by `forums.schedule`): the service runs it in a worker
 thread, so that a large schedule never holds up the event loop (other users' turns).
 """
 
@@ -26,11 +26,11 @@ from icalendar import Alarm, Calendar, Event, vRecur
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from knowledge import schedule
-from knowledge.schedule import DueReminder, Forum, Occurrence
-from samverkan.clock import Clock
+from common.clock import Clock
+from forums import schedule
+from forums.schedule import DueReminder, Forum, Occurrence
+from forums.tables import DELIVERY_STATUSES, ForumDelivery, ForumRow, ForumSubscription
 from storage.db import Database
-from storage.forums_models import DELIVERY_STATUSES, ForumDelivery, ForumRow, ForumSubscription
 from storage.models import ConversationReference
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Forum cards (Adaptive Card 1.5, plain JSON): the upcoming meetings and the reminder.
 
-Pure functions over `knowledge.schedule` values. Swedish dates come from the one catalogue of day
-and month names in knowledge.schedule ("tisdag 8 september kl. 13.00"). A reminder shows only the
+Pure functions over `forums.schedule` values. Swedish dates come from the one catalogue of day
+and month names in forums.schedule ("tisdag 8 september kl. 13.00"). A reminder shows only the
 forum, the time, the place and the links: never anything about a child.
 
 All Swedish text is in `TEXTS` (keys in the message catalogue's dotted style, so that the
@@ -20,7 +20,7 @@ from datetime import UTC
 from typing import Any
 from urllib.parse import quote
 
-from knowledge.schedule import Forum, Occurrence, format_swedish_span
+from forums.schedule import Forum, Occurrence, format_swedish_span
 
 CARD_VERSION = "1.5"
 MAX_CARD_BYTES = 28 * 1024
@@ -242,7 +242,7 @@ def reminder_message(
     texts: Mapping[str, str] | None = None,
     link_secret: bytes | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """(card, summary) for the reminder scheduler (storage.delivery.ReminderScheduler)."""
+    """(card, summary) for the reminder scheduler (forums.reminders.ReminderScheduler)."""
     card = reminder_card(
         forum, occurrence, scope=scope, public_url=public_url, texts=texts, link_secret=link_secret
     )

@@ -1,6 +1,6 @@
 """The contact card: who to contact, as an Adaptive Card (schema 1.5, plain JSON, ≤ 28 KB).
 
-Pure functions over a `knowledge.routing.RouteResult`. The card shows, per contact, the name and
+Pure functions over a `contacts.routing.RouteResult`. The card shows, per contact, the name and
 role, the phone number as a `tel:` link (digits only in the URI), the e-mail address as a
 `mailto:` link, the kommun's e-tjänst where there is one, a Teams chat deep link for people with a
 UPN, and the office hours in Swedish ("måndag–fredag 08.00–16.30"). Outside office hours the
@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from knowledge.routing import TEXTS as ROUTING_TEXTS
-from knowledge.routing import Contact, RouteResult, format_moment
+from contacts.routing import TEXTS as ROUTING_TEXTS
+from contacts.routing import Contact, RouteResult, format_moment
 
 CARD_VERSION = "1.5"
 MAX_CARD_BYTES = 28 * 1024

@@ -1,7 +1,7 @@
 """Who to contact: the registry snapshot, forgiving name matching and the routing rules.
 
 Everything here is pure: `route()` takes a `RegistrySnapshot` (built by
-`storage.registry.RegistryService` from the database) and the time as an input, and returns a
+`contacts.registry.RegistryService` from the database) and the time as an input, and returns a
 `RouteResult`. The CLI (`samverkan route`) and the bot call the same function.
 
 Routing rules (shared/spec/contracts.md, legal facts 6.x and 8.x):

@@ -1,0 +1,2 @@
+"""Primitives every package may use and that import nothing of ours: the injected clock and
+Europe/Stockholm time."""
