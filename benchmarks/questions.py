@@ -46,9 +46,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from cli.commands.knowledge import MAX_QUESTION_CHARS  # noqa: E402
 from knowledge.loader import load  # noqa: E402
 from knowledge.search import SearchIndex, SearchResult  # noqa: E402
-from samverkan.commands.knowledge import MAX_QUESTION_CHARS  # noqa: E402
 
 DEFAULT_FILES = [
     ROOT.parent / "shared" / "eval" / "questions.yaml",

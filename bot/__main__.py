@@ -2,7 +2,7 @@
 
 import sys
 
-from samverkan.commands.serve import main
+from bot.serve import main
 
 if __name__ == "__main__":
     sys.exit(main())

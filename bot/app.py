@@ -25,7 +25,6 @@ from bot.links import load_link_secret, signature_ok
 from bot.replies import RAW_ACTIVITY, ReplySender
 from bot.storage import SqlAlchemyStorage
 from common.clock import Clock
-from dialogs.messages import Messages
 from samverkan.services import RouterFactory, Services, build_services
 from samverkan.settings import Settings
 from samverkan.turns import TurnProcessor
@@ -210,7 +209,6 @@ def reminder_renderer(
 def _reminder_scheduler(services: Services, adapter: CloudAdapter, link_secret: bytes) -> Any:
     from bot.proactive import BotConnectorTransport
     from forums.reminders import ReminderScheduler
-    from forums.repository import ForumService
     from outbound.sender import RateLimit, Sender
 
     settings = services.settings
@@ -223,7 +221,7 @@ def _reminder_scheduler(services: Services, adapter: CloudAdapter, link_secret: 
     )
     return ReminderScheduler(
         services.db,
-        services.extras.get("forums") or ForumService(services.db, services.clock),
+        services.forums,
         transport,
         services.clock,
         asyncio.sleep,
@@ -234,7 +232,7 @@ def _reminder_scheduler(services: Services, adapter: CloudAdapter, link_secret: 
 
 
 async def forum_ics(request: web.Request) -> web.Response:
-    from forums.repository import ForumService, UnknownForumError
+    from forums.repository import UnknownForumError
 
     runtime = request.app[RUNTIME]
     forum_id = request.match_info["forum_id"]
@@ -243,9 +241,7 @@ async def forum_ics(request: web.Request) -> web.Response:
     # signature answers exactly like an unknown forum, so forum ids cannot be probed.
     if not signature_ok(runtime.link_secret, forum_id, request.query.get("sig", "")):
         return not_found
-    forums = runtime.services.extras.get("forums") or ForumService(
-        runtime.services.db, runtime.services.clock
-    )
+    forums = runtime.services.forums
     try:
         body = await forums.forum_ics(forum_id)
     except UnknownForumError:
@@ -277,7 +273,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     auth = CachingBotFrameworkAuthentication(build_authentication(settings))
     adapter = CloudAdapter(auth)
     turns = services.turns(SqlAlchemyStorage(services.store))
-    messages = services.extras.get("messages") or Messages.load()
+    messages = services.messages
     bot = SamverkanBot(services, turns, messages, ReplySender(auth.cache))
     adapter.on_turn_error = bot.on_error
     tasks: list[asyncio.Task[Any]] = []

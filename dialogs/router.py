@@ -17,10 +17,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from common.clock import Clock, local
+from contacts import card as contact_cards
 from dialogs import cards as c
 from dialogs.actions import FlowActions, Registry, RuleEngine
 from dialogs.answers import TopicCards
@@ -37,11 +37,9 @@ from dialogs.text import (
     starts_with_phrase,
 )
 from dialogs.types import Incoming, Reply, TurnState
+from forums import card as forum_cards
 from knowledge.loader import KnowledgeBase
 from knowledge.situations import Situation, SituationDetector
-
-if TYPE_CHECKING:
-    from samverkan.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -762,62 +760,11 @@ def _parse(raw: Any) -> datetime | None:
     return dt if dt.tzinfo is not None else None
 
 
-# --- wiring ------------------------------------------------------------------------------------
+# --- cards of the feature packages, bound to the catalogue --------------------------------------
 
 
-def build_router(services: Services) -> Router:
-    """Build the router and everything it needs from the services container (once per process)."""
-    from knowledge.rules import load_rules
-    from knowledge.search import SearchIndex
-    from storage.feedback import FeedbackStore
-
-    settings = services.settings
-    extras = services.extras
-    messages = extras.get("messages") or Messages.load()
-    kb = services.kb
-    kb_dir: Path | None = settings.kb_dir
-    rules = extras.get("rules") or load_rules(kb_dir)
-    situations = extras.get("situations") or SituationDetector.build(kb_dir)
-    index = extras.get("search") or SearchIndex.build(kb)
-    registry = extras.get("registry")
-    if registry is None:
-        try:
-            from contacts.registry import RegistryService
-        except ImportError:  # pragma: no cover - the registry is part of the product
-            registry = None
-        else:
-            registry = RegistryService(services.db)
-    forums = extras.get("forums")
-    if forums is None:
-        try:
-            from forums.repository import ForumService
-        except ImportError:  # pragma: no cover
-            forums = None
-        else:
-            forums = ForumService(services.db, services.clock)
-    return Router(
-        kb=kb,
-        index=index,
-        rules=rules,
-        messages=messages,
-        clock=services.clock,
-        registry=registry,
-        forums=forums,
-        feedback=extras.get("feedback") or FeedbackStore(services.db),
-        conversations=services.conversations,
-        contact_card=contact_card_builder(messages),
-        forum_cards=forum_card_builder(messages),
-        situations=situations,
-        dialog_ttl=timedelta(hours=settings.dialog_ttl_hours),
-    )
-
-
-def contact_card_builder(messages: Messages) -> Callable[[Any], dict[str, Any] | None] | None:
+def contact_card_builder(messages: Messages) -> Callable[[Any], dict[str, Any] | None]:
     """The registry helper's contact card, its texts taken over by the catalogue."""
-    try:
-        from contacts import card as contact_cards
-    except ImportError:  # pragma: no cover - the card builder is part of the product
-        return None
     messages.extend(contact_cards.TEXTS)
     texts = messages.section("contacts.card.")
 
@@ -829,12 +776,8 @@ def contact_card_builder(messages: Messages) -> Callable[[Any], dict[str, Any] |
     return make
 
 
-def forum_card_builder(messages: Messages) -> ForumCards | None:
+def forum_card_builder(messages: Messages) -> ForumCards:
     """The forum helper's meeting list, its texts taken over by the catalogue."""
-    try:
-        from forums import card as forum_cards
-    except ImportError:  # pragma: no cover
-        return None
     messages.extend(forum_cards.TEXTS)
     texts = messages.section("forums.")
 

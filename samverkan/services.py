@@ -1,35 +1,55 @@
-"""Everything the bot needs, built once per process and passed in (no module-level objects)."""
+"""Everything the bot needs, built once per process by one factory and passed in (no
+module-level objects): a frozen, typed container. A part that cannot be built (a broken
+knowledge base, rules or flows, an unreachable database) stops the start with its error."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from common.clock import Clock, SystemClock
+from contacts.registry import RegistryService
 from dialogs.messages import Messages
+from dialogs.router import Router as DialogRouter
+from dialogs.router import contact_card_builder, forum_card_builder
+from forums.repository import ForumService
 from knowledge.loader import KnowledgeBase, load
+from knowledge.rules import load_rules
+from knowledge.search import SearchIndex
+from knowledge.situations import SituationDetector
 from samverkan.settings import Settings
 from samverkan.turns import Router, StateStorage, TurnProcessor
 from storage.conversations import ConversationStore
 from storage.db import Database
+from storage.feedback import FeedbackStore
 from storage.state_store import SqlStateStore
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Services:
+@dataclass(frozen=True)
+class Core:
+    """Settings, time, the database and the repositories on it, the knowledge base and the
+    catalogue: what every router, command and background task may use."""
+
     settings: Settings
     clock: Clock
     db: Database
     store: SqlStateStore
     conversations: ConversationStore
     kb: KnowledgeBase
+    messages: Messages
+    registry: RegistryService
+    forums: ForumService
+    feedback: FeedbackStore
+
+
+@dataclass(frozen=True)
+class Services(Core):
     router: Router
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def turns(self, storage: StateStorage | None = None) -> TurnProcessor:
         return TurnProcessor(
@@ -43,7 +63,7 @@ class Services:
         await self.db.dispose()
 
 
-RouterFactory = Callable[["Services"], Router]
+RouterFactory = Callable[[Core], Router]
 
 
 async def build_services(
@@ -53,37 +73,55 @@ async def build_services(
     router_factory: RouterFactory | None = None,
     migrate: bool = True,
 ) -> Services:
+    """The one factory. `router_factory` (tests) replaces the dialogs router."""
     clock = clock or SystemClock()
     db = Database(settings.database_url)
     try:
         if migrate:
             await db.migrate()
-        kb = load(settings.kb_dir)
-        messages = Messages.load()
-        registry = await _registry_with_default(db, clock)
-        services = Services(
+        core = Core(
             settings=settings,
             clock=clock,
             db=db,
             store=SqlStateStore(db, clock),
             conversations=ConversationStore(db, clock),
-            kb=kb,
-            router=_NoRouter(),
+            kb=load(settings.kb_dir),
+            messages=Messages.load(),
+            registry=await _registry_with_default(db, clock),
+            forums=ForumService(db, clock),
+            feedback=FeedbackStore(db),
         )
-        services.extras["registry"] = registry
-        services.extras["messages"] = messages
-        services.router = (router_factory or default_router)(services)
+        router = (router_factory or dialog_router)(core)
     except BaseException:
         await db.dispose()
         raise
-    return services
+    fields = {f.name: getattr(core, f.name) for f in dataclasses.fields(Core)}
+    return Services(**fields, router=router)
 
 
-async def _registry_with_default(db: Database, clock: Clock) -> Any:
+def dialog_router(core: Core) -> DialogRouter:
+    """The conversation router with search, rules, situations and the feature cards."""
+    kb_dir = core.settings.kb_dir
+    return DialogRouter(
+        kb=core.kb,
+        index=SearchIndex.build(core.kb),
+        rules=load_rules(kb_dir),
+        messages=core.messages,
+        clock=core.clock,
+        registry=core.registry,
+        forums=core.forums,
+        feedback=core.feedback,
+        conversations=core.conversations,
+        contact_card=contact_card_builder(core.messages),
+        forum_cards=forum_card_builder(core.messages),
+        situations=SituationDetector.build(kb_dir),
+        dialog_ttl=timedelta(hours=core.settings.dialog_ttl_hours),
+    )
+
+
+async def _registry_with_default(db: Database, clock: Clock) -> RegistryService:
     """The contact registry; on first start it is filled with the bundled example data."""
     from sqlalchemy.exc import IntegrityError
-
-    from contacts.registry import RegistryService
 
     registry = RegistryService(db, clock=clock)
     try:
@@ -94,17 +132,3 @@ async def _registry_with_default(db: Database, clock: Clock) -> Any:
         if await registry.is_empty():
             raise
     return registry
-
-
-class _NoRouter:
-    async def welcome(self, inc: Any, state: Any) -> list[Any]:
-        raise RuntimeError("router not built yet")
-
-    async def handle(self, inc: Any, state: Any) -> list[Any]:
-        raise RuntimeError("router not built yet")
-
-
-def default_router(services: Services) -> Router:
-    from dialogs.router import build_router  # the dialogs package decides its own wiring
-
-    return build_router(services)

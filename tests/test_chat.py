@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 def run_chat(tmp_path: Path, lines: list[str]) -> str:
     env = {**os.environ, "SAMVERKAN_DATABASE_URL": f"sqlite:///{tmp_path / 'chat.sqlite3'}"}
     proc = subprocess.run(
-        [sys.executable, "-m", "samverkan.cli", "chat"],
+        [sys.executable, "-m", "cli.main", "chat"],
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,

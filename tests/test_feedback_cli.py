@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from samverkan.cli import main
+from cli.main import main
 from storage.db import Database
 from storage.feedback import FeedbackStore
 

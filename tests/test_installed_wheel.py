@@ -47,7 +47,7 @@ def test_kb_check_passes_from_the_installed_wheel(tmp_path: Path) -> None:
     ).stdout
     assert str(env_dir) in where, where  # the wheel's copy, not the repository's
     proc = subprocess.run(
-        [str(python), "-m", "samverkan.cli", "kb", "check"],
+        [str(python), "-m", "cli.main", "kb", "check"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

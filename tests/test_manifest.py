@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from samverkan.cli import main
+from cli.main import main
 from samverkan.manifest import (
     MANIFEST_DIR,
     ManifestError,

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
+from cli.main import main
 from common.clock import SystemClock, local
 from knowledge.rules import RuleSet, load_rules
-from samverkan.cli import main
 
 DATA = Path(__file__).parent / "data" / "vignettes.yaml"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "eval" / "vignettes.yaml"
@@ -109,7 +109,7 @@ def test_cli_in_process_default_date_is_today(
 def test_cli_console_script(tmp_path: Path) -> None:
     """The installed `samverkan` script, as administrators and acceptance checks run it."""
     exe = shutil.which("samverkan", path=str(Path(sys.executable).parent))
-    command = [exe] if exe else [sys.executable, "-m", "samverkan.cli"]
+    command = [exe] if exe else [sys.executable, "-m", "cli.main"]
     env = {**os.environ, "LC_ALL": "C", "LANG": "C"}
     env.pop("PYTHONIOENCODING", None)
     proc = subprocess.run(

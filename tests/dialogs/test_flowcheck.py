@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from dialogs.flowcheck import validate
 from dialogs.flows import FlowLoadError, load_flows
 from knowledge.loader import DEFAULT_DIR
-from samverkan.cli import main
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "flows-broken"
 

@@ -26,7 +26,7 @@ MODULES = [
         "state.py",
         "messages.py",
     )
-] + [ROOT / "bot" / "handler.py", ROOT / "samverkan" / "commands" / "chat.py"]
+] + [ROOT / "bot" / "handler.py", ROOT / "cli" / "commands" / "chat.py"]
 RECEIVERS = ("msg", "messages")
 METHODS = {"text": "text", "template": "text", "phrases": "list"}
 

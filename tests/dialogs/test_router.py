@@ -292,7 +292,9 @@ async def test_suggestions_and_decline(
 # --- wiring ----------------------------------------------------------------------------------
 
 
-async def test_build_router_from_services(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_services_build_the_dialogs_router(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from contacts.registry import RegistryService
     from forums.repository import ForumService
     from samverkan.services import build_services

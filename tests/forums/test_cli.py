@@ -13,10 +13,10 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy.engine import make_url
 
+from cli.main import main
 from forums.reminders import ReminderScheduler
 from forums.repository import ForumService
 from outbound.sender import Sender, SendError
-from samverkan.cli import main
 from storage.db import Database
 from tests.conftest import _admin_exec, postgres_admin_url
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from icalendar import Calendar
 
+from cli.main import main
 from common.clock import FixedClock
 from forums import schedule
 from forums.repository import (
@@ -24,7 +25,6 @@ from forums.repository import (
 )
 from forums.schedule import Forum, parse_forum
 from forums.tables import ForumRow
-from samverkan.cli import main
 from storage.db import Database
 
 T0 = datetime(2026, 9, 8, 9, 0, tzinfo=UTC)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from cli.commands import knowledge as commands
+from cli.main import main
 from common.clock import FixedClock
-from samverkan.cli import main
-from samverkan.commands import knowledge as commands
 
 from .conftest import KB_SEARCH
 

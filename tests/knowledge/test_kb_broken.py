@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
+from cli.commands import knowledge as commands
+from cli.main import main
 from knowledge.loader import KnowledgeError, Problem, load
-from samverkan.cli import main
-from samverkan.commands import knowledge as commands
 
 from .conftest import KB_SEARCH
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from samverkan.cli import main
+from cli.main import main
 
 from .conftest import REGISTRY_EXAMPLE, ROUTES
 

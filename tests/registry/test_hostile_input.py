@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.main import main
 from common.clock import FixedClock
 from contacts.registry import (
     MAX_IMPORT_BYTES,
@@ -19,7 +20,6 @@ from contacts.registry import (
     parse_path,
     parse_yaml,
 )
-from samverkan.cli import main
 from storage.db import Database
 
 from .test_import import GOOD, NOON

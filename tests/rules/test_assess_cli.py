@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 import knowledge.rules as rules_module
+from cli.commands.assess import run
+from cli.main import main
 from common.clock import FixedClock
 from knowledge.rules import load_rules
-from samverkan.cli import main
-from samverkan.commands.assess import run
 
 
 def cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str], str]:

@@ -95,7 +95,7 @@ async def _main(user: str) -> int:
     from samverkan.services import build_services
 
     services = await build_services(Settings())
-    messages: Messages = services.extras["messages"]
+    messages: Messages = services.messages
     try:
         chat = TerminalChat(services.turns(), messages, user, sys.stdout, _read)
         print(messages.text("chat.intro"))
