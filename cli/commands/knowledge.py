@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -12,6 +11,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from common.clock import Clock, SystemClock, local
+from dialogs import flowcheck
+from knowledge import rules, situations
 from knowledge.loader import DEFAULT_DIR, KnowledgeBase, KnowledgeError, load
 from knowledge.model import LawSource, Topic
 from knowledge.search import SearchIndex, SearchResult
@@ -195,13 +196,14 @@ def _in_force(src: LawSource, day: date) -> bool:
 
 # --- kb check -----------------------------------------------------------------------------------
 
-# Checks of the rest of the knowledge base, run when their modules exist: (module, what it checks).
-EXTRA_CHECKS = (
-    ("knowledge.rules", "reglerna"),
-    ("dialogs.flowcheck", "flödena"),
-    ("knowledge.situations", "igenkänningen av oro"),
+# The checks beyond the topics: (what it checks, the validator). Every one always runs; a check
+# that crashes is a problem to report, never a reason to call the knowledge base valid.
+Check = Callable[[Path], Sequence[Any]]
+CHECKS: tuple[tuple[str, Check], ...] = (
+    ("reglerna", rules.validate),
+    ("flödena", flowcheck.validate),
+    ("igenkänningen av oro", situations.validate),
 )
-_EXTRA_CHECKS = EXTRA_CHECKS
 
 
 def check(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
@@ -223,14 +225,11 @@ def check(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         problems += [str(p) for p in exc.problems]
 
     checked: list[str] = []
-    for module_name, what in _EXTRA_CHECKS:
-        validate = _optional_validator(module_name)
-        if validate is None:
-            continue
+    for what, validate in CHECKS:
         try:
             found = validate(directory)
         except Exception as exc:  # a crash in a check is a problem to report, not a traceback
-            problems.append(f"{module_name}: kontrollen av {what} avbröts: {exc}")
+            problems.append(f"kontrollen av {what} avbröts: {exc}")
             continue
         checked.append(what)
         problems += [str(p) for p in found]
@@ -251,12 +250,3 @@ def check(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         f"{len(kb.seeds)} källdokument{extra}.\n"
     )
     return 0
-
-
-def _optional_validator(module_name: str) -> Callable[[Path], Sequence[Any]] | None:
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    validate = getattr(module, "validate", None)
-    return validate if callable(validate) else None

@@ -23,7 +23,7 @@ def small_kb_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SAMVERKAN_KB_DIR", str(KB_SEARCH))
     # The test knowledge base has topics only; the rule and flow checks are tested with the
     # shipped knowledge base below (and in their own modules).
-    monkeypatch.setattr(commands, "_EXTRA_CHECKS", ())
+    monkeypatch.setattr(commands, "CHECKS", ())
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -201,42 +201,39 @@ def test_kb_check_lists_several_problems_numbered(
     )
 
 
-def test_kb_check_runs_the_rule_and_flow_checks_when_present(
+def test_kb_check_runs_every_check(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from knowledge.loader import Problem
 
     calls: list[tuple[str, Path]] = []
 
-    def validator(name: str):  # type: ignore[no-untyped-def]
-        if name == "dialogs.flowcheck":
-            return None  # as if the module did not exist: skipped silently
-
+    def check(name: str, found: list[Problem]):  # type: ignore[no-untyped-def]
         def validate(directory: Path) -> list[Problem]:
             calls.append((name, directory))
-            return [Problem("rules/assessment.yaml", "regeln 'r1' nås aldrig")]
+            return found
 
         return validate
 
-    monkeypatch.setattr(commands, "_EXTRA_CHECKS", commands.EXTRA_CHECKS)
-    monkeypatch.setattr(commands, "_optional_validator", validator)
+    checks = (
+        ("reglerna", check("rules", [Problem("rules/assessment.yaml", "regeln 'r1' nås aldrig")])),
+        ("flödena", check("flows", [])),
+        ("igenkänningen av oro", check("situations", [])),
+    )
+    monkeypatch.setattr(commands, "CHECKS", checks)
     code, out, _ = run(capsys, "kb", "check", "--dir", str(KB_SEARCH))
     assert code == 1
-    assert calls == [("knowledge.rules", KB_SEARCH), ("knowledge.situations", KB_SEARCH)]
+    assert calls == [("rules", KB_SEARCH), ("flows", KB_SEARCH), ("situations", KB_SEARCH)]
     assert out.splitlines()[1] == "1. rules/assessment.yaml: regeln 'r1' nås aldrig"
 
 
 def test_kb_check_reports_a_crashing_check(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def validator(name: str):  # type: ignore[no-untyped-def]
-        def validate(directory: Path) -> list[object]:
-            raise ValueError("trasig regelfil")
+    def validate(directory: Path) -> list[object]:
+        raise ValueError("trasig regelfil")
 
-        return validate
-
-    monkeypatch.setattr(commands, "_EXTRA_CHECKS", (("knowledge.rules", "reglerna"),))
-    monkeypatch.setattr(commands, "_optional_validator", validator)
+    monkeypatch.setattr(commands, "CHECKS", (("reglerna", validate),))
     code, out, err = run(capsys, "kb", "check", "--dir", str(KB_SEARCH))
     assert code == 1 and "Traceback" not in err
     assert "kontrollen av reglerna avbröts: trasig regelfil" in out
@@ -246,7 +243,7 @@ def test_the_shipped_knowledge_base_is_valid(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SAMVERKAN_KB_DIR")
-    monkeypatch.setattr(commands, "_EXTRA_CHECKS", commands.EXTRA_CHECKS)
+    monkeypatch.undo()  # every check, on the shipped knowledge base
     code, out, _ = run(capsys, "kb", "check")
     assert code == 0, out
     assert out.startswith("Kunskapsbasen är giltig")

@@ -75,7 +75,7 @@ def test_kb_check_lists_the_defect(
     case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Only the topic part: the test knowledge base has no rules/ or flows/.
-    monkeypatch.setattr(commands, "_EXTRA_CHECKS", ())
+    monkeypatch.setattr(commands, "CHECKS", ())
     kb_dir, expect = build_case(case, tmp_path)
     code = main(["kb", "check", "--dir", str(kb_dir)])
     out = capsys.readouterr().out
