@@ -239,6 +239,16 @@ class Analyzer:
         self._common = frozenset(fold(w) for c in lexicon.common for w in words(c))
         self._common_terms = frozenset(self.term(w) for w in self._common)
 
+    # The C stemmer cannot be pickled (the built index is cached on disk): it is made anew.
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        del state["_stemmer"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._stemmer = Stemmer.Stemmer("swedish")
+
     def _stem_keys(self) -> dict[tuple[str, ...], str]:
         """The synonym phrases keyed on stems too, so unlisted inflections ("misshandla")
         find their group. Only phrases and long words: a short word's stem is often another

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -292,3 +293,31 @@ def test_search_answers_depend_on_the_topic_model(
     for q, r, w in zip(CLEAR_QUESTIONS, right, wrong, strict=True):
         assert w.score < r.score - 0.05, (q, r, w)
     assert sum(w.decision != "answer" for w in wrong) >= 2, wrong
+
+
+def test_the_built_index_is_cached_by_knowledge_base(tmp_path: Path) -> None:
+    """A second start loads the index (same knowledge base, code and versions) instead of
+    building it, answers the same, and a changed knowledge base gets an index of its own."""
+    import shutil
+    import time
+
+    from knowledge.loader import DEFAULT_DIR, load
+
+    kb = load()
+    cache = tmp_path / "cache"
+    built = SearchIndex.load_or_build(kb, cache)
+    start = time.perf_counter()
+    loaded = SearchIndex.load_or_build(kb, cache)
+    assert time.perf_counter() - start < 1.0
+    day = date(2026, 12, 7)
+    for q in ("Kan jag vara anonym?", "vad är BUS", "hur gör jag en orosanmälan"):
+        assert loaded.search(q, day=day).topic == built.search(q, day=day).topic
+    assert len(list(cache.glob("search-*.pickle"))) == 1
+    copy = tmp_path / "kb"
+    shutil.copytree(DEFAULT_DIR, copy)
+    meta = copy / "meta.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    SearchIndex.load_or_build(load(copy), cache)
+    assert len(list(cache.glob("search-*.pickle"))) == 2
+    (next(cache.glob("search-*.pickle"))).write_bytes(b"not a pickle")
+    assert SearchIndex.load_or_build(kb, cache).search("vad är BUS", day=day).topic == "bus"
