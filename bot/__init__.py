@@ -1,1 +1,10 @@
 """The Bot Framework boundary: the only package that imports the botbuilder SDK."""
+
+from pathlib import Path
+
+from common.catalogue import Catalogue, load_once
+
+
+def texts() -> Catalogue:
+    """This package's user-facing texts: bot/texts.sv.yaml (read once)."""
+    return load_once(Path(__file__).resolve().with_name("texts.sv.yaml"))

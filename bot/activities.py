@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
+from bot import texts
 from dialogs.types import ConversationType, Incoming, Reply
 from samverkan.settings import is_loopback
 from storage.models import ConversationReference
@@ -104,7 +105,7 @@ def validate_body(body: Any, *, require_https: bool = False, loopback_http: bool
     (the body is changed in place).
     """
     if not isinstance(body, dict):
-        raise ActivityError("Förväntade ett JSON-objekt (en Bot Framework-aktivitet).")
+        raise ActivityError(texts().text("activity.not_object"))
     missing = [f for f in ("type",) if not isinstance(body.get(f), str) or not body.get(f)]
     if body.get("type") in (
         ActivityTypes.message,
@@ -122,40 +123,40 @@ def validate_body(body: Any, *, require_https: bool = False, loopback_http: bool
         if not isinstance(frm, dict) or not isinstance(frm.get("id"), str) or not frm["id"]:
             missing.append("from.id")
     if missing:
-        raise ActivityError("Aktiviteten saknar obligatoriska fält: " + ", ".join(missing))
+        raise ActivityError(texts().text("activity.missing", fields=", ".join(missing)))
     for field in ("text", "locale", "id", "replyToId", "serviceUrl", "channelId"):
         if field in body and body[field] is not None and not isinstance(body[field], str):
-            raise ActivityError(f"Fältet {field} måste vara en sträng.")
+            raise ActivityError(texts().text("activity.not_string", field=field))
     for field in _OBJECTS:
         if field in body and body[field] is not None and not isinstance(body[field], dict):
-            raise ActivityError(f"Fältet {field} måste vara ett objekt.")
+            raise ActivityError(texts().text("activity.not_dict", field=field))
     if (
         "value" in body
         and body["value"] is not None
         and not isinstance(body["value"], dict | str | list | int | float | bool)
     ):
-        raise ActivityError("Fältet value har fel typ.")
+        raise ActivityError(texts().text("activity.bad_value"))
     for field in _OBJECT_LISTS:
         items = body.get(field)
         if items is not None and (
             not isinstance(items, list) or not all(isinstance(i, dict) for i in items)
         ):
-            raise ActivityError(f"Fältet {field} måste vara en lista med objekt.")
+            raise ActivityError(texts().text("activity.not_list", field=field))
     for path, limit in _ID_LIMITS:
         value = _at(body, path)
         name = ".".join(path)
         if value is None:
             continue
         if not isinstance(value, str):
-            raise ActivityError(f"Fältet {name} måste vara en sträng.")
+            raise ActivityError(texts().text("activity.not_string", field=name))
         if len(value) > limit:
-            raise ActivityError(f"Fältet {name} är för långt (högst {limit} tecken).")
+            raise ActivityError(texts().text("activity.too_long", field=name, max=limit))
     if isinstance(body.get("serviceUrl"), str):
         _check_service_url(body["serviceUrl"], require_https, loopback_http)
     conv = body.get("conversation")
     if isinstance(conv, dict) and "name" in conv and conv["name"] is not None:
         if not isinstance(conv["name"], str):
-            raise ActivityError("Fältet conversation.name måste vara en sträng.")
+            raise ActivityError(texts().text("activity.not_string", field="conversation.name"))
         conv["name"] = conv["name"][:MAX_NAME_CHARS]
 
 
@@ -166,9 +167,9 @@ def _check_service_url(url: str, require_https: bool, loopback_http: bool) -> No
     except ValueError:  # e.g. an invalid IPv6 literal or port
         scheme, host = "", None
     if host is None or scheme not in ("http", "https"):
-        raise ActivityError("Fältet serviceUrl måste vara en http- eller https-adress.")
+        raise ActivityError(texts().text("activity.service_url"))
     if require_https and scheme != "https" and not (loopback_http and is_loopback(host)):
-        raise ActivityError("Fältet serviceUrl måste vara en https-adress.")
+        raise ActivityError(texts().text("activity.service_url_https"))
 
 
 def conversation_type(activity: Activity) -> ConversationType:

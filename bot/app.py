@@ -17,6 +17,7 @@ from botbuilder.schema import Activity
 from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
 from msrest.exceptions import DeserializationError
 
+from bot import texts
 from bot.activities import ActivityError, parse_body, validate_body
 from bot.auth import build_authentication
 from bot.connector import CachingBotFrameworkAuthentication
@@ -54,10 +55,6 @@ def _problem(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-_UNAUTHORIZED = "Ogiltig eller saknad Bot Framework-token."
-_TOO_LARGE = "Meddelandet är för stort."
-
-
 def _is_json(request: web.Request) -> bool:
     """The media type exactly (case-insensitive, parameters allowed); JSON is UTF-8."""
     if request.content_type != "application/json":
@@ -86,14 +83,14 @@ async def _authenticate(
     try:
         return await auth.authenticate_request(activity, auth_header)
     except PermissionError:
-        return _problem(401, _UNAUTHORIZED)
+        return _problem(401, texts().text("http.unauthorized"))
     except (requests.RequestException, OSError) as exc:
         log.error("could not fetch Bot Framework signing keys: %s", type(exc).__name__)
-        return _problem(503, "Inloggningstjänsten kan inte nås just nu. Försök igen om en stund.")
+        return _problem(503, texts().text("http.auth_unavailable"))
     except Exception:
         # PermissionError, but also malformed tokens and unknown key ids, which the SDK reports
         # as decode/index errors: all of them mean the request is not authenticated.
-        return _problem(401, _UNAUTHORIZED)
+        return _problem(401, texts().text("http.unauthorized"))
 
 
 async def messages(request: web.Request) -> web.StreamResponse:
@@ -101,27 +98,27 @@ async def messages(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
     auth = runtime.adapter.bot_framework_authentication
     if request.content_length is not None and request.content_length > settings.max_body_bytes:
-        return _problem(413, _TOO_LARGE)
+        return _problem(413, texts().text("http.too_large"))
     if not _is_json(request):
-        return _problem(415, "Innehållet måste vara JSON (Content-Type: application/json).")
+        return _problem(415, texts().text("http.not_json"))
     auth_header = request.headers.get("Authorization", "")
     if settings.auth_enabled:
         # The token first, on the headers alone: an unauthenticated request costs no body
         # reading or parsing. An empty activity leaves out only the checks that need the body
         # (the channel's endorsement and the serviceurl claim); they follow below.
         if not _has_expiry(auth_header):
-            return _problem(401, _UNAUTHORIZED)
+            return _problem(401, texts().text("http.unauthorized"))
         early = await _authenticate(auth, Activity(), auth_header)
         if isinstance(early, web.Response):
             return early
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        return _problem(413, _TOO_LARGE)
+        return _problem(413, texts().text("http.too_large"))
     try:
         body = parse_body(raw)
     except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, absurd nesting
-        return _problem(400, "Ogiltig JSON.")
+        return _problem(400, texts().text("http.bad_json"))
     try:
         validate_body(
             body, require_https=settings.auth_enabled, loopback_http=settings.insecure_local
@@ -130,7 +127,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
     except ActivityError as exc:
         return _problem(400, str(exc))
     except (DeserializationError, ValueError, TypeError, AttributeError, KeyError, RecursionError):
-        return _problem(400, "Aktiviteten kunde inte tolkas.")
+        return _problem(400, texts().text("http.bad_activity"))
     result = await _authenticate(auth, activity, auth_header)
     if isinstance(result, web.Response):
         return result
@@ -139,7 +136,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
         invoke = await runtime.adapter.process_activity(result, activity, runtime.bot.on_turn)
     except Exception as exc:  # outside the turn (connector creation…)
         log.error("request failed before or after the turn: %s", type(exc).__name__, exc_info=False)
-        return _problem(503, "Tillfälligt fel hos boten. Försök igen om en stund.")
+        return _problem(503, texts().text("http.failed"))
     if invoke is not None:
         return web.json_response(invoke.body, status=invoke.status)
     return web.Response(status=200)
@@ -236,7 +233,7 @@ async def forum_ics(request: web.Request) -> web.Response:
 
     runtime = request.app[RUNTIME]
     forum_id = request.match_info["forum_id"]
-    not_found = _problem(404, "Det finns ingen sådan kalender.")
+    not_found = _problem(404, texts().text("http.no_calendar"))
     # A signed link only (the calendar carries the meeting's join link): a wrong or missing
     # signature answers exactly like an unknown forum, so forum ids cannot be probed.
     if not signature_ok(runtime.link_secret, forum_id, request.query.get("sig", "")):

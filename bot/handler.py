@@ -11,7 +11,7 @@ from botbuilder.schema import Activity, ChannelAccount
 
 from bot.activities import mentions_bot, team_id, tenant_id, to_activity, to_incoming
 from bot.replies import ReplyError, ReplySender
-from dialogs.messages import Messages
+from common.catalogue import Catalogue
 from dialogs.types import Reply
 from samverkan.services import Services
 from samverkan.turns import TurnBusyError, TurnProcessor, conversation_key
@@ -26,7 +26,7 @@ class SamverkanBot(ActivityHandler):
         self,
         services: Services,
         turns: TurnProcessor,
-        messages: Messages,
+        messages: Catalogue,
         replies: ReplySender | None = None,
     ) -> None:
         self._services = services

@@ -12,6 +12,7 @@ import hmac
 import logging
 import secrets
 
+from bot import texts
 from forums.card import calendar_signature
 from samverkan.settings import MIN_LINK_SECRET_CHARS, Settings
 from storage.state_store import SqlStateStore, StateConflictError
@@ -34,17 +35,14 @@ async def load_link_secret(settings: Settings, store: SqlStateStore) -> bytes:
         if doc is not None:
             value = doc.get("secret")
             if not isinstance(value, str) or len(value) < MIN_LINK_SECRET_CHARS:
-                raise LinkSecretError(
-                    f"Databasens hemlighet för kalenderlänkar ({LINK_SECRET_KEY}) är ogiltig: "
-                    "ta bort den (en ny skapas vid start) eller sätt SAMVERKAN_LINK_SECRET."
-                )
+                raise LinkSecretError(texts().text("links.bad_secret", key=LINK_SECRET_KEY))
             return value.encode("utf-8")
         try:
             await store.insert_new(LINK_SECRET_KEY, {"secret": secrets.token_urlsafe(32)})
             log.info("generated the secret for calendar links")
         except StateConflictError:
             continue  # another instance created it at the same moment: read theirs
-    raise LinkSecretError("Hemligheten för kalenderlänkar kunde inte skapas.")
+    raise LinkSecretError(texts().text("links.no_secret"))
 
 
 def signature_ok(secret: bytes, forum_id: str, signature: str) -> bool:

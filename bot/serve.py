@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bot import texts
 from samverkan.logs import configure as configure_logging
 from samverkan.settings import Settings, SettingsError
 
@@ -21,17 +22,17 @@ def run(args: argparse.Namespace) -> int:
             settings = settings.model_copy(update=overrides)
         settings.check_or_raise()
     except SettingsError as exc:
-        print(f"Boten startar inte: {exc}", file=sys.stderr)
+        print(texts().text("serve.cannot_start", problem=exc), file=sys.stderr)
         return 2
     except ValueError as exc:  # pydantic validation of environment values
-        print(f"Boten startar inte: ogiltiga inställningar:\n{exc}", file=sys.stderr)
+        print(texts().text("serve.bad_settings", problem=exc), file=sys.stderr)
         return 2
     from storage.db import DatabaseMissingError, check_database_present
 
     try:
         check_database_present(settings.database_url)
     except DatabaseMissingError as exc:
-        print(f"Boten startar inte: {exc}", file=sys.stderr)
+        print(texts().text("serve.cannot_start", problem=exc), file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
     from aiohttp import web
@@ -39,9 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from bot.app import create_app
 
     print(
-        f"Samverkansboten lyssnar på http://{settings.host}:{settings.port}/api/messages "
-        f"(hälsa: /healthz). Avsluta med Ctrl+C.",
-        file=sys.stderr,
+        texts().text("serve.listening", host=settings.host, port=settings.port), file=sys.stderr
     )
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
     return 0

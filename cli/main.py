@@ -12,6 +12,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from cli import texts
+
 
 def _handler(parser: argparse.ArgumentParser, target: str) -> None:
     parser.set_defaults(_handler=target)
@@ -20,107 +22,111 @@ def _handler(parser: argparse.ArgumentParser, target: str) -> None:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="samverkan",
-        description="Samverkansboten – Teams-assistent för samverkan skola–socialtjänst.",
+        description=texts().text("help.description"),
     )
-    sub = p.add_subparsers(dest="command", metavar="KOMMANDO")
+    sub = p.add_subparsers(dest="command", metavar=texts().text("help.command"))
 
-    serve = sub.add_parser("serve", help="starta boten (Bot Framework-endpoint och /healthz)")
+    serve = sub.add_parser("serve", help=texts().text("help.serve"))
     serve.add_argument("--host", default=None)
     serve.add_argument("--port", type=int, default=None)
     _handler(serve, "bot.serve:run")
 
-    chat = sub.add_parser("chat", help="prata med boten i terminalen")
-    chat.add_argument("--user", default="terminal-user", help="användar-id i chatten")
+    chat = sub.add_parser("chat", help=texts().text("help.chat"))
+    chat.add_argument("--user", default="terminal-user", help=texts().text("help.chat_user"))
     _handler(chat, "cli.commands.chat:run")
 
-    manifest = sub.add_parser("manifest", help="Teams-apppaketet")
-    msub = manifest.add_subparsers(dest="manifest_command", metavar="KOMMANDO")
-    mbuild = msub.add_parser("build", help="bygg dist/<namn>.zip")
-    mbuild.add_argument("--out", default="dist", help="katalog för zip-filen")
+    manifest = sub.add_parser("manifest", help=texts().text("help.manifest"))
+    msub = manifest.add_subparsers(dest="manifest_command", metavar=texts().text("help.command"))
+    mbuild = msub.add_parser("build", help=texts().text("help.manifest_build"))
+    mbuild.add_argument("--out", default="dist", help=texts().text("help.manifest_out"))
     _handler(mbuild, "cli.commands.manifest:build")
 
-    kb = sub.add_parser("kb", help="kunskapsbasen")
-    kbsub = kb.add_subparsers(dest="kb_command", metavar="KOMMANDO")
-    kcheck = kbsub.add_parser("check", help="validera kunskapsbasen, reglerna och flödena")
+    kb = sub.add_parser("kb", help=texts().text("help.kb"))
+    kbsub = kb.add_subparsers(dest="kb_command", metavar=texts().text("help.command"))
+    kcheck = kbsub.add_parser("check", help=texts().text("help.kb_check"))
     kcheck.add_argument(
-        "--dir", default=None, help="kunskapsbas att kontrollera (standard: den inbyggda)"
+        "--dir", default=None, help=texts().text("help.kb_check_dir")
     )
     _handler(kcheck, "cli.commands.knowledge:check")
 
-    kfb = kbsub.add_parser("feedback", help="👍/👎 per ämne, flest 👎 först (svaga svar)")
+    kfb = kbsub.add_parser("feedback", help=texts().text("help.kb_feedback"))
     kfb.add_argument("--json", action="store_true")
     _handler(kfb, "cli.commands.feedback:show")
 
-    ask = sub.add_parser("ask", help="ställ en fråga till kunskapsbasen")
-    ask.add_argument("question", nargs="?", help="frågan")
-    ask.add_argument("--json", action="store_true", help="svara med JSON")
-    ask.add_argument("--batch", metavar="FIL", help="en fråga per rad; en JSON-rad per fråga")
+    ask = sub.add_parser("ask", help=texts().text("help.ask"))
+    ask.add_argument("question", nargs="?", help=texts().text("help.ask_question"))
+    ask.add_argument("--json", action="store_true", help=texts().text("help.ask_json"))
+    ask.add_argument(
+        "--batch", metavar=texts().text("help.file"), help=texts().text("help.ask_batch")
+    )
     _handler(ask, "cli.commands.knowledge:ask")
 
-    assess = sub.add_parser("assess", help="bedöm en oro utifrån fakta (JSON)")
-    assess.add_argument("--batch", metavar="FIL", help="ett JSON-objekt med fakta per rad")
-    assess.add_argument("--facts", metavar="JSON", help="ett JSON-objekt med fakta")
-    assess.add_argument("--date", metavar="YYYY-MM-DD", help="bedöm enligt regler som gällde då")
+    assess = sub.add_parser("assess", help=texts().text("help.assess"))
+    assess.add_argument(
+        "--batch", metavar=texts().text("help.file"), help=texts().text("help.assess_batch")
+    )
+    assess.add_argument("--facts", metavar="JSON", help=texts().text("help.assess_facts"))
+    assess.add_argument("--date", metavar="YYYY-MM-DD", help=texts().text("help.assess_date"))
     _handler(assess, "cli.commands.assess:run")
 
-    reg = sub.add_parser("registry", help="kontaktregistret")
-    rsub = reg.add_subparsers(dest="registry_command", metavar="KOMMANDO")
-    rimp = rsub.add_parser("import", help="importera YAML eller CSV (allt eller inget)")
+    reg = sub.add_parser("registry", help=texts().text("help.registry"))
+    rsub = reg.add_subparsers(dest="registry_command", metavar=texts().text("help.command"))
+    rimp = rsub.add_parser("import", help=texts().text("help.registry_import"))
     rimp.add_argument("file")
     rimp.add_argument("--format", choices=["yaml", "csv"], default=None)
     rimp.add_argument(
         "--replace",
         action="store_true",
-        help="filen är hela registret för sina tabeller: poster som saknas i filen tas bort",
+        help=texts().text("help.registry_replace"),
     )
     _handler(rimp, "cli.commands.registry:import_")
-    rexp = rsub.add_parser("export", help="exportera registret")
+    rexp = rsub.add_parser("export", help=texts().text("help.registry_export"))
     rexp.add_argument("--format", choices=["yaml", "csv"], default="yaml")
-    rexp.add_argument("--out", default=None, help="fil eller katalog (standard: stdout för YAML)")
+    rexp.add_argument("--out", default=None, help=texts().text("help.registry_out"))
     _handler(rexp, "cli.commands.registry:export")
 
-    route = sub.add_parser("route", help="vem ska kontaktas?")
+    route = sub.add_parser("route", help=texts().text("help.route"))
     route.add_argument("--purpose", required=True, choices=["report", "consult", "general"])
     route.add_argument("--school", default=None)
     route.add_argument("--home-district", dest="home_district", default=None)
-    route.add_argument("--at", default=None, help="tidpunkt (ISO 8601), standard: nu")
+    route.add_argument("--at", default=None, help=texts().text("help.route_at"))
     route.add_argument("--json", action="store_true")
     _handler(route, "cli.commands.registry:route")
 
-    forums = sub.add_parser("forums", help="samverkansforum")
-    fsub = forums.add_subparsers(dest="forums_command", metavar="KOMMANDO")
-    fimp = fsub.add_parser("import", help="importera forum (allt eller inget)")
+    forums = sub.add_parser("forums", help=texts().text("help.forums"))
+    fsub = forums.add_subparsers(dest="forums_command", metavar=texts().text("help.command"))
+    fimp = fsub.add_parser("import", help=texts().text("help.forums_import"))
     fimp.add_argument("file")
     fimp.add_argument(
         "--replace",
         action="store_true",
-        help="filen är hela schemat: forum som saknas i filen tas bort med sina påminnelser",
+        help=texts().text("help.forums_replace"),
     )
     _handler(fimp, "cli.commands.forums:import_")
-    fup = fsub.add_parser("upcoming", help="kommande möten")
+    fup = fsub.add_parser("upcoming", help=texts().text("help.forums_upcoming"))
     fup.add_argument("--from", dest="from_", required=True)
     fup.add_argument("--to", required=True)
     fup.add_argument("--json", action="store_true")
     _handler(fup, "cli.commands.forums:upcoming")
-    fics = fsub.add_parser("ics", help="iCalendar-fil för ett forum")
+    fics = fsub.add_parser("ics", help=texts().text("help.forums_ics"))
     fics.add_argument("id")
     _handler(fics, "cli.commands.forums:ics")
 
-    rem = sub.add_parser("reminders", help="påminnelser")
-    remsub = rem.add_subparsers(dest="reminders_command", metavar="KOMMANDO")
-    rdue = remsub.add_parser("due", help="påminnelser som ska skickas i ett intervall")
+    rem = sub.add_parser("reminders", help=texts().text("help.reminders"))
+    remsub = rem.add_subparsers(dest="reminders_command", metavar=texts().text("help.command"))
+    rdue = remsub.add_parser("due", help=texts().text("help.reminders_due"))
     rdue.add_argument("--from", dest="from_", required=True)
     rdue.add_argument("--to", required=True)
     rdue.add_argument("--json", action="store_true")
     _handler(rdue, "cli.commands.forums:due")
-    rstat = remsub.add_parser("status", help="leveranser och fel")
+    rstat = remsub.add_parser("status", help=texts().text("help.reminders_status"))
     rstat.add_argument("--json", action="store_true")
-    rstat.add_argument("--failed", action="store_true", help="bara misslyckade")
+    rstat.add_argument("--failed", action="store_true", help=texts().text("help.reminders_failed"))
     _handler(rstat, "cli.commands.forums:status")
 
-    db = sub.add_parser("db", help="databasen")
-    dbsub = db.add_subparsers(dest="db_command", metavar="KOMMANDO")
-    dbup = dbsub.add_parser("upgrade", help="kör databasmigreringar")
+    db = sub.add_parser("db", help=texts().text("help.db"))
+    dbsub = db.add_subparsers(dest="db_command", metavar=texts().text("help.command"))
+    dbup = dbsub.add_parser("upgrade", help=texts().text("help.db_upgrade"))
     _handler(dbup, "cli.commands.db:upgrade")
     return p
 

@@ -7,69 +7,26 @@ UPN, and the office hours in Swedish ("måndag–fredag 08.00–16.30"). Outside
 after-hours service (socialjouren) comes FIRST. The routing notes follow, and example data is
 labelled as such at the top.
 
-All Swedish text is in `TEXTS` (keys in the message catalogue's dotted style, so that the
-dialogs' catalogue can take them over with `Messages.extend(TEXTS)`); `contact_card(texts=...)`
-accepts replacements.
+All Swedish text is in the contacts catalogue (contacts/texts.sv.yaml, section `card`);
+`contact_card(texts=...)` takes that catalogue, or one with some texts replaced
+(`Catalogue.replaced`).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from contacts.routing import TEXTS as ROUTING_TEXTS
+from common import swedish
+from common.catalogue import Catalogue
+from contacts import texts as package_texts
 from contacts.routing import Contact, RouteResult, format_moment
 
 CARD_VERSION = "1.5"
 MAX_CARD_BYTES = 28 * 1024
 TEAMS_CHAT_URL = "https://teams.microsoft.com/l/chat/0/0?users={upn}"
-
-TEXTS: dict[str, str] = {
-    "contacts.card.title": "Vem ska du kontakta?",
-    "contacts.card.purpose.report": "Anmälan om oro för ett barn",
-    "contacts.card.purpose.consult": "Konsultation (du behöver inte säga barnets namn)",
-    "contacts.card.purpose.general": "Allmän fråga om samverkan",
-    "contacts.card.district": "Stadsdel/kommun: {district}",
-    "contacts.card.example": (
-        "Exempeldata: personerna och numren är påhittade. Be administratören läsa in det "
-        "riktiga kontaktregistret."
-    ),
-    "contacts.card.after_hours_first": (
-        "Mottagningen har stängt just nu. Är det brådskande: ring socialjouren."
-    ),
-    "contacts.card.role.intake": "Mottagningen – tar emot orosanmälningar",
-    "contacts.card.role.after_hours": "Socialjouren – nås när mottagningen har stängt",
-    "contacts.card.role.contact_person": "Skolans kontaktperson på socialtjänsten",
-    "contacts.card.role.contact_person_titled": "{title} – skolans kontaktperson",
-    "contacts.card.label.primary": "Kontakta i första hand",
-    "contacts.card.label.also": "Även",
-    "contacts.card.label.urgent": "Om det är brådskande nu",
-    "contacts.card.phone": "Telefon: [{phone}]({uri})",
-    "contacts.card.email": "E-post: [{email}]({uri})",
-    "contacts.card.hours": "Öppet {hours}",
-    "contacts.card.closed_now": "Stängt nu – öppnar igen {next_open}",
-    "contacts.card.action.call": "Ring {phone}",
-    "contacts.card.action.chat": "Chatta i Teams",
-    "contacts.card.action.etjanst": "E-tjänst",
-    "contacts.card.notes": "Att tänka på",
-    "contacts.card.summary": "Kontakta {name}, {phone}",
-    "contacts.card.summary_nophone": "Kontakta {name}",
-}
-
-
-def tel_uri(phone: str) -> str:
-    """'08-000 101 01' → 'tel:0800010101'; '+46 8 …' → 'tel:08…'; other '+NN' → 'tel:00NN…'.
-
-    Digits only, so every phone client dials it.
-    """
-    text = phone.strip()
-    digits = re.sub(r"\D", "", text)
-    if text.startswith("+"):
-        digits = "0" + digits[2:] if digits.startswith("46") else "00" + digits
-    return f"tel:{digits}"
 
 
 def mailto_uri(email: str) -> str:
@@ -111,51 +68,51 @@ def _ordered(result: RouteResult) -> list[tuple[Contact, bool]]:
 
 
 def _contact_block(
-    c: Contact, *, primary: bool, result: RouteResult, t: Mapping[str, str]
+    c: Contact, *, primary: bool, result: RouteResult, texts: Catalogue
 ) -> dict[str, Any]:
     if c.kind == "contact_person" and c.title:
-        role = t["contacts.card.role.contact_person_titled"].format(title=c.title)
+        role = texts.text("card.role.contact_person_titled", title=c.title)
     else:
-        role = c.title or t[f"contacts.card.role.{c.kind}"]
+        role = c.title or texts.text(f"card.role.{c.kind}")
     if primary:
-        label = t["contacts.card.label.primary"]
+        label = texts.text("card.label.primary")
     elif c.kind == "after_hours" and result.open_now is False:
         # Shown first while the office is closed: "Även" above "Kontakta i första hand" confused.
-        label = t["contacts.card.label.urgent"]
+        label = texts.text("card.label.urgent")
     else:
-        label = t["contacts.card.label.also"]
+        label = texts.text("card.label.also")
     items: list[dict[str, Any]] = [
         _text(label, size="Small", isSubtle=True, spacing="None"),
         _text(c.name, weight="Bolder", size="Medium" if primary else "Default", spacing="None"),
         _text(role, isSubtle=True, spacing="None"),
     ]
     if c.phone:
-        items.append(_text(t["contacts.card.phone"].format(
-            phone=_md_escape(c.phone), uri=tel_uri(c.phone)
+        items.append(_text(texts.text(
+            "card.phone", phone=_md_escape(c.phone), uri=swedish.phone_uri(c.phone)
         )))
     if c.email:
         items.append(_text(
-            t["contacts.card.email"].format(email=_md_escape(c.email), uri=mailto_uri(c.email)),
+            texts.text("card.email", email=_md_escape(c.email), uri=mailto_uri(c.email)),
             spacing="None",
         ))
     if c.office_hours is not None:
         items.append(_text(
-            t["contacts.card.hours"].format(hours=c.office_hours.describe()), spacing="None"
+            texts.text("card.hours", hours=c.office_hours.describe()), spacing="None"
         ))
         if c.kind == "intake" and c.id == result.district and result.open_now is False:
             items.append(_text(
-                t["contacts.card.closed_now"].format(next_open=format_moment(result.next_open)),
+                texts.text("card.closed_now", next_open=format_moment(result.next_open)),
                 color="Attention", spacing="None",
             ))
     actions: list[dict[str, Any]] = []
     if c.phone:
         actions.append(_open_url(
-            t["contacts.card.action.call"].format(phone=c.phone), tel_uri(c.phone)
+            texts.text("card.action.call", phone=c.phone), swedish.phone_uri(c.phone)
         ))
     if c.teams_upn:
-        actions.append(_open_url(t["contacts.card.action.chat"], teams_chat_url(c.teams_upn)))
+        actions.append(_open_url(texts.text("card.action.chat"), teams_chat_url(c.teams_upn)))
     if c.url:
-        actions.append(_open_url(t["contacts.card.action.etjanst"], c.url))
+        actions.append(_open_url(texts.text("card.action.etjanst"), c.url))
     if actions:
         items.append({"type": "ActionSet", "actions": actions})
     block: dict[str, Any] = {
@@ -169,36 +126,36 @@ def _contact_block(
 
 
 def contact_card(
-    result: RouteResult, *, texts: Mapping[str, str] | None = None
+    result: RouteResult, *, texts: Catalogue | None = None
 ) -> dict[str, Any]:
     """The contact card of a successful route (`result.ok`)."""
     if not result.ok or result.primary is None:
         raise ValueError("contact_card needs a successful RouteResult")
-    t: dict[str, str] = {**TEXTS, **(texts or {})}
+    texts = texts or package_texts()
     body: list[dict[str, Any]] = [
-        _text(t["contacts.card.title"], size="Large", weight="Bolder", style="heading"),
-        _text(t[f"contacts.card.purpose.{result.purpose}"], spacing="None"),
+        _text(texts.text("card.title"), size="Large", weight="Bolder", style="heading"),
+        _text(texts.text(f"card.purpose.{result.purpose}"), spacing="None"),
     ]
     if result.district_name:
         body.append(_text(
-            t["contacts.card.district"].format(district=result.district_name),
+            texts.text("card.district", district=result.district_name),
             isSubtle=True, spacing="None",
         ))
     if result.example:
         body.append({
             "type": "Container", "style": "warning",
-            "items": [_text(t["contacts.card.example"], weight="Bolder")],
+            "items": [_text(texts.text("card.example"), weight="Bolder")],
         })
     ordered = _ordered(result)
     if result.open_now is False and ordered[0][0].kind == "after_hours":
-        body.append(_text(t["contacts.card.after_hours_first"], color="Attention"))
+        body.append(_text(texts.text("card.after_hours_first"), color="Attention"))
     for contact, is_primary in ordered:
-        body.append(_contact_block(contact, primary=is_primary, result=result, t=t))
+        body.append(_contact_block(contact, primary=is_primary, result=result, texts=texts))
     notes: list[dict[str, Any]] = []
     # The example-data note is already the banner at the top.
-    shown = [n for n in result.notes if n != ROUTING_TEXTS["example"]]
+    shown = [n for n in result.notes if n != package_texts().text("routing.example")]
     if shown:
-        notes.append(_text(t["contacts.card.notes"], weight="Bolder", separator=True))
+        notes.append(_text(texts.text("card.notes"), weight="Bolder", separator=True))
         notes.append(_text("\n".join(f"- {n}" for n in shown)))
     card: dict[str, Any] = {
         "type": "AdaptiveCard",
@@ -214,12 +171,12 @@ def contact_card(
     return card
 
 
-def contact_summary(result: RouteResult, *, texts: Mapping[str, str] | None = None) -> str:
+def contact_summary(result: RouteResult, *, texts: Catalogue | None = None) -> str:
     """One plain line for notifications and channels without cards."""
     if not result.ok or result.primary is None:
         return result.problem.message if result.problem is not None else ""
-    t: dict[str, str] = {**TEXTS, **(texts or {})}
+    texts = texts or package_texts()
     first = _ordered(result)[0][0]
     if first.phone:
-        return t["contacts.card.summary"].format(name=first.name, phone=first.phone)
-    return t["contacts.card.summary_nophone"].format(name=first.name)
+        return texts.text("card.summary", name=first.name, phone=first.phone)
+    return texts.text("card.summary_nophone", name=first.name)

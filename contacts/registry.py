@@ -50,6 +50,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.clock import Clock, SystemClock
+from contacts import texts
 from contacts.routing import (
     WEEKDAYS,
     AfterHours,
@@ -133,96 +134,6 @@ _REFS: dict[tuple[str, str], str] = {
     ("schools", "contact_person"): "people",
 }
 
-# Swedish texts of this module (error messages and labels), in one place.
-TEXTS: dict[str, str] = {
-    "where": "{file}, rad {line}",
-    "where_noline": "{file}",
-    "yaml_syntax": "YAML-filen kan inte läsas: {problem}",
-    "top_not_mapping": (
-        "filen ska vara en YAML-mappning med after_hours, districts, people och schools"
-    ),
-    "unknown_top": (
-        "okänd nyckel ”{key}” (tillåtna: after_hours, "
-        "districts, people, schools, example)"
-    ),
-    "not_list": "ska vara en lista med poster",
-    "not_mapping": "posten ska vara en mappning (nyckel: värde)",
-    "unknown_key": "okänt fält ”{key}”",
-    "did_you_mean": " – menade du ”{suggestion}”?",
-    "duplicate_key": "fältet ”{key}” förekommer två gånger",
-    "missing": "saknas (obligatoriskt fält)",
-    "missing_name": "namn saknas",
-    "not_text": "ska vara en text",
-    "too_long": "är för långt (högst {max} tecken)",
-    "bad_id": (
-        "ogiltigt id ”{value}”: använd bokstäver a–z, siffror, "
-        "bindestreck, punkt eller understreck"
-    ),
-    "duplicate_id": "id ”{value}” finns redan på rad {line}",
-    "bad_phone": (
-        "ogiltigt telefonnummer ”{value}”: använd siffror, mellanslag och bindestreck, "
-        "t.ex. ”08-508 000 00” eller ”+46 8 508 000 00”"
-    ),
-    "bad_email": "ogiltig e-postadress ”{value}”",
-    "bad_upn": "ogiltigt Teams-konto (UPN) ”{value}”: ska se ut som en e-postadress",
-    "bad_url": "ogiltig webbadress ”{value}”: ska börja med https://",
-    "control_char": "innehåller ett otillåtet tecken (U+{code:04X})",
-    "bad_time": "ogiltig tid ”{value}”: skriv TT:MM, t.ex. ”08:00”",
-    "bad_day": (
-        "ogiltig veckodag ”{value}”: använd mon, tue, "
-        "wed, thu, fri, sat, sun (eller mån–sön)"
-    ),
-    "no_days": "minst en veckodag behövs",
-    "close_before_open": "stängningstiden {close} måste vara efter öppningstiden {open}",
-    "bad_bool": "ska vara true eller false, inte ”{value}”",
-    "bad_list": "ska vara en lista med texter",
-    "person_unreachable": "personen behöver minst ett av phone, email eller teams_upn",
-    "unknown_ref": "okänd referens ”{value}”: {what} finns inte i filen eller i registret",
-    "unknown_ref_example": (
-        "okänd referens ”{value}”: {what} finns bara i exempeldata, som ersätts när riktiga "
-        "uppgifter läses in"
-    ),
-    "still_referenced": (
-        "{what_cap} ”{value}” saknas i filen och skulle tas bort, men {table}[{record}] i "
-        "registret hänvisar dit – ta med posten i filen eller ändra det som hänvisar dit"
-    ),
-    "ref_after_hours": "socialjouren",
-    "ref_districts": "stadsdelen/kommunen",
-    "ref_people": "personen",
-    "csv_unknown_table": (
-        "okänd tabell ”{value}” (tillåtna: after_hours, "
-        "districts, people, schools)"
-    ),
-    "csv_no_table": (
-        "CSV-filen saknar kolumnen ”table” och filnamnet säger inte vilken tabell den gäller "
-        "(after_hours.csv, districts.csv, people.csv, schools.csv)"
-    ),
-    "csv_unknown_column": "okänd kolumn ”{key}”",
-    "csv_column_not_in_table": "kolumnen ”{key}” hör inte till tabellen {table} och ska vara tom",
-    "csv_empty": "CSV-filen är tom",
-    "csv_dir_empty": (
-        "katalogen innehåller ingen av after_hours.csv, districts.csv, people.csv, schools.csv"
-    ),
-    "csv_unknown_file": (
-        "okänd fil i katalogen (tillåtna: after_hours.csv, "
-        "districts.csv, people.csv, schools.csv)"
-    ),
-    "unreadable": "filen kan inte läsas: {problem}",
-    "too_big": "filen är för stor: högst {mb} MB kan läsas in",
-    "binary": (
-        "filen innehåller binära data (nolltecken) – den ska vara en textfil i YAML eller CSV"
-    ),
-    "not_text_file": (
-        "filen är inte en textfil i UTF-8 eller Windows-1252 (byte 0x{byte:02x} på rad {line})"
-    ),
-    "too_deep": "filen är för djupt nästlad (högst {max} nivåer)",
-    "csv_broken": "CSV-filen kan inte läsas: {problem}",
-    "csv_field_too_long": "ett fält är längre än {max} tecken",
-    "csv_malformed": "raden följer inte CSV-formatet",
-    "unknown_format": "okänt filformat: använd .yaml, .yml eller .csv (eller ange --format)",
-}
-
-
 # --------------------------------------------------------------------------------------------
 # Results
 # --------------------------------------------------------------------------------------------
@@ -241,9 +152,9 @@ class RegistryIssue:
 
     def __str__(self) -> str:
         where = (
-            TEXTS["where"].format(file=self.file, line=self.line)
+            texts().text("registry.where", file=self.file, line=self.line)
             if self.line is not None
-            else TEXTS["where_noline"].format(file=self.file)
+            else texts().text("registry.where_noline", file=self.file)
         )
         path = ""
         if self.table:
@@ -471,24 +382,25 @@ class _Record:
             value = " ".join(value.split())
         if value is None or value == "":
             if required:
-                self.error(key, TEXTS["missing_name"] if key.endswith("name") else TEXTS["missing"])
+                missing = "registry.missing_name" if key.endswith("name") else "registry.missing"
+                self.error(key, texts().text(missing))
             return None
         if not isinstance(value, str):
-            self.error(key, TEXTS["not_text"])
+            self.error(key, texts().text("registry.not_text"))
             return None
         bad = forbidden_char(value)
         if bad is not None:
-            self.error(key, TEXTS["control_char"].format(code=ord(bad)))
+            self.error(key, texts().text("registry.control_char", code=ord(bad)))
             return None
         if len(value) > max_len:
-            self.error(key, TEXTS["too_long"].format(max=max_len))
+            self.error(key, texts().text("registry.too_long", max=max_len))
             return None
         return value
 
     def ident(self) -> str | None:
         value = self.text("id", required=True, max_len=ID_LEN)
         if value is not None and not _ID_RE.match(value):
-            self.error("id", TEXTS["bad_id"].format(value=value))
+            self.error("id", texts().text("registry.bad_id", value=value))
             return None
         self.id = value
         return value
@@ -498,19 +410,21 @@ class _Record:
     ) -> str | None:
         value = self.text(key, required=required, max_len=max_len)
         if value is not None and not check(value):
-            self.error(key, TEXTS[message].format(value=value))
+            self.error(key, texts().text(message, value=value))
             return None
         return value
 
     # The limits are the columns' (a longer value would fail on PostgreSQL, not on SQLite).
     def phone(self, key: str, *, required: bool = False) -> str | None:
-        return self.checked(key, valid_phone, "bad_phone", max_len=PHONE_LEN, required=required)
+        return self.checked(
+            key, valid_phone, "registry.bad_phone", max_len=PHONE_LEN, required=required
+        )
 
-    def email(self, key: str, *, message: str = "bad_email") -> str | None:
+    def email(self, key: str, *, message: str = "registry.bad_email") -> str | None:
         return self.checked(key, valid_email, message, max_len=EMAIL_LEN)
 
     def url(self, key: str) -> str | None:
-        return self.checked(key, valid_url, "bad_url", max_len=URL_LEN)
+        return self.checked(key, valid_url, "registry.bad_url", max_len=URL_LEN)
 
     def text_list(self, key: str) -> tuple[str, ...]:
         value = self.raw(key)
@@ -519,7 +433,7 @@ class _Record:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.error(key, TEXTS["bad_list"])
+            self.error(key, texts().text("registry.bad_list"))
             return ()
         out: list[str] = []
         seen: set[str] = set()
@@ -529,10 +443,10 @@ class _Record:
                 continue
             bad = forbidden_char(v)
             if bad is not None:
-                self.error(key, TEXTS["control_char"].format(code=ord(bad)))
+                self.error(key, texts().text("registry.control_char", code=ord(bad)))
                 continue
             if len(v) > NAME_LEN:
-                self.error(key, TEXTS["too_long"].format(max=NAME_LEN))
+                self.error(key, texts().text("registry.too_long", max=NAME_LEN))
                 continue
             seen.add(v.casefold())
             out.append(v)
@@ -552,7 +466,7 @@ class _Record:
             return self.default_example
         parsed = parse_bool(value)
         if parsed is None:
-            self.error("example", TEXTS["bad_bool"].format(value=value))
+            self.error("example", texts().text("registry.bad_bool", value=value))
             return self.default_example
         return parsed
 
@@ -563,24 +477,24 @@ class _Record:
         for key in node:
             if key not in allowed:
                 hint = suggest(str(key), {k: k for k in allowed}, limit=1)
-                message = TEXTS["unknown_key"].format(key=key)
+                message = texts().text("registry.unknown_key", key=key)
                 if hint:
-                    message += TEXTS["did_you_mean"].format(suggestion=hint[0])
+                    message += texts().text("registry.did_you_mean", suggestion=hint[0])
                 full = f"{prefix}.{key}" if prefix else str(key)
                 line = getattr(node, "key_lines", {}).get(key)
                 self.error(full, message, line)
         for key, line in getattr(node, "duplicates", []):
             full = f"{prefix}.{key}" if prefix else str(key)
-            self.error(full, TEXTS["duplicate_key"].format(key=key), line)
+            self.error(full, texts().text("registry.duplicate_key", key=key), line)
 
     def mapping(self, key: str, *, required: bool) -> bool:
         value = self.raw(key)
         if value is None or value == "":
             if required:
-                self.error(key, TEXTS["missing"])
+                self.error(key, texts().text("registry.missing"))
             return False
         if not isinstance(value, Mapping):
-            self.error(key, TEXTS["not_mapping"])
+            self.error(key, texts().text("registry.not_mapping"))
             return False
         self.check_keys(_NESTED[key], key)
         return True
@@ -600,7 +514,7 @@ def parse_bool(value: Any) -> bool | None:
 def _parse_days(rec: _Record, key: str) -> tuple[str, ...]:
     value = rec.raw(key)
     if value is None or value == "":
-        rec.error(key, TEXTS["missing"])
+        rec.error(key, texts().text("registry.missing"))
         return ()
     items: list[Any]
     if isinstance(value, str):
@@ -608,39 +522,39 @@ def _parse_days(rec: _Record, key: str) -> tuple[str, ...]:
     elif isinstance(value, list):
         items = value
     else:
-        rec.error(key, TEXTS["bad_list"])
+        rec.error(key, texts().text("registry.bad_list"))
         return ()
     days: set[str] = set()
     for item in items:
         if not isinstance(item, str):
-            rec.error(key, TEXTS["bad_day"].format(value=item))
+            rec.error(key, texts().text("registry.bad_day", value=item))
             continue
         parts = re.split(r"\s*[-–]\s*", item.strip())
         if len(parts) == 2:  # a range: mon-fri, mån–fre
             first, last = parse_day(parts[0]), parse_day(parts[1])
             if first is None or last is None or WEEKDAYS.index(first) > WEEKDAYS.index(last):
-                rec.error(key, TEXTS["bad_day"].format(value=item))
+                rec.error(key, texts().text("registry.bad_day", value=item))
                 continue
             days.update(WEEKDAYS[WEEKDAYS.index(first) : WEEKDAYS.index(last) + 1])
             continue
         day = parse_day(item)
         if day is None:
-            rec.error(key, TEXTS["bad_day"].format(value=item))
+            rec.error(key, texts().text("registry.bad_day", value=item))
             continue
         days.add(day)
     if not days and not rec.failed:
-        rec.error(key, TEXTS["no_days"])
+        rec.error(key, texts().text("registry.no_days"))
     return tuple(d for d in WEEKDAYS if d in days)
 
 
 def _parse_time(rec: _Record, key: str) -> time | None:
     value = rec.raw(key)
     if value is None or value == "":
-        rec.error(key, TEXTS["missing"])
+        rec.error(key, texts().text("registry.missing"))
         return None
     parsed = parse_clock(str(value))
     if parsed is None:
-        rec.error(key, TEXTS["bad_time"].format(value=value))
+        rec.error(key, texts().text("registry.bad_time", value=value))
     return parsed
 
 
@@ -675,8 +589,9 @@ def _validate_record(rec: _Record) -> Any | None:
             closes = _parse_time(rec, "office_hours.close")
             if opens is not None and closes is not None:
                 if closes <= opens:
-                    rec.error("office_hours.close", TEXTS["close_before_open"].format(
-                        open=opens.strftime("%H:%M"), close=closes.strftime("%H:%M")
+                    rec.error("office_hours.close", texts().text(
+                        "registry.close_before_open",
+                        open=opens.strftime("%H:%M"), close=closes.strftime("%H:%M"),
                     ))
                 elif days:
                     hours = OfficeHours(days, opens, closes)
@@ -689,9 +604,9 @@ def _validate_record(rec: _Record) -> Any | None:
         district = rec.ref("district", "districts")
         phone = rec.phone("phone")
         email = rec.email("email")
-        upn = rec.email("teams_upn", message="bad_upn")
+        upn = rec.email("teams_upn", message="registry.bad_upn")
         if not rec.failed and not (phone or email or upn):
-            rec.error(None, TEXTS["person_unreachable"])
+            rec.error(None, texts().text("registry.person_unreachable"))
         if rec.failed or rid is None or name is None:
             return None
         return Person(rid, name, title, district, phone, email, upn, example)
@@ -699,7 +614,7 @@ def _validate_record(rec: _Record) -> Any | None:
     aliases = rec.text_list("aliases")
     district = rec.ref("district", "districts")
     if district is None and rec.raw("district") in (None, ""):
-        rec.error("district", TEXTS["missing"])
+        rec.error("district", texts().text("registry.missing"))
     person = rec.ref("contact_person", "people")
     if rec.failed or rid is None or name is None or district is None:
         return None
@@ -719,7 +634,7 @@ def _add_records(
         if rec.id is not None:
             first = seen.get((table, rec.id), -1)
             if first != -1:
-                rec.error("id", TEXTS["duplicate_id"].format(value=rec.id, line=first))
+                rec.error("id", texts().text("registry.duplicate_id", value=rec.id, line=first))
                 continue
             seen[(table, rec.id)] = line
             parsed.ids[table].add(rec.id)
@@ -741,36 +656,38 @@ def parse_yaml(text: str, source: str) -> ParsedFile:
     try:
         doc = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except _TooDeepError as exc:
-        top_error(TEXTS["too_deep"].format(max=MAX_YAML_DEPTH), exc.line)
+        top_error(texts().text("registry.too_deep", max=MAX_YAML_DEPTH), exc.line)
         return parsed
     except RecursionError:  # pragma: no cover - the depth limit comes first
-        top_error(TEXTS["too_deep"].format(max=MAX_YAML_DEPTH), None)
+        top_error(texts().text("registry.too_deep", max=MAX_YAML_DEPTH), None)
         return parsed
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        top_error(TEXTS["yaml_syntax"].format(problem=problem), mark.line + 1 if mark else None)
+        syntax = texts().text("registry.yaml_syntax", problem=problem)
+        top_error(syntax, mark.line + 1 if mark else None)
         return parsed
     if doc is None:
         return parsed
     if not isinstance(doc, _LineDict):
-        top_error(TEXTS["top_not_mapping"], 1)
+        top_error(texts().text("registry.top_not_mapping"), 1)
         return parsed
     for key, line in doc.duplicates:
-        top_error(TEXTS["duplicate_key"].format(key=key), line)
+        top_error(texts().text("registry.duplicate_key", key=key), line)
     default_example = False
     if "example" in doc:
         flag = parse_bool(doc["example"])
         if flag is None:
             parsed.errors.append(RegistryIssue(
-                source, doc.key_lines["example"], TEXTS["bad_bool"].format(value=doc["example"]),
+                source, doc.key_lines["example"],
+                texts().text("registry.bad_bool", value=doc["example"]),
                 field="example",
             ))
         else:
             default_example = flag
     for key in doc:
         if key not in TABLES and key != "example":
-            top_error(TEXTS["unknown_top"].format(key=key), doc.key_lines[key])
+            top_error(texts().text("registry.unknown_top", key=key), doc.key_lines[key])
     seen: dict[tuple[str, str], int | None] = {}
     for table in TABLES:
         rows = doc.get(table)
@@ -778,14 +695,16 @@ def parse_yaml(text: str, source: str) -> ParsedFile:
             continue
         if not isinstance(rows, list):
             parsed.errors.append(
-                RegistryIssue(source, doc.key_lines[table], TEXTS["not_list"], table=table)
+                RegistryIssue(
+                    source, doc.key_lines[table], texts().text("registry.not_list"), table=table
+                )
             )
             continue
         entries: list[tuple[Mapping[str, Any], int | None, Mapping[str, int]]] = []
         for item in rows:
             if not isinstance(item, _LineDict):
                 parsed.errors.append(RegistryIssue(
-                    source, doc.key_lines[table], TEXTS["not_mapping"], table=table
+                    source, doc.key_lines[table], texts().text("registry.not_mapping"), table=table
                 ))
                 continue
             entries.append((item, item.line, item.key_lines))
@@ -804,10 +723,10 @@ def _decode(raw: bytes, source: str) -> str | RegistryIssue:
     """The text of an import file (UTF-8 with or without BOM, else Windows-1252), or why not."""
     if len(raw) > MAX_IMPORT_BYTES:
         return RegistryIssue(
-            source, None, TEXTS["too_big"].format(mb=MAX_IMPORT_BYTES // (1024 * 1024))
+            source, None, texts().text("registry.too_big", mb=MAX_IMPORT_BYTES // (1024 * 1024))
         )
     if b"\x00" in raw:
-        return RegistryIssue(source, None, TEXTS["binary"])
+        return RegistryIssue(source, None, texts().text("registry.binary"))
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -817,7 +736,7 @@ def _decode(raw: bytes, source: str) -> str | RegistryIssue:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return RegistryIssue(
-            source, None, TEXTS["not_text_file"].format(byte=raw[exc.start], line=line)
+            source, None, texts().text("registry.not_text_file", byte=raw[exc.start], line=line)
         )
 
 
@@ -845,9 +764,9 @@ def _csv_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
         except csv.Error as exc:
             limit = csv.field_size_limit()
             problem = (
-                TEXTS["csv_field_too_long"].format(max=f"{limit:,}".replace(",", " "))
+                texts().text("registry.csv_field_too_long", max=f"{limit:,}".replace(",", " "))
                 if "field limit" in str(exc)
-                else TEXTS["csv_malformed"]
+                else texts().text("registry.csv_malformed")
             )
             raise _CsvBroken(max(start, reader.line_num), problem) from None
         line = start
@@ -869,24 +788,24 @@ def _parse_csv_text(
         header, rows = _csv_rows(text)
     except _CsvBroken as exc:
         parsed.errors.append(RegistryIssue(
-            source, exc.line, TEXTS["csv_broken"].format(problem=exc.problem)
+            source, exc.line, texts().text("registry.csv_broken", problem=exc.problem)
         ))
         return
     if not header:
-        parsed.errors.append(RegistryIssue(source, None, TEXTS["csv_empty"]))
+        parsed.errors.append(RegistryIssue(source, None, texts().text("registry.csv_empty")))
         return
     has_table = "table" in header
     if not has_table and table_hint is None:
-        parsed.errors.append(RegistryIssue(source, 1, TEXTS["csv_no_table"]))
+        parsed.errors.append(RegistryIssue(source, 1, texts().text("registry.csv_no_table")))
         return
     known = set(CSV_ALL_COLUMNS) if has_table else {"table", *_CSV_COLUMNS[table_hint or ""]}
     bad_columns = False
     for col in header:
         if col not in known:
             hint = suggest(col, {c: c for c in known}, limit=1)
-            message = TEXTS["csv_unknown_column"].format(key=col)
+            message = texts().text("registry.csv_unknown_column", key=col)
             if hint:
-                message += TEXTS["did_you_mean"].format(suggestion=hint[0])
+                message += texts().text("registry.did_you_mean", suggestion=hint[0])
             parsed.errors.append(RegistryIssue(source, 1, message, field=col))
             bad_columns = True
     if bad_columns:
@@ -900,7 +819,7 @@ def _parse_csv_text(
         table = row.pop("table", "") if has_table else (table_hint or "")
         if table not in TABLES:
             parsed.errors.append(RegistryIssue(
-                source, line, TEXTS["csv_unknown_table"].format(value=table), field="table"
+                source, line, texts().text("registry.csv_unknown_table", value=table), field="table"
             ))
             continue
         values: dict[str, Any] = {}
@@ -910,7 +829,8 @@ def _parse_csv_text(
                 continue
             if col not in _CSV_COLUMNS[table]:
                 parsed.errors.append(RegistryIssue(
-                    source, line, TEXTS["csv_column_not_in_table"].format(key=col, table=table),
+                    source, line,
+                    texts().text("registry.csv_column_not_in_table", key=col, table=table),
                     table=table, record=row.get("id") or None, field=col,
                 ))
                 foreign = True
@@ -958,9 +878,11 @@ def parse_path(path: Path, fmt: str | None = None) -> ParsedFile:
             by_table = {p.stem: p for p in files if p.stem in TABLES}
             for p in files:
                 if p.stem not in TABLES:
-                    parsed.errors.append(RegistryIssue(p.name, None, TEXTS["csv_unknown_file"]))
+                    unknown = texts().text("registry.csv_unknown_file")
+                    parsed.errors.append(RegistryIssue(p.name, None, unknown))
             if not by_table and not parsed.errors:
-                parsed.errors.append(RegistryIssue(source, None, TEXTS["csv_dir_empty"]))
+                empty = texts().text("registry.csv_dir_empty")
+                parsed.errors.append(RegistryIssue(source, None, empty))
             for table in TABLES:
                 if table in by_table:
                     p = by_table[table]
@@ -973,11 +895,12 @@ def parse_path(path: Path, fmt: str | None = None) -> ParsedFile:
         raw = _read_limited(path)
     except OSError as exc:
         return ParsedFile(source, errors=[RegistryIssue(
-            source, None, TEXTS["unreadable"].format(problem=exc.strerror or exc)
+            source, None, texts().text("registry.unreadable", problem=exc.strerror or exc)
         )])
     kind = fmt or {".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}.get(path.suffix.lower())
     if kind is None:
-        return ParsedFile(source, errors=[RegistryIssue(source, None, TEXTS["unknown_format"])])
+        unknown = texts().text("registry.unknown_format")
+        return ParsedFile(source, errors=[RegistryIssue(source, None, unknown)])
     decoded = _decode(raw, source)
     if isinstance(decoded, RegistryIssue):
         return ParsedFile(source, errors=[decoded])
@@ -1065,9 +988,9 @@ def export_yaml(data: RegistryData) -> str:
         doc[table] = [
             _styled(record_to_dict(table, r, with_example=not all_example)) for r in rows
         ]
-    header = "# Kontaktregistret (samverkan registry export)\n"
+    header = texts().text("registry.export_header") + "\n"
     if all_example:
-        header += "# EXEMPELDATA: påhittade personer och nummer.\n"
+        header += texts().text("registry.export_example") + "\n"
     return header + yaml.dump(
         doc, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False,
         width=100,
@@ -1405,10 +1328,11 @@ def _check_kept_refs(
                 continue
             for target, value in _refs_of(t, r):
                 if value in removable[target]:
-                    what = TEXTS[f"ref_{target}"]
+                    what = texts().text(f"registry.ref_{target}")
                     issues.append(RegistryIssue(
                         parsed.source, None,
-                        TEXTS["still_referenced"].format(
+                        texts().text(
+                            "registry.still_referenced",
                             what_cap=what[:1].upper() + what[1:], value=value, table=t,
                             record=r.id,
                         ),
@@ -1428,10 +1352,14 @@ def _check_refs(
     for ref in parsed.refs:
         if ref.value in known[ref.target]:
             continue
-        key = "unknown_ref_example" if ref.value in removable[ref.target] else "unknown_ref"
+        key = (
+            "registry.unknown_ref_example"
+            if ref.value in removable[ref.target]
+            else "registry.unknown_ref"
+        )
         issues.append(RegistryIssue(
             parsed.source, ref.line,
-            TEXTS[key].format(value=ref.value, what=TEXTS[f"ref_{ref.target}"]),
+            texts().text(key, value=ref.value, what=texts().text(f"registry.ref_{ref.target}")),
             table=ref.table, record=ref.record, field=ref.field,
         ))
     return issues

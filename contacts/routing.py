@@ -31,6 +31,10 @@ from zoneinfo import ZoneInfo
 import holidays
 from rapidfuzz import fuzz, process
 
+from common import swedish
+from common.catalogue import placeholders_of
+from contacts import texts
+
 LOCAL_TZ = ZoneInfo("Europe/Stockholm")
 
 Purpose = Literal["report", "consult", "general"]
@@ -39,110 +43,26 @@ ContactKind = Literal["intake", "after_hours", "contact_person"]
 MatchKind = Literal["one", "ambiguous", "none"]
 RouteStatus = Literal["ok", "ambiguous", "not_found", "missing", "empty"]
 
-# All user-facing Swedish text of this module, in one place so that it can move to a catalogue.
-TEXTS: dict[str, str] = {
-    "report_rule": (
-        "Anmälan går till stadsdelen där barnet bor (normalt där det är folkbokfört), "
-        "inte där skolan ligger."
-    ),
-    "report_rule_source": (
-        "Det avgörande är var barnet bor, vilket oftast är där det är folkbokfört "
-        "(SoL 29 kap. 1–4 §§)."
-    ),
-    "report_same_district": (
-        "Anmälan går till stadsdelen där barnet bor (normalt där det är folkbokfört), "
-        "här samma stadsdel som skolan ligger i (SoL 29 kap. 1–4 §§)."
-    ),
-    "unknown_home": (
-        "Barnets hemstadsdel är okänd. Anmälan ska till stadsdelen där barnet bor "
-        "(normalt där det är folkbokfört), så det behöver tas reda på. "
-        "Fråga {intake} i {district}, där skolan ligger, om ni inte vet var barnet bor."
-    ),
-    "acute": "Är barnet i akut fara: ring 112.",
-    "closed_after_hours": (
-        "{intake} har stängt nu ({reason}). Brådskande anmälningar tar {after_hours} emot. "
-        "Annars kan anmälan göras till {intake} när de öppnar igen: {next_open}."
-    ),
-    "closed_no_after_hours": (
-        "{intake} har stängt nu ({reason}) och {district} har ingen socialjour i registret. "
-        "Vid akut fara: ring 112. Mottagningen öppnar igen {next_open}."
-    ),
-    "closed_plain": "{intake} har stängt nu ({reason}). De öppnar igen {next_open}.",
-    "closed_consult": (
-        "Kontaktpersonen nås under kontorstid ({hours}), nästa gång {next_open}. "
-        "Är oron brådskande: ring socialjouren."
-    ),
-    "reason_hours": "utanför kontorstid, öppet {hours}",
-    "reason_holiday": "{holiday}",
-    "next_open": "{weekday} {day} {month} kl. {time}",
-    "next_open_unknown": "nästa vardag",
-    "consult_person": (
-        "Konsultationen går till skolans kontaktperson hos socialtjänsten. "
-        "Du behöver inte säga barnets namn när du konsulterar."
-    ),
-    "consult_intake": (
-        "{school} har ingen kontaktperson i registret, så konsultationen går till {intake} "
-        "i {district}, där skolan ligger. Du behöver inte säga barnets namn när du konsulterar."
-    ),
-    "consult_no_school": (
-        "Ingen skola angiven, så konsultationen går till {intake} i {district}. "
-        "Ange skolan för att få skolans kontaktperson. "
-        "Du behöver inte säga barnets namn när du konsulterar."
-    ),
-    "general": (
-        "Allmänna frågor om samverkan, som inte gäller ett enskilt barn, går till stadsdelen "
-        "där skolan ligger."
-    ),
-    "general_no_school": (
-        "Ingen skola angiven, så frågan går till {district}. Allmänna frågor om samverkan går "
-        "annars till stadsdelen där skolan ligger."
-    ),
-    "example": (
-        "Obs! Det här är exempeldata med påhittade kontaktuppgifter. Be administratören läsa in "
-        "det riktiga kontaktregistret."
-    ),
-    "missing_report": "Ange barnets hemstadsdel (där barnet bor) eller skolan.",
-    "missing_school": "Ange skolan.",
-    "empty": (
-        "Kontaktregistret är tomt. Be administratören läsa in det (samverkan registry import)."
-    ),
-    "not_found_school": "Hittar ingen skola som heter ”{query}” i kontaktregistret.",
-    "not_found_district": (
-        "Hittar ingen stadsdel eller kommun som heter ”{query}” i kontaktregistret."
-    ),
-    "ambiguous_school": "”{query}” kan vara flera skolor. Vilken menar du: {candidates}?",
-    "ambiguous_district": "”{query}” kan vara flera stadsdelar. Vilken menar du: {candidates}?",
-    "did_you_mean": "Menade du {candidates}?",
-    "or": "eller",
-    "and": "och",
-}
-
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-WEEKDAY_NAMES_SV: tuple[str, ...] = (
-    "måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag",
-)
-MONTH_NAMES_SV: tuple[str, ...] = (
-    "januari", "februari", "mars", "april", "maj", "juni",
-    "juli", "augusti", "september", "oktober", "november", "december",
-)
-# Accepted spellings of a weekday in registry files (English and Swedish, short and long).
-_DAY_ALIASES: dict[str, str] = {}
-for _i, _code in enumerate(WEEKDAYS):
-    _DAY_ALIASES[_code] = _code
-    _DAY_ALIASES[WEEKDAY_NAMES_SV[_i]] = _code
-    _DAY_ALIASES[WEEKDAY_NAMES_SV[_i][:3]] = _code
-for _alias, _code in {
+# Accepted spellings of a weekday in registry files besides the codes and the Swedish names
+# (common.swedish.weekday_number): English names.
+_ENGLISH_DAYS: dict[str, str] = {
     "monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri",
-    "saturday": "sat", "sunday": "sun", "tis": "tue", "tors": "thu", "lö": "sat", "sö": "sun",
-}.items():
-    _DAY_ALIASES[_alias] = _code
+    "saturday": "sat", "sunday": "sun",
+}
 
 _TIME_RE = re.compile(r"^(\d{1,2})[:.](\d{2})$")
 
 
 def parse_day(text: str) -> str | None:
     """'mon', 'måndag', 'mån', 'Monday' → 'mon'; None when it is not a weekday."""
-    return _DAY_ALIASES.get(text.strip().casefold())
+    word = text.strip().casefold()
+    if word in WEEKDAYS:
+        return word
+    if word in _ENGLISH_DAYS:
+        return _ENGLISH_DAYS[word]
+    number = swedish.weekday_number(word)
+    return None if number is None else WEEKDAYS[number]
 
 
 def parse_clock(text: str) -> time | None:
@@ -156,34 +76,9 @@ def parse_clock(text: str) -> time | None:
     return time(hour, minute)
 
 
-def format_clock(t: time) -> str:
-    """Swedish style: 08.00."""
-    return f"{t.hour:02d}.{t.minute:02d}"
-
-
 def format_days(days: Iterable[str]) -> str:
     """['mon', …, 'fri'] → 'måndag–fredag'; ['mon', 'wed'] → 'måndag och onsdag'."""
-    idx = sorted({WEEKDAYS.index(d) for d in days})
-    runs: list[list[int]] = []
-    for i in idx:
-        if runs and runs[-1][-1] == i - 1:
-            runs[-1].append(i)
-        else:
-            runs.append([i])
-    parts: list[str] = []
-    for run in runs:
-        if len(run) >= 3:
-            parts.append(f"{WEEKDAY_NAMES_SV[run[0]]}–{WEEKDAY_NAMES_SV[run[-1]]}")
-        else:
-            parts.extend(WEEKDAY_NAMES_SV[i] for i in run)
-    return join_sv(parts, TEXTS["and"])
-
-
-def join_sv(items: list[str], conj: str) -> str:
-    """'a', 'a och b', 'a, b och c'."""
-    if len(items) <= 1:
-        return "".join(items)
-    return f"{', '.join(items[:-1])} {conj} {items[-1]}"
+    return swedish.weekdays(WEEKDAYS.index(d) for d in days)
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,7 +94,7 @@ class OfficeHours:
 
     def describe(self) -> str:
         """'måndag–fredag 08.00–16.30'."""
-        return f"{format_days(self.days)} {format_clock(self.open)}–{format_clock(self.close)}"
+        return swedish.office_hours((WEEKDAYS.index(d) for d in self.days), self.open, self.close)
 
 
 @dataclass(frozen=True)
@@ -353,12 +248,12 @@ class RegistrySnapshot:
         local = at.astimezone(LOCAL_TZ)
         holiday = self.calendar.holiday(local.date())
         if holiday:
-            return TEXTS["reason_holiday"].format(holiday=_lower_first(holiday))
+            return texts().text("routing.reason_holiday", holiday=_lower_first(holiday))
         weekday = WEEKDAYS[local.weekday()]
         t = local.time().replace(tzinfo=None)
         if weekday in hours.days and hours.open <= t < hours.close:
             return None
-        return TEXTS["reason_hours"].format(hours=hours.describe())
+        return texts().text("routing.reason_hours", hours=hours.describe())
 
     def is_open(self, hours: OfficeHours, at: datetime) -> bool:
         return self.closed_reason(hours, at) is None
@@ -379,14 +274,8 @@ class RegistrySnapshot:
 def format_moment(when: datetime | None) -> str:
     """'tisdag 25 november kl. 08.00' (Stockholm time)."""
     if when is None:
-        return TEXTS["next_open_unknown"]
-    local = when.astimezone(LOCAL_TZ)
-    return TEXTS["next_open"].format(
-        weekday=WEEKDAY_NAMES_SV[local.weekday()],
-        day=local.day,
-        month=MONTH_NAMES_SV[local.month - 1],
-        time=format_clock(local.time()),
-    )
+        return texts().text("routing.next_open_unknown")
+    return swedish.date_time(when.astimezone(LOCAL_TZ))
 
 
 def _lower_first(text: str) -> str:
@@ -714,13 +603,13 @@ def _name_problem(field_name: Literal["school", "home_district"], m: Match) -> R
     what = "school" if field_name == "school" else "district"
     names = [f"”{i.name}”" for i in m.items]
     if m.kind == "ambiguous":
-        message = TEXTS[f"ambiguous_{what}"].format(
-            query=m.query, candidates=join_sv(names, TEXTS["or"])
-        )
+        candidates = swedish.join(names, "or")
+        message = texts().text(f"routing.ambiguous_{what}", query=m.query, candidates=candidates)
     else:
-        message = TEXTS[f"not_found_{what}"].format(query=m.query)
+        message = texts().text(f"routing.not_found_{what}", query=m.query)
         if names:
-            message += " " + TEXTS["did_you_mean"].format(candidates=join_sv(names, TEXTS["or"]))
+            candidates = swedish.join(names, "or")
+            message += " " + texts().text("routing.did_you_mean", candidates=candidates)
     return RouteProblem(field=field_name, message=message, match=m)
 
 
@@ -738,7 +627,8 @@ def route(
     if purpose not in PURPOSES:
         raise ValueError(f"unknown purpose {purpose!r}")
     if registry.is_empty or not registry.districts:
-        return _problem(purpose, at, "empty", RouteProblem("registry", TEXTS["empty"]))
+        empty = RouteProblem("registry", texts().text("routing.empty"))
+        return _problem(purpose, at, "empty", empty)
 
     school_obj: School | None = None
     if school is not None and school.strip():
@@ -764,18 +654,19 @@ def route(
 
     if purpose == "report":
         if home is None and school_district is None:
-            return _problem(
-                purpose, at, "missing", RouteProblem("input", TEXTS["missing_report"])
-            )
+            missing = texts().text("routing.missing_report")
+            return _problem(purpose, at, "missing", RouteProblem("input", missing))
         return _route_report(registry, at, home, school_obj, school_district, person)
     if purpose == "consult":
         target = school_district or home
         if target is None:
-            return _problem(purpose, at, "missing", RouteProblem("input", TEXTS["missing_school"]))
+            missing = texts().text("routing.missing_school")
+            return _problem(purpose, at, "missing", RouteProblem("input", missing))
         return _route_consult(registry, at, target, school_obj, person)
     target = school_district or home
     if target is None:
-        return _problem(purpose, at, "missing", RouteProblem("input", TEXTS["missing_school"]))
+        missing = texts().text("routing.missing_school")
+        return _problem(purpose, at, "missing", RouteProblem("input", missing))
     return _route_general(registry, at, target, school_obj, person)
 
 
@@ -784,14 +675,17 @@ def _closed_note(
 ) -> tuple[str, datetime | None]:
     next_open = registry.next_opening(d.office_hours, at)
     after = registry.after_hours.get(d.after_hours) if d.after_hours else None
-    note = TEXTS[template].format(
-        intake=d.intake.name,
-        district=d.name,
-        reason=reason,
-        after_hours=after.name if after else "",
-        next_open=format_moment(next_open),
-        hours=d.office_hours.describe(),
-    )
+    values = {
+        "intake": d.intake.name,
+        "district": d.name,
+        "reason": reason,
+        "after_hours": after.name if after else "",
+        "next_open": format_moment(next_open),
+        "hours": d.office_hours.describe(),
+    }
+    # Each of the closed_* texts uses some of these values.
+    wanted = placeholders_of(texts().template(template))
+    note = texts().text(template, **{k: v for k, v in values.items() if k in wanted})
     return note, next_open
 
 
@@ -812,7 +706,7 @@ def _finish(
     contacts = [primary, *also]
     example = any(c.example for c in contacts)
     if example:
-        notes.append(TEXTS["example"])
+        notes.append(texts().text("routing.example"))
     # Each contact once, in order.
     seen: set[tuple[str, str]] = {(primary.kind, primary.id)}
     unique_also: list[Contact] = []
@@ -843,21 +737,21 @@ def _route_report(
         assert school_district is not None
         district = school_district
         primary = _intake_contact(district)
-        notes.append(
-            TEXTS["unknown_home"].format(intake=district.intake.name, district=district.name)
-        )
+        notes.append(texts().text(
+            "routing.unknown_home", intake=district.intake.name, district=district.name
+        ))
         reason = registry.closed_reason(district.office_hours, at)
         next_open = None
         if reason is not None:
             after = registry.after_hours.get(district.after_hours) if district.after_hours else None
-            template = "closed_after_hours" if after else "closed_no_after_hours"
+            template = "routing.closed_after_hours" if after else "routing.closed_no_after_hours"
             note, next_open = _closed_note(registry, district, at, template, reason)
             notes.append(note)
             if after:
                 also.append(_after_hours_contact(after))
         if person is not None:
             also.append(_person_contact(person))
-        notes.append(TEXTS["acute"])
+        notes.append(texts().text("routing.acute"))
         return _finish(
             registry, purpose="report", at=at, district=district, primary=primary, also=also,
             notes=notes, school=school, home=None, open_now=reason is None, next_open=next_open,
@@ -865,10 +759,10 @@ def _route_report(
 
     district = home
     if school_district is not None and school_district.id == home.id:
-        notes.append(TEXTS["report_same_district"])
+        notes.append(texts().text("routing.report_same_district"))
     else:
-        notes.append(TEXTS["report_rule"])
-        notes.append(TEXTS["report_rule_source"])
+        notes.append(texts().text("routing.report_rule"))
+        notes.append(texts().text("routing.report_rule_source"))
     reason = registry.closed_reason(district.office_hours, at)
     next_open = None
     intake = _intake_contact(district)
@@ -879,14 +773,18 @@ def _route_report(
         if after is not None:
             primary = _after_hours_contact(after)
             also.append(intake)
-            note, next_open = _closed_note(registry, district, at, "closed_after_hours", reason)
+            note, next_open = _closed_note(
+                registry, district, at, "routing.closed_after_hours", reason
+            )
         else:
             primary = intake
-            note, next_open = _closed_note(registry, district, at, "closed_no_after_hours", reason)
+            note, next_open = _closed_note(
+                registry, district, at, "routing.closed_no_after_hours", reason
+            )
         notes.append(note)
     if person is not None:
         also.append(_person_contact(person))
-    notes.append(TEXTS["acute"])
+    notes.append(texts().text("routing.acute"))
     return _finish(
         registry, purpose="report", at=at, district=district, primary=primary, also=also,
         notes=notes, school=school, home=home, open_now=reason is None, next_open=next_open,
@@ -909,22 +807,24 @@ def _route_consult(
     if person is not None:
         primary = _person_contact(person)
         also.append(intake)
-        notes.append(TEXTS["consult_person"])
+        notes.append(texts().text("routing.consult_person"))
         if reason is not None:
-            note, next_open = _closed_note(registry, district, at, "closed_consult", reason)
+            note, next_open = _closed_note(registry, district, at, "routing.closed_consult", reason)
             notes.append(note)
     else:
         primary = intake
         if school is not None:
-            notes.append(TEXTS["consult_intake"].format(
+            notes.append(texts().text(
+                "routing.consult_intake",
                 school=school.name, intake=district.intake.name, district=district.name
             ))
         else:
-            notes.append(TEXTS["consult_no_school"].format(
+            notes.append(texts().text(
+                "routing.consult_no_school",
                 intake=district.intake.name, district=district.name
             ))
         if reason is not None:
-            template = "closed_after_hours" if after else "closed_no_after_hours"
+            template = "routing.closed_after_hours" if after else "routing.closed_no_after_hours"
             note, next_open = _closed_note(registry, district, at, template, reason)
             notes.append(note)
     if reason is not None and after is not None:
@@ -943,15 +843,15 @@ def _route_general(
     person: Person | None,
 ) -> RouteResult:
     notes = [
-        TEXTS["general"] if school is not None
-        else TEXTS["general_no_school"].format(district=district.name)
+        texts().text("routing.general") if school is not None
+        else texts().text("routing.general_no_school", district=district.name)
     ]
     also: list[Contact] = []
     primary = _intake_contact(district)
     reason = registry.closed_reason(district.office_hours, at)
     next_open: datetime | None = None
     if reason is not None:
-        note, next_open = _closed_note(registry, district, at, "closed_plain", reason)
+        note, next_open = _closed_note(registry, district, at, "routing.closed_plain", reason)
         notes.append(note)
     if person is not None:
         also.append(_person_contact(person))
@@ -962,8 +862,8 @@ def _route_general(
 
 
 __all__ = [
-    "LOCAL_TZ", "PURPOSES", "TEXTS", "WEEKDAYS", "AfterHours", "Contact", "District", "Intake",
+    "LOCAL_TZ", "PURPOSES", "WEEKDAYS", "AfterHours", "Contact", "District", "Intake",
     "Match", "MatchItem", "OfficeHours", "Person", "RegistrySnapshot", "RouteProblem",
-    "RouteResult", "School", "SwedishCalendar", "fold", "format_clock", "format_days",
+    "RouteResult", "School", "SwedishCalendar", "fold", "format_days",
     "format_moment", "parse_clock", "parse_day", "route", "suggest",
 ]

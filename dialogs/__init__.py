@@ -1,1 +1,14 @@
 """Conversation logic: the router, the flow engine, flows as data and Adaptive Card builders."""
+
+from pathlib import Path
+
+from common.catalogue import Catalogue, load_once
+
+# The conversation's texts: injected into the router (services), read by the rest of dialogs/
+# through texts().
+MESSAGES = Path(__file__).resolve().with_name("messages.sv.yaml")
+
+
+def texts() -> Catalogue:
+    """This package's user-facing texts: dialogs/messages.sv.yaml (read once)."""
+    return load_once(MESSAGES)

@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from dialogs import texts
 from dialogs.state import DialogState, Turn
 
 log = logging.getLogger(__name__)
@@ -38,10 +39,10 @@ class CheckParams(_Params):
     def _one(self) -> CheckParams:
         given = [x for x in (self.any, self.all, self.present) if x is not None]
         if len(given) != 1:
-            raise ValueError("ange precis en av any, all eller present")
+            raise ValueError(texts().text("actions.check_one_of"))
         for key in given[0]:
             if not key.startswith(("facts.", "vars.")):
-                raise ValueError(f"'{key}' ska börja med facts. eller vars.")
+                raise ValueError(texts().text("actions.check_key", key=key))
         return self
 
     def keys(self) -> list[str]:
@@ -68,7 +69,7 @@ class ActionSpec:
     def parse(self, raw: Mapping[str, Any]) -> BaseModel | None:
         if self.params is None:
             if raw:
-                raise ValueError(f"åtgärden '{self.name}' tar inga params")
+                raise ValueError(texts().text("actions.no_params", action=self.name))
             return None
         return self.params.model_validate(dict(raw))
 

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from common.catalogue import Catalogue
 from dialogs import cards as c
-from dialogs.messages import Messages
 from knowledge.loader import KnowledgeBase
 from knowledge.model import GuidanceSource, LawSource, SeedSource, Term, Topic
 
@@ -27,7 +27,7 @@ _OFFERS: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 class TopicCards:
-    def __init__(self, kb: KnowledgeBase, msg: Messages) -> None:
+    def __init__(self, kb: KnowledgeBase, msg: Catalogue) -> None:
         self.kb = kb
         self.msg = msg
 

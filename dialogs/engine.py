@@ -20,6 +20,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from common.catalogue import Catalogue
 from dialogs import cards as c
 from dialogs.actions import ACTION_SPECS, FlowActions
 from dialogs.answers import TopicCards
@@ -33,7 +34,6 @@ from dialogs.flows import (
     Section,
     TextNode,
 )
-from dialogs.messages import Messages
 from dialogs.state import DialogState, Turn
 from dialogs.text import (
     NameList,
@@ -89,7 +89,7 @@ class FlowEngine:
         self,
         flows: Mapping[str, Flow],
         actions: FlowActions,
-        msg: Messages,
+        msg: Catalogue,
         topics: TopicCards,
         *,
         contact_card: ContactCardBuilder | None = None,

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from dialogs import texts
 from dialogs.actions import ACTION_SPECS, BASE_VARS
 from dialogs.flows import (
     ActionNode,
@@ -46,9 +47,9 @@ def validate(directory: Path) -> list[Problem]:
     problems: list[Problem] = []
     files = flow_files(directory)
     if not (directory / "flows").is_dir():
-        return [Problem("flows/", "katalogen med flöden saknas")]
+        return [Problem("flows/", texts().text("flowcheck.no_directory"))]
     if not files:
-        return [Problem("flows/", "inga flöden (flows/*.yaml)")]
+        return [Problem("flows/", texts().text("flowcheck.no_flows"))]
     refs = _References.load(directory)
     seen_ids: dict[str, str] = {}
     for path in files:
@@ -59,9 +60,8 @@ def validate(directory: Path) -> list[Problem]:
             continue
         rel = f"flows/{path.name}"
         if flow.id in seen_ids:
-            problems.append(
-                Problem(rel, f"flödes-id '{flow.id}' finns redan i {seen_ids[flow.id]}", flow.id)
-            )
+            duplicate = texts().text("flowcheck.duplicate", flow=flow.id, file=seen_ids[flow.id])
+            problems.append(Problem(rel, duplicate, flow.id))
         seen_ids[flow.id] = rel
         problems.extend(Problem(rel, msg, where) for msg, where in check_flow(flow, refs))
     return problems
@@ -153,7 +153,7 @@ def check_flow(flow: Flow, refs: _References | None = None) -> list[tuple[str, s
         where = f"{flow.id}:{node_id}"
         for target in successors(node):
             if target not in nodes:
-                out.append((f"next pekar på noden '{target}' som inte finns", where))
+                out.append((texts().text("flowcheck.no_node", node=target), where))
         if isinstance(node, ActionNode):
             out.extend((m, where) for m in _check_action(node))
         if isinstance(node, QuestionNode):
@@ -165,31 +165,20 @@ def check_flow(flow: Flow, refs: _References | None = None) -> list[tuple[str, s
     reachable = _reach([flow.start], nodes)
     for node_id in nodes:
         if node_id not in reachable:
-            out.append(("noden kan inte nås från start", f"{flow.id}:{node_id}"))
+            out.append((texts().text("flowcheck.unreachable"), f"{flow.id}:{node_id}"))
 
     # Every node can reach an outcome (no dead end, no cycle without an exit).
     outcomes = [n for n, node in nodes.items() if isinstance(node, OutcomeNode)]
     if not outcomes:
-        out.append(("flödet har inget utfall (outcome)", flow.id))
+        out.append((texts().text("flowcheck.no_outcome"), flow.id))
     finishing = _reach_backwards(outcomes, nodes)
     for node_id in nodes:
         if node_id in reachable and node_id not in finishing:
-            out.append(
-                (
-                    "härifrån leder ingen väg till ett utfall "
-                    "(återvändsgränd eller slinga utan utgång)",
-                    f"{flow.id}:{node_id}",
-                )
-            )
+            out.append((texts().text("flowcheck.dead_end"), f"{flow.id}:{node_id}"))
 
     # Cycles through info/action nodes only would never wait for the user.
     for cycle_node in _silent_cycles(nodes):
-        out.append(
-            (
-                "slinga utan fråga: flödet skulle snurra utan att vänta på användaren",
-                f"{flow.id}:{cycle_node}",
-            )
-        )
+        out.append((texts().text("flowcheck.silent_cycle"), f"{flow.id}:{cycle_node}"))
 
     # Placeholders.
     known = set(BASE_VARS) | set(flow.carry) | set(flow.vars)
@@ -201,28 +190,31 @@ def check_flow(flow: Flow, refs: _References | None = None) -> list[tuple[str, s
     for node_id, node in nodes.items():
         for text in _texts(node):
             for name in sorted(placeholders(text) - known):
-                out.append((f"okänd platshållare {{{name}}}", f"{flow.id}:{node_id}"))
+                unknown = texts().text("flowcheck.unknown_placeholder", name=name)
+                out.append((unknown, f"{flow.id}:{node_id}"))
     return out
 
 
 def _check_action(node: ActionNode) -> list[str]:
     spec = ACTION_SPECS.get(node.action)
     if spec is None:
-        return [f"okänd åtgärd '{node.action}' (finns: {', '.join(sorted(ACTION_SPECS))})"]
+        known = ", ".join(sorted(ACTION_SPECS))
+        return [texts().text("flowcheck.unknown_action", action=node.action, known=known)]
     try:
         params = spec.parse(node.params)
     except (ValidationError, ValueError) as exc:
         msg = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
-        return [f"ogiltiga params för '{node.action}': {msg}"]
+        return [texts().text("flowcheck.bad_params", action=node.action, problem=msg)]
     if isinstance(node.next, str):
         return []
     results = spec.results(params)
     problems = [
-        f"resultatet '{r}' från '{node.action}' saknar next"
+        texts().text("flowcheck.result_no_next", result=r, action=node.action)
         for r in sorted(results - node.next.keys())
     ]
     problems += [
-        f"'{node.action}' kan inte ge resultatet '{r}'" for r in sorted(node.next.keys() - results)
+        texts().text("flowcheck.impossible_result", action=node.action, result=r)
+        for r in sorted(node.next.keys() - results)
     ]
     return problems
 
@@ -234,29 +226,28 @@ def _check_facts(node: QuestionNode, refs: _References) -> list[str]:
     for ch in node.choices:
         for fact, value in ch.set.items():
             if fact not in refs.facts:
-                problems.append(
-                    f"okänt faktum '{fact}' (bedömningsreglerna känner: {', '.join(refs.facts)})"
-                )
+                known = ", ".join(refs.facts)
+                problems.append(texts().text("flowcheck.unknown_fact", fact=fact, known=known))
             elif value is not None and not any(
                 value == a and type(value) is type(a) for a in refs.facts[fact]
             ):
-                problems.append(f"'{fact}' kan inte vara {value!r}")
+                problems.append(texts().text("flowcheck.bad_value", fact=fact, value=value))
     return problems
 
 
 def _check_outcome(node: OutcomeNode, refs: _References) -> list[str]:
     problems: list[str] = []
     if not node.sources and not node.topics:
-        problems.append("utfallet anger inga källor (sources eller topics)")
+        problems.append(texts().text("flowcheck.no_sources"))
     for src in node.sources:
         if isinstance(src, LawSource) and refs.laws is not None and src.law not in refs.laws:
-            problems.append(f"okänd lag '{src.law}' (saknas i laws.yaml)")
+            problems.append(texts().text("flowcheck.unknown_law", law=src.law))
         if isinstance(src, SeedSource) and refs.seeds is not None and src.seed not in refs.seeds:
-            problems.append(f"okänt seed-dokument '{src.seed}'")
+            problems.append(texts().text("flowcheck.unknown_seed", seed=src.seed))
     if refs.topics is not None:
         for topic_id in node.topics:
             if topic_id not in refs.topics:
-                problems.append(f"ämnet '{topic_id}' finns inte i kunskapsbasen")
+                problems.append(texts().text("flowcheck.unknown_topic", topic=topic_id))
     return problems
 
 

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from dialogs import texts
 from knowledge.model import Source
 
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -59,21 +60,19 @@ class QuestionNode(Strict):
     @model_validator(mode="after")
     def _choices(self) -> QuestionNode:
         if not self.choices and not self.choices_from:
-            raise ValueError("en fråga behöver choices eller choices_from")
+            raise ValueError(texts().text("flowfile.choices_missing"))
         if self.choices_from and not self.field:
-            raise ValueError("choices_from kräver field (där svaret sparas)")
+            raise ValueError(texts().text("flowfile.choices_from_field"))
         if len(self.choices) > MAX_CHOICES:
-            raise ValueError(
-                f"högst {MAX_CHOICES} svarsalternativ (en knapp per rad; fler blir svåra att läsa)"
-            )
+            raise ValueError(texts().text("flowfile.too_many_choices", max=MAX_CHOICES))
         values = [c.value for c in self.choices]
         if len(values) != len(set(values)):
-            raise ValueError("svarsalternativen måste ha olika value")
+            raise ValueError(texts().text("flowfile.choice_values"))
         for c in self.choices:
             if c.next is None and self.next is None:
-                raise ValueError(f"svaret '{c.label}' leder ingenstans (ange next)")
+                raise ValueError(texts().text("flowfile.choice_no_next", label=c.label))
         if self.choices_from and self.next is None:
-            raise ValueError("choices_from kräver next på frågan")
+            raise ValueError(texts().text("flowfile.choices_from_next"))
         return self
 
 
@@ -128,7 +127,7 @@ class Section(Strict):
     @model_validator(mode="after")
     def _content(self) -> Section:
         if not self.text and not self.items:
-            raise ValueError("en sektion behöver text eller items")
+            raise ValueError(texts().text("flowfile.section_empty"))
         return self
 
 
@@ -159,7 +158,7 @@ class OutcomeNode(Strict):
     @model_validator(mode="after")
     def _draft(self) -> OutcomeNode:
         if "report_draft" in self.render and self.draft is None:
-            raise ValueError("render: report_draft kräver draft")
+            raise ValueError(texts().text("flowfile.draft_missing"))
         return self
 
 
@@ -188,7 +187,7 @@ class Flow(Strict):
     @model_validator(mode="after")
     def _start(self) -> Flow:
         if self.start not in self.nodes:
-            raise ValueError(f"start-noden '{self.start}' finns inte")
+            raise ValueError(texts().text("flowfile.no_start", start=self.start))
         return self
 
 
@@ -226,12 +225,13 @@ def parse_flow(path: Path, base: Path) -> tuple[Flow | None, list[tuple[str, str
             data = yaml.load(fh, Loader=_SAFE_LOADER)  # libyaml when available
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f" (rad {mark.line + 1})" if mark is not None else ""
-        return None, [(rel, f"ogiltig YAML{line}: {getattr(exc, 'problem', exc)}", None)]
+        line = texts().text("flowfile.line", line=mark.line + 1) if mark is not None else ""
+        problem = getattr(exc, "problem", exc)
+        return None, [(rel, texts().text("flowfile.bad_yaml", line=line, problem=problem), None)]
     except UnicodeDecodeError:
-        return None, [(rel, "filen är inte UTF-8", None)]
+        return None, [(rel, texts().text("flowfile.not_utf8"), None)]
     if data is None:
-        return None, [(rel, "filen är tom", None)]
+        return None, [(rel, texts().text("flowfile.empty"), None)]
     try:
         return Flow.model_validate(data), []
     except ValidationError as exc:
@@ -241,11 +241,11 @@ def parse_flow(path: Path, base: Path) -> tuple[Flow | None, list[tuple[str, str
             loc = tuple(err["loc"])
             where = _where(loc)
             if err["type"] == "extra_forbidden":
-                msg = f"okänd nyckel '{loc[-1]}'"
+                msg = texts().text("flowfile.unknown_key", key=loc[-1])
             elif err["type"] == "missing":
-                msg = "obligatoriskt fält saknas"
+                msg = texts().text("flowfile.missing")
             elif err["type"] == "union_tag_invalid":
-                msg = "okänd nodtyp (kind ska vara question, text, info, action eller outcome)"
+                msg = texts().text("flowfile.unknown_kind")
             else:
                 msg = str(err["msg"]).removeprefix("Value error, ")
             if (msg, where) not in seen:
@@ -263,7 +263,8 @@ def load_flows(directory: Path) -> dict[str, Flow]:
         problems.extend(errs)
         if flow is not None:
             if flow.id in flows:
-                problems.append((path.name, f"flödet '{flow.id}' finns redan", flow.id))
+                duplicate = texts().text("flowfile.duplicate", flow=flow.id)
+                problems.append((path.name, duplicate, flow.id))
             flows[flow.id] = flow
     if problems:
         raise FlowLoadError(problems)

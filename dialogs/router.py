@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from common.catalogue import Catalogue
 from common.clock import Clock, local
 from contacts import card as contact_cards
 from dialogs import cards as c
@@ -26,7 +27,6 @@ from dialogs.actions import FlowActions, Registry, RuleEngine
 from dialogs.answers import TopicCards
 from dialogs.engine import FlowEngine, FlowError
 from dialogs.flows import Flow, load_flows
-from dialogs.messages import Messages
 from dialogs.state import DialogState, Turn
 from dialogs.text import (
     contains_personnummer,
@@ -91,7 +91,7 @@ class Conversations(Protocol):
 
 
 class ForumCards(Protocol):
-    """The forum helper's card builders, bound to the catalogue (see build_router)."""
+    """The forum helper's card builders, bound to the forums catalogue (forum_card_builder)."""
 
     def upcoming(
         self,
@@ -109,7 +109,7 @@ class Router:
         kb: KnowledgeBase,
         index: Searcher,
         rules: RuleEngine | None,
-        messages: Messages,
+        messages: Catalogue,
         clock: Clock,
         registry: Registry | None = None,
         forums: Any | None = None,
@@ -760,13 +760,11 @@ def _parse(raw: Any) -> datetime | None:
     return dt if dt.tzinfo is not None else None
 
 
-# --- cards of the feature packages, bound to the catalogue --------------------------------------
+# --- cards of the feature packages, bound to their catalogues -----------------------------------
 
 
-def contact_card_builder(messages: Messages) -> Callable[[Any], dict[str, Any] | None]:
-    """The registry helper's contact card, its texts taken over by the catalogue."""
-    messages.extend(contact_cards.TEXTS)
-    texts = messages.section("contacts.card.")
+def contact_card_builder(texts: Catalogue) -> Callable[[Any], dict[str, Any] | None]:
+    """The registry helper's contact card with the contacts catalogue (`contacts.texts()`)."""
 
     def make(result: Any) -> dict[str, Any] | None:
         if not getattr(result, "ok", False):
@@ -776,10 +774,8 @@ def contact_card_builder(messages: Messages) -> Callable[[Any], dict[str, Any] |
     return make
 
 
-def forum_card_builder(messages: Messages) -> ForumCards:
-    """The forum helper's meeting list, its texts taken over by the catalogue."""
-    messages.extend(forum_cards.TEXTS)
-    texts = messages.section("forums.")
+def forum_card_builder(texts: Catalogue) -> ForumCards:
+    """The forum helper's meeting list with the forums catalogue (`forums.texts()`)."""
 
     class _Cards:
         def upcoming(

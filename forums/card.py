@@ -1,12 +1,12 @@
 """Forum cards (Adaptive Card 1.5, plain JSON): the upcoming meetings and the reminder.
 
-Pure functions over `forums.schedule` values. Swedish dates come from the one catalogue of day
-and month names in forums.schedule ("tisdag 8 september kl. 13.00"). A reminder shows only the
-forum, the time, the place and the links: never anything about a child.
+Pure functions over `forums.schedule` values. Swedish dates come from common.swedish ("tisdag
+8 september kl. 13.00"). A reminder shows only the forum, the time, the place and the links:
+never anything about a child.
 
-All Swedish text is in `TEXTS` (keys in the message catalogue's dotted style, so that the
-dialogs' catalogue can take them over with `Messages.extend(TEXTS)`); every builder accepts
-`texts=` replacements.
+All Swedish text is in the forums catalogue (forums/texts.sv.yaml, sections `card` and
+`reminder`); every builder takes that catalogue as `texts=` (default: `forums.texts()`), or one
+with some texts replaced (`Catalogue.replaced`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ from datetime import UTC
 from typing import Any
 from urllib.parse import quote
 
-from forums.schedule import Forum, Occurrence, format_swedish_span
+from common import swedish
+from common.catalogue import Catalogue
+from forums import texts as package_texts
+from forums.schedule import Forum, Occurrence
 
 CARD_VERSION = "1.5"
 MAX_CARD_BYTES = 28 * 1024
@@ -29,37 +32,6 @@ MAX_DATES = 3  # meetings listed per forum
 
 SUBSCRIBE = "forum.subscribe"
 UNSUBSCRIBE = "forum.unsubscribe"
-
-TEXTS: dict[str, str] = {
-    "forums.card.title": "Samverkansmöten",
-    "forums.card.intro": "De kommande mötena. Tryck på en knapp för att få en påminnelse.",
-    "forums.card.more_forums": "… och {count} forum till.",
-    "forums.card.more_dates": "… och {count} möten till under perioden.",
-    "forums.card.place": "Plats: {place}",
-    "forums.card.reminded_me": "Du får påminnelser om det här forumet.",
-    "forums.card.reminded_channel": "Kanalen får påminnelser om det här forumet.",
-    "forums.card.join": "Anslut till mötet",
-    "forums.card.subscribe_me": "Påminn mig",
-    "forums.card.unsubscribe_me": "Sluta påminna mig",
-    "forums.card.subscribe_channel": "Påminn kanalen",
-    "forums.card.unsubscribe_channel": "Sluta påminna kanalen",
-    "forums.reminder.title": "Påminnelse: samverkansmöte",
-    "forums.reminder.when": "När",
-    "forums.reminder.where": "Var",
-    "forums.reminder.online": "Teams-möte",
-    "forums.reminder.calendar": "Lägg till i kalender",
-    "forums.reminder.stop": "Stäng av påminnelser",
-    "forums.reminder.channel_note": (
-        "Ta upp enskilda barn på mötet, inte i kanalen."
-    ),
-    "forums.reminder.summary": "Påminnelse: {name}, {when}",
-}
-
-
-def _t(texts: Mapping[str, str] | None, key: str, **values: object) -> str:
-    template = (texts or {}).get(key) or TEXTS[key]
-    return template.format(**values) if values else template
-
 
 def _text(value: str, **extra: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": value, "wrap": True, **extra}
@@ -87,12 +59,12 @@ def _submit(title: str, action: str, forum_id: str, scope: str) -> dict[str, Any
     }
 
 
-def _toggle(texts: Mapping[str, str] | None, forum_id: str, scope: str, on: bool) -> dict[str, Any]:
+def _toggle(texts: Catalogue, forum_id: str, scope: str, on: bool) -> dict[str, Any]:
     """'Påminn mig' / 'Sluta påminna mig' (or the channel's pair), by the current state."""
     who = "me" if scope == "me" else "channel"
     if on:
-        return _submit(_t(texts, f"forums.card.unsubscribe_{who}"), UNSUBSCRIBE, forum_id, scope)
-    return _submit(_t(texts, f"forums.card.subscribe_{who}"), SUBSCRIBE, forum_id, scope)
+        return _submit(texts.text(f"card.unsubscribe_{who}"), UNSUBSCRIBE, forum_id, scope)
+    return _submit(texts.text(f"card.subscribe_{who}"), SUBSCRIBE, forum_id, scope)
 
 
 def _open_url(title: str, url: str) -> dict[str, Any]:
@@ -134,21 +106,22 @@ def upcoming_card(
     subscribed_me: set[str],
     subscribed_channel: set[str] | None,
     forums: Mapping[str, Forum] | None = None,
-    texts: Mapping[str, str] | None = None,
+    texts: Catalogue | None = None,
 ) -> dict[str, Any]:
     """Upcoming meetings grouped per forum, with reminder buttons for me (and the channel).
 
     `subscribed_channel` is None outside a channel: then there are no channel buttons.
     Forum details come from `forums` or from each occurrence's `definition`.
     """
+    texts = texts or package_texts()
     grouped: dict[str, list[Occurrence]] = {}
     for occ in sorted(occurrences, key=lambda o: (o.start.astimezone(UTC), o.forum)):
         grouped.setdefault(occ.forum, []).append(occ)
     first_year = min((o.start.year for o in occurrences), default=None)
 
     body: list[dict[str, Any]] = [
-        _text(_t(texts, "forums.card.title"), size="Medium", weight="Bolder", style="heading"),
-        _text(_t(texts, "forums.card.intro"), isSubtle=True, spacing="Small"),
+        _text(texts.text("card.title"), size="Medium", weight="Bolder", style="heading"),
+        _text(texts.text("card.intro"), isSubtle=True, spacing="Small"),
     ]
     shown = list(grouped.items())[:MAX_FORUMS]
     for forum_id, occs in shown:
@@ -156,32 +129,32 @@ def upcoming_card(
         name = forum.name if forum is not None else forum_id
         items: list[dict[str, Any]] = [_text(name, weight="Bolder")]
         dates = [
-            "- " + format_swedish_span(o.start, o.end, with_year=o.start.year != first_year)
+            "- " + swedish.span(o.start, o.end, with_year=o.start.year != first_year)
             for o in occs[:MAX_DATES]
         ]
         items.append(_text("\n".join(dates), spacing="Small"))
         if len(occs) > MAX_DATES:
-            more = _t(texts, "forums.card.more_dates", count=len(occs) - MAX_DATES)
+            more = texts.text("card.more_dates", count=len(occs) - MAX_DATES)
             items.append(_text(more, isSubtle=True, spacing="None"))
         if forum is not None and forum.location:
-            place = _t(texts, "forums.card.place", place=forum.location)
+            place = texts.text("card.place", place=forum.location)
             items.append(_text(place, isSubtle=True, spacing="Small"))
         me_on = forum_id in subscribed_me
         channel_on = subscribed_channel is not None and forum_id in subscribed_channel
-        states = ((me_on, "forums.card.reminded_me"), (channel_on, "forums.card.reminded_channel"))
+        states = ((me_on, "card.reminded_me"), (channel_on, "card.reminded_channel"))
         for on, key in states:
             if on:
-                items.append(_text(_t(texts, key), isSubtle=True, spacing="Small"))
+                items.append(_text(texts.text(key), isSubtle=True, spacing="Small"))
         actions: list[dict[str, Any]] = []
         if forum is not None and forum.join_url:
-            actions.append(_open_url(_t(texts, "forums.card.join"), forum.join_url))
+            actions.append(_open_url(texts.text("card.join"), forum.join_url))
         actions.append(_toggle(texts, forum_id, "me", me_on))
         if subscribed_channel is not None:
             actions.append(_toggle(texts, forum_id, "channel", channel_on))
         items.append({"type": "ActionSet", "actions": actions})
         body.append({"type": "Container", "items": items, "separator": True, "spacing": "Medium"})
     if len(grouped) > MAX_FORUMS:
-        more = _t(texts, "forums.card.more_forums", count=len(grouped) - MAX_FORUMS)
+        more = texts.text("card.more_forums", count=len(grouped) - MAX_FORUMS)
         body.append(_text(more, isSubtle=True))
     return _card(body)
 
@@ -195,42 +168,44 @@ def reminder_card(
     *,
     scope: str,
     public_url: str = "",
-    texts: Mapping[str, str] | None = None,
+    texts: Catalogue | None = None,
     link_secret: bytes | None = None,
 ) -> dict[str, Any]:
     """Forum, time, place, join link, 'Lägg till i kalender' and 'Stäng av påminnelser'."""
     if scope not in ("me", "channel"):
         raise ValueError(f"scope must be 'me' or 'channel', not {scope!r}")
-    when = format_swedish_span(occurrence.start, occurrence.end)
-    facts = [{"title": _t(texts, "forums.reminder.when"), "value": when}]
+    texts = texts or package_texts()
+    when = swedish.span(occurrence.start, occurrence.end)
+    facts = [{"title": texts.text("reminder.when"), "value": when}]
     if forum.location:
-        facts.append({"title": _t(texts, "forums.reminder.where"), "value": forum.location})
+        facts.append({"title": texts.text("reminder.where"), "value": forum.location})
     elif forum.join_url:
-        online = _t(texts, "forums.reminder.online")
-        facts.append({"title": _t(texts, "forums.reminder.where"), "value": online})
+        online = texts.text("reminder.online")
+        facts.append({"title": texts.text("reminder.where"), "value": online})
     body: list[dict[str, Any]] = [
-        _text(_t(texts, "forums.reminder.title"), isSubtle=True, weight="Bolder"),
+        _text(texts.text("reminder.title"), isSubtle=True, weight="Bolder"),
         _text(forum.name, size="Medium", weight="Bolder", style="heading", spacing="Small"),
         {"type": "FactSet", "facts": facts},
     ]
     if scope == "channel":
-        body.append(_text(_t(texts, "forums.reminder.channel_note"), isSubtle=True, size="Small"))
+        body.append(_text(texts.text("reminder.channel_note"), isSubtle=True, size="Small"))
     actions: list[dict[str, Any]] = []
     if forum.join_url:
-        actions.append(_open_url(_t(texts, "forums.card.join"), forum.join_url))
+        actions.append(_open_url(texts.text("card.join"), forum.join_url))
     calendar = ics_url(public_url, forum.id, link_secret)
     if calendar is not None:
-        actions.append(_open_url(_t(texts, "forums.reminder.calendar"), calendar))
-    actions.append(_submit(_t(texts, "forums.reminder.stop"), UNSUBSCRIBE, forum.id, scope))
+        actions.append(_open_url(texts.text("reminder.calendar"), calendar))
+    actions.append(_submit(texts.text("reminder.stop"), UNSUBSCRIBE, forum.id, scope))
     return _card(body, actions)
 
 
 def reminder_summary(
-    forum: Forum, occurrence: Occurrence, *, texts: Mapping[str, str] | None = None
+    forum: Forum, occurrence: Occurrence, *, texts: Catalogue | None = None
 ) -> str:
     """The notification text: 'Påminnelse: BUS …, tisdag 8 september kl. 13.00–14.30'."""
-    when = format_swedish_span(occurrence.start, occurrence.end)
-    return _t(texts, "forums.reminder.summary", name=forum.name, when=when)
+    texts = texts or package_texts()
+    when = swedish.span(occurrence.start, occurrence.end)
+    return texts.text("reminder.summary", name=forum.name, when=when)
 
 
 def reminder_message(
@@ -239,7 +214,7 @@ def reminder_message(
     *,
     scope: str,
     public_url: str = "",
-    texts: Mapping[str, str] | None = None,
+    texts: Catalogue | None = None,
     link_secret: bytes | None = None,
 ) -> tuple[dict[str, Any], str]:
     """(card, summary) for the reminder scheduler (forums.reminders.ReminderScheduler)."""

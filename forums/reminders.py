@@ -62,7 +62,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.clock import Clock
-from forums import schedule
+from forums import schedule, texts
 from forums.repository import ForumService, forum_from_row
 from forums.schedule import DueReminder, Forum, Occurrence
 from forums.tables import ForumDelivery, ForumRow, ForumSubscription
@@ -71,24 +71,6 @@ from storage.db import Database
 from storage.models import ConversationReference
 
 log = logging.getLogger(__name__)
-
-# Reasons recorded in the delivery log (shown by `samverkan reminders status`).
-REASONS = {
-    "started": "Mötet hade redan börjat när påminnelsen kunde skickas.",
-    "newer": "En senare påminnelse ({offset}) för samma möte var redan aktuell.",
-    "ended": "Prenumerationen har avslutats.",
-    "not_scheduled": "Mötet eller påminnelsen finns inte längre i schemat.",
-    "gone": "Boten kan inte längre skriva i konversationen (HTTP {status}): "
-    "prenumerationen avslutades och konversationsreferensen togs bort.",
-    "rejected": "Teams tog inte emot meddelandet ({error}).",
-    "exhausted": "Gav upp efter {attempts} försök ({error}).",
-    "interrupted": "Sändningen avbröts medan meddelandet skickades; okänt om det kom fram. "
-    "Skickas inte igen för att undvika dubbletter.",
-    "resent": "Skickades igen efter ett avbrott under sändning (kan ha kommit fram två gånger).",
-    "unanswered": "Teams svarade inte ({error}); okänt om det kom fram. Skickas inte igen för att "
-    "undvika dubbletter.",
-}
-
 
 # --- the scheduler -----------------------------------------------------------------------------
 
@@ -302,9 +284,10 @@ class ReminderScheduler:
                         if key in done:
                             continue
                         if meeting <= now:
-                            rows.append(self._row(key, r, now, "skipped_stale", REASONS["started"]))
+                            started = texts().text("reasons.started")
+                            rows.append(self._row(key, r, now, "skipped_stale", started))
                         elif r is not latest:
-                            reason = REASONS["newer"].format(offset=latest.offset)
+                            reason = texts().text("reasons.newer", offset=latest.offset)
                             rows.append(self._row(key, r, now, "skipped_stale", reason))
                         else:
                             rows.append(self._row(key, r, now, "claimed", None))
@@ -464,10 +447,10 @@ class ReminderScheduler:
             note = None
             if delivery.id in interrupted:
                 if not self._resend_interrupted:
-                    reason = REASONS["interrupted"]
+                    reason = texts().text("reasons.interrupted")
                     await self._finish(delivery.id, "gave_up", report, reason=reason)
                     continue
-                note = REASONS["resent"]
+                note = texts().text("reasons.resent")
             if forum_row.id not in forums:
                 forums[forum_row.id] = forum_from_row(forum_row)
             forum = forums[forum_row.id]
@@ -478,18 +461,18 @@ class ReminderScheduler:
                 )
             occurrence = meetings[mkey]
             if sub.ended_at is not None or ref is None:
-                reason = REASONS["ended"]
+                reason = texts().text("reasons.ended")
             elif occurrence is None or delivery.reminder_offset not in forum.reminders:
-                reason = REASONS["not_scheduled"]
+                reason = texts().text("reasons.not_scheduled")
             elif occurrence.start <= now:
-                reason = REASONS["started"]
+                reason = texts().text("reasons.started")
             else:
                 newer = [
                     r for r in schedule.reminders_for(forum, occurrence)
                     if delivery.send_at < r.send_at <= now and r.send_at >= sub.active_since
                 ]
                 if newer:
-                    reason = REASONS["newer"].format(offset=newer[-1].offset)
+                    reason = texts().text("reasons.newer", offset=newer[-1].offset)
             if reason is not None or occurrence is None or ref is None:
                 await self._finish(delivery.id, "skipped_stale", report, reason=reason)
                 continue
@@ -580,7 +563,8 @@ class ReminderScheduler:
                 return True
             still_mine = await s.scalar(select(ForumDelivery.id).where(self._mine(job.delivery_id)))
         if still_mine is not None:  # ours, but the subscription ended meanwhile
-            await self._finish(job.delivery_id, "skipped_stale", report, reason=REASONS["ended"])
+            ended = texts().text("reasons.ended")
+            await self._finish(job.delivery_id, "skipped_stale", report, reason=ended)
         else:
             report.lost_claims += 1
             log.warning("delivery %s was taken over by another instance", job.delivery_id)
@@ -681,16 +665,16 @@ class ReminderScheduler:
                 next_attempt_at=outcome.retry_at or self._clock.now(),
             )
         elif outcome.result == "gave_up":
-            reason = REASONS["exhausted"].format(attempts=attempts, error=outcome.error)
+            reason = texts().text("reasons.exhausted", attempts=attempts, error=outcome.error)
             await self._finish(job.delivery_id, "gave_up", report, outcome=outcome, reason=reason)
         elif outcome.result == "rejected":
-            reason = REASONS["rejected"].format(error=outcome.error)
+            reason = texts().text("reasons.rejected", error=outcome.error)
             await self._finish(job.delivery_id, "gave_up", report, outcome=outcome, reason=reason)
         elif outcome.result == "unknown":
-            reason = REASONS["unanswered"].format(error=outcome.error)
+            reason = texts().text("reasons.unanswered", error=outcome.error)
             await self._finish(job.delivery_id, "gave_up", report, outcome=outcome, reason=reason)
         elif outcome.result == "gone":
-            reason = REASONS["gone"].format(status=outcome.status)
+            reason = texts().text("reasons.gone", status=outcome.status)
             await self._finish(job.delivery_id, "gave_up", report, outcome=outcome, reason=reason)
             if self._sqlite_writes is not None:
                 async with self._sqlite_writes:
@@ -715,6 +699,6 @@ class ReminderScheduler:
     def _default_render(
         self, forum: Forum, occurrence: Occurrence, offset: str, scope: str
     ) -> tuple[dict[str, Any], str]:
-        from forums.card import reminder_message  # dialogs owns the card's wording
+        from forums.card import reminder_message  # its wording: forums/texts.sv.yaml
 
         return reminder_message(forum, occurrence, scope=scope, public_url=self._public_url)

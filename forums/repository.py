@@ -27,7 +27,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from common.clock import Clock
-from forums import schedule
+from forums import schedule, texts
 from forums.schedule import DueReminder, Forum, Occurrence
 from forums.tables import DELIVERY_STATUSES, ForumDelivery, ForumRow, ForumSubscription
 from storage.db import Database
@@ -41,18 +41,6 @@ ICS_HORIZON = timedelta(days=3 * 366)
 PRODID = "-//Samverkansboten//Samverkansforum//SV"
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_YAML_DEPTH = 20
-
-TEXTS = {
-    "join": "Anslut till mötet: {url}",
-    "alarm": "Påminnelse: {name}",
-    "user_ended": "avslutad av användaren",
-    "unreadable": "filen kan inte läsas: {problem}",
-    "too_big": "filen är för stor: högst {mb} MB kan läsas in",
-    "binary": "filen innehåller binära data (nolltecken) – den ska vara en textfil i YAML",
-    "not_utf8": "filen är inte UTF-8-kodad",
-    "too_deep": "filen är för djupt nästlad (högst {max} nivåer)",
-}
-
 
 # --- errors ------------------------------------------------------------------------------------
 
@@ -69,9 +57,9 @@ class ImportProblem:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
         what = []
         if self.forum:
-            what.append(f"forum {self.forum!r}")
+            what.append(texts().text("repository.where_forum", forum=self.forum))
         if self.field:
-            what.append(f"fält {self.field!r}")
+            what.append(texts().text("repository.where_field", field=self.field))
         return f"{where}: {', '.join(what) + ': ' if what else ''}{self.message}"
 
 
@@ -86,13 +74,13 @@ class ForumImportError(Exception):
 class UnknownForumError(LookupError):
     def __init__(self, forum_id: str) -> None:
         self.forum_id = forum_id
-        super().__init__(f"Det finns inget forum med id {forum_id!r}.")
+        super().__init__(texts().text("repository.unknown_forum", forum=forum_id))
 
 
 class UnknownConversationError(LookupError):
     def __init__(self, ref_id: int) -> None:
         self.ref_id = ref_id
-        super().__init__(f"Konversationen {ref_id} finns inte (längre).")
+        super().__init__(texts().text("repository.unknown_conversation", ref=ref_id))
 
 
 # --- results -----------------------------------------------------------------------------------
@@ -248,22 +236,22 @@ def parse_forums_yaml(text: str, filename: str) -> tuple[list[Forum], list[Impor
         try:
             root = loader.get_single_node()
         except _TooDeepError as exc:
-            problem(exc.line, TEXTS["too_deep"].format(max=MAX_YAML_DEPTH))
+            problem(exc.line, texts().text("repository.too_deep", max=MAX_YAML_DEPTH))
             return [], problems
         except RecursionError:  # pragma: no cover - the depth limit comes first
-            problem(None, TEXTS["too_deep"].format(max=MAX_YAML_DEPTH))
+            problem(None, texts().text("repository.too_deep", max=MAX_YAML_DEPTH))
             return [], problems
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
             detail = getattr(exc, "problem", None) or str(exc)
-            problem(line, f"filen är inte giltig YAML: {detail}")
+            problem(line, texts().text("repository.bad_yaml", problem=detail))
             return [], problems
         if root is None:
-            problem(None, "filen är tom; den ska ha en lista 'forums:'")
+            problem(None, texts().text("repository.empty"))
             return [], problems
         if not isinstance(root, yaml.MappingNode):
-            problem(root.start_mark.line + 1, "filen ska börja med 'forums:' och en lista")
+            problem(root.start_mark.line + 1, texts().text("repository.not_mapping"))
             return [], problems
         items_node: yaml.Node | None = None
         for key_node, value_node in root.value:
@@ -271,15 +259,16 @@ def parse_forums_yaml(text: str, filename: str) -> tuple[list[Forum], list[Impor
             if key == "forums":
                 items_node = value_node
             else:
-                problem(key_node.start_mark.line + 1, f"okänd nyckel {key!r}; bara 'forums' finns")
+                unknown = texts().text("repository.unknown_key", key=key)
+                problem(key_node.start_mark.line + 1, unknown)
         if items_node is None:
-            problem(1, "nyckeln 'forums' saknas")
+            problem(1, texts().text("repository.no_forums"))
             return [], problems
         if isinstance(items_node, yaml.ScalarNode) and loader.construct_object(items_node) is None:
             return [], problems  # `forums:` with nothing under it: an empty schedule
         if not isinstance(items_node, yaml.SequenceNode):
             line = items_node.start_mark.line + 1
-            problem(line, "'forums' ska vara en lista (rader med '- id: …')")
+            problem(line, texts().text("repository.not_list"))
             return [], problems
 
         forums: list[Forum] = []
@@ -287,7 +276,7 @@ def parse_forums_yaml(text: str, filename: str) -> tuple[list[Forum], list[Impor
         for item in items_node.value:
             item_line = item.start_mark.line + 1
             if not isinstance(item, yaml.MappingNode):
-                problem(item_line, "varje forum ska vara en mappning med id, name, start …")
+                problem(item_line, texts().text("repository.item_not_mapping"))
                 continue
             raw: dict[str, Any] = {}
             lines: dict[str, int] = {}
@@ -296,17 +285,18 @@ def parse_forums_yaml(text: str, filename: str) -> tuple[list[Forum], list[Impor
                 key = loader.construct_object(key_node, deep=True)
                 line = key_node.start_mark.line + 1
                 if not isinstance(key, str):
-                    problem(line, f"fältnamnet {key!r} ska vara text")
+                    problem(line, texts().text("repository.field_name", key=key))
                     continue
                 if key in raw:
-                    problem(line, f"fältet står två gånger (först på rad {lines[key]})", fld=key)
+                    twice = texts().text("repository.field_twice", line=lines[key])
+                    problem(line, twice, fld=key)
                     continue
                 lines[key] = line
                 try:
                     raw[key] = loader.construct_object(value_node, deep=True)
                 except (yaml.YAMLError, ValueError) as exc:  # e.g. a date like 2026-02-30
                     detail = getattr(exc, "problem", None) or exc
-                    problem(line, f"värdet kan inte läsas: {detail}", fld=key)
+                    problem(line, texts().text("repository.bad_value", problem=detail), fld=key)
                     raw[key] = None
                     broken.add(key)
             forum_id = raw.get("id") if isinstance(raw.get("id"), str) else None
@@ -322,7 +312,9 @@ def parse_forums_yaml(text: str, filename: str) -> tuple[list[Forum], list[Impor
                 if forum_id in first_line:
                     problem(
                         lines.get("id", item_line),
-                        f"id {forum_id!r} finns redan på rad {first_line[forum_id]}",
+                        texts().text(
+                            "repository.duplicate_id", forum=forum_id, line=first_line[forum_id]
+                        ),
                         forum_id,
                         "id",
                     )
@@ -334,10 +326,11 @@ def parse_forums_yaml(text: str, filename: str) -> tuple[list[Forum], list[Impor
     except yaml.YAMLError as exc:  # a constructor error (e.g. a bad date like 2026-02-30)
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark is not None else None
-        problem(line, f"värdet kan inte läsas: {getattr(exc, 'problem', None) or exc}")
+        detail = getattr(exc, "problem", None) or exc
+        problem(line, texts().text("repository.bad_value", problem=detail))
         return [], problems
     except ValueError as exc:  # PyYAML raises ValueError for impossible dates
-        problem(None, f"värdet kan inte läsas: {exc}")
+        problem(None, texts().text("repository.bad_value", problem=exc))
         return [], problems
     finally:
         loader.dispose()
@@ -368,15 +361,18 @@ class ForumService:
         try:
             data = await asyncio.to_thread(read)
         except OSError as exc:
-            raise refuse(TEXTS["unreadable"].format(problem=exc.strerror or exc)) from None
+            unreadable = texts().text("repository.unreadable", problem=exc.strerror or exc)
+            raise refuse(unreadable) from None
         if len(data) > MAX_IMPORT_BYTES:
-            raise refuse(TEXTS["too_big"].format(mb=MAX_IMPORT_BYTES // (1024 * 1024)))
+            mb = MAX_IMPORT_BYTES // (1024 * 1024)
+            raise refuse(texts().text("repository.too_big", mb=mb))
         if b"\x00" in data:
-            raise refuse(TEXTS["binary"])
+            raise refuse(texts().text("repository.binary"))
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise refuse(TEXTS["not_utf8"], data[: exc.start].count(b"\n") + 1) from None
+            line = data[: exc.start].count(b"\n") + 1
+            raise refuse(texts().text("repository.not_utf8"), line) from None
         return await self.import_text(text, p.name, replace=replace)
 
     async def import_text(
@@ -536,7 +532,10 @@ class ForumService:
                     ForumSubscription.conversation_ref_id == conversation_ref_id,
                     ForumSubscription.ended_at.is_(None),
                 )
-                .values(ended_at=self._clock.now(), end_reason=reason or TEXTS["user_ended"])
+                .values(
+                    ended_at=self._clock.now(),
+                    end_reason=reason or texts().text("repository.user_ended"),
+                )
             )
             return bool(res.rowcount)  # type: ignore[attr-defined]
 
@@ -675,7 +674,7 @@ def forum_calendar(forum: Forum, *, now: datetime, modified: datetime | None = N
         event.add("location", forum.location)
     if forum.join_url:
         event.add("url", forum.join_url)
-        event.add("description", TEXTS["join"].format(url=forum.join_url))
+        event.add("description", texts().text("repository.join", url=forum.join_url))
     if forum.kind:
         event.add("categories", [forum.kind])
 
@@ -697,7 +696,7 @@ def forum_calendar(forum: Forum, *, now: datetime, modified: datetime | None = N
             continue  # iCalendar durations have no years or months
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
-        alarm.add("description", TEXTS["alarm"].format(name=forum.name))
+        alarm.add("description", texts().text("repository.alarm", name=forum.name))
         alarm.add("trigger", -(timedelta(days=n.days) + offset.exact))
         event.add_component(alarm)
     cal.add_component(event)

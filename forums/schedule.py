@@ -1,4 +1,5 @@
-"""Forum schedules as pure functions: definitions, occurrences, reminders and Swedish dates.
+"""Forum schedules as pure functions: definitions, occurrences and reminders (Swedish dates:
+common.swedish).
 
 Nothing here does I/O or asks for "now": every function gets the instants it works with.
 
@@ -51,15 +52,10 @@ import isodate
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrule, rrulestr
 
+from forums import texts
+
 DEFAULT_TIMEZONE = "Europe/Stockholm"
 HOLIDAY_COUNTRY = "SE"
-
-# The one catalogue of Swedish day and month names (no locale is consulted).
-WEEKDAYS_SV = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
-MONTHS_SV = (
-    "januari", "februari", "mars", "april", "maj", "juni",
-    "juli", "augusti", "september", "oktober", "november", "december",
-)
 
 FIELDS = (
     "id", "name", "kind", "start", "timezone", "duration_minutes", "rrule", "exdates",
@@ -175,24 +171,19 @@ class DueReminder:
 
 def parse_timezone(name: str) -> ZoneInfo:
     if not isinstance(name, str) or not name.strip():
-        raise ScheduleError("tidszonen saknas (t.ex. Europe/Stockholm)")
+        raise ScheduleError(texts().text("schedule.no_timezone"))
     try:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ScheduleError(
-            f"okänd tidszon {name!r}; använd ett IANA-namn som Europe/Stockholm"
-        ) from None
+        raise ScheduleError(texts().text("schedule.unknown_timezone", name=name)) from None
 
 
 def parse_offset(text: str) -> ReminderOffset:
     """'P1D', 'PT1H', 'P7D', 'P1DT2H' … (ISO 8601 durations, positive)."""
     if not isinstance(text, str) or not text.strip():
-        raise ScheduleError("påminnelsen ska vara en ISO 8601-tidslängd som P1D eller PT1H")
+        raise ScheduleError(texts().text("schedule.no_offset"))
     norm = text.strip().upper()
-    bad = ScheduleError(
-        f"{text!r} är ingen ISO 8601-tidslängd; skriv t.ex. P1D (en dag), PT1H (en timme), "
-        "P7D (en vecka)"
-    )
+    bad = ScheduleError(texts().text("schedule.bad_offset", text=text))
     if not norm.startswith("P"):
         raise bad
     try:
@@ -213,12 +204,12 @@ def parse_offset(text: str) -> ReminderOffset:
     except (OverflowError, ValueError):  # e.g. P9999Y: before year 1
         raise ScheduleError(_too_early(norm)) from None
     if negative or not positive:
-        raise ScheduleError(f"påminnelsen {text!r} måste vara en positiv tid före mötet")
+        raise ScheduleError(texts().text("schedule.offset_not_positive", text=text))
     return ReminderOffset(text=norm, nominal=nominal, exact=exact_raw)
 
 
 def _too_early(text: str) -> str:
-    return f"påminnelsen {text} får vara högst ett år före mötet"
+    return texts().text("schedule.offset_too_early", text=text)
 
 
 def within_lead_limit(offset: ReminderOffset) -> bool:
@@ -247,22 +238,20 @@ def parse_local_datetime(value: Any, tz: ZoneInfo, what: str = "start") -> datet
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, date):
-        raise ScheduleError(f"{what} behöver ett klockslag, t.ex. 2026-09-08T13:00")
+        raise ScheduleError(texts().text("schedule.no_clock", what=what))
     elif isinstance(value, str):
         try:
             dt = datetime.fromisoformat(value.strip())
         except ValueError:
-            raise ScheduleError(
-                f"{value!r} är ingen tidpunkt; skriv lokal tid som 2026-09-08T13:00"
-            ) from None
+            raise ScheduleError(texts().text("schedule.bad_moment", value=value)) from None
         if "T" not in value and " " not in value.strip():
-            raise ScheduleError(f"{what} behöver ett klockslag, t.ex. 2026-09-08T13:00")
+            raise ScheduleError(texts().text("schedule.no_clock", what=what))
     else:
-        raise ScheduleError(f"{what} ska vara en lokal tidpunkt som 2026-09-08T13:00")
+        raise ScheduleError(texts().text("schedule.not_moment", what=what))
     if dt.tzinfo is not None:
         dt = dt.astimezone(tz).replace(tzinfo=None)
     if dt.microsecond:
-        raise ScheduleError(f"{what} får inte ha delar av sekunder")
+        raise ScheduleError(texts().text("schedule.fractional_seconds", what=what))
     return dt
 
 
@@ -278,11 +267,9 @@ def parse_exdate(value: Any, tz: ZoneInfo) -> date | datetime:
                 return date.fromisoformat(s)
             dt = datetime.fromisoformat(s)
         except ValueError:
-            raise ScheduleError(
-                f"{value!r} är inget datum; skriv t.ex. 2026-12-08 (eller 2026-12-08T13:00)"
-            ) from None
+            raise ScheduleError(texts().text("schedule.bad_exdate", value=value)) from None
         return dt.astimezone(tz).replace(tzinfo=None) if dt.tzinfo else dt
-    raise ScheduleError("undantagen ska vara datum som 2026-12-08")
+    raise ScheduleError(texts().text("schedule.not_exdate"))
 
 
 @dataclass(frozen=True)
@@ -298,10 +285,7 @@ def _split_rule(text: str) -> list[tuple[str, str]]:
     if s.upper().startswith("RRULE:"):
         s = s[len("RRULE:"):]
     if not s or "\n" in s or "\r" in s or ":" in s:
-        raise ScheduleError(
-            "rrule ska vara en enda RFC 5545-regel som FREQ=MONTHLY;BYDAY=2TU "
-            "(utan DTSTART eller flera rader)"
-        )
+        raise ScheduleError(texts().text("schedule.rule_one_line"))
     parts: list[tuple[str, str]] = []
     seen: set[str] = set()
     for item in s.split(";"):
@@ -310,18 +294,18 @@ def _split_rule(text: str) -> list[tuple[str, str]]:
         name, eq, value = item.partition("=")
         name = name.strip().upper()
         if not eq or not name or not value.strip():
-            raise ScheduleError(f"rrule: {item!r} ska skrivas NAMN=VÄRDE")
+            raise ScheduleError(texts().text("schedule.rule_part", item=item))
         if name in seen:
-            raise ScheduleError(f"rrule: {name} står mer än en gång")
+            raise ScheduleError(texts().text("schedule.rule_part_twice", name=name))
         seen.add(name)
         parts.append((name, value.strip().upper()))
     if "FREQ" not in seen:
-        raise ScheduleError("rrule saknar FREQ (t.ex. FREQ=WEEKLY)")
+        raise ScheduleError(texts().text("schedule.rule_no_freq"))
     if "COUNT" in seen and "UNTIL" in seen:
-        raise ScheduleError("rrule: använd COUNT eller UNTIL, inte båda")
+        raise ScheduleError(texts().text("schedule.rule_count_until"))
     for name, value in parts:
         if name in ("INTERVAL", "COUNT") and (not value.isdigit() or int(value) < 1):
-            raise ScheduleError(f"rrule: {name} ska vara ett heltal från 1")
+            raise ScheduleError(texts().text("schedule.rule_positive", name=name))
     return parts
 
 
@@ -337,9 +321,7 @@ def _until_local(value: str, tz: ZoneInfo) -> datetime:
             return datetime.strptime(value, "%Y%m%dT%H%M%S")
     except ValueError:
         pass
-    raise ScheduleError(
-        f"rrule: UNTIL={value} är inget datum; skriv t.ex. UNTIL=20270630 eller 20270630T220000Z"
-    )
+    raise ScheduleError(texts().text("schedule.rule_bad_until", value=value))
 
 
 def _local_rule_text(text: str, tz: ZoneInfo) -> tuple[str, datetime | None]:
@@ -373,9 +355,10 @@ def parse_rule(text: str, start: datetime, tz: ZoneInfo) -> rrule:
     try:
         rule = rrulestr(local_text, dtstart=start)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
-        raise ScheduleError(f"rrule {text!r} går inte att tolka enligt RFC 5545: {exc}") from None
+        unparsable = texts().text("schedule.rule_unparsable", text=text, problem=exc)
+        raise ScheduleError(unparsable) from None
     if not isinstance(rule, rrule):  # pragma: no cover - rrulestr gives a set only with forceset
-        raise ScheduleError(f"rrule {text!r} ska vara en enda regel")
+        raise ScheduleError(texts().text("schedule.rule_not_single", text=text))
     return rule
 
 
@@ -384,33 +367,24 @@ def check_rule(text: str, start: datetime, tz: ZoneInfo) -> None:
     parts = dict(_split_rule(text))
     for name in parts:
         if name in TIME_OF_DAY_PARTS:
-            raise ScheduleError(
-                f"rrule: {name} går inte att använda – mötets klockslag står i start"
-            )
+            raise ScheduleError(texts().text("schedule.rule_time_of_day", name=name))
         if name not in RULE_PARTS:
+            parts_known = ", ".join(RULE_PARTS)
             raise ScheduleError(
-                f"rrule: {name} stöds inte; använd bara {', '.join(RULE_PARTS)}"
+                texts().text("schedule.rule_unsupported", name=name, known=parts_known)
             )
     freq = parts["FREQ"]
     if freq in SUB_DAILY_FREQS:
-        raise ScheduleError(
-            f"rrule: FREQ={freq} går inte att använda – ett forum kan ha högst ett möte per dag "
-            "(använd DAILY, WEEKLY, MONTHLY eller YEARLY)"
-        )
+        raise ScheduleError(texts().text("schedule.rule_sub_daily", freq=freq))
     if freq not in FREQS:
-        raise ScheduleError(
-            f"rrule: FREQ={freq} finns inte (använd DAILY, WEEKLY, MONTHLY eller YEARLY)"
-        )
+        raise ScheduleError(texts().text("schedule.rule_unknown_freq", freq=freq))
     if int(parts.get("COUNT", "1")) > MAX_COUNT:
-        raise ScheduleError(f"rrule: COUNT får vara högst {MAX_COUNT} möten")
+        raise ScheduleError(texts().text("schedule.rule_count", max=MAX_COUNT))
     if int(parts.get("INTERVAL", "1")) > MAX_INTERVAL:
-        raise ScheduleError(f"rrule: INTERVAL får vara högst {MAX_INTERVAL}")
+        raise ScheduleError(texts().text("schedule.rule_interval", max=MAX_INTERVAL))
     parse_rule(text, start, tz)
     if first_rule_start(text, start) is None:
-        raise ScheduleError(
-            f"rrule ger inget möte under de första {FIRST_MEETING_YEARS} åren efter start – "
-            "kontrollera att dagen finns (det finns t.ex. ingen 31 februari)"
-        )
+        raise ScheduleError(texts().text("schedule.rule_no_meeting", years=FIRST_MEETING_YEARS))
 
 
 @lru_cache(maxsize=1024)
@@ -459,37 +433,37 @@ def parse_forum(raw: Mapping[str, Any]) -> tuple[Forum | None, list[FieldProblem
 
     for key in raw:
         if key not in FIELDS:
-            bad(str(key), f"okänt fält {key!r}; tillåtna fält: {', '.join(FIELDS)}")
+            bad(str(key), texts().text("schedule.unknown_field", key=key, known=", ".join(FIELDS)))
     for key in REQUIRED:
         if raw.get(key) in (None, ""):
-            bad(key, "fältet saknas")
+            bad(key, texts().text("schedule.missing"))
 
     forum_id = raw.get("id")
     id_ok = isinstance(forum_id, str) and FORUM_ID.match(forum_id)
     if forum_id not in (None, "") and not id_ok:
-        bad("id", "id ska vara 1–100 tecken: bokstäver a–z, siffror, punkt, bindestreck eller _")
+        bad("id", texts().text("schedule.bad_id"))
 
-    texts: dict[str, str | None] = {}
+    text_fields: dict[str, str | None] = {}
     for key in ("name", "kind", "location", "join_url"):
         value = raw.get(key)
         if value is None:
-            texts[key] = None
+            text_fields[key] = None
             continue
         if not isinstance(value, str) or not value.strip():
-            bad(key, "ska vara en text")
+            bad(key, texts().text("schedule.not_text"))
             continue
         value = one_line(value)
         forbidden = next((c for c in value if unicodedata.category(c) in ("Cc", "Cs")), None)
         if forbidden is not None:
-            bad(key, f"innehåller ett otillåtet tecken (U+{ord(forbidden):04X})")
+            bad(key, texts().text("schedule.control_char", code=ord(forbidden)))
             continue
         if len(value) > MAX_LENGTH[key]:
-            bad(key, f"får vara högst {MAX_LENGTH[key]} tecken")
+            bad(key, texts().text("schedule.too_long", max=MAX_LENGTH[key]))
             continue
-        texts[key] = value
-    url = texts.get("join_url")
+        text_fields[key] = value
+    url = text_fields.get("join_url")
     if url is not None and not re.match(r"^https://[^\s/]+\S*$", url):
-        bad("join_url", "ska vara en webbadress som börjar med https://")
+        bad("join_url", texts().text("schedule.bad_url"))
 
     tz: ZoneInfo | None = None
     tz_name = raw.get("timezone", DEFAULT_TIMEZONE)
@@ -505,22 +479,22 @@ def parse_forum(raw: Mapping[str, Any]) -> tuple[Forum | None, list[FieldProblem
         except ScheduleError as exc:
             bad("start", str(exc))
         if start is not None and not FIRST_YEAR <= start.year <= LAST_YEAR:
-            bad("start", f"start ska ligga mellan år {FIRST_YEAR} och år {LAST_YEAR}")
+            bad("start", texts().text("schedule.start_years", first=FIRST_YEAR, last=LAST_YEAR))
             start = None
 
     duration = raw.get("duration_minutes")
     if duration is not None and (
         isinstance(duration, bool) or not isinstance(duration, int) or not 1 <= duration <= 24 * 60
     ):
-        bad("duration_minutes", "ska vara ett heltal minuter mellan 1 och 1440")
+        bad("duration_minutes", texts().text("schedule.bad_duration"))
 
     rule_text = raw.get("rrule")
     if rule_text is not None:
         if not isinstance(rule_text, str) or not rule_text.strip():
-            bad("rrule", "ska vara en RFC 5545-regel som FREQ=MONTHLY;BYDAY=2TU")
+            bad("rrule", texts().text("schedule.not_rule"))
             rule_text = None
         elif len(rule_text) > MAX_LENGTH["rrule"]:
-            bad("rrule", f"får vara högst {MAX_LENGTH['rrule']} tecken")
+            bad("rrule", texts().text("schedule.too_long", max=MAX_LENGTH["rrule"]))
             rule_text = None
         elif start is not None and tz is not None:
             try:
@@ -535,9 +509,9 @@ def parse_forum(raw: Mapping[str, Any]) -> tuple[Forum | None, list[FieldProblem
     raw_ex = raw.get("exdates")
     if raw_ex is not None:
         if not isinstance(raw_ex, list):
-            bad("exdates", "ska vara en lista med datum, t.ex. [2026-12-08]")
+            bad("exdates", texts().text("schedule.exdates_not_list"))
         elif len(raw_ex) > MAX_EXDATES:
-            bad("exdates", f"högst {MAX_EXDATES} undantag per forum")
+            bad("exdates", texts().text("schedule.too_many_exdates", max=MAX_EXDATES))
         elif tz is not None:
             for item in raw_ex:
                 try:
@@ -547,16 +521,16 @@ def parse_forum(raw: Mapping[str, Any]) -> tuple[Forum | None, list[FieldProblem
 
     skip = raw.get("skip_public_holidays", False)
     if not isinstance(skip, bool):
-        bad("skip_public_holidays", "ska vara true eller false")
+        bad("skip_public_holidays", texts().text("schedule.not_bool"))
 
     reminders: list[str] = []
     raw_rem = raw.get("reminders")
     if raw_rem is not None:
         if not isinstance(raw_rem, list):
-            bad("reminders", "ska vara en lista med tidslängder, t.ex. [P1D, PT1H]")
+            bad("reminders", texts().text("schedule.reminders_not_list"))
         else:
             if len(raw_rem) > MAX_REMINDERS:
-                bad("reminders", f"högst {MAX_REMINDERS} påminnelser per forum")
+                bad("reminders", texts().text("schedule.too_many_reminders", max=MAX_REMINDERS))
             for item in raw_rem:
                 try:
                     off = parse_offset(item)
@@ -564,7 +538,7 @@ def parse_forum(raw: Mapping[str, Any]) -> tuple[Forum | None, list[FieldProblem
                     bad("reminders", str(exc))
                     continue
                 if off.text in reminders:
-                    bad("reminders", f"{off.text} står två gånger")
+                    bad("reminders", texts().text("schedule.reminder_twice", offset=off.text))
                     continue
                 if not within_lead_limit(off):
                     bad("reminders", _too_early(off.text))
@@ -574,20 +548,20 @@ def parse_forum(raw: Mapping[str, Any]) -> tuple[Forum | None, list[FieldProblem
     if problems:
         return None, problems
     assert isinstance(forum_id, str) and start is not None and isinstance(duration, int)
-    assert texts["name"] is not None
+    assert text_fields["name"] is not None
     return (
         Forum(
             id=forum_id,
-            name=texts["name"],
-            kind=texts["kind"],
+            name=text_fields["name"],
+            kind=text_fields["kind"],
             start=start,
             timezone=str(tz_name).strip(),
             duration_minutes=duration,
             rrule=rule_text,
             exdates=tuple(exdates),
             skip_public_holidays=bool(skip),
-            location=texts["location"],
-            join_url=texts["join_url"],
+            location=text_fields["location"],
+            join_url=text_fields["join_url"],
             reminders=tuple(reminders),
         ),
         [],
@@ -813,24 +787,3 @@ def last_start(forum: Forum) -> datetime | None:
             return None
         last = local
     return max(last, forum.start)
-
-
-# --- Swedish text ------------------------------------------------------------------------------
-
-
-def format_swedish(dt: datetime, *, with_year: bool = False) -> str:
-    """'tisdag 8 september kl. 13.00' (with_year: 'tisdag 8 september 2026 kl. 13.00')."""
-    year = f" {dt.year}" if with_year else ""
-    return (
-        f"{WEEKDAYS_SV[dt.weekday()]} {dt.day} {MONTHS_SV[dt.month - 1]}{year} "
-        f"kl. {dt.hour:02d}.{dt.minute:02d}"
-    )
-
-
-def format_swedish_span(start: datetime, end: datetime, *, with_year: bool = False) -> str:
-    """'tisdag 8 september kl. 13.00–14.30'; a meeting past midnight shows the end date too."""
-    head = format_swedish(start, with_year=with_year)
-    local_end = end.astimezone(start.tzinfo) if start.tzinfo else end
-    if local_end.date() == start.date():
-        return f"{head}–{local_end.hour:02d}.{local_end.minute:02d}"
-    return f"{head} – {format_swedish(local_end, with_year=with_year)}"

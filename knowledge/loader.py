@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from knowledge import texts
 from knowledge.model import (
     Glossary,
     GuidanceSource,
@@ -100,7 +101,7 @@ class KnowledgeBase:
 def cite_law(law: Law, src: LawSource) -> str:
     para = src.paragraph
     sign = "§§" if ("–" in para or "-" in para) else "§"
-    chapter = f"{src.chapter} kap. " if src.chapter is not None else ""
+    chapter = texts().text("cite.chapter", chapter=src.chapter) if src.chapter is not None else ""
     part = f" {src.part}" if src.part else ""
     abbr = law.abbr.split()[0]
     return f"{abbr} ({law.sfs}) {chapter}{para} {sign}{part}"
@@ -140,13 +141,14 @@ def _read_yaml(path: Path, base: Path, problems: list[Problem]) -> Any:
         with path.open(encoding="utf-8") as fh:
             return yaml.load(fh, Loader=_YamlLoader)  # a SafeLoader subclass
     except FileNotFoundError:
-        problems.append(Problem(rel, "filen saknas"))
+        problems.append(Problem(rel, texts().text("load.missing_file")))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        line = f" (rad {mark.line + 1})" if mark is not None else ""
-        problems.append(Problem(rel, f"ogiltig YAML{line}: {getattr(exc, 'problem', exc)}"))
+        line = texts().text("load.line", line=mark.line + 1) if mark is not None else ""
+        problem = getattr(exc, "problem", exc)
+        problems.append(Problem(rel, texts().text("load.bad_yaml", line=line, problem=problem)))
     except UnicodeDecodeError:
-        problems.append(Problem(rel, "filen är inte UTF-8"))
+        problems.append(Problem(rel, texts().text("load.not_utf8")))
     return UNREADABLE
 
 
@@ -162,31 +164,16 @@ def _swedish(err: Any, loc: list[Any], path: str) -> str:
     kind: str = err["type"]
     ctx: dict[str, Any] = err.get("ctx") or {}
     parent = ".".join(path.split(".")[:-1])
-    where = f" i {parent}" if parent else ""
+    where = texts().text("load.where", parent=parent) if parent else ""
     if kind == "extra_forbidden":
-        return f"okänd nyckel '{loc[-1] if loc else '?'}'{where}"
+        return texts().text("load.unknown_key", key=loc[-1] if loc else "?", where=where)
     if kind == "missing":
-        return f"obligatoriskt fält saknas: {path}"
+        return texts().text("load.missing_field", path=path)
     if kind.startswith("date"):
-        return f"{path}: ogiltigt datum {err.get('input')!r} (använd ÅÅÅÅ-MM-DD)"
-    texts = {
-        "string_too_short": "för kort text (minst {min_length} tecken)",
-        "string_too_long": "för lång text (högst {max_length} tecken)",
-        "too_short": "för få (minst {min_length})",
-        "too_long": "för många (högst {max_length})",
-        "string_pattern_mismatch": "ogiltigt format {input!r}",
-        "literal_error": "ogiltigt värde {input!r} (tillåtna: {expected})",
-        "string_type": "ska vara text",
-        "list_type": "ska vara en lista",
-        "dict_type": "ska vara en mappning (nyckel: värde)",
-        "model_type": "ska vara en mappning (nyckel: värde)",
-        "model_attributes_type": "ska vara en mappning (nyckel: värde)",
-        "int_parsing": "ska vara ett heltal",
-        "int_type": "ska vara ett heltal",
-        "greater_than_equal": "ska vara minst {ge}",
-        "bool_type": "ska vara true eller false",
-    }
-    template = texts.get(kind)
+        return texts().text("load.bad_date", path=path, value=err.get("input"))
+    # The message of each pydantic error type; they use some of the error's context values.
+    key = f"validation.{kind}"
+    template = texts().template(key) if texts().has(key) else None
     if template is not None:
         try:
             text = template.format(input=err.get("input"), **ctx)
@@ -222,7 +209,7 @@ def _validate(model: type[M], data: Any, rel: str, problems: list[Problem]) -> M
     if data is UNREADABLE:
         return None
     if data is None:
-        problems.append(Problem(rel, "filen är tom"))
+        problems.append(Problem(rel, texts().text("load.empty")))
         return None
     try:
         return model.model_validate(data)
@@ -243,13 +230,13 @@ def _check_law_source(
     if law is None:
         if not have_laws:
             return []
-        return [Problem(rel, f"okänd lag '{src.law}' (saknas i laws.yaml)", topic_id)]
+        return [Problem(rel, texts().text("load.unknown_law", law=src.law), topic_id)]
     out: list[Problem] = []
     if law.repealed is not None and (src.valid_until is None or src.valid_until > law.repealed):
         out.append(
             Problem(
                 rel,
-                f"{src.law} upphävdes {law.repealed}: ange valid_until senast det datumet",
+                texts().text("load.repealed", law=src.law, repealed=law.repealed),
                 topic_id,
             )
         )
@@ -257,8 +244,10 @@ def _check_law_source(
         out.append(
             Problem(
                 rel,
-                f"{cite_law(law, src)} kan inte gälla från {src.valid_from}: "
-                f"lagen trädde i kraft {law.in_force}",
+                texts().text(
+                    "load.before_in_force",
+                    cite=cite_law(law, src), valid_from=src.valid_from, in_force=law.in_force,
+                ),
                 topic_id,
             )
         )
@@ -303,7 +292,7 @@ def load(
     files = list(_topic_files(base))
     broken: list[str] = []  # topic files that could not be read or validated
     if not files:
-        problems.append(Problem("topics/", "inga ämnesfiler (topics/*.yaml)"))
+        problems.append(Problem("topics/", texts().text("load.no_topics")))
     for path in files:
         rel = _rel(path, base)
         tf = _validate(TopicFile, _read_yaml(path, base, problems), rel, problems)
@@ -334,12 +323,14 @@ def load(
         rel = origin[id(t)]
         for src in t.sources:
             if isinstance(src, SeedSource) and seeds_f is not None and src.seed not in seeds:
-                problems.append(Problem(rel, f"okänt seed-dokument '{src.seed}'", t.id))
+                unknown = texts().text("load.unknown_seed", seed=src.seed)
+                problems.append(Problem(rel, unknown, t.id))
             if isinstance(src, LawSource):
                 problems += _check_law_source(src, laws, laws_f is not None, rel, t.id)
         for rel_id in t.related:
             if dangling(rel_id):
-                problems.append(Problem(rel, f"relaterat ämne '{rel_id}' finns inte", t.id))
+                unknown = texts().text("load.unknown_related", topic=rel_id)
+                problems.append(Problem(rel, unknown, t.id))
     for topic_id, versions in by_id.items():
         if len(versions) > 1:
             ordered = sorted(versions, key=lambda v: v.valid_from or date.min)
@@ -348,8 +339,7 @@ def load(
                     problems.append(
                         Problem(
                             origin[id(b)],
-                            "flera versioner av samma ämne gäller samtidigt "
-                            "(ange valid_until/valid_from som inte överlappar)",
+                            texts().text("load.overlapping_versions"),
                             topic_id,
                         )
                     )
@@ -359,13 +349,15 @@ def load(
             key = term.term.casefold()
             if key in seen_terms:
                 problems.append(
-                    Problem("glossary.yaml", "ordet finns två gånger i ordlistan", term.term)
+                    Problem("glossary.yaml", texts().text("load.duplicate_term"), term.term)
                 )
             seen_terms.add(key)
             if term.topic is not None and dangling(term.topic):
                 problems.append(
                     Problem(
-                        "glossary.yaml", f"ordlistan pekar på okänt ämne '{term.topic}'", term.term
+                        "glossary.yaml",
+                        texts().text("load.unknown_term_topic", topic=term.topic),
+                        term.term,
                     )
                 )
 
@@ -378,21 +370,21 @@ def load(
         if req is UNREADABLE:
             items = []
         elif not isinstance(items, list):
-            problems.append(Problem(req_rel, "ska ha en lista 'topics' med ämnen som har 'id'"))
+            problems.append(Problem(req_rel, texts().text("load.required_not_list")))
             items = []
         for n, item in enumerate(items, start=1):
             if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-                problems.append(Problem(req_rel, f"ämne nr {n} saknar 'id'"))
+                problems.append(Problem(req_rel, texts().text("load.required_no_id", number=n)))
                 continue
             required[item["id"]] = item
             if dangling(item["id"]):
-                problems.append(Problem(req_rel, f"obligatoriskt ämne '{item['id']}' saknas"))
+                missing = texts().text("load.required_missing", topic=item["id"])
+                problems.append(Problem(req_rel, missing))
     if unchecked:
         problems.append(
             Problem(
                 "topics/",
-                f"{unchecked} hänvisningar till ämnen kunde inte kontrolleras eftersom "
-                f"{', '.join(broken)} har fel; rätta dem först",
+                texts().text("load.unchecked", count=unchecked, files=", ".join(broken)),
             )
         )
 

@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from knowledge import texts
+
 TOPIC_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 SEED_ID = r"^\d{3}$"
 PARAGRAPH = re.compile(r"^\d+( ?[a-z])?(\s*[–-]\s*\d+( ?[a-z])?)?$")
@@ -79,13 +81,13 @@ class LawSource(Strict):
     @classmethod
     def _paragraph_shape(cls, v: str) -> str:
         if not PARAGRAPH.match(v):
-            raise ValueError(f"paragraf {v!r} ska se ut som '1', '9 a' eller '1–4'")
+            raise ValueError(texts().text("model.paragraph", value=v))
         return v
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> LawSource:
         if self.valid_until is not None and self.valid_until <= self.valid_from:
-            raise ValueError("valid_until måste vara efter valid_from")
+            raise ValueError(texts().text("model.until_before_from"))
         return self
 
 
@@ -117,7 +119,8 @@ Source = Annotated[
     Discriminator(
         _source_kind,
         custom_error_type="source_kind",
-        custom_error_message="en källa ska ha 'seed', 'law' eller 'guidance'",
+        # Read when this module is imported: pydantic needs the text when it builds the schema.
+        custom_error_message=texts().text("model.source_kind"),
     ),
 ]
 
@@ -142,15 +145,15 @@ class Topic(Strict):
     @model_validator(mode="after")
     def _check(self) -> Topic:
         if not any(isinstance(s, SeedSource | LawSource) for s in self.sources):
-            raise ValueError("minst en källa måste vara ett seed-dokument eller ett lagrum")
+            raise ValueError(texts().text("model.no_seed_or_law"))
         if self.id in self.related:
-            raise ValueError("ett ämne kan inte vara relaterat till sig självt")
+            raise ValueError(texts().text("model.related_to_itself"))
         if (
             self.valid_from is not None
             and self.valid_until is not None
             and self.valid_until <= self.valid_from
         ):
-            raise ValueError("valid_until måste vara efter valid_from")
+            raise ValueError(texts().text("model.until_before_from"))
         return self
 
     def valid_on(self, day: date) -> bool:

@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
+from knowledge import texts
 from knowledge.loader import (
     DEFAULT_DIR,
     KnowledgeError,
@@ -111,10 +112,9 @@ class DateOutOfRangeError(RulesError):
     def __init__(self, day: date, covers_from: date) -> None:
         self.day = day
         self.covers_from = covers_from
-        super().__init__(
-            f"Bedömningsreglerna gäller från {covers_from.isoformat()}; för {day.isoformat()} "
-            "finns ingen bedömning. Konsultera socialtjänsten."
-        )
+        super().__init__(texts().text(
+            "rules.date_out_of_range", covers_from=covers_from.isoformat(), day=day.isoformat()
+        ))
 
 
 # --------------------------------------------------------------------------- file schema
@@ -129,11 +129,11 @@ class FactSpec(Strict):
     @model_validator(mode="after")
     def _values_match_type(self) -> FactSpec:
         if self.type == "choice" and not self.values:
-            raise ValueError("ett val-faktum (type: choice) behöver values")
+            raise ValueError(texts().text("rules.choice_without_values"))
         if self.type == "boolean" and self.values is not None:
-            raise ValueError("ett ja/nej-faktum (type: boolean) har inga values")
+            raise ValueError(texts().text("rules.boolean_with_values"))
         if self.values is not None and len(set(self.values)) != len(self.values):
-            raise ValueError("values innehåller dubbletter")
+            raise ValueError(texts().text("rules.duplicate_values"))
         return self
 
     def allowed(self) -> tuple[object, ...]:
@@ -141,11 +141,11 @@ class FactSpec(Strict):
 
     def describe(self) -> str:
         if self.type == "boolean":
-            return "true eller false"
+            return texts().text("rules.describe_boolean")
         values = self.values or []
         if all(isinstance(v, str) for v in values):
-            return "en av " + ", ".join(str(v) for v in values)
-        return "en av " + ", ".join(_show(v) for v in values)
+            return texts().text("rules.describe_choice", values=", ".join(str(v) for v in values))
+        return texts().text("rules.describe_choice", values=", ".join(_show(v) for v in values))
 
 
 class Sets(Strict):
@@ -156,7 +156,7 @@ class Sets(Strict):
     @model_validator(mode="after")
     def _something(self) -> Sets:
         if self.outcome is None and self.inform_guardians is None and self.by_phone_today is None:
-            raise ValueError("sets måste ange outcome, inform_guardians och/eller by_phone_today")
+            raise ValueError(texts().text("rules.sets_empty"))
         return self
 
     def key(self) -> tuple[object, ...]:
@@ -176,9 +176,9 @@ class RuleSpec(Strict):
     @model_validator(mode="after")
     def _check(self) -> RuleSpec:
         if self.valid_until is not None and self.valid_until <= self.valid_from:
-            raise ValueError("valid_until måste vara efter valid_from")
+            raise ValueError(texts().text("rules.until_before_from"))
         if not any(isinstance(s, SeedSource | LawSource) for s in self.sources):
-            raise ValueError("minst en källa måste vara ett seed-dokument eller ett lagrum")
+            raise ValueError(texts().text("rules.no_seed_or_law"))
         return self
 
 
@@ -267,12 +267,11 @@ class _Compiler:
         if name in self.done:
             return self.done[name]
         if name not in self.named:
-            known = ", ".join(sorted(self.named)) or "inga"
-            raise _ConditionError(f"okänt villkor '{name}' i ref (kända: {known})")
+            known = ", ".join(sorted(self.named)) or texts().text("rules.none_known")
+            raise _ConditionError(texts().text("rules.unknown_condition", name=name, known=known))
         if name in self.active:
-            raise _ConditionError(
-                "villkoren refererar till varandra i en slinga: " + " → ".join([*self.active, name])
-            )
+            cycle = " → ".join([*self.active, name])
+            raise _ConditionError(texts().text("rules.condition_cycle", cycle=cycle))
         self.active.append(name)
         try:
             cond = self.compile(self.named[name])
@@ -283,33 +282,32 @@ class _Compiler:
 
     def compile(self, raw: Any) -> Condition:
         if not isinstance(raw, dict) or len(raw) != 1:
-            raise _ConditionError(
-                "ett villkor ska vara ett objekt med exakt en nyckel: all, any, not, ref "
-                "eller ett faktum"
-            )
+            raise _ConditionError(texts().text("rules.condition_shape"))
         ((key, value),) = raw.items()
         if key in ("all", "any"):
             if not isinstance(value, list) or not value:
-                raise _ConditionError(f"'{key}' ska följas av en lista med minst ett villkor")
+                raise _ConditionError(texts().text("rules.condition_list", key=key))
             items = tuple(self.compile(v) for v in value)
             return All(items) if key == "all" else AnyOf(items)
         if key == "not":
             return Not(self.compile(value))
         if key == "ref":
             if not isinstance(value, str):
-                raise _ConditionError("'ref' ska följas av namnet på ett villkor")
+                raise _ConditionError(texts().text("rules.condition_ref"))
             return self.ref(value)
         spec = self.facts.get(key)
         if spec is None:
-            raise _ConditionError(
-                f"okänt faktum '{key}' i villkoret (kända: {', '.join(self.facts)})"
-            )
+            known = ", ".join(self.facts)
+            raise _ConditionError(texts().text("rules.condition_fact", key=key, known=known))
         wanted = value if isinstance(value, list) else [value]
         if not wanted:
-            raise _ConditionError(f"'{key}' ska jämföras med minst ett värde")
+            raise _ConditionError(texts().text("rules.condition_no_value", key=key))
         for v in wanted:
             if not _same_value(v, spec.allowed()):
-                raise _ConditionError(f"'{key}' kan bara vara {spec.describe()}")
+                allowed = spec.describe()
+                raise _ConditionError(
+                    texts().text("rules.condition_value", key=key, allowed=allowed)
+                )
         return Leaf(key, frozenset(wanted))
 
 
@@ -344,7 +342,7 @@ class Rule:
 
 def _period(start: date, end: date | None) -> str:
     if end is None:
-        return f"från {start.isoformat()}"
+        return texts().text("rules.period_open", start=start.isoformat())
     return f"{start.isoformat()}–{(end - timedelta(days=1)).isoformat()}"
 
 
@@ -375,25 +373,22 @@ class RuleSet:
     def check_facts(self, facts: object) -> dict[str, object]:
         """The known facts (absent and null dropped); FactsError on anything not allowed."""
         if not isinstance(facts, Mapping):
-            raise FactsError(
-                ['fakta ska vara ett JSON-objekt, t.ex. {"neglect": true, "certainty": "suspect"}']
-            )
+            raise FactsError([texts().text("rules.facts_not_object")])
         problems: list[str] = []
         known: dict[str, object] = {}
         unknown = [str(k) for k in facts if k not in self.facts]
         if unknown:
             names = ", ".join(f"'{_short(k)}'" for k in unknown)
-            word = "okända fakta" if len(unknown) > 1 else "okänt faktum"
-            problems.append(f"{word} {names}; tillåtna fakta är {', '.join(self.facts)}")
+            key = "rules.unknown_facts" if len(unknown) > 1 else "rules.unknown_fact"
+            problems.append(texts().text(key, names=names, allowed=", ".join(self.facts)))
         for name, spec in self.facts.items():
             if name not in facts or facts[name] is None:
                 continue
             value = facts[name]
             if not _same_value(value, spec.allowed()):
-                problems.append(
-                    f"'{name}' ska vara {spec.describe()} (eller null om det inte är känt), "
-                    f"fick {_kind(value)}"
-                )
+                problems.append(texts().text(
+                    "rules.bad_fact", name=name, allowed=spec.describe(), got=_kind(value)
+                ))
                 continue
             known[name] = value
         if problems:
@@ -422,8 +417,7 @@ class RuleSet:
                     break
             else:  # validate() proves a default covers every day; this guards a broken file.
                 raise RulesError(
-                    f"Ingen regel avgör {d} den {day.isoformat()}; regelfilen är ofullständig. "
-                    "Konsultera socialtjänsten."
+                    texts().text("rules.undecided", decision=d, day=day.isoformat())
                 )
         return out
 
@@ -481,16 +475,16 @@ def _show(value: object) -> str:
 
 def _kind(value: object) -> str:
     if isinstance(value, bool):
-        return "ett ja/nej-värde"
+        return texts().text("rules.kind.boolean")
     if isinstance(value, int | float):
-        return "ett tal"
+        return texts().text("rules.kind.number")
     if isinstance(value, str):
-        return "en text"
+        return texts().text("rules.kind.text")
     if isinstance(value, list | tuple):
-        return "en lista"
+        return texts().text("rules.kind.list")
     if isinstance(value, Mapping):
-        return "ett objekt"
-    return "ett värde av fel slag"
+        return texts().text("rules.kind.object")
+    return texts().text("rules.kind.other")
 
 
 # --------------------------------------------------------------------------- loading
@@ -513,7 +507,7 @@ def _load(directory: Path | None) -> tuple[RuleSet | None, list[Problem]]:
     for other in sorted((base / "rules").glob("*.y*ml")):
         if other.name != RULES_FILE.name:
             problems.append(
-                Problem(_rel(other, base), f"okänd regelfil: bara {RULES_FILE} läses av motorn")
+                Problem(_rel(other, base), texts().text("rules.unknown_file", file=RULES_FILE))
             )
 
     data = _read_yaml(base / RULES_FILE, base, problems)
@@ -523,14 +517,15 @@ def _load(directory: Path | None) -> tuple[RuleSet | None, list[Problem]]:
 
     for name in spec.facts:
         if name in KEYWORDS:
-            problems.append(Problem(rel, f"faktum får inte heta '{name}' (reserverat ord)"))
+            problems.append(Problem(rel, texts().text("rules.reserved_fact", name=name)))
 
     compiler = _Compiler(spec.facts, spec.conditions)
     for name in spec.conditions:
         try:
             compiler.ref(name)
         except _ConditionError as exc:
-            problems.append(Problem(rel, f"villkoret '{name}': {exc}"))
+            in_condition = texts().text("rules.in_condition", name=name, problem=exc)
+            problems.append(Problem(rel, in_condition))
 
     rules: list[Rule] = []
     for index, rs in enumerate(spec.rules):
@@ -560,7 +555,10 @@ def _load(directory: Path | None) -> tuple[RuleSet | None, list[Problem]]:
             problems.append(
                 Problem(
                     rel,
-                    f"valid_from {rs.valid_from} ligger före covers_from {spec.covers_from}",
+                    texts().text(
+                        "rules.before_covers_from",
+                        valid_from=rs.valid_from, covers_from=spec.covers_from,
+                    ),
                     rs.id,
                 )
             )
@@ -584,7 +582,7 @@ def _validate_rules(data: Any, rel: str, problems: list[Problem]) -> RulesFile |
     """Like loader._validate, but errors inside a rule name the rule's id."""
     if data is None:
         if not any(p.file == rel for p in problems):
-            problems.append(Problem(rel, "filen är tom"))
+            problems.append(Problem(rel, texts().text("rules.empty_file")))
         return None
     try:
         return RulesFile.model_validate(data)
@@ -604,11 +602,11 @@ def _validate_rules(data: Any, rel: str, problems: list[Problem]) -> RulesFile |
             path = ".".join(str(x) for x in loc if not (isinstance(x, str) and x[:1].isupper()))
             kind = err["type"]
             if kind == "extra_forbidden":
-                msg = f"okänd nyckel '{path or '?'}'"
+                msg = texts().text("rules.unknown_key", key=path or "?")
             elif kind == "missing":
-                msg = f"obligatoriskt fält saknas: {path}"
+                msg = texts().text("rules.missing_field", path=path)
             elif kind.startswith("date"):
-                msg = f"{path}: ogiltigt datum (använd ÅÅÅÅ-MM-DD)"
+                msg = texts().text("rules.bad_date", path=path)
             else:
                 msg = f"{path}: {err['msg']}" if path else err["msg"]
             problem = Problem(rel, msg, rule_id)
@@ -630,27 +628,36 @@ def _check_sources(
     law_sources: list[LawSource] = []
     for src in rs.sources:
         if isinstance(src, SeedSource) and have_seeds and src.seed not in seeds:
-            out.append(Problem(rel, f"okänt seed-dokument '{src.seed}'", rs.id))
+            out.append(Problem(rel, texts().text("rules.unknown_seed", seed=src.seed), rs.id))
         if not isinstance(src, LawSource):
             continue
         law = laws.get(src.law)
         if law is None:
             if have_laws:
-                out.append(Problem(rel, f"okänd lag '{src.law}' (saknas i laws.yaml)", rs.id))
+                out.append(Problem(rel, texts().text("rules.unknown_law", law=src.law), rs.id))
             continue
         law_sources.append(src)
-        where = f"{src.law} {src.chapter or ''} kap. {src.paragraph} §".replace("  kap.", "")
+        where = (
+            texts().text(
+                "rules.provision_chapter",
+                law=src.law, chapter=src.chapter, paragraph=src.paragraph,
+            )
+            if src.chapter
+            else texts().text("rules.provision", law=src.law, paragraph=src.paragraph)
+        )
         if law.in_force is not None and src.valid_from < law.in_force:
             out.append(
                 Problem(
-                    rel, f"{where}: valid_from före lagens ikraftträdande {law.in_force}", rs.id
+                    rel,
+                    texts().text("rules.before_in_force", where=where, in_force=law.in_force),
+                    rs.id,
                 )
             )
         if law.repealed is not None and (src.valid_until is None or src.valid_until > law.repealed):
             out.append(
                 Problem(
                     rel,
-                    f"{where}: lagen upphävdes {law.repealed}; ange valid_until senast då",
+                    texts().text("rules.repealed", where=where, repealed=law.repealed),
                     rs.id,
                 )
             )
@@ -661,8 +668,10 @@ def _check_sources(
             out.append(
                 Problem(
                     rel,
-                    f"{where}: källan gäller inte någon dag då regeln gäller "
-                    f"({_period(rs.valid_from, rs.valid_until)})",
+                    texts().text(
+                        "rules.source_never_valid",
+                        where=where, period=_period(rs.valid_from, rs.valid_until),
+                    ),
                     rs.id,
                 )
             )
@@ -672,8 +681,7 @@ def _check_sources(
             out.append(
                 Problem(
                     rel,
-                    f"inget lagrum gäller {gap.isoformat()} fast regeln gäller då: "
-                    "lagrummen måste täcka regelns hela giltighetstid",
+                    texts().text("rules.law_gap", day=gap.isoformat()),
                     rs.id,
                 )
             )
@@ -706,10 +714,12 @@ def _check_versions(rules: Sequence[Rule], covers_from: date, rel: str) -> list[
         for a, b in itertools.pairwise(ordered):
             if a.valid_until is None or b.valid_from < a.valid_until:
                 out.append(
-                    Problem(rel, f"två versioner gäller samtidigt ({a.period} och {b.period})", rid)
+                    Problem(
+                        rel, texts().text("rules.versions_overlap", a=a.period, b=b.period), rid
+                    )
                 )
         if len({r.sets.key() for r in versions}) > 1:
-            out.append(Problem(rel, "versionerna av samma regel sätter olika saker", rid))
+            out.append(Problem(rel, texts().text("rules.versions_differ"), rid))
     for d in DECISIONS:
         deciders = [r for r in rules if r.decides(d)]
         for a, b in itertools.combinations(deciders, 2):
@@ -717,8 +727,9 @@ def _check_versions(rules: Sequence[Rule], covers_from: date, rel: str) -> list[
                 out.append(
                     Problem(
                         rel,
-                        f"samma prioritet ({a.priority}) som '{b.id}' för {d} under samma tid; "
-                        "ordningen blir tvetydig",
+                        texts().text(
+                            "rules.same_priority", priority=a.priority, other=b.id, decision=d
+                        ),
                         a.id,
                     )
                 )
@@ -728,8 +739,7 @@ def _check_versions(rules: Sequence[Rule], covers_from: date, rel: str) -> list[
             out.append(
                 Problem(
                     rel,
-                    f"ingen standardregel (utan when) avgör {d} från {gap.isoformat()}: "
-                    "varje dag från covers_from behöver en",
+                    texts().text("rules.no_default", decision=d, day=gap.isoformat()),
                 )
             )
     return out
@@ -782,11 +792,9 @@ class CaseExpect(Strict):
     def _shape(self) -> CaseExpect:
         if self.error is None:
             if self.outcome is None or self.inform_guardians is None or self.by_phone_today is None:
-                raise ValueError(
-                    "expect behöver outcome, inform_guardians och by_phone_today (eller error)"
-                )
+                raise ValueError(texts().text("rules.expect_incomplete"))
             if self.message is not None:
-                raise ValueError("message hör bara till error")
+                raise ValueError(texts().text("rules.expect_message"))
         elif any(
             (
                 self.outcome,
@@ -798,7 +806,7 @@ class CaseExpect(Strict):
                 self.not_sources,
             )
         ):
-            raise ValueError("expect med error kan inte också ange utfall, regler eller källor")
+            raise ValueError(texts().text("rules.expect_error_only"))
         return self
 
 
@@ -846,14 +854,14 @@ def load_cases(path: Path, base: Path | None = None) -> tuple[list[LoadedCase], 
         data = _read_yaml(f, root, problems)
         cf = _validate(CaseFile, data, rel, problems) if data is not None else None
         if data is None and f.exists() and not any(p.file == rel for p in problems):
-            problems.append(Problem(rel, "filen är tom"))
+            problems.append(Problem(rel, texts().text("rules.empty_file")))
         if cf is None:
             continue
         lines = _case_lines(f)
         names: set[str] = set()
         for i, c in enumerate(cf.cases):
             if c.name in names:
-                problems.append(Problem(rel, "två fall har samma namn", c.name))
+                problems.append(Problem(rel, texts().text("rules.duplicate_case"), c.name))
             names.add(c.name)
             out.append(LoadedCase(c, rel, lines[i] if i < len(lines) else None))
     return out, problems
@@ -895,45 +903,52 @@ def run_case(ruleset: RuleSet, case: RuleCase) -> CaseResult:
         return _expected_error(exp, "date", str(exc))
     if exp.error is not None:
         return CaseResult(
-            [f"väntade fel ({exp.error}) men fick {result.outcome}/{result.inform_guardians}"], []
+            [texts().text(
+                "case.expected_error",
+                error=exp.error, outcome=result.outcome, guardians=result.inform_guardians,
+            )],
+            [],
         )
     fired = list(ruleset.decide(ruleset.check_facts(case.facts), case.date).values())
     failures: list[str] = []
     if result.outcome != exp.outcome:
-        failures.append(f"outcome: väntade {exp.outcome}, fick {result.outcome}")
+        failures.append(texts().text("case.outcome", expected=exp.outcome, got=result.outcome))
     if result.inform_guardians != exp.inform_guardians:
-        failures.append(
-            f"inform_guardians: väntade {exp.inform_guardians}, fick {result.inform_guardians}"
-        )
+        failures.append(texts().text(
+            "case.guardians", expected=exp.inform_guardians, got=result.inform_guardians
+        ))
     if result.by_phone_today != exp.by_phone_today:
-        failures.append(
-            f"by_phone_today: väntade {_show(exp.by_phone_today)}, fick "
-            f"{_show(result.by_phone_today)}"
-        )
+        failures.append(texts().text(
+            "case.phone",
+            expected=_show(exp.by_phone_today), got=_show(result.by_phone_today),
+        ))
     got_rules = [r.rule for r in result.reasons]
     for rid in exp.rules:
         if rid not in got_rules:
-            failures.append(f"regeln '{rid}' skulle slå till; slog till: {', '.join(got_rules)}")
+            fired_ids = ", ".join(got_rules)
+            failures.append(texts().text("case.rule_not_fired", rule=rid, fired=fired_ids))
     for rid in exp.not_rules:
         if rid in got_rules:
-            failures.append(f"regeln '{rid}' skulle inte slå till")
+            failures.append(texts().text("case.rule_fired", rule=rid))
     cited = [s for r in result.reasons for s in r.sources]
     for s in exp.sources:
         if s not in cited:
-            failures.append(f"källan '{s}' saknas; citerade: {'; '.join(cited)}")
+            failures.append(texts().text("case.source_missing", source=s, cited="; ".join(cited)))
     for s in exp.not_sources:
         if s in cited:
-            failures.append(f"källan '{s}' ska inte citeras den dagen")
+            failures.append(texts().text("case.source_cited", source=s))
     return CaseResult(failures, fired)
 
 
 def _expected_error(exp: CaseExpect, kind: str, message: str) -> CaseResult:
     if exp.error is None:
-        return CaseResult([f"oväntat fel: {message}"], [])
+        return CaseResult([texts().text("case.unexpected_error", message=message)], [])
     if exp.error != kind:
-        return CaseResult([f"väntade fel av slaget {exp.error}, fick {kind}: {message}"], [])
+        wrong = texts().text("case.wrong_error", expected=exp.error, got=kind, message=message)
+        return CaseResult([wrong], [])
     if exp.message is not None and exp.message.casefold() not in message.casefold():
-        return CaseResult([f"felmeddelandet saknar '{exp.message}': {message}"], [])
+        lacks = texts().text("case.message_lacks", part=exp.message, message=message)
+        return CaseResult([lacks], [])
     return CaseResult([], [])
 
 
@@ -955,7 +970,7 @@ def validate(directory: Path | None = None, *, cases: Path | None = None) -> lis
         problems.append(
             Problem(
                 str(case_dir),
-                "hittar inga regeltester (*.yaml); kan inte visa att varje regel är testad",
+                texts().text("rules.no_cases"),
             )
         )
         return problems
@@ -1024,7 +1039,7 @@ def witness(ruleset: RuleSet, rule: Rule, day: date) -> dict[str, object] | None
         for dom in domains:
             total *= len(dom)
         if total > MAX_COMBINATIONS:
-            raise RulesError(f"för många faktakombinationer ({total}) för att bevisa regeln")
+            raise RulesError(texts().text("rules.too_many_combinations", count=total))
         for combo in itertools.product(*domains):
             facts = {n: v for n, v in zip(names, combo, strict=True) if v is not None}
             if rule.condition.holds(facts) and not any(r.condition.holds(facts) for r in ahead):
@@ -1041,14 +1056,14 @@ def _check_reachable(ruleset: RuleSet) -> list[Problem]:
             try:
                 found = witness(ruleset, rule, start)
             except RulesError as exc:
-                out.append(Problem(rule.file, f"{_period(start, end)}: {exc}", rule.id))
+                during = texts().text("rules.in_period", period=_period(start, end), problem=exc)
+                out.append(Problem(rule.file, during, rule.id))
                 continue
             if found is None:
                 out.append(
                     Problem(
                         rule.file,
-                        f"regeln kan aldrig slå till {_period(start, end)}: regler med högre "
-                        "prioritet täcker alla fall där villkoret gäller",
+                        texts().text("rules.unreachable", period=_period(start, end)),
                         rule.id,
                     )
                 )
@@ -1064,10 +1079,11 @@ def _check_tested(ruleset: RuleSet, loaded: Sequence[LoadedCase]) -> list[Proble
         c = lc.case
         for rid in c.expect.rules:
             if rid not in ids:
-                out.append(Problem(lc.file, f"okänd regel '{rid}' i expect.rules", c.name))
+                out.append(Problem(lc.file, texts().text("case.unknown_rule", rule=rid), c.name))
         result = run_case(ruleset, c)
         for f in result.failures:
-            out.append(Problem(lc.file, f"fallet ({c.date.isoformat()}) misslyckas: {f}", c.name))
+            failed = texts().text("case.failed", day=c.date.isoformat(), failure=f)
+            out.append(Problem(lc.file, failed, c.name))
         if not result.failures:
             start = _segment_of(segments, c.date)
             exercised.update((id(r), start) for r in result.fired if start is not None)
@@ -1077,8 +1093,7 @@ def _check_tested(ruleset: RuleSet, loaded: Sequence[LoadedCase]) -> list[Proble
                 out.append(
                     Problem(
                         rule.file,
-                        f"inget godkänt testfall får regeln att slå till {_period(start, end)} "
-                        "(lägg till ett daterat fall i rules/cases/*.yaml)",
+                        texts().text("rules.untested", period=_period(start, end)),
                         rule.id,
                     )
                 )
@@ -1091,10 +1106,14 @@ def _check_tested(ruleset: RuleSet, loaded: Sequence[LoadedCase]) -> list[Proble
             out.append(
                 Problem(
                     str(RULES_FILE),
-                    f"inget testfall dagarna före {b.isoformat()} "
-                    f"(från {before_start.isoformat() if i > 0 else 'början'})",
+                    texts().text(
+                        "rules.no_case_before",
+                        day=b.isoformat(),
+                        since=before_start.isoformat() if i > 0 else texts().text("rules.start"),
+                    ),
                 )
             )
         if not any(b <= d < after_end for d in case_days):
-            out.append(Problem(str(RULES_FILE), f"inget testfall från och med {b.isoformat()}"))
+            missing = texts().text("rules.no_case_after", day=b.isoformat())
+            out.append(Problem(str(RULES_FILE), missing))
     return out

@@ -38,6 +38,7 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from knowledge import texts
 from knowledge.loader import DEFAULT_DIR, KnowledgeError, Problem, _read_yaml, _validate
 from knowledge.model import Strict
 from knowledge.text import fold
@@ -274,14 +275,16 @@ def load_files(
     if training is not None:
         kinds = {m.concern for m in training.messages}
         if kinds != {True, False}:
-            problems.append(Problem(TRAINING_FILE, "behöver meddelanden av båda slagen (concern)"))
+            problems.append(Problem(TRAINING_FILE, texts().text("situations.both_kinds")))
         if not any(m.acute for m in training.messages):
-            problems.append(Problem(TRAINING_FILE, "behöver minst ett akut meddelande"))
+            problems.append(Problem(TRAINING_FILE, texts().text("situations.no_acute")))
         for m in training.messages:
             if m.acute and not m.concern:
-                problems.append(Problem(TRAINING_FILE, f"akut men inte concern: {m.text[:40]}"))
+                acute = texts().text("situations.acute_not_concern", message=m.text[:40])
+                problems.append(Problem(TRAINING_FILE, acute))
     if problems or settings is None or training is None:
-        raise KnowledgeError(problems or [Problem(SETTINGS_FILE, "kunde inte läsas")])
+        unreadable = Problem(SETTINGS_FILE, texts().text("situations.unreadable"))
+        raise KnowledgeError(problems or [unreadable])
     return settings, list(training.messages)
 
 
@@ -302,5 +305,6 @@ def validate(directory: Path | None = None) -> list[Problem]:
     ):
         for p in phrases:
             if not tokens(p.rstrip("*")):
-                problems.append(Problem(SETTINGS_FILE, f"{name}: tom fras efter normalisering"))
+                empty = texts().text("situations.empty_phrase", name=name)
+                problems.append(Problem(SETTINGS_FILE, empty))
     return problems

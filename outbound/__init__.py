@@ -1,2 +1,11 @@
 """Proactive messages out to Teams: rate limits, retries and clear outcomes (SDK-free; the Bot
 Framework transport plugs in from bot.proactive)."""
+
+from pathlib import Path
+
+from common.catalogue import Catalogue, load_once
+
+
+def texts() -> Catalogue:
+    """This package's user-facing texts: outbound/texts.sv.yaml (read once)."""
+    return load_once(Path(__file__).resolve().with_name("texts.sv.yaml"))

@@ -35,6 +35,7 @@ from functools import partial
 from typing import Any, Literal, Protocol
 
 from common.clock import Clock
+from outbound import texts
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,8 @@ class SendError(Exception):
     def __init__(self, status: int, retry_after: float | None = None, message: str = "") -> None:
         self.status = status
         self.retry_after = retry_after
-        super().__init__(message or (f"HTTP {status}" if status else "ingen kontakt"))
+        reason = f"HTTP {status}" if status else texts().text("send.no_contact")
+        super().__init__(message or reason)
 
 
 class Transport(Protocol):
@@ -243,13 +245,13 @@ class SendInterrupted(asyncio.CancelledError):
 def _describe(exc: BaseException) -> tuple[int, float | None, str]:
     if isinstance(exc, SendError):
         status = exc.status
-        text = f"HTTP {status}" if status else f"ingen kontakt: {exc}"
+        text = f"HTTP {status}" if status else texts().text("send.no_contact_because", reason=exc)
         if exc.retry_after is not None:
             text += f", Retry-After {exc.retry_after:g} s"
         return status, exc.retry_after, text
     if isinstance(exc, OSError | TimeoutError):
-        return 0, None, f"ingen kontakt: {type(exc).__name__}"
-    return -1, None, f"oväntat fel: {type(exc).__name__}"
+        return 0, None, texts().text("send.no_contact_because", reason=type(exc).__name__)
+    return -1, None, texts().text("send.unexpected", error=type(exc).__name__)
 
 
 class Sender:
@@ -304,7 +306,9 @@ class Sender:
         attempt = first_attempt
         while True:
             if attempt > policy.max_attempts:
-                return SendOutcome("gave_up", made, status, error or "inga försök kvar")
+                return SendOutcome(
+                    "gave_up", made, status, error or texts().text("send.no_attempts_left")
+                )
             made += 1
             failure = await self._attempt(
                 conversation_key,
@@ -322,9 +326,8 @@ class Sender:
             if failure is None:
                 return SendOutcome("sent", made, 200, error)
             if isinstance(failure, _NoAnswer):
-                return SendOutcome(
-                    "unknown", made, 0, f"inget svar inom {policy.request_timeout:g} s"
-                )
+                no_answer = texts().text("send.no_answer", seconds=policy.request_timeout)
+                return SendOutcome("unknown", made, 0, no_answer)
             if after_attempt is not None:
                 await after_attempt()
             status, retry_after, error = _describe(failure)

@@ -7,6 +7,8 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
+from samverkan import texts
+
 _MD_LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
 
 
@@ -106,7 +108,7 @@ def render_card(card: dict[str, Any], *, width: int = 78, start: int = 1) -> Ren
                 action(a)
         elif isinstance(kind, str) and kind.startswith("Input."):
             label = el.get("label") or el.get("placeholder") or el.get("id")
-            wrap(f"[fält: {label}]", indent)
+            wrap(texts().text("cardtext.input", label=label), indent)
         if isinstance(el.get("selectAction"), dict):
             action(el["selectAction"])
 

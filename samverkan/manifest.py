@@ -12,6 +12,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from samverkan import texts
 from samverkan.settings import Settings
 
 MANIFEST_DIR = Path(__file__).resolve().parent.parent / "manifest"
@@ -32,18 +33,16 @@ def fill(manifest: dict[str, Any], settings: Settings) -> tuple[dict[str, Any], 
     app_id = settings.microsoft_app_id.strip()
     if app_id:
         if not GUID.match(app_id):
-            raise ManifestError([f"MicrosoftAppId {app_id!r} är inte ett GUID."])
+            raise ManifestError([texts().text("manifest.not_guid", app_id=app_id)])
         m["id"] = app_id
         for bot in m.get("bots", []):
             bot["botId"] = app_id
     else:
-        warnings.append(
-            "MicrosoftAppId saknas: paketet får exempel-id:t och fungerar bara för lokal test."
-        )
+        warnings.append(texts().text("manifest.no_app_id"))
     public = settings.public_url.rstrip("/")
     if public:
         if not public.startswith("https://"):
-            raise ManifestError(["SAMVERKAN_PUBLIC_URL måste börja med https://"])
+            raise ManifestError([texts().text("manifest.public_url_https")])
         m["developer"]["websiteUrl"] = public
         m["developer"]["privacyUrl"] = f"{public}/integritet"
         m["developer"]["termsOfUseUrl"] = f"{public}/villkor"
@@ -51,7 +50,7 @@ def fill(manifest: dict[str, Any], settings: Settings) -> tuple[dict[str, Any], 
         if host not in m.get("validDomains", []):
             m.setdefault("validDomains", []).append(host)
     else:
-        warnings.append("SAMVERKAN_PUBLIC_URL saknas: utvecklarlänkarna pekar på exempeladresser.")
+        warnings.append(texts().text("manifest.no_public_url"))
     return m, warnings
 
 
@@ -60,8 +59,9 @@ def validate_manifest(manifest: dict[str, Any]) -> list[str]:
 
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     validator = jsonschema.Draft4Validator(schema)
+    root = texts().text("manifest.root")
     return [
-        f"manifest.json {'/'.join(str(p) for p in e.absolute_path) or '(roten)'}: {e.message}"
+        f"manifest.json {'/'.join(str(p) for p in e.absolute_path) or root}: {e.message}"
         for e in sorted(validator.iter_errors(manifest), key=lambda e: list(e.absolute_path))
     ]
 
@@ -69,7 +69,7 @@ def validate_manifest(manifest: dict[str, Any]) -> list[str]:
 def png_info(data: bytes) -> tuple[int, int, list[tuple[int, int, int, int]]]:
     """Width, height and RGBA pixels of an 8-bit RGBA/RGB PNG (enough for our icons)."""
     if data[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ManifestError(["ikonen är inte en PNG-fil"])
+        raise ManifestError([texts().text("manifest.not_png")])
     pos, idat = 8, b""
     width = height = color_type = 0
     while pos < len(data):
@@ -79,7 +79,7 @@ def png_info(data: bytes) -> tuple[int, int, list[tuple[int, int, int, int]]]:
         if kind == b"IHDR":
             width, height, depth, color_type = struct.unpack(">IIBB", chunk[:10])
             if depth != 8 or color_type not in (2, 6) or chunk[12] != 0:
-                raise ManifestError(["ikonen måste vara en 8-bitars RGB/RGBA-PNG utan interlacing"])
+                raise ManifestError([texts().text("manifest.png_kind")])
         elif kind == b"IDAT":
             idat += chunk
         pos += 12 + length
@@ -119,14 +119,14 @@ def check_icons(color: bytes, outline: bytes) -> list[str]:
     problems: list[str] = []
     w, h, _ = png_info(color)
     if (w, h) != (192, 192):
-        problems.append(f"färgikonen ska vara 192×192, är {w}×{h}")
+        problems.append(texts().text("manifest.color_size", width=w, height=h))
     w, h, pixels = png_info(outline)
     if (w, h) != (32, 32):
-        problems.append(f"konturikonen ska vara 32×32, är {w}×{h}")
+        problems.append(texts().text("manifest.outline_size", width=w, height=h))
     if any(a > 0 and (r, g, b) != (255, 255, 255) for r, g, b, a in pixels):
-        problems.append("konturikonen får bara innehålla vitt på transparent bakgrund")
+        problems.append(texts().text("manifest.outline_colors"))
     if not any(a == 0 for *_, a in pixels):
-        problems.append("konturikonen saknar transparent bakgrund")
+        problems.append(texts().text("manifest.outline_background"))
     return problems
 
 
@@ -143,7 +143,7 @@ def build_package(
         name = icons.get(key)
         path = source / name if name else None
         if path is None or not path.is_file():
-            problems.append(f"ikonen {key} ({name}) saknas")
+            problems.append(texts().text("manifest.no_icon", key=key, name=name))
         else:
             files[name] = path.read_bytes()
     if not problems:

@@ -10,11 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from common.catalogue import Catalogue
 from common.clock import Clock, SystemClock
+from contacts import texts as contact_texts
 from contacts.registry import RegistryService
-from dialogs.messages import Messages
+from dialogs import texts as dialog_texts
 from dialogs.router import Router as DialogRouter
 from dialogs.router import contact_card_builder, forum_card_builder
+from forums import texts as forum_texts
 from forums.repository import ForumService
 from knowledge.loader import KnowledgeBase, load
 from knowledge.rules import load_rules
@@ -41,7 +44,7 @@ class Core:
     store: SqlStateStore
     conversations: ConversationStore
     kb: KnowledgeBase
-    messages: Messages
+    messages: Catalogue
     registry: RegistryService
     forums: ForumService
     feedback: FeedbackStore
@@ -86,7 +89,7 @@ async def build_services(
             store=SqlStateStore(db, clock),
             conversations=ConversationStore(db, clock),
             kb=load(settings.kb_dir),
-            messages=Messages.load(),
+            messages=dialog_texts(),
             registry=await _registry_with_default(db, clock),
             forums=ForumService(db, clock),
             feedback=FeedbackStore(db),
@@ -112,8 +115,8 @@ def dialog_router(core: Core) -> DialogRouter:
         forums=core.forums,
         feedback=core.feedback,
         conversations=core.conversations,
-        contact_card=contact_card_builder(core.messages),
-        forum_cards=forum_card_builder(core.messages),
+        contact_card=contact_card_builder(contact_texts()),
+        forum_cards=forum_card_builder(forum_texts()),
         situations=SituationDetector.build(kb_dir),
         dialog_ttl=timedelta(hours=core.settings.dialog_ttl_hours),
     )

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from samverkan import texts
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///samverkan.sqlite3"
 
 
@@ -139,20 +141,11 @@ class Settings(BaseSettings):
     def _exposure_problems(self) -> list[str]:
         problems: list[str] = []
         if not self.auth_enabled and not self.insecure_local and not is_loopback(self.host):
-            problems.append(
-                f"Boten ska lyssna på {self.host or 'alla adresser'} (SAMVERKAN_HOST) men "
-                "MicrosoftAppId saknas: då kontrolleras ingen inloggning, och vem som helst som "
-                "når porten kan styra boten och få den att skicka anrop vart som helst. Sätt "
-                "MicrosoftAppId och MicrosoftAppPassword (Azure Bot), låt boten lyssna på "
-                "127.0.0.1, eller sätt SAMVERKAN_INSECURE_LOCAL=1 om det är en isolerad "
-                "testmiljö."
-            )
+            listening = self.host or texts().text("settings.all_addresses")
+            problems.append(texts().text("settings.exposed", host=listening))
         secret = self.link_secret.get_secret_value()
         if secret and len(secret) < MIN_LINK_SECRET_CHARS:
-            problems.append(
-                f"SAMVERKAN_LINK_SECRET måste vara minst {MIN_LINK_SECRET_CHARS} tecken "
-                "(till exempel från `openssl rand -hex 32`), eller tom (då skapas en)."
-            )
+            problems.append(texts().text("settings.short_secret", min=MIN_LINK_SECRET_CHARS))
         public = self.public_url.strip()
         if public:
             try:
@@ -161,19 +154,13 @@ class Settings(BaseSettings):
             except ValueError:  # e.g. a broken IPv6 literal
                 parts, host = urlsplit(""), None
             if parts.scheme not in ("http", "https") or not host:
-                problems.append(
-                    "SAMVERKAN_PUBLIC_URL måste vara en fullständig adress, "
-                    "t.ex. https://bot.kommun.se."
-                )
+                problems.append(texts().text("settings.public_url"))
             elif (
                 parts.scheme != "https"
                 and self.auth_enabled
                 and not (self.insecure_local and is_loopback(host))
             ):
-                problems.append(
-                    "SAMVERKAN_PUBLIC_URL måste börja med https:// när MicrosoftAppId är satt "
-                    "(kalenderlänkarna är hemliga och får inte gå okrypterat)."
-                )
+                problems.append(texts().text("settings.public_url_https"))
         return problems
 
     def _auth_problems(self) -> list[str]:
@@ -183,41 +170,29 @@ class Settings(BaseSettings):
         tenant = self.microsoft_app_tenant_id.strip()
         if not app_id:
             if password:
-                problems.append(
-                    "MicrosoftAppPassword är satt men MicrosoftAppId saknas. "
-                    "Sätt båda (Azure Bot) eller ingen av dem (lokal körning)."
-                )
+                problems.append(texts().text("settings.password_without_id"))
             if tenant:
-                problems.append("MicrosoftAppTenantId är satt men MicrosoftAppId saknas.")
+                problems.append(texts().text("settings.tenant_without_id"))
             return problems
         if self.microsoft_app_type is AppType.USER_ASSIGNED_MSI:
             if password:
-                problems.append(
-                    "MicrosoftAppType=UserAssignedMSI använder ingen MicrosoftAppPassword: "
-                    "ta bort den."
-                )
+                problems.append(texts().text("settings.msi_password"))
         elif not password:
             problems.append(
-                "MicrosoftAppId är satt men MicrosoftAppPassword saknas "
-                f"(krävs för MicrosoftAppType={self.microsoft_app_type.value})."
+                texts().text("settings.no_password", app_type=self.microsoft_app_type.value)
             )
         if (
             self.microsoft_app_type in (AppType.SINGLE_TENANT, AppType.USER_ASSIGNED_MSI)
             and not tenant
         ):
             problems.append(
-                f"MicrosoftAppType={self.microsoft_app_type.value} kräver MicrosoftAppTenantId."
+                texts().text("settings.no_tenant", app_type=self.microsoft_app_type.value)
             )
         if self.auth_openid_metadata_url and not self.auth_token_issuer:
-            problems.append(
-                "SAMVERKAN_AUTH_OPENID_METADATA_URL kräver SAMVERKAN_AUTH_TOKEN_ISSUER."
-            )
+            problems.append(texts().text("settings.openid_without_issuer"))
         return problems
 
     def check_or_raise(self) -> None:
         problems = self.self_check()
         if problems:
-            raise SettingsError(
-                "Inställningarna hänger inte ihop eller är osäkra:\n- "
-                + "\n- ".join(problems)
-            )
+            raise SettingsError(texts().text("settings.problems", problems="\n- ".join(problems)))

@@ -1,1 +1,10 @@
 """Persistence on SQLAlchemy 2.0 async: bot state, conversation references, registry, forums."""
+
+from pathlib import Path
+
+from common.catalogue import Catalogue, load_once
+
+
+def texts() -> Catalogue:
+    """This package's user-facing texts: storage/texts.sv.yaml (read once)."""
+    return load_once(Path(__file__).resolve().with_name("texts.sv.yaml"))

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import texts
+
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -47,14 +49,14 @@ def normalize_url(url: str) -> str:
     try:
         u = make_url(url)
     except Exception as exc:  # sqlalchemy raises ArgumentError with a terse message
-        raise DatabaseUrlError(f"SAMVERKAN_DATABASE_URL kan inte tolkas: {url!r}") from exc
+        raise DatabaseUrlError(texts().text("db.bad_url", url=url)) from exc
     backend = u.get_backend_name()
     if backend == "sqlite":
         u = u.set(drivername="sqlite+aiosqlite")
     elif backend in ("postgresql", "postgres"):
         u = u.set(drivername="postgresql+asyncpg")
     else:
-        raise DatabaseUrlError(f"Databasen {backend!r} stöds inte: använd SQLite eller PostgreSQL.")
+        raise DatabaseUrlError(texts().text("db.unsupported", backend=backend))
     return u.render_as_string(hide_password=False)
 
 
@@ -80,12 +82,7 @@ def check_database_present(url: str) -> None:
 def _check_sqlite_file(path: Path) -> None:
     marker = path.with_name(path.name + ".created")
     if marker.exists() and not path.exists():
-        raise DatabaseMissingError(
-            f"Databasfilen {path} saknas, men den har funnits (se {marker}). Boten startar inte "
-            "med en tom databas av misstag: återställ filen från en säkerhetskopia, kontrollera "
-            "att rätt katalog eller volym är monterad, eller ta bort "
-            f"{marker} för att medvetet börja om med en tom databas."
-        )
+        raise DatabaseMissingError(texts().text("db.missing_file", path=path, marker=marker))
 
 
 def describe_url(url: str) -> str:
@@ -197,10 +194,7 @@ class Database:
         self.check_present()
         await self._migrate()
         if self.path is not None and self.marker is not None:
-            self.marker.write_text(
-                "Samverkansboten: databasen bredvid den här filen har skapats och används.\n",
-                encoding="utf-8",
-            )
+            self.marker.write_text(texts().text("db.marker") + "\n", encoding="utf-8")
             self._inode = self.path.stat().st_ino
 
     async def _migrate(self) -> None:

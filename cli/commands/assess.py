@@ -31,6 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from cli import texts
 from common.clock import Clock, SystemClock, local
 from knowledge.loader import KnowledgeError
 from knowledge.rules import DateOutOfRangeError, FactsError, RuleSet, load_rules
@@ -54,16 +55,14 @@ def _parse_day(text: str | None, clock: Clock) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise ValueError(f"ogiltigt datum '{text}': använd ÅÅÅÅ-MM-DD, t.ex. 2026-03-01") from None
+        raise ValueError(texts().text("assess.bad_date", text=text)) from None
 
 
 def _parse_facts(text: str) -> object:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise FactsError(
-            [f'ogiltig JSON vid tecken {exc.pos + 1}; ange ett objekt, t.ex. {{"neglect": true}}']
-        ) from None
+        raise FactsError([texts().text("assess.bad_json", position=exc.pos + 1)]) from None
 
 
 def _assess_text(ruleset: RuleSet, text: str, day: date) -> dict[str, Any]:
@@ -95,31 +94,32 @@ def run(
     batch: str | None = getattr(args, "batch", None)
     facts: str | None = getattr(args, "facts", None)
     if (batch is None) == (facts is None):
-        err.write("samverkan assess: ange antingen --batch FIL eller --facts JSON.\n")
+        err.write(texts().text("assess.usage") + "\n")
         return 2
     try:
         day = _parse_day(getattr(args, "date", None), clock or SystemClock())
     except ValueError as exc:
-        err.write(f"samverkan assess: {exc}\n")
+        err.write(texts().text("assess.error", problem=exc) + "\n")
         return 2
 
     if rules is None:
         try:
             rules = load_rules()
         except KnowledgeError as exc:
-            err.write("samverkan assess: regelfilen är felaktig:\n")
+            err.write(texts().text("assess.bad_rules") + "\n")
             for p in exc.problems:
                 err.write(f"  - {p}\n")
             return 1
     if day < rules.covers_from:
-        err.write(f"samverkan assess: {DateOutOfRangeError(day, rules.covers_from)}\n")
+        problem = DateOutOfRangeError(day, rules.covers_from)
+        err.write(texts().text("assess.error", problem=problem) + "\n")
         return 1
 
     if facts is not None:
         try:
             result = _assess_text(rules, facts, day)
         except FactsError as exc:
-            err.write(f"samverkan assess: {exc}\n")
+            err.write(texts().text("assess.error", problem=exc) + "\n")
             return 1
         out.write(_dump(result) + "\n")
         return 0
@@ -134,20 +134,20 @@ def run(
                 result = _assess_text(rules, line, day)
             except FactsError as exc:
                 bad += 1
-                err.write(f"rad {number}: {exc}\n")
+                err.write(texts().text("assess.line", line=number, problem=exc) + "\n")
                 out.write(_dump({"line": number, "error": str(exc)}) + "\n")
                 continue
             out.write(_dump(result) + "\n")
     except FileNotFoundError:
-        err.write(f"samverkan assess: filen '{batch}' finns inte.\n")
+        err.write(texts().text("assess.no_file", file=batch) + "\n")
         return 1
     except UnicodeDecodeError:
-        err.write(f"samverkan assess: filen '{batch}' är inte UTF-8.\n")
+        err.write(texts().text("assess.not_utf8", file=batch) + "\n")
         return 1
     except OSError as exc:
-        err.write(f"samverkan assess: kan inte läsa '{batch}': {exc.strerror}.\n")
+        err.write(texts().text("assess.unreadable", file=batch, problem=exc.strerror) + "\n")
         return 1
     if bad:
-        err.write(f"samverkan assess: {bad} rad(er) kunde inte bedömas.\n")
+        err.write(texts().text("assess.bad_lines", count=bad) + "\n")
         return 1
     return 0

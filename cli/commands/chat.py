@@ -7,7 +7,8 @@ import asyncio
 import sys
 from typing import Any, TextIO
 
-from dialogs.messages import Messages
+from cli import texts
+from common.catalogue import Catalogue
 from dialogs.types import Incoming, Reply
 from samverkan.cardtext import Button, render_card
 from samverkan.logs import configure as configure_logging
@@ -17,7 +18,9 @@ from samverkan.settings import Settings, SettingsError
 class TerminalChat:
     """Shows replies; a typed number presses the numbered button of the latest replies."""
 
-    def __init__(self, turns: Any, messages: Messages, user_id: str, out: TextIO, ask: Any) -> None:
+    def __init__(
+        self, turns: Any, messages: Catalogue, user_id: str, out: TextIO, ask: Any
+    ) -> None:
         self._turns = turns
         self.msg = messages
         self._user = user_id
@@ -95,7 +98,7 @@ async def _main(user: str) -> int:
     from samverkan.services import build_services
 
     services = await build_services(Settings())
-    messages: Messages = services.messages
+    messages: Catalogue = services.messages
     try:
         chat = TerminalChat(services.turns(), messages, user, sys.stdout, _read)
         print(messages.text("chat.intro"))
@@ -114,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         Settings().check_or_raise()
     except (SettingsError, ValueError) as exc:
-        print(f"Chatten startar inte: {exc}", file=sys.stderr)
+        print(texts().text("chat.cannot_start", problem=exc), file=sys.stderr)
         return 2
     configure_logging("WARNING")
     try:

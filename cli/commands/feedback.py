@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 
+from cli import texts
 from common.clock import SystemClock, local
 from knowledge.loader import load
 from samverkan.settings import Settings
@@ -37,9 +38,9 @@ def show(args: argparse.Namespace) -> int:
             print(json.dumps(row, ensure_ascii=False))
         return 0
     if not rows:
-        print("Inga omdömen ännu.")
+        print(texts().text("feedback.none"))
         return 0
-    print(f"{'👎':>4} {'👍':>4}  ämne")
+    print(f"{'👎':>4} {'👍':>4}  {texts().text('feedback.topic')}")
     for row in rows:
         print(f"{row['down']:>4} {row['up']:>4}  {row['topic']} – {row['title']}")
     return 0

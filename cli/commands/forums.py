@@ -38,50 +38,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from cli import texts
+from common import swedish
 from common.clock import SystemClock
 from forums.repository import DeliveryStatus, ForumImportError, ForumService, UnknownForumError
-from forums.schedule import DEFAULT_TIMEZONE, format_swedish, format_swedish_span, localize
+from forums.schedule import DEFAULT_TIMEZONE, localize
 from samverkan.settings import Settings
 from storage.db import Database, DatabaseUrlError
 
 T = TypeVar("T")
-
-TEXTS: dict[str, str] = {
-    "imported": (
-        "Forumschemat har lästs in från {source}: {created} nya, {updated} ändrade, "
-        "{unchanged} oförändrade ({total} forum)."
-    ),
-    "removed": (
-        " Borttagna ({removed}): {ids}; {ended} prenumerationer på påminnelser avslutades."
-    ),
-    "failed": "Forumschemat lästes INTE in: {count} fel i {source}. Inget har ändrats.",
-    "bad_time": (
-        "Ogiltig tidpunkt för {option}: ”{value}”. Använd ISO 8601, t.ex. 2026-09-01 eller "
-        "2026-09-01T08:00+02:00 (utan tidszon räknas svensk tid)."
-    ),
-    "bad_order": "--from ({start}) måste vara före --to ({end}).",
-    "db_error": "Databasen kan inte användas: {problem}",
-    "no_meetings": "Inga möten mellan {start} och {end}.",
-    "no_reminders": "Inga påminnelser mellan {start} och {end}.",
-    "meeting": "{when}  {name}{place}",
-    "reminder": "{when}  påminnelse {offset} om {name} (mötet {meeting})",
-    "status_head": "Leveranser av påminnelser:",
-    "status_row": "  {label}: {count}",
-    "no_failures": "Inga misslyckade leveranser.",
-    "failures_head": "Misslyckade leveranser ({count}):",
-    "failure": (
-        "  [{status}] {forum}, mötet {meeting}, påminnelse {offset}, till {target} "
-        "(försök: {attempts}){error}\n    {reason}"
-    ),
-    "status.claimed": "pågår (tagna av en server)",
-    "status.sent": "skickade",
-    "status.failed": "misslyckade, försöker igen",
-    "status.skipped_stale": "överhoppade (inte längre aktuella)",
-    "status.gave_up": "gav upp",
-    "target.personal": "personlig chatt",
-    "target.channel": "kanal",
-}
-
 
 def _utf8(stream: TextIO) -> TextIO:
     reconfigure = getattr(stream, "reconfigure", None)
@@ -107,7 +72,7 @@ def _run(work: Callable[[ForumService], Awaitable[T]], err: TextIO) -> T:
     try:
         return asyncio.run(main())
     except (DatabaseUrlError, OSError, SQLAlchemyError) as exc:
-        print(TEXTS["db_error"].format(problem=exc), file=err)
+        print(texts().text("forums.db_error", problem=exc), file=err)
         raise _Failed from None
 
 
@@ -115,20 +80,20 @@ def parse_time(value: str, option: str) -> datetime:
     """ISO 8601 date or date-time; naive values are Stockholm local time. ValueError when bad."""
     text = value.strip()
     if not text:
-        raise ValueError(TEXTS["bad_time"].format(option=option, value=value))
+        raise ValueError(texts().text("forums.bad_time", option=option, value=value))
     try:
         if len(text) == 10:
             parsed = datetime.combine(date.fromisoformat(text), datetime.min.time())
         else:
             parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] in "zZ" else text)
     except ValueError:
-        raise ValueError(TEXTS["bad_time"].format(option=option, value=value)) from None
+        raise ValueError(texts().text("forums.bad_time", option=option, value=value)) from None
     try:
         if parsed.tzinfo is None:
             parsed = localize(parsed, ZoneInfo(DEFAULT_TIMEZONE))
         parsed.astimezone(UTC)  # within the calendar also in UTC (not 0001-01-01 in Stockholm)
     except OverflowError:
-        raise ValueError(TEXTS["bad_time"].format(option=option, value=value)) from None
+        raise ValueError(texts().text("forums.bad_time", option=option, value=value)) from None
     return parsed
 
 
@@ -140,7 +105,7 @@ def _interval(args: argparse.Namespace, err: TextIO) -> tuple[datetime, datetime
         print(str(exc), file=err)
         raise _Failed from None
     if start > end:
-        print(TEXTS["bad_order"].format(start=args.from_, end=args.to), file=err)
+        print(texts().text("forums.bad_order", start=args.from_, end=args.to), file=err)
         raise _Failed
     return start, end
 
@@ -169,12 +134,13 @@ def import_(args: argparse.Namespace) -> int:
     except _Failed:
         return 1
     if isinstance(result, ForumImportError):
-        print(TEXTS["failed"].format(count=len(result.problems), source=args.file), file=err)
+        print(texts().text("forums.failed", count=len(result.problems), source=args.file), file=err)
         for problem in result.problems:
             print(f"  {problem}", file=err)
         return 1
     print(
-        TEXTS["imported"].format(
+        texts().text(
+            "forums.imported",
             source=args.file,
             created=len(result.created),
             updated=len(result.updated),
@@ -182,7 +148,8 @@ def import_(args: argparse.Namespace) -> int:
             total=result.total,
         )
         + (
-            TEXTS["removed"].format(
+            texts().text(
+                "forums.removed",
                 removed=len(result.removed),
                 ids=", ".join(result.removed),
                 ended=result.ended_subscriptions,
@@ -219,14 +186,15 @@ def upcoming(args: argparse.Namespace) -> int:
         )
         return 0
     if not meetings:
-        print(TEXTS["no_meetings"].format(start=args.from_, end=args.to), file=out)
+        print(texts().text("forums.no_meetings", start=args.from_, end=args.to), file=out)
         return 0
     for o in meetings:
         forum = forums.get(o.forum)
         place = f" – {forum.location}" if forum is not None and forum.location else ""
         print(
-            TEXTS["meeting"].format(
-                when=format_swedish_span(o.start, o.end, with_year=True),
+            texts().text(
+                "forums.meeting",
+                when=swedish.span(o.start, o.end, with_year=True),
                 name=forum.name if forum is not None else o.forum,
                 place=place,
             ),
@@ -264,16 +232,17 @@ def due(args: argparse.Namespace) -> int:
         )
         return 0
     if not reminders:
-        print(TEXTS["no_reminders"].format(start=args.from_, end=args.to), file=out)
+        print(texts().text("forums.no_reminders", start=args.from_, end=args.to), file=out)
         return 0
     for r in reminders:
         forum = forums.get(r.forum)
         print(
-            TEXTS["reminder"].format(
-                when=format_swedish(r.send_at, with_year=True),
+            texts().text(
+                "forums.reminder",
+                when=swedish.date_time(r.send_at, with_year=True),
                 offset=r.offset,
                 name=forum.name if forum is not None else r.forum,
-                meeting=format_swedish(r.occurrence),
+                meeting=swedish.date_time(r.occurrence),
             ),
             file=out,
         )
@@ -345,23 +314,26 @@ def status(args: argparse.Namespace) -> int:
     if getattr(args, "json", False):
         _json(status_json(result), out)
         return 0
-    print(TEXTS["status_head"], file=out)
+    print(texts().text("forums.status_head"), file=out)
     for key, count in result.counts.items():
-        print(TEXTS["status_row"].format(label=TEXTS[f"status.{key}"], count=count), file=out)
+        label = texts().text(f"forums.status.{key}")
+        print(texts().text("forums.status_row", label=label, count=count), file=out)
     if not result.failures:
-        print(TEXTS["no_failures"], file=out)
+        print(texts().text("forums.no_failures"), file=out)
         return 0
-    print(TEXTS["failures_head"].format(count=len(result.failures)), file=out)
+    print(texts().text("forums.failures_head", count=len(result.failures)), file=out)
     for f in result.failures:
-        error = f", senaste fel: {f.last_error}" if f.last_error else ""
+        error = texts().text("forums.last_error", error=f.last_error) if f.last_error else ""
         print(
-            TEXTS["failure"].format(
-                status=TEXTS[f"status.{f.status}"],
+            texts().text(
+                "forums.failure",
+                status=texts().text(f"forums.status.{f.status}"),
                 forum=f.forum_id,
-                meeting=format_swedish(f.occurrence_start.astimezone(ZoneInfo(DEFAULT_TIMEZONE)),
-                                       with_year=True),
+                meeting=swedish.date_time(
+                    f.occurrence_start.astimezone(ZoneInfo(DEFAULT_TIMEZONE)), with_year=True
+                ),
                 offset=f.offset,
-                target=TEXTS[f"target.{f.target_kind}"],
+                target=texts().text(f"forums.target.{f.target_kind}"),
                 attempts=f.attempts,
                 error=error,
                 reason=f.reason or "",

@@ -10,6 +10,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
+from cli import texts
+from common import swedish
 from common.clock import Clock, SystemClock, local
 from dialogs import flowcheck
 from knowledge import rules, situations
@@ -40,10 +42,10 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
     question: str | None = args.question
     batch: str | None = args.batch
     if question is not None and batch is not None:
-        _err("Ange antingen en fråga eller --batch FIL, inte båda.")
+        _err(texts().text("ask.both"))
         return 2
     if batch is None and (question is None or not question.strip()):
-        _err('Skriv en fråga, t.ex. samverkan ask "Hur gör jag en orosanmälan?"')
+        _err(texts().text("ask.none"))
         return 2
 
     lines: list[str] = []
@@ -52,36 +54,30 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
             with open(batch, encoding="utf-8-sig") as fh:
                 lines = [line.strip() for line in fh]
         except FileNotFoundError:
-            _err(f"Filen {batch} finns inte.")
+            _err(texts().text("ask.no_file", file=batch))
             return 2
         except UnicodeDecodeError:
-            _err(f"Filen {batch} är inte UTF-8-text.")
+            _err(texts().text("ask.not_utf8", file=batch))
             return 2
         except OSError as exc:
-            _err(f"Filen {batch} kunde inte läsas: {exc.strerror or exc}")
+            _err(texts().text("ask.unreadable", file=batch, problem=exc.strerror or exc))
             return 2
 
     try:
         directory = _kb_dir(args)
     except Exception as exc:  # settings from the environment that do not validate
-        _err(f"Inställningarna kunde inte läsas: {exc}")
+        _err(texts().text("kb.bad_settings", problem=exc))
         return 2
     try:
         kb = load(directory)
     except KnowledgeError as exc:
-        _err(
-            f"Kunskapsbasen har {len(exc.problems)} fel och kan inte användas. "
-            "Kör `samverkan kb check` för en lista."
-        )
+        _err(texts().text("kb.broken", count=len(exc.problems)))
         return 1
     index = SearchIndex.build(kb)
     try:
         situations = SituationDetector.build(directory)
     except KnowledgeError as exc:
-        _err(
-            f"Kunskapsbasen har {len(exc.problems)} fel och kan inte användas. "
-            "Kör `samverkan kb check` för en lista."
-        )
+        _err(texts().text("kb.broken", count=len(exc.problems)))
         return 1
     day = local((clock or SystemClock()).now()).date()
 
@@ -106,10 +102,7 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
                 # The line keeps the contract's shape (topic null) and is marked with "error",
                 # so that an evaluation counts it as a failure, not as a declined question. The
                 # error goes to stderr as its type only, never with the question.
-                _err(
-                    f"Fråga {number} kunde inte bedömas ({type(exc).__name__}); "
-                    'raden markeras med "error".'
-                )
+                _err(texts().text("ask.failed", number=number, error=type(exc).__name__))
                 data = {
                     **SearchResult(question_text, "decline", None, 0.0, []).to_json(),
                     "concern": False,
@@ -136,25 +129,18 @@ def render_answer(result: SearchResult, kb: KnowledgeBase, day: date) -> str:
         text = render_topic(topics[result.topic], kb, day)
         others = [h for h in result.alternatives if h.topic_id in topics]
         if result.tentative and others:
-            lines = ["", "Jag är inte helt säker på att jag förstod frågan rätt. Menade du kanske:"]
+            lines = ["", texts().text("answer.tentative")]
             lines += [f"  - {topics[h.topic_id].title} ({h.topic_id})" for h in others]
             text += "\n" + "\n".join(lines)
         return text
     if result.decision == "suggest":
-        lines = ["Jag är inte säker på vad du menar. Menade du något av detta?"]
+        lines = [texts().text("answer.suggest")]
         for n, hit in enumerate(result.alternatives, start=1):
             lines.append(f"  {n}. {topics[hit.topic_id].title} ({hit.topic_id})")
         lines.append("")
-        lines.append(
-            "Formulera gärna frågan med andra ord. Är du osäker: konsultera socialtjänsten."
-        )
+        lines.append(texts().text("answer.rephrase"))
         return "\n".join(lines)
-    return (
-        "Det kan jag inte svara säkert på. Jag svarar på frågor om samverkan mellan skola och "
-        "socialtjänsten när ett barn kan fara illa.\n"
-        "Är du orolig för ett barn och osäker på vad du ska göra: konsultera socialtjänsten "
-        "(utan att nämna barnets namn). Vid akut fara: ring 112."
-    )
+    return texts().text("answer.decline")
 
 
 def render_topic(topic: Topic, kb: KnowledgeBase, day: date) -> str:
@@ -163,22 +149,23 @@ def render_topic(topic: Topic, kb: KnowledgeBase, day: date) -> str:
     if topic.details:
         lines += ["", topic.details]
     if topic.changed:
-        lines += ["", f"Det här har ändrats: {topic.changed}"]
+        lines += ["", texts().text("answer.changed", changed=topic.changed)]
     checked = kb.meta.legal_checked.isoformat()
     if laws:
         cites = ", ".join(dict.fromkeys(kb.cite(s) for s in laws))
-        lines += ["", f"Gäller enligt {cites} (kontrollerat {checked})."]
+        lines += ["", texts().text("answer.valid_law", cites=cites, checked=checked)]
     else:
-        lines += [
-            "",
-            f"Gäller enligt rutiner och vägledning i källorna nedan (kontrollerat {checked}).",
-        ]
-    lines += ["", "Källor:"]
+        lines += ["", texts().text("answer.valid_practice", checked=checked)]
+    lines += ["", texts().text("answer.sources")]
     for src in topic.sources:
         cite = kb.cite(src)
         if isinstance(src, LawSource) and not _in_force(src, day):
-            until = f" t.o.m. {src.valid_until}" if src.valid_until else ""
-            frm = f"från {src.valid_from}" if src.valid_from > day else f"gällde{until}"
+            if src.valid_from > day:
+                frm = texts().text("answer.law_from", day=src.valid_from)
+            elif src.valid_until:
+                frm = texts().text("answer.law_was_until", day=src.valid_until)
+            else:
+                frm = texts().text("answer.law_was")
             cite = f"{cite} ({frm})"
         note = getattr(src, "note", None)
         lines.append(f"  – {cite}" + (f": {note}" if note else ""))
@@ -186,7 +173,7 @@ def render_topic(topic: Topic, kb: KnowledgeBase, day: date) -> str:
         current = kb.topics_on(day)
         titles = [current[r].title for r in topic.related if r in current]
         if titles:
-            lines += ["", "Läs också: " + "; ".join(titles)]
+            lines += ["", texts().text("answer.related", titles="; ".join(titles))]
     return "\n".join(lines)
 
 
@@ -199,10 +186,11 @@ def _in_force(src: LawSource, day: date) -> bool:
 # The checks beyond the topics: (what it checks, the validator). Every one always runs; a check
 # that crashes is a problem to report, never a reason to call the knowledge base valid.
 Check = Callable[[Path], Sequence[Any]]
+# The names are keys of the cli catalogue's `kb.checks` ("reglerna", "flödena", …).
 CHECKS: tuple[tuple[str, Check], ...] = (
-    ("reglerna", rules.validate),
-    ("flödena", flowcheck.validate),
-    ("igenkänningen av oro", situations.validate),
+    ("rules", rules.validate),
+    ("flows", flowcheck.validate),
+    ("situations", situations.validate),
 )
 
 
@@ -211,10 +199,10 @@ def check(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
     try:
         directory = _kb_dir(args) or DEFAULT_DIR
     except Exception as exc:  # settings from the environment that do not validate
-        _err(f"Inställningarna kunde inte läsas: {exc}")
+        _err(texts().text("kb.bad_settings", problem=exc))
         return 2
     if not directory.is_dir():
-        _err(f"Katalogen {directory} finns inte.")
+        _err(texts().text("kb.no_directory", directory=directory))
         return 2
 
     problems: list[str] = []
@@ -225,28 +213,31 @@ def check(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         problems += [str(p) for p in exc.problems]
 
     checked: list[str] = []
-    for what, validate in CHECKS:
+    for name, validate in CHECKS:
+        what = texts().text(f"kb.checks.{name}")
         try:
             found = validate(directory)
         except Exception as exc:  # a crash in a check is a problem to report, not a traceback
-            problems.append(f"kontrollen av {what} avbröts: {exc}")
+            problems.append(texts().text("kb.check_crashed", what=what, problem=exc))
             continue
         checked.append(what)
         problems += [str(p) for p in found]
 
     problems = list(dict.fromkeys(problems))  # the checks may report a missing file each
     if problems:
-        out.write(f"Kunskapsbasen i {directory} har {len(problems)} problem:\n")
+        out.write(texts().text("kb.problems", directory=directory, count=len(problems)) + "\n")
         width = len(str(len(problems)))
         for n, text in enumerate(problems, start=1):
             out.write(f"{n:>{width}}. {text}\n")
         return 1
     assert kb is not None
     ids = {t.id for t in kb.topics}
-    extra = f"; {' och '.join(checked)} kontrollerade" if checked else ""
-    out.write(
-        f"Kunskapsbasen är giltig: {len(ids)} ämnen ({len(kb.topics)} versioner), "
-        f"{len(kb.glossary.terms)} ord i ordlistan, {len(kb.laws)} lagar, "
-        f"{len(kb.seeds)} källdokument{extra}.\n"
+    and_ = f" {swedish.conjunction('and')} "
+    extra = texts().text("kb.also_checked", checks=and_.join(checked)) if checked else ""
+    valid = texts().text(
+        "kb.valid",
+        topics=len(ids), versions=len(kb.topics), terms=len(kb.glossary.terms),
+        laws=len(kb.laws), seeds=len(kb.seeds), extra=extra,
     )
+    out.write(valid + "\n")
     return 0

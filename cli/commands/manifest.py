@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from cli import texts
 from samverkan.manifest import ManifestError, build_package
 from samverkan.settings import Settings
 
@@ -14,11 +15,11 @@ def build(args: argparse.Namespace) -> int:
     try:
         path, warnings = build_package(Settings(), Path(args.out))
     except ManifestError as exc:
-        print("Apppaketet kunde inte byggas:", file=sys.stderr)
+        print(texts().text("manifest.failed"), file=sys.stderr)
         for p in exc.problems:
             print(f"  - {p}", file=sys.stderr)
         return 1
     for w in warnings:
-        print(f"Obs: {w}", file=sys.stderr)
-    print(f"Skrev {path} (manifest.json, color.png, outline.png; validerat mot schemat 1.22).")
+        print(texts().text("manifest.warning", warning=w), file=sys.stderr)
+    print(texts().text("manifest.written", path=path))
     return 0

@@ -38,45 +38,12 @@ from typing import Any, TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from cli import texts
 from common.clock import Clock, SystemClock
 from contacts.registry import TABLES, ImportReport, RegistryService
 from contacts.routing import LOCAL_TZ, Contact, RouteResult
 from samverkan.settings import Settings
 from storage.db import Database, DatabaseUrlError
-
-TEXTS: dict[str, str] = {
-    "imported": "Kontaktregistret har lästs in från {source}.",
-    "imported_nochange": "Kontaktregistret är redan aktuellt – inget ändrades ({source}).",
-    "row": "  {label}: {created} nya, {updated} uppdaterade, {unchanged} oförändrade{removed}",
-    "removed": ", {removed} borttagna",
-    "failed": "Registret lästes INTE in: {count} fel i {source}. Inget har ändrats.",
-    "label_after_hours": "socialjourer",
-    "label_districts": "stadsdelar/kommuner",
-    "label_people": "personer",
-    "label_schools": "skolor",
-    "exported": "Registret exporterades till {path}.",
-    "bad_at": (
-        "Ogiltig tidpunkt för --at: ”{value}”. Använd ISO 8601, t.ex. 2026-11-24T10:00:00+01:00 "
-        "(utan tidszon räknas svensk tid)."
-    ),
-    "db_error": "Databasen kan inte användas: {problem}",
-    "out_error": "Kan inte skriva {path}: {problem}",
-    "also": "Även:",
-    "notes": "Att tänka på:",
-    "kind_intake": "Mottagningen (orosanmälan)",
-    "kind_after_hours": "Socialjouren (utanför kontorstid)",
-    "kind_contact_person": "Skolans kontaktperson",
-    "phone": "Telefon",
-    "email": "E-post",
-    "url": "E-tjänst",
-    "teams": "Teams",
-    "hours": "Öppet",
-}
-HEADS: dict[str, str] = {
-    "report": "Anmälan – stadsdel: {district}. Kontakta:",
-    "consult": "Konsultation – stadsdel: {district}. Kontakta:",
-    "general": "Allmän samverkansfråga – stadsdel: {district}. Kontakta:",
-}
 
 
 def _utf8(stream: TextIO) -> TextIO:
@@ -104,10 +71,10 @@ def _run(work: Any, err: TextIO) -> Any:
     try:
         return asyncio.run(_with_service(work))
     except DatabaseUrlError as exc:
-        print(TEXTS["db_error"].format(problem=exc), file=err)
+        print(texts().text("registry.db_error", problem=exc), file=err)
         return None
     except (OSError, SQLAlchemyError) as exc:
-        print(TEXTS["db_error"].format(problem=exc), file=err)
+        print(texts().text("registry.db_error", problem=exc), file=err)
         return None
 
 
@@ -116,17 +83,18 @@ def _run(work: Any, err: TextIO) -> Any:
 
 def format_report(report: ImportReport) -> str:
     if not report.ok:
-        lines = [TEXTS["failed"].format(count=len(report.errors), source=report.source)]
+        lines = [texts().text("registry.failed", count=len(report.errors), source=report.source)]
         lines += [f"  {e}" for e in report.errors]
         return "\n".join(lines)
-    head = "imported" if report.changed else "imported_nochange"
-    lines = [TEXTS[head].format(source=report.source)]
+    head = "registry.imported" if report.changed else "registry.imported_nochange"
+    lines = [texts().text(head, source=report.source)]
     for table in TABLES:
         c = report.counts[table]
-        lines.append(TEXTS["row"].format(
-            label=TEXTS[f"label_{table}"], created=c.created, updated=c.updated,
+        lines.append(texts().text(
+            "registry.row",
+            label=texts().text(f"registry.label_{table}"), created=c.created, updated=c.updated,
             unchanged=c.unchanged,
-            removed=TEXTS["removed"].format(removed=c.removed) if c.removed else "",
+            removed=texts().text("registry.removed", removed=c.removed) if c.removed else "",
         ))
     return "\n".join(lines)
 
@@ -175,7 +143,7 @@ def export(args: argparse.Namespace) -> int:
             directory.mkdir(parents=True, exist_ok=True)
             for name, text in result.items():
                 (directory / name).write_text(text, encoding="utf-8")
-            print(TEXTS["exported"].format(path=directory), file=err)
+            print(texts().text("registry.exported", path=directory), file=err)
         elif target is None:
             out.write(result)
             out.flush()
@@ -183,9 +151,10 @@ def export(args: argparse.Namespace) -> int:
             path = Path(target) / f"registry.{fmt}" if to_dir else Path(target)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(result, encoding="utf-8")
-            print(TEXTS["exported"].format(path=path), file=err)
+            print(texts().text("registry.exported", path=path), file=err)
     except OSError as exc:
-        print(TEXTS["out_error"].format(path=target, problem=exc.strerror or exc), file=err)
+        problem = exc.strerror or exc
+        print(texts().text("registry.out_error", path=target, problem=problem), file=err)
         return 1
     return 0
 
@@ -208,18 +177,18 @@ def parse_at(text: str | None, clock: Clock) -> datetime:
 
 def _contact_lines(c: Contact) -> list[str]:
     head = f"{c.name}"
-    role = c.title or TEXTS[f"kind_{c.kind}"]
+    role = c.title or texts().text(f"registry.kind_{c.kind}")
     lines = [f"• {head} – {role}"]
     if c.phone:
-        lines.append(f"    {TEXTS['phone']}: {c.phone}")
+        lines.append(f"    {texts().text('registry.phone')}: {c.phone}")
     if c.email:
-        lines.append(f"    {TEXTS['email']}: {c.email}")
+        lines.append(f"    {texts().text('registry.email')}: {c.email}")
     if c.url:
-        lines.append(f"    {TEXTS['url']}: {c.url}")
+        lines.append(f"    {texts().text('registry.url')}: {c.url}")
     if c.teams_upn:
-        lines.append(f"    {TEXTS['teams']}: {c.teams_upn}")
+        lines.append(f"    {texts().text('registry.teams')}: {c.teams_upn}")
     if c.office_hours is not None:
-        lines.append(f"    {TEXTS['hours']}: {c.office_hours.describe()}")
+        lines.append(f"    {texts().text('registry.hours')}: {c.office_hours.describe()}")
     return lines
 
 
@@ -229,14 +198,14 @@ def format_route(result: RouteResult) -> str:
         assert result.problem is not None
         return result.problem.message
     assert result.primary is not None
-    lines = [HEADS[result.purpose].format(district=result.district_name)]
+    lines = [texts().text(f"registry.head.{result.purpose}", district=result.district_name)]
     lines += _contact_lines(result.primary)
     if result.also:
-        lines.append(TEXTS["also"])
+        lines.append(texts().text("registry.also"))
         for c in result.also:
             lines += _contact_lines(c)
     if result.notes:
-        lines.append(TEXTS["notes"])
+        lines.append(texts().text("registry.notes"))
         lines += [f"- {n}" for n in result.notes]
     return "\n".join(lines)
 
@@ -248,7 +217,7 @@ def route(args: argparse.Namespace, *, clock: Clock | None = None) -> int:
     try:
         at = parse_at(getattr(args, "at", None), clock or SystemClock())
     except ValueError:
-        message = TEXTS["bad_at"].format(value=args.at)
+        message = texts().text("registry.bad_at", value=args.at)
         if as_json:
             print(json.dumps({"purpose": purpose, "error": {
                 "code": "bad_at", "field": "at", "message": message,

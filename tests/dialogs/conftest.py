@@ -17,10 +17,12 @@ from typing import Any
 
 import pytest
 
+from common.catalogue import Catalogue
 from common.clock import FixedClock
+from contacts import texts as contact_texts
 from contacts.registry import RegistryService
+from dialogs import MESSAGES
 from dialogs import cards as c
-from dialogs.messages import Messages
 from dialogs.router import Router, contact_card_builder
 from dialogs.types import Incoming, Reply, TurnState
 from knowledge.loader import KnowledgeBase, load
@@ -50,8 +52,8 @@ def rules() -> RuleSet:
 
 
 @pytest.fixture(scope="session")
-def messages() -> Messages:
-    return Messages.load()
+def messages() -> Catalogue:
+    return Catalogue.load(MESSAGES)
 
 
 @pytest.fixture
@@ -172,11 +174,11 @@ def make_router(
     kb: KnowledgeBase,
     index: SearchIndex,
     rules: RuleSet | None,
-    messages: Messages,
+    messages: Catalogue,
     clock: FixedClock,
     **kw: Any,
 ) -> Router:
-    kw.setdefault("contact_card", contact_card_builder(messages))
+    kw.setdefault("contact_card", contact_card_builder(contact_texts()))
     kw.setdefault("situations", bundled_situations())
     return Router(kb=kb, index=index, rules=rules, messages=messages, clock=clock, **kw)
 
@@ -196,7 +198,7 @@ def talk(
     kb: KnowledgeBase,
     index: SearchIndex,
     rules: RuleSet,
-    messages: Messages,
+    messages: Catalogue,
     clock: FixedClock,
     registry: RegistryService,
     feedback: FakeFeedback,

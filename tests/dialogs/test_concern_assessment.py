@@ -16,10 +16,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from common.catalogue import Catalogue
 from common.clock import FixedClock
 from dialogs import cards as c
 from dialogs.flows import OutcomeNode, QuestionNode, load_flows
-from dialogs.messages import Messages
 from dialogs.router import Router
 from knowledge.loader import DEFAULT_DIR, KnowledgeBase
 from knowledge.rules import RuleSet
@@ -91,7 +91,7 @@ async def walk(talk: Talk, facts: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def router(kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Messages) -> Router:
+def router(kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Catalogue) -> Router:
     # No registry: the dialog goes straight from the assessment to the outcome.
     return make_router(kb, index, rules, messages, FixedClock(WEEKDAY_MORNING))
 

@@ -28,11 +28,11 @@ from typing import Any
 
 import pytest
 
+from common.catalogue import Catalogue
 from common.clock import FixedClock
 from contacts.registry import RegistryService
 from dialogs import cards as c
 from dialogs.flows import OutcomeNode, QuestionNode, TextNode
-from dialogs.messages import Messages
 from dialogs.router import Router
 from dialogs.state import DialogState
 from dialogs.types import Incoming, Reply, TurnState
@@ -143,7 +143,7 @@ async def leaves(
     kb: KnowledgeBase,
     index: SearchIndex,
     rules: RuleSet,
-    messages: Messages,
+    messages: Catalogue,
     registry: RegistryService,
 ) -> list[Leaf]:
     router = make_router(kb, index, rules, messages, FixedClock(OFFICE), registry=registry)
@@ -189,7 +189,7 @@ async def test_every_path_is_safe(
     rules: RuleSet,
     kb: KnowledgeBase,
     index: SearchIndex,
-    messages: Messages,
+    messages: Catalogue,
 ) -> None:
     router = make_router(kb, index, rules, messages, FixedClock(OFFICE))
     assert len(leaves) > 500, len(leaves)  # the whole graph, in office hours and at night
@@ -260,7 +260,7 @@ async def test_a_clear_violence_case_reaches_the_number_to_call_in_seven_interac
     kb: KnowledgeBase,
     index: SearchIndex,
     rules: RuleSet,
-    messages: Messages,
+    messages: Catalogue,
     registry: RegistryService,
 ) -> None:
     """Menu → not acute → violence from an adult at home → the child told → school → home

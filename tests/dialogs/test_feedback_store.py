@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import inspect
 
+from common.catalogue import Catalogue
 from common.clock import FixedClock
 from dialogs import cards as c
-from dialogs.messages import Messages
 from knowledge.loader import KnowledgeBase
 from knowledge.rules import RuleSet
 from knowledge.search import SearchIndex
@@ -66,7 +66,7 @@ async def test_bad_vote_is_refused(database: Database) -> None:
 
 
 async def test_router_votes_once_per_user_and_refuses_forged_topics(
-    database: Database, kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Messages
+    database: Database, kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Catalogue
 ) -> None:
     store = FeedbackStore(database)
     clock = FixedClock(WEEKDAY_MORNING)

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from common.catalogue import Catalogue
 from common.clock import FixedClock
-from dialogs.messages import Messages
 from dialogs.router import Router, forum_card_builder
+from forums import texts as forum_texts
 from forums.repository import ForumService
 from knowledge.loader import KnowledgeBase
 from knowledge.rules import RuleSet
@@ -26,7 +27,7 @@ AUGUST = datetime(2026, 8, 24, 8, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def setup(
-    database: Database, kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Messages
+    database: Database, kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Catalogue
 ) -> tuple[Router, ForumService, ConversationStore, FixedClock]:
     clock = FixedClock(AUGUST)
     forums = ForumService(database, clock)
@@ -39,7 +40,7 @@ async def setup(
         messages,
         clock,
         forums=forums,
-        forum_cards=forum_card_builder(messages),
+        forum_cards=forum_card_builder(forum_texts()),
         conversations=conversations,
     )
     return router, forums, conversations, clock

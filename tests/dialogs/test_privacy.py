@@ -14,10 +14,10 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from common.catalogue import Catalogue
 from common.clock import FixedClock
 from contacts.registry import RegistryService
 from dialogs import cards as c
-from dialogs.messages import Messages
 from dialogs.types import Incoming, Reply
 from knowledge.loader import KnowledgeBase
 from knowledge.rules import RuleSet
@@ -63,7 +63,7 @@ async def test_report_dialog_leaves_nothing_in_the_database(
     kb: KnowledgeBase,
     index: SearchIndex,
     rules: RuleSet,
-    messages: Messages,
+    messages: Catalogue,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
@@ -146,7 +146,7 @@ async def test_a_finished_concern_dialog_keeps_nothing_typed(
     kb: KnowledgeBase,
     index: SearchIndex,
     rules: RuleSet,
-    messages: Messages,
+    messages: Catalogue,
 ) -> None:
     """Issue 13 G: after the outcome card, what the user typed at the school and the home
     questions ("Kalle Svensson … går i klass 3", "… bor på Bananvägen 3") is gone from the

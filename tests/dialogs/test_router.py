@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from common.catalogue import Catalogue
 from common.clock import FixedClock
 from dialogs import cards as c
 from dialogs.engine import FlowEngine
 from dialogs.flows import Flow, QuestionNode, TextNode
-from dialogs.messages import Messages
 from dialogs.router import Router
 from dialogs.state import DialogState
 from knowledge.loader import KnowledgeBase
@@ -26,7 +26,7 @@ from tests.dialogs.conftest import WEEKDAY_MORNING, Talk, make_router
 
 
 @pytest.fixture
-def router(kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Messages) -> Router:
+def router(kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Catalogue) -> Router:
     return make_router(kb, index, rules, messages, FixedClock(WEEKDAY_MORNING))
 
 
@@ -131,7 +131,7 @@ async def test_old_or_unknown_state_is_reset_kindly(router: Router) -> None:
 
 
 async def test_broken_flow_is_apologised_for_and_cleared(
-    kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Messages
+    kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Catalogue
 ) -> None:
     broken = Flow.model_validate(
         {
@@ -159,7 +159,7 @@ async def test_broken_flow_is_apologised_for_and_cleared(
 
 
 async def test_missing_rules_and_flows_are_said_kindly(
-    kb: KnowledgeBase, index: SearchIndex, messages: Messages
+    kb: KnowledgeBase, index: SearchIndex, messages: Catalogue
 ) -> None:
     router = make_router(kb, index, None, messages, FixedClock(WEEKDAY_MORNING))
     talk = _talk(router)
@@ -254,7 +254,7 @@ class FixedSearch:
 
 
 async def test_suggestions_and_decline(
-    kb: KnowledgeBase, rules: RuleSet, messages: Messages
+    kb: KnowledgeBase, rules: RuleSet, messages: Catalogue
 ) -> None:
     suggest = SearchResult(
         question="q",

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 
+from common.catalogue import Catalogue
 from common.clock import FixedClock
 from dialogs import cards as c
-from dialogs.messages import Messages
 from dialogs.types import Incoming
 from knowledge.loader import KnowledgeBase
 from knowledge.rules import RuleSet
@@ -21,7 +21,7 @@ from tests.dialogs.conftest import WEEKDAY_MORNING, make_router
 
 
 def _turns(
-    database: Database, kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Messages
+    database: Database, kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Catalogue
 ) -> tuple[TurnProcessor, FeedbackStore]:
     clock = FixedClock(WEEKDAY_MORNING)
     feedback = FeedbackStore(database)
@@ -39,7 +39,7 @@ def _vote(topic: str, n: int) -> Incoming:
 
 
 async def test_parallel_thumbs_up_on_one_answer_count_once(
-    database: Database, kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Messages
+    database: Database, kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Catalogue
 ) -> None:
     turns, feedback = _turns(database, kb, index, rules, messages)
     await asyncio.gather(*(turns.message(_vote("anmalningsplikt", n)) for n in range(12)))
@@ -48,7 +48,7 @@ async def test_parallel_thumbs_up_on_one_answer_count_once(
 
 
 async def test_parallel_thumbs_up_on_many_answers_count_each_once(
-    database: Database, kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Messages
+    database: Database, kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Catalogue
 ) -> None:
     turns, feedback = _turns(database, kb, index, rules, messages)
     topics = [t.id for t in kb.topics][:10]
@@ -59,7 +59,7 @@ async def test_parallel_thumbs_up_on_many_answers_count_each_once(
 
 
 async def test_parallel_back_presses_never_delete_the_dialog(
-    database: Database, kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Messages
+    database: Database, kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Catalogue
 ) -> None:
     turns, _ = _turns(database, kb, index, rules, messages)
 

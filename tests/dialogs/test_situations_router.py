@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from common.catalogue import Catalogue
 from common.clock import FixedClock
-from dialogs.messages import Messages
 from dialogs.router import Router
 from knowledge.loader import KnowledgeBase
 from knowledge.rules import RuleSet
@@ -20,7 +20,7 @@ OFFER = "Det du beskriver kan betyda att barnet far illa"
 
 
 @pytest.fixture
-def router(kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Messages) -> Router:
+def router(kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Catalogue) -> Router:
     return make_router(kb, index, rules, messages, FixedClock(WEEKDAY_MORNING))
 
 

@@ -31,9 +31,9 @@ from typing import Any
 import pytest
 import yaml
 
+from common.catalogue import Catalogue
 from common.clock import FixedClock
 from contacts.registry import RegistryService
-from dialogs.messages import Messages
 from dialogs.router import Router
 from knowledge.loader import KnowledgeBase
 from knowledge.rules import RuleSet
@@ -91,7 +91,7 @@ async def test_transcript(
     kb: KnowledgeBase,
     index: SearchIndex,
     rules: RuleSet,
-    messages: Messages,
+    messages: Catalogue,
     registry: RegistryService,
 ) -> None:
     spec = SPECS[path.name]

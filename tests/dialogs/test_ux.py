@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from common.catalogue import Catalogue
 from common.clock import FixedClock
 from contacts.card import contact_card
 from contacts.routing import Contact, RouteResult
 from dialogs import cards as c
-from dialogs.messages import Messages
 from dialogs.router import forum_card_builder
+from forums import texts as forum_texts
 from forums.repository import ForumService
 from knowledge.loader import KnowledgeBase
 from knowledge.rules import RuleSet
@@ -44,7 +45,7 @@ class NoAnswer:
 
 
 async def test_a_worry_search_cannot_place_is_never_declined(
-    kb: KnowledgeBase, rules: RuleSet, messages: Messages
+    kb: KnowledgeBase, rules: RuleSet, messages: Catalogue
 ) -> None:
     router = make_router(kb, NoAnswer(), rules, messages, FixedClock(WEEKDAY_MORNING))  # type: ignore[arg-type]
     talk = Talk(router=router, clock=FixedClock(WEEKDAY_MORNING))
@@ -66,14 +67,13 @@ async def test_a_worry_search_cannot_place_is_never_declined(
 
 
 async def test_meetings_typed_mid_dialog_keep_the_way_back_and_a_chat_without_reminders_says_so(
-    database: Database, kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Messages
+    database: Database, kb: KnowledgeBase, index: SearchIndex, rules: RuleSet, messages: Catalogue
 ) -> None:
     clock = FixedClock(AUGUST)
     forums = ForumService(database, clock)
     await forums.import_file(FORUMS)
-    router = make_router(
-        kb, index, rules, messages, clock, forums=forums, forum_cards=forum_card_builder(messages)
-    )
+    cards = forum_card_builder(forum_texts())
+    router = make_router(kb, index, rules, messages, clock, forums=forums, forum_cards=cards)
     talk = Talk(router=router, clock=clock)
     await talk.say("Jag är orolig för ett barn")
     await talk.say("nej")
@@ -135,7 +135,7 @@ class UnsureAnswer:
 
 
 async def test_an_unsure_answer_offers_the_closest_other_topics_first(
-    kb: KnowledgeBase, rules: RuleSet, messages: Messages
+    kb: KnowledgeBase, rules: RuleSet, messages: Catalogue
 ) -> None:
     router = make_router(kb, UnsureAnswer(), rules, messages, FixedClock(WEEKDAY_MORNING))  # type: ignore[arg-type]
     talk = Talk(router=router, clock=FixedClock(WEEKDAY_MORNING))

@@ -14,6 +14,7 @@ from icalendar import Calendar
 from common.clock import FixedClock
 from forums import card as forum_cards
 from forums import schedule
+from forums import texts as forum_texts
 from forums.repository import ForumService, forum_calendar
 from forums.schedule import Forum, parse_forum
 from storage.db import Database
@@ -279,7 +280,8 @@ def test_reminder_card_carries_only_forum_data() -> None:
                 walk(v)
 
     walk(card)
-    allowed = set(forum_cards.TEXTS.values()) | {f.name, "tisdag 8 september kl. 13.00–14.00"}
+    card_texts = forum_texts().section("card.") | forum_texts().section("reminder.")
+    allowed = set(card_texts.values()) | {f.name, "tisdag 8 september kl. 13.00–14.00"}
     assert set(shown) <= allowed, set(shown) - allowed
     assert "Lägg till i kalender" not in shown  # no public URL configured → no calendar link
     with pytest.raises(ValueError):
@@ -291,6 +293,6 @@ def test_texts_can_be_replaced() -> None:
         occurrences(),
         subscribed_me=set(),
         subscribed_channel=None,
-        texts={"forums.card.subscribe_me": "Påminn"},
+        texts=forum_texts().replaced({"card.subscribe_me": "Påminn"}),
     )
     assert {b["title"] for b in submits(card)} == {"Påminn"}

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
+from common import swedish
 from forums import schedule
 from forums.schedule import Forum, ScheduleError, parse_forum, parse_offset
 
@@ -458,20 +459,20 @@ def test_definition_with_offset_in_start_is_read_as_local_wall_clock() -> None:
 
 def test_swedish_date_format(machine_tz: str) -> None:
     dt = datetime(2026, 9, 8, 13, 0, tzinfo=STHLM)
-    assert schedule.format_swedish(dt) == "tisdag 8 september kl. 13.00"
-    assert schedule.format_swedish(dt, with_year=True) == "tisdag 8 september 2026 kl. 13.00"
-    assert schedule.format_swedish(datetime(2027, 3, 17, 8, 30, tzinfo=STHLM)) == (
+    assert swedish.date_time(dt) == "tisdag 8 september kl. 13.00"
+    assert swedish.date_time(dt, with_year=True) == "tisdag 8 september 2026 kl. 13.00"
+    assert swedish.date_time(datetime(2027, 3, 17, 8, 30, tzinfo=STHLM)) == (
         "onsdag 17 mars kl. 08.30"
     )
-    assert schedule.format_swedish_span(dt, dt + timedelta(minutes=90)) == (
+    assert swedish.span(dt, dt + timedelta(minutes=90)) == (
         "tisdag 8 september kl. 13.00–14.30"
     )
     late = datetime(2026, 12, 31, 23, 0, tzinfo=STHLM)
-    assert schedule.format_swedish_span(late, late + timedelta(hours=2)) == (
+    assert swedish.span(late, late + timedelta(hours=2)) == (
         "torsdag 31 december kl. 23.00 – fredag 1 januari kl. 01.00"
     )
     days = {
-        schedule.format_swedish(datetime(2026, 9, 7 + i, 9, tzinfo=STHLM)).split()[0]
+        swedish.date_time(datetime(2026, 9, 7 + i, 9, tzinfo=STHLM)).split()[0]
         for i in range(7)
     }
     assert days == {"måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag"}

@@ -216,9 +216,9 @@ def test_kb_check_runs_every_check(
         return validate
 
     checks = (
-        ("reglerna", check("rules", [Problem("rules/assessment.yaml", "regeln 'r1' nås aldrig")])),
-        ("flödena", check("flows", [])),
-        ("igenkänningen av oro", check("situations", [])),
+        ("rules", check("rules", [Problem("rules/assessment.yaml", "regeln 'r1' nås aldrig")])),
+        ("flows", check("flows", [])),
+        ("situations", check("situations", [])),
     )
     monkeypatch.setattr(commands, "CHECKS", checks)
     code, out, _ = run(capsys, "kb", "check", "--dir", str(KB_SEARCH))
@@ -233,7 +233,7 @@ def test_kb_check_reports_a_crashing_check(
     def validate(directory: Path) -> list[object]:
         raise ValueError("trasig regelfil")
 
-    monkeypatch.setattr(commands, "CHECKS", (("reglerna", validate),))
+    monkeypatch.setattr(commands, "CHECKS", (("rules", validate),))
     code, out, err = run(capsys, "kb", "check", "--dir", str(KB_SEARCH))
     assert code == 1 and "Traceback" not in err
     assert "kontrollen av reglerna avbröts: trasig regelfil" in out

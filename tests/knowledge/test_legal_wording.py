@@ -81,9 +81,9 @@ def test_the_new_topics_answer(index: SearchIndex, question: str, topic_id: str)
 
 
 def test_the_routing_note_says_where_the_child_lives() -> None:
-    from contacts.routing import TEXTS
+    from contacts import texts
 
-    assert "där barnet bor" in TEXTS["report_rule"]
+    assert "där barnet bor" in texts().text("routing.report_rule")
 
 
 def test_situations_detector_sees_the_new_topics_as_concerns() -> None:

@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 
+from common.swedish import phone_uri
+from contacts import texts as contact_texts
 from contacts.card import (
     MAX_CARD_BYTES,
-    TEXTS,
     card_bytes,
     contact_card,
     contact_summary,
     mailto_uri,
     teams_chat_url,
-    tel_uri,
 )
 from contacts.routing import (
     AfterHours,
@@ -113,7 +113,7 @@ def test_card_shape_links_and_hours(bundled: RegistrySnapshot) -> None:
             assert re.fullmatch(r"tel:\d+", url)
     # Example data says so, at the top.
     assert card["body"][3]["style"] == "warning"
-    assert TEXTS["contacts.card.example"] in all_text
+    assert contact_texts().text("card.example") in all_text
 
 
 def test_after_hours_socialjouren_first(bundled: RegistrySnapshot) -> None:
@@ -122,7 +122,7 @@ def test_after_hours_socialjouren_first(bundled: RegistrySnapshot) -> None:
     card = contact_card(r)
     assert contact_names_in_order(card)[0] == "Socialjouren Stockholm"
     all_text = "\n".join(texts(card))
-    assert TEXTS["contacts.card.after_hours_first"] in all_text
+    assert contact_texts().text("card.after_hours_first") in all_text
     assert "Stängt nu – öppnar igen måndag 22 juni kl. 08.00" in all_text
     assert "midsommarafton" in all_text
     first_call = next(u for t, u in urls(card) if u.startswith("tel:"))
@@ -158,10 +158,10 @@ def test_real_data_has_no_example_banner(bundled: RegistrySnapshot) -> None:
 
 
 def test_uri_helpers() -> None:
-    assert tel_uri("08-000 101 01") == "tel:0800010101"
-    assert tel_uri("+46 8 508 000 00") == "tel:0850800000"
-    assert tel_uri("+47 22 00 00 00") == "tel:004722000000"
-    assert tel_uri("112") == "tel:112"
+    assert phone_uri("08-000 101 01") == "tel:0800010101"
+    assert phone_uri("+46 8 508 000 00") == "tel:0850800000"
+    assert phone_uri("+47 22 00 00 00") == "tel:004722000000"
+    assert phone_uri("112") == "tel:112"
     assert mailto_uri("a.b@example.se") == "mailto:a.b@example.se"
     assert teams_chat_url("per åsa@x.se") == (
         "https://teams.microsoft.com/l/chat/0/0?users=per%20%C3%A5sa@x.se"
@@ -187,7 +187,7 @@ def test_card_stays_under_28_kb_with_long_texts() -> None:
 def test_texts_can_be_replaced(bundled: RegistrySnapshot) -> None:
     r = _route(bundled, purpose="general", school="Matteusskolan", home_district=None,
                at=at("2026-11-24T10:00:00+01:00"))
-    card = contact_card(r, texts={"contacts.card.title": "Vem når jag?"})
+    card = contact_card(r, texts=contact_texts().replaced({"card.title": "Vem når jag?"}))
     assert card["body"][0]["text"] == "Vem når jag?"
 
 
