@@ -21,18 +21,18 @@ an ambiguous name is never guessed: the result lists the candidates to choose be
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import holidays
 from rapidfuzz import fuzz, process
 
 from common import swedish
 from common.catalogue import placeholders_of
+from common.holidays import closed_day
+from common.text import fold_words
 from contacts import texts
 
 LOCAL_TZ = ZoneInfo("Europe/Stockholm")
@@ -47,8 +47,13 @@ WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Accepted spellings of a weekday in registry files besides the codes and the Swedish names
 # (common.swedish.weekday_number): English names.
 _ENGLISH_DAYS: dict[str, str] = {
-    "monday": "mon", "tuesday": "tue", "wednesday": "wed", "thursday": "thu", "friday": "fri",
-    "saturday": "sat", "sunday": "sun",
+    "monday": "mon",
+    "tuesday": "tue",
+    "wednesday": "wed",
+    "thursday": "thu",
+    "friday": "fri",
+    "saturday": "sat",
+    "sunday": "sun",
 }
 
 _TIME_RE = re.compile(r"^(\d{1,2})[:.](\d{2})$")
@@ -174,22 +179,11 @@ class Match:
 
 
 class SwedishCalendar:
-    """Days on which a Swedish public office is closed although it is a weekday.
-
-    The `holidays` library's Sweden calendar: PUBLIC (allmänna helgdagar) and DE_FACTO
-    (midsommarafton, julafton, nyårsafton, which semesterlagen 7 § treats like holidays). Sundays
-    are not added (include_sundays=False): whether an office is open on a weekday is its
-    office-hours' `days`.
-    """
-
-    def __init__(self) -> None:
-        self._cal = holidays.country_holidays(
-            "SE", categories=(holidays.PUBLIC, holidays.DE_FACTO), language="sv"
-        )
+    """Days on which a Swedish public office is closed although it is a weekday (see
+    common.holidays.closed_day); a class so that tests can give a calendar of their own."""
 
     def holiday(self, day: date) -> str | None:
-        name = self._cal.get(day)
-        return str(name) if name else None
+        return closed_day(day)
 
 
 @dataclass(frozen=True)
@@ -219,9 +213,7 @@ class RegistrySnapshot:
         self.schools: dict[str, School] = {s.id: s for s in schools}
         self.revision = revision
         self.calendar = calendar or SwedishCalendar()
-        self._school_index = _NameIndex(
-            (s.id, s.name, s.aliases) for s in self.schools.values()
-        )
+        self._school_index = _NameIndex((s.id, s.name, s.aliases) for s in self.schools.values())
         self._district_index = _NameIndex(
             (d.id, d.name, d.aliases) for d in self.districts.values()
         )
@@ -287,17 +279,37 @@ def _lower_first(text: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 # Words that only say what kind of organisation a name is; dropped before comparing.
-_STOP_TOKENS = frozenset({
-    "stadsdel", "stadsdelen", "stadsdelsforvaltning", "stadsdelsforvaltningen",
-    "stadsdelsnamnd", "stadsdelsnamnden", "stadsdelsomrade", "stadsdelsomradet", "sdf",
-    "kommun", "kommunen", "socialtjanst", "socialtjansten", "socialkontor", "socialkontoret",
-    "forvaltning", "forvaltningen", "i", "pa", "the",
-})
+_STOP_TOKENS = frozenset(
+    {
+        "stadsdel",
+        "stadsdelen",
+        "stadsdelsforvaltning",
+        "stadsdelsforvaltningen",
+        "stadsdelsnamnd",
+        "stadsdelsnamnden",
+        "stadsdelsomrade",
+        "stadsdelsomradet",
+        "sdf",
+        "kommun",
+        "kommunen",
+        "socialtjanst",
+        "socialtjansten",
+        "socialkontor",
+        "socialkontoret",
+        "forvaltning",
+        "forvaltningen",
+        "i",
+        "pa",
+        "the",
+    }
+)
 # School-kind words: kept as a marker token so that "Engelbrektsskolan" and "Engelbrekts
 # förskola" stay apart while "Engelbrekt" (no kind given) matches both (and so is ambiguous).
 _KIND_SUFFIXES: tuple[tuple[str, str], ...] = (
-    ("forskolan", "#forskola"), ("forskola", "#forskola"),
-    ("skolan", "#skola"), ("skola", "#skola"),
+    ("forskolan", "#forskola"),
+    ("forskola", "#forskola"),
+    ("skolan", "#skola"),
+    ("skola", "#skola"),
 )
 EXACT, SUBSET, CONTAINED = 100.0, 97.0, 95.0
 FUZZY_THRESHOLD = 85.0
@@ -307,10 +319,7 @@ SUGGEST_THRESHOLD = 60.0
 
 def fold(text: str) -> str:
     """The rapidfuzz processor: lower-case, å/ä/ö → a/a/o (all diacritics), punctuation → space."""
-    t = unicodedata.normalize("NFKD", text.casefold())
-    t = "".join(c for c in t if not unicodedata.combining(c))
-    t = re.sub(r"[\W_]+", " ", t)
-    return " ".join(t.split())
+    return fold_words(text)
 
 
 @dataclass(frozen=True)
@@ -376,7 +385,10 @@ class _NameIndex:
         for tok in q.tokens:
             found.update(self.postings.get(tok, ()))
         for _value, _score, idx in process.extract(
-            q.compact, self.compacts, scorer=fuzz.ratio, score_cutoff=SUGGEST_THRESHOLD,
+            q.compact,
+            self.compacts,
+            scorer=fuzz.ratio,
+            score_cutoff=SUGGEST_THRESHOLD,
             limit=None,
         ):
             found.add(idx)
@@ -384,7 +396,10 @@ class _NameIndex:
             if len(tok) < 4:
                 continue
             for value, _score, _idx in process.extract(
-                tok, self.vocab, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD / 0.98 - 0.01,
+                tok,
+                self.vocab,
+                scorer=fuzz.ratio,
+                score_cutoff=FUZZY_THRESHOLD / 0.98 - 0.01,
                 limit=None,
             ):
                 found.update(self.postings[value])
@@ -405,16 +420,17 @@ def _score(q: _Key, n: _Key) -> tuple[float, int]:
         return EXACT, 3
     if kinds_ok and set(q.tokens) < set(n.tokens) and all(len(t) >= 3 for t in q.tokens):
         return SUBSET, 2
-    if kinds_ok and n.tokens and set(n.tokens) < set(q.tokens) and all(
-        len(t) >= 4 for t in n.tokens
+    if (
+        kinds_ok
+        and n.tokens
+        and set(n.tokens) < set(q.tokens)
+        and all(len(t) >= 4 for t in n.tokens)
     ):
         return CONTAINED, 1
     score = fuzz.ratio(q.compact, n.compact)
     # Each word of the query close to a word of the name: "Haselby" → "Hässelby-Vällingby".
     if kinds_ok and all(len(t) >= 4 for t in q.tokens) and len(q.tokens) <= len(n.tokens):
-        per_token = min(
-            max(fuzz.ratio(t, u) for u in n.tokens) for t in q.tokens
-        )
+        per_token = min(max(fuzz.ratio(t, u) for u in n.tokens) for t in q.tokens)
         score = max(score, per_token * 0.98)
     if not kinds_ok:
         score -= 10.0
@@ -455,7 +471,8 @@ def _match(text: str, index: _NameIndex) -> Match:
         same = [e for e in ranked if e[1] == top_tier]
     else:
         same = [
-            e for e in ranked
+            e
+            for e in ranked
             if e[1] == 0 and e[0] >= FUZZY_THRESHOLD and e[0] >= top_score - FUZZY_MARGIN
         ]
     if not same:
@@ -470,8 +487,9 @@ def _match(text: str, index: _NameIndex) -> Match:
 
 def suggest(text: str, choices: Mapping[str, str], limit: int = 3) -> list[str]:
     """Close spellings among `choices` (id → text), e.g. for a misspelt field name."""
-    hits = process.extract(text, choices, scorer=fuzz.ratio, processor=fold, limit=limit,
-                           score_cutoff=70)
+    hits = process.extract(
+        text, choices, scorer=fuzz.ratio, processor=fold, limit=limit, score_cutoff=70
+    )
     return [choices[key] for _value, _score, key in hits]
 
 
@@ -496,8 +514,11 @@ class Contact:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "kind": self.kind, "id": self.id, "name": self.name,
-            "phone": self.phone, "email": self.email,
+            "kind": self.kind,
+            "id": self.id,
+            "name": self.name,
+            "phone": self.phone,
+            "email": self.email,
         }
         for key in ("title", "url", "teams_upn", "district"):
             value = getattr(self, key)
@@ -519,10 +540,14 @@ class RouteProblem:
     match: Match | None = None
 
     def to_json(self) -> dict[str, Any]:
-        code = {
-            "ambiguous": "ambiguous", "none": "not_found", "one": "ok",
-        }[self.match.kind] if self.match is not None else (
-            "empty" if self.field == "registry" else "missing"
+        code = (
+            {
+                "ambiguous": "ambiguous",
+                "none": "not_found",
+                "one": "ok",
+            }[self.match.kind]
+            if self.match is not None
+            else ("empty" if self.field == "registry" else "missing")
         )
         out: dict[str, Any] = {"code": code, "field": self.field, "message": self.message}
         if self.match is not None:
@@ -576,22 +601,40 @@ class RouteResult:
 
 def _intake_contact(d: District) -> Contact:
     return Contact(
-        kind="intake", id=d.id, name=d.intake.name, phone=d.intake.phone, email=d.intake.email,
-        url=d.intake.url, office_hours=d.office_hours, example=d.example,
+        kind="intake",
+        id=d.id,
+        name=d.intake.name,
+        phone=d.intake.phone,
+        email=d.intake.email,
+        url=d.intake.url,
+        office_hours=d.office_hours,
+        example=d.example,
     )
 
 
 def _after_hours_contact(a: AfterHours) -> Contact:
     return Contact(
-        kind="after_hours", id=a.id, name=a.name, phone=a.phone, email=a.email, url=a.url,
+        kind="after_hours",
+        id=a.id,
+        name=a.name,
+        phone=a.phone,
+        email=a.email,
+        url=a.url,
         example=a.example,
     )
 
 
 def _person_contact(p: Person) -> Contact:
     return Contact(
-        kind="contact_person", id=p.id, name=p.name, phone=p.phone, email=p.email,
-        title=p.title, teams_upn=p.teams_upn, district=p.district, example=p.example,
+        kind="contact_person",
+        id=p.id,
+        name=p.name,
+        phone=p.phone,
+        email=p.email,
+        title=p.title,
+        teams_upn=p.teams_upn,
+        district=p.district,
+        example=p.example,
     )
 
 
@@ -715,10 +758,19 @@ def _finish(
             seen.add((c.kind, c.id))
             unique_also.append(c)
     return RouteResult(
-        purpose=purpose, at=at, district=district.id, district_name=district.name,
-        primary=primary, also=tuple(unique_also), notes=tuple(notes), school=school,
-        home_district=home, open_now=open_now, next_open=None if open_now else next_open,
-        office_hours=district.office_hours, example=example,
+        purpose=purpose,
+        at=at,
+        district=district.id,
+        district_name=district.name,
+        primary=primary,
+        also=tuple(unique_also),
+        notes=tuple(notes),
+        school=school,
+        home_district=home,
+        open_now=open_now,
+        next_open=None if open_now else next_open,
+        office_hours=district.office_hours,
+        example=example,
     )
 
 
@@ -737,9 +789,11 @@ def _route_report(
         assert school_district is not None
         district = school_district
         primary = _intake_contact(district)
-        notes.append(texts().text(
-            "routing.unknown_home", intake=district.intake.name, district=district.name
-        ))
+        notes.append(
+            texts().text(
+                "routing.unknown_home", intake=district.intake.name, district=district.name
+            )
+        )
         reason = registry.closed_reason(district.office_hours, at)
         next_open = None
         if reason is not None:
@@ -753,8 +807,17 @@ def _route_report(
             also.append(_person_contact(person))
         notes.append(texts().text("routing.acute"))
         return _finish(
-            registry, purpose="report", at=at, district=district, primary=primary, also=also,
-            notes=notes, school=school, home=None, open_now=reason is None, next_open=next_open,
+            registry,
+            purpose="report",
+            at=at,
+            district=district,
+            primary=primary,
+            also=also,
+            notes=notes,
+            school=school,
+            home=None,
+            open_now=reason is None,
+            next_open=next_open,
         )
 
     district = home
@@ -786,8 +849,17 @@ def _route_report(
         also.append(_person_contact(person))
     notes.append(texts().text("routing.acute"))
     return _finish(
-        registry, purpose="report", at=at, district=district, primary=primary, also=also,
-        notes=notes, school=school, home=home, open_now=reason is None, next_open=next_open,
+        registry,
+        purpose="report",
+        at=at,
+        district=district,
+        primary=primary,
+        also=also,
+        notes=notes,
+        school=school,
+        home=home,
+        open_now=reason is None,
+        next_open=next_open,
     )
 
 
@@ -814,15 +886,20 @@ def _route_consult(
     else:
         primary = intake
         if school is not None:
-            notes.append(texts().text(
-                "routing.consult_intake",
-                school=school.name, intake=district.intake.name, district=district.name
-            ))
+            notes.append(
+                texts().text(
+                    "routing.consult_intake",
+                    school=school.name,
+                    intake=district.intake.name,
+                    district=district.name,
+                )
+            )
         else:
-            notes.append(texts().text(
-                "routing.consult_no_school",
-                intake=district.intake.name, district=district.name
-            ))
+            notes.append(
+                texts().text(
+                    "routing.consult_no_school", intake=district.intake.name, district=district.name
+                )
+            )
         if reason is not None:
             template = "routing.closed_after_hours" if after else "routing.closed_no_after_hours"
             note, next_open = _closed_note(registry, district, at, template, reason)
@@ -830,8 +907,17 @@ def _route_consult(
     if reason is not None and after is not None:
         also.append(_after_hours_contact(after))
     return _finish(
-        registry, purpose="consult", at=at, district=district, primary=primary, also=also,
-        notes=notes, school=school, home=None, open_now=reason is None, next_open=next_open,
+        registry,
+        purpose="consult",
+        at=at,
+        district=district,
+        primary=primary,
+        also=also,
+        notes=notes,
+        school=school,
+        home=None,
+        open_now=reason is None,
+        next_open=next_open,
     )
 
 
@@ -843,7 +929,8 @@ def _route_general(
     person: Person | None,
 ) -> RouteResult:
     notes = [
-        texts().text("routing.general") if school is not None
+        texts().text("routing.general")
+        if school is not None
         else texts().text("routing.general_no_school", district=district.name)
     ]
     also: list[Contact] = []
@@ -856,14 +943,42 @@ def _route_general(
     if person is not None:
         also.append(_person_contact(person))
     return _finish(
-        registry, purpose="general", at=at, district=district, primary=primary, also=also,
-        notes=notes, school=school, home=None, open_now=reason is None, next_open=next_open,
+        registry,
+        purpose="general",
+        at=at,
+        district=district,
+        primary=primary,
+        also=also,
+        notes=notes,
+        school=school,
+        home=None,
+        open_now=reason is None,
+        next_open=next_open,
     )
 
 
 __all__ = [
-    "LOCAL_TZ", "PURPOSES", "WEEKDAYS", "AfterHours", "Contact", "District", "Intake",
-    "Match", "MatchItem", "OfficeHours", "Person", "RegistrySnapshot", "RouteProblem",
-    "RouteResult", "School", "SwedishCalendar", "fold", "format_days",
-    "format_moment", "parse_clock", "parse_day", "route", "suggest",
+    "LOCAL_TZ",
+    "PURPOSES",
+    "WEEKDAYS",
+    "AfterHours",
+    "Contact",
+    "District",
+    "Intake",
+    "Match",
+    "MatchItem",
+    "OfficeHours",
+    "Person",
+    "RegistrySnapshot",
+    "RouteProblem",
+    "RouteResult",
+    "School",
+    "SwedishCalendar",
+    "fold",
+    "format_days",
+    "format_moment",
+    "parse_clock",
+    "parse_day",
+    "route",
+    "suggest",
 ]

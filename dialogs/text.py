@@ -9,7 +9,6 @@ staff who type without å/ä/ö are understood.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,19 +16,14 @@ from pathlib import Path
 
 import yaml
 
-_FOLD = str.maketrans({"å": "a", "ä": "a", "ö": "o", "æ": "a", "ø": "o", "é": "e", "ü": "u"})
-_NON_WORD = re.compile(r"[^\w\s?]+", re.UNICODE)
+from common.text import fold_words
+
 _SPACE = re.compile(r"\s+")
 
 
 def fold(text: str) -> str:
     """Lower-cased, å/ä/ö folded, punctuation removed (except '?'), whitespace collapsed."""
-    s = unicodedata.normalize("NFC", text).lower().translate(_FOLD)
-    if not s.isascii():  # other diacritics ("è", "ñ"): decompose and drop the marks
-        s = unicodedata.normalize("NFKD", s)
-        s = "".join(ch for ch in s if not unicodedata.combining(ch))
-    s = _NON_WORD.sub(" ", s)
-    return _SPACE.sub(" ", s).strip()
+    return fold_words(text, keep="?_")
 
 
 def fold_plain(text: str) -> str:

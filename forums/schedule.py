@@ -40,26 +40,35 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import MAXYEAR, UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
 import isodate
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrule, rrulestr
 
+from common.holidays import public_holidays
 from forums import texts
 
 DEFAULT_TIMEZONE = "Europe/Stockholm"
-HOLIDAY_COUNTRY = "SE"
 
 FIELDS = (
-    "id", "name", "kind", "start", "timezone", "duration_minutes", "rrule", "exdates",
-    "skip_public_holidays", "location", "join_url", "reminders",
+    "id",
+    "name",
+    "kind",
+    "start",
+    "timezone",
+    "duration_minutes",
+    "rrule",
+    "exdates",
+    "skip_public_holidays",
+    "location",
+    "join_url",
+    "reminders",
 )
 REQUIRED = ("id", "name", "start", "duration_minutes")
 FORUM_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -70,8 +79,17 @@ MAX_REMINDERS = 10
 FREQS = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 SUB_DAILY_FREQS = ("SECONDLY", "MINUTELY", "HOURLY")
 RULE_PARTS = (
-    "FREQ", "INTERVAL", "COUNT", "UNTIL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYYEARDAY",
-    "BYWEEKNO", "BYSETPOS", "WKST",
+    "FREQ",
+    "INTERVAL",
+    "COUNT",
+    "UNTIL",
+    "BYDAY",
+    "BYMONTHDAY",
+    "BYMONTH",
+    "BYYEARDAY",
+    "BYWEEKNO",
+    "BYSETPOS",
+    "WKST",
 )
 TIME_OF_DAY_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND")
 MAX_COUNT = 1000
@@ -189,8 +207,10 @@ def parse_offset(text: str) -> ReminderOffset:
     try:
         isodate.parse_duration(norm)
         date_part, _, time_part = norm.partition("T")
-        nominal = _to_relativedelta(isodate.parse_duration(date_part)) if date_part != "P" else (
-            relativedelta()
+        nominal = (
+            _to_relativedelta(isodate.parse_duration(date_part))
+            if date_part != "P"
+            else (relativedelta())
         )
         exact_raw = isodate.parse_duration("PT" + time_part) if time_part else timedelta(0)
     except (isodate.ISO8601Error, ValueError, TypeError):
@@ -283,7 +303,7 @@ class _RuleParts:
 def _split_rule(text: str) -> list[tuple[str, str]]:
     s = text.strip()
     if s.upper().startswith("RRULE:"):
-        s = s[len("RRULE:"):]
+        s = s[len("RRULE:") :]
     if not s or "\n" in s or "\r" in s or ":" in s:
         raise ScheduleError(texts().text("schedule.rule_one_line"))
     parts: list[tuple[str, str]] = []
@@ -503,7 +523,7 @@ def parse_forum(raw: Mapping[str, Any]) -> tuple[Forum | None, list[FieldProblem
                 bad("rrule", str(exc))
             rule_text = rule_text.strip()
             if rule_text.upper().startswith("RRULE:"):
-                rule_text = rule_text[len("RRULE:"):]
+                rule_text = rule_text[len("RRULE:") :]
 
     exdates: list[date | datetime] = []
     raw_ex = raw.get("exdates")
@@ -596,17 +616,6 @@ def _aware(dt: datetime, what: str) -> datetime:
 
 def _clamped(dt: datetime) -> datetime:
     return min(max(dt, _EARLIEST), _LATEST)
-
-
-def public_holidays(years: Iterable[int]) -> set[date]:
-    """Swedish public holidays (allmänna helgdagar) of the given years; Sundays not as such."""
-    table = holidays.country_holidays(
-        HOLIDAY_COUNTRY,
-        years=sorted(set(years)),
-        categories=(holidays.PUBLIC,),
-        include_sundays=False,
-    )
-    return set(table.keys())
 
 
 # --- occurrences and reminders -----------------------------------------------------------------
@@ -727,9 +736,7 @@ def reminders_due(forum: Forum, start: datetime, end: datetime) -> list[DueRemin
         return []
     # A reminder is sent before its meeting, so its meeting starts in [start, end + lead].
     meetings = occurrences(forum, start, end + max_lead(forum) + timedelta(seconds=1))
-    out = [
-        r for occ in meetings for r in reminders_for(forum, occ) if start <= r.send_at < end
-    ]
+    out = [r for occ in meetings for r in reminders_for(forum, occ) if start <= r.send_at < end]
     out.sort(key=lambda r: (_utc(r.send_at), r.forum, _utc(r.occurrence)))
     return out
 

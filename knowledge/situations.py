@@ -38,10 +38,10 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from common.text import fold
 from knowledge import texts
 from knowledge.loader import DEFAULT_DIR, KnowledgeError, Problem, _read_yaml, _validate
 from knowledge.model import Strict
-from knowledge.text import fold
 
 SETTINGS_FILE = "situations.yaml"
 TRAINING_FILE = "situations-training.yaml"
@@ -159,9 +159,7 @@ class LinearModels:
         self.vectorizers = _vectorizers()
         matrices = [v.fit_transform(list(texts)) for v in self.vectorizers]
         features = hstack(matrices).tocsr()
-        self.classifiers = [
-            _classifier().fit(features, np.array(y, dtype=bool)) for y in labels
-        ]
+        self.classifiers = [_classifier().fit(features, np.array(y, dtype=bool)) for y in labels]
         self._blocks: list[_Block] = []
         offset = 0
         for v in self.vectorizers:
@@ -243,10 +241,7 @@ class SituationDetector:
             concern = True  # "hon ska giftas bort", "barnet är i fara": about a child, now
         acute = phrase or (
             concern
-            and (
-                acute_score >= self.settings.acute_threshold
-                or self._now.find(joined) is not None
-            )
+            and (acute_score >= self.settings.acute_threshold or self._now.find(joined) is not None)
         )
         worry_only = (
             len(words) <= self.settings.worry.max_words

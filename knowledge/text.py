@@ -35,13 +35,28 @@ import Stemmer  # PyStemmer: the Snowball stemmers in C
 from rapidfuzz import process, utils
 from rapidfuzz.distance import OSA
 
+from common.text import fold
+
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 # Derivational endings stripped after Snowball (which only removes inflection), longest first.
 # Each needs a stem of at least `_MIN_ROOT` characters left, so short words stay whole.
 _ROOT_SUFFIXES = (
-    "ningarna", "ningar", "ningen", "ning", "ation", "ande", "ende", "ing",
-    "an", "er", "et", "de", "te", "t", "d",
+    "ningarna",
+    "ningar",
+    "ningen",
+    "ning",
+    "ation",
+    "ande",
+    "ende",
+    "ing",
+    "an",
+    "er",
+    "et",
+    "de",
+    "te",
+    "t",
+    "d",
 )
 _MIN_ROOT = 4
 
@@ -73,12 +88,6 @@ CORRECTION_WEIGHT = 0.85
 
 def _prefixes(vocabulary: frozenset[str]) -> frozenset[str]:
     return frozenset(t[:_MIN_PART] for t in vocabulary if len(t) >= _MIN_PART)
-
-
-def fold(text: str) -> str:
-    """Lower case without diacritics: 'Vårdnadshavare' → 'vardnadshavare'."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def words(text: str) -> list[str]:
@@ -580,9 +589,7 @@ class Analyzer:
             if step:
                 # Never matched, and weighs as an unknown word: the question is about something
                 # else ("Hur anmäler jag mig till kursen?", "betygen", "lunchen").
-                concepts.append(
-                    Concept(" ".join(ws[i : i + step]), (), known=False, outside=True)
-                )
+                concepts.append(Concept(" ".join(ws[i : i + step]), (), known=False, outside=True))
                 i += step
                 continue
             if i in names and self._is_unknown_word(ws[i]):
@@ -616,8 +623,7 @@ class Analyzer:
         if found is None:
             w = self.fold(word)
             found = (w,) in self._outside or (
-                len(w) > _MIN_OUTSIDE_PART
-                and any(part in w for part in self._outside_parts)
+                len(w) > _MIN_OUTSIDE_PART and any(part in w for part in self._outside_parts)
             )
             self._outside_words[word] = found
         return found

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from common import swedish
+from common.holidays import public_holidays
 from forums import schedule
 from forums.schedule import Forum, ScheduleError, parse_forum, parse_offset
 
@@ -261,7 +262,7 @@ def test_public_holidays_are_skipped_but_not_sundays_or_eves(machine_tz: str) ->
 
 
 def test_holiday_list_is_swedish_law() -> None:
-    days = schedule.public_holidays([2027])
+    days = public_holidays([2027])
     assert days == {
         date(2027, 1, 1),
         date(2027, 1, 6),
