@@ -11,8 +11,12 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from cli import texts
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 def _handler(parser: argparse.ArgumentParser, target: str) -> None:
@@ -145,6 +149,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        # Imported here: `samverkan ask` does not pay for the database's imports.
+        from pydantic import ValidationError
+
+        from storage.db import DatabaseMissingError
+
+        if isinstance(exc, DatabaseMissingError):  # a used SQLite file is gone: never start afresh
+            print(texts().text("main.database_missing", problem=exc), file=sys.stderr)
+            return 2
+        if isinstance(exc, ValidationError):  # settings from the environment that do not validate
+            problems = _settings_problems(exc)
+            print(texts().text("main.bad_settings", problem=problems), file=sys.stderr)
+            return 2
+        raise
+
+
+def _settings_problems(exc: ValidationError) -> str:
+    """One line per setting: its environment name, the value given and what is wrong."""
+    lines = []
+    for err in exc.errors(include_url=False):
+        name = ".".join(str(part) for part in err.get("loc", ())) or "?"
+        lines.append(f"  {name}={err.get('input')!r}: {err.get('msg', '')}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -107,7 +107,7 @@ def dialog_router(core: Core) -> DialogRouter:
     kb_dir = core.settings.kb_dir
     return DialogRouter(
         kb=core.kb,
-        index=SearchIndex.build(core.kb),
+        index=SearchIndex.load_or_build(core.kb, core.settings.cache_dir),
         rules=load_rules(kb_dir),
         messages=core.messages,
         clock=core.clock,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from samverkan import texts
@@ -39,6 +40,12 @@ def is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False  # any other name may resolve to a public address
+
+
+def default_cache_dir() -> Path:
+    """$XDG_CACHE_HOME/samverkansboten, or ~/.cache/samverkansboten."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "samverkansboten"
 
 
 class Settings(BaseSettings):
@@ -83,6 +90,14 @@ class Settings(BaseSettings):
         description="Longer messages are cut to this many characters before they are read.",
     )
     kb_dir: Path | None = Field(default=None, validation_alias="SAMVERKAN_KB_DIR")
+    cache_dir: Path | None = Field(
+        default_factory=lambda: default_cache_dir(),
+        validation_alias="SAMVERKAN_CACHE_DIR",
+        description=(
+            "Where the built search index is kept between starts (it is rebuilt when the "
+            "knowledge base, the code or a library changes). Empty: nothing is cached."
+        ),
+    )
     dialog_ttl_hours: float = Field(
         default=24.0, gt=0, validation_alias="SAMVERKAN_DIALOG_TTL_HOURS"
     )
@@ -123,6 +138,11 @@ class Settings(BaseSettings):
     auth_token_issuer: str = Field(default="", validation_alias="SAMVERKAN_AUTH_TOKEN_ISSUER")
     auth_login_url: str = Field(default="", validation_alias="SAMVERKAN_AUTH_LOGIN_URL")
     auth_oauth_scope: str = Field(default="", validation_alias="SAMVERKAN_AUTH_OAUTH_SCOPE")
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _no_cache_when_empty(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def auth_enabled(self) -> bool:

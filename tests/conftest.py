@@ -21,6 +21,12 @@ from storage.db import Database
 
 PG_ENV = "SAMVERKAN_TEST_POSTGRES_URL"
 
+# The built search index is cached in the checkout (its name is a hash of what it was built
+# from, so every test process and the CLI subprocesses share it), never in the user's home.
+os.environ.setdefault(
+    "SAMVERKAN_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".tmp" / "cache")
+)
+
 
 def postgres_admin_url() -> str | None:
     url = os.environ.get(PG_ENV, "").strip()

@@ -33,6 +33,12 @@ def _kb_dir(args: argparse.Namespace) -> Path | None:
     return Settings().kb_dir
 
 
+def _cache_dir() -> Path | None:
+    from samverkan.settings import Settings
+
+    return Settings().cache_dir
+
+
 def _err(message: str) -> None:
     print(message, file=sys.stderr)
 
@@ -70,10 +76,14 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
         return 2
     try:
         kb = load(directory)
+        cache_dir = _cache_dir()
     except KnowledgeError as exc:
         _err(texts().text("kb.broken", count=len(exc.problems)))
         return 1
-    index = SearchIndex.build(kb)
+    except Exception as exc:  # settings from the environment that do not validate
+        _err(texts().text("kb.bad_settings", problem=exc))
+        return 2
+    index = SearchIndex.load_or_build(kb, cache_dir)
     try:
         situations = SituationDetector.build(directory)
     except KnowledgeError as exc:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -129,3 +130,13 @@ def test_serve_refuses_a_public_address_without_app_id(tmp_path) -> None:  # typ
     assert "Boten startar inte" in proc.stderr and "MicrosoftAppId" in proc.stderr
     assert "SAMVERKAN_INSECURE_LOCAL=1" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_search_index_cache_dir_default_override_and_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SAMVERKAN_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", "/var/cache/x")
+    assert make().cache_dir == Path("/var/cache/x/samverkansboten")
+    monkeypatch.setenv("SAMVERKAN_CACHE_DIR", "/srv/cache")
+    assert make().cache_dir == Path("/srv/cache")
+    monkeypatch.setenv("SAMVERKAN_CACHE_DIR", "  ")
+    assert make().cache_dir is None
