@@ -51,23 +51,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.clock import Clock, SystemClock
 from contacts import texts
-from contacts.routing import (
+from contacts.matching import Match, suggest
+from contacts.model import (
     WEEKDAYS,
     AfterHours,
     District,
     Intake,
-    Match,
     OfficeHours,
     Person,
     RegistrySnapshot,
-    RouteResult,
     School,
     SwedishCalendar,
     parse_clock,
     parse_day,
-    route,
-    suggest,
 )
+from contacts.routing import RouteResult, route
 from contacts.tables import (
     EMAIL_LEN,
     ID_LEN,

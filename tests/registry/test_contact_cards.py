@@ -20,17 +20,16 @@ from contacts.card import (
     mailto_uri,
     teams_chat_url,
 )
-from contacts.routing import (
+from contacts.model import (
     AfterHours,
     District,
     Intake,
     OfficeHours,
     Person,
     RegistrySnapshot,
-    RouteResult,
     School,
-    route,
 )
+from contacts.routing import RouteResult, route
 
 from .conftest import snapshot_of
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 import pytest
 import yaml
 
-from contacts.routing import (
+from contacts.model import (
     LOCAL_TZ,
     AfterHours,
     District,
@@ -18,11 +18,10 @@ from contacts.routing import (
     School,
     SwedishCalendar,
     format_days,
-    format_moment,
     parse_clock,
     parse_day,
-    route,
 )
+from contacts.routing import format_moment, route
 
 from .conftest import ROUTES
 
@@ -435,7 +434,7 @@ def test_day_time_helpers() -> None:
 
 def _brute_force(index, query: str):  # type: ignore[no-untyped-def]
     """Score every name (no pre-selection): what the index must agree with."""
-    from contacts.routing import EXACT, _key, _score
+    from contacts.matching import EXACT, _key, _score
 
     q = _key(query)
     best: dict[str, tuple[int, float]] = {}
@@ -450,7 +449,7 @@ def _brute_force(index, query: str):  # type: ignore[no-untyped-def]
 def test_preselection_loses_no_candidate(example_snapshot: RegistrySnapshot) -> None:
     import random
 
-    from contacts.routing import FUZZY_MARGIN, FUZZY_THRESHOLD
+    from contacts.matching import FUZZY_MARGIN, FUZZY_THRESHOLD
 
     rng = random.Random(7)
     index = example_snapshot._school_index
