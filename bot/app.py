@@ -295,6 +295,8 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         describe_url(services.db.url),
         services.kb.meta.version,
     )
+    if settings.clock_start is not None:
+        log.warning("test clock: time started at %s", settings.clock_start.isoformat())
     try:
         yield
     finally:

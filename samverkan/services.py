@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from common.catalogue import Catalogue
-from common.clock import Clock, SystemClock
+from common.clock import Clock, ShiftedClock, SystemClock
 from contacts import texts as contact_texts
 from contacts.registry import RegistryService
 from dialogs import texts as dialog_texts
+from dialogs.flow_cards import contact_card_builder
+from dialogs.forum_replies import forum_card_builder
 from dialogs.router import Router as DialogRouter
-from dialogs.router import contact_card_builder, forum_card_builder
 from forums import texts as forum_texts
 from forums.repository import ForumService
 from knowledge.loader import KnowledgeBase, load
@@ -77,7 +78,9 @@ async def build_services(
     migrate: bool = True,
 ) -> Services:
     """The one factory. `router_factory` (tests) replaces the dialogs router."""
-    clock = clock or SystemClock()
+    if clock is None:
+        start = settings.clock_start
+        clock = ShiftedClock(start) if start is not None else SystemClock()
     db = Database(settings.database_url)
     try:
         if migrate:

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, AwareDatetime, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from samverkan import texts
@@ -113,6 +113,14 @@ class Settings(BaseSettings):
         ),
     )
     log_level: str = Field(default="INFO", validation_alias="SAMVERKAN_LOG_LEVEL")
+    clock_start: AwareDatetime | None = Field(
+        default=None,
+        validation_alias="SAMVERKAN_CLOCK_START",
+        description=(
+            "For tests of a whole server only (refused with MicrosoftAppId): the bot's clock "
+            "starts at this instant (ISO 8601 with an offset) and runs in real time from there."
+        ),
+    )
     insecure_local: bool = Field(
         default=False,
         validation_alias="SAMVERKAN_INSECURE_LOCAL",
@@ -163,6 +171,8 @@ class Settings(BaseSettings):
         if not self.auth_enabled and not self.insecure_local and not is_loopback(self.host):
             listening = self.host or texts().text("settings.all_addresses")
             problems.append(texts().text("settings.exposed", host=listening))
+        if self.clock_start is not None and self.auth_enabled:
+            problems.append(texts().text("settings.clock_start"))
         secret = self.link_secret.get_secret_value()
         if secret and len(secret) < MIN_LINK_SECRET_CHARS:
             problems.append(texts().text("settings.short_secret", min=MIN_LINK_SECRET_CHARS))

@@ -140,3 +140,15 @@ def test_search_index_cache_dir_default_override_and_off(monkeypatch: pytest.Mon
     assert make().cache_dir == Path("/srv/cache")
     monkeypatch.setenv("SAMVERKAN_CACHE_DIR", "  ")
     assert make().cache_dir is None
+
+
+def test_a_test_clock_needs_an_offset_and_is_refused_with_an_app_id() -> None:
+    assert make(SAMVERKAN_CLOCK_START="2027-03-01T09:00:00+01:00").clock_start is not None
+    with pytest.raises(ValueError):
+        make(SAMVERKAN_CLOCK_START="2027-03-01T09:00:00")  # no offset: which instant?
+    with_id = make(
+        SAMVERKAN_CLOCK_START="2027-03-01T09:00:00+01:00",
+        MicrosoftAppId="00000000-0000-0000-0000-000000000001",
+        MicrosoftAppPassword="x",
+    )
+    assert any("SAMVERKAN_CLOCK_START" in p for p in with_id.self_check())

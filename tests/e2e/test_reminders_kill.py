@@ -4,7 +4,8 @@
 server is killed with SIGKILL in the middle of the fan-out and started again. Every reminder is
 delivered exactly once, except at most the requests really in flight at the kill (recorded as
 "okänt om det kom fram", never sent twice), and the rest arrive within 60 seconds of the restart.
-Subscribers are seeded in bulk.
+The server runs on a test clock; the restarted one starts two minutes later on its clock, after
+the lease of what was in flight has run out (tests/e2e/reminders.py).
 """
 
 from __future__ import annotations
@@ -14,17 +15,13 @@ import signal
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
 
-from common.clock import STOCKHOLM, SystemClock
-from forums.repository import ForumService
-from forums.tables import ForumDelivery, ForumSubscription
 from storage.db import Database
-from storage.models import ConversationReference
+from tests.e2e.reminders import DUE, delivery_statuses, seed, server_env, wait_until_settled
 from tests.e2e.server import ServerProcess
 from tests.fakes.connector import FakeConnector
 
@@ -41,91 +38,18 @@ async def connector() -> AsyncIterator[FakeConnector]:
     await fc.stop()
 
 
-def _forum(start: datetime, lead_seconds: int = 3600) -> str:
-    return (
-        "forums:\n"
-        "  - id: bus-kill\n    name: BUS-grupp kill\n    kind: bus\n"
-        f"    start: {start:%Y-%m-%dT%H:%M}\n    timezone: Europe/Stockholm\n"
-        "    duration_minutes: 60\n    location: Rum 3\n"
-        f"    reminders: [PT{lead_seconds}S]\n"
-    )
-
-
-async def seed(url: str, service_url: str) -> None:
-    """A meeting whose one-hour reminder falls due a few seconds after the server starts, and
-    1,000 personal chats subscribed to it (inserted in bulk)."""
-    db = Database(url)
-    now = datetime.now(UTC)
-    try:
-        await db.migrate()
-        forums = ForumService(db, SystemClock())
-        far = datetime.now(STOCKHOLM) + timedelta(days=2)
-        assert (await forums.import_text(_forum(far), "f.yaml")).total
-        refs = [
-            {
-                "channel_id": "msteams",
-                "conversation_id": f"a:kill-{i}",
-                "conversation_type": "personal",
-                "user_id": f"u{i}",
-                "tenant_id": "t",
-                "team_id": None,
-                "display_name": None,
-                "service_url": service_url,
-                "reference": {
-                    "user": {"id": f"29:u{i}", "aadObjectId": f"u{i}"},
-                    "bot": {"id": "28:bot", "name": "Samverkansboten"},
-                    "conversation": {"id": f"a:kill-{i}", "conversationType": "personal"},
-                    "channelId": "msteams",
-                    "serviceUrl": service_url,
-                },
-                "updated_at": now,
-            }
-            for i in range(SUBSCRIBERS)
-        ]
-        async with db.transaction() as s:
-            ids = (
-                await s.scalars(
-                    insert(ConversationReference).values(refs).returning(ConversationReference.id)
-                )
-            ).all()
-            await s.execute(
-                insert(ForumSubscription).values(
-                    [
-                        {
-                            "forum_id": "bus-kill",
-                            "conversation_ref_id": ref_id,
-                            "target_kind": "personal",
-                            "created_at": now,
-                            "active_since": now,
-                        }
-                        for ref_id in ids
-                    ]
-                )
-            )
-        # A meeting on the next full minute an hour from now, its reminder due in 8 seconds.
-        now_local = datetime.now(STOCKHOLM)
-        start = (now_local + timedelta(minutes=62)).replace(second=0, microsecond=0)
-        lead = int((start - now_local).total_seconds()) - 8
-        assert (await forums.import_text(_forum(start, lead), "f.yaml")).total
-    finally:
-        await db.dispose()
-
-
 async def test_kill_9_in_the_middle_of_the_fan_out(
     connector: FakeConnector, tmp_path: Path
 ) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'kill.sqlite3'}"
-    await seed(url, connector.url)
-    env = {
-        "SAMVERKAN_DATABASE_URL": url,
-        "SAMVERKAN_SCHEDULER_INTERVAL": "1",
-        "SAMVERKAN_LOG_LEVEL": "WARNING",
-    }
-    server = ServerProcess(env=env, cwd=tmp_path)
+    await seed(
+        url, connector.url, forum_id="bus-kill", name="BUS-grupp kill", subscribers=SUBSCRIBERS
+    )
+    server = ServerProcess(env=server_env(url), cwd=tmp_path)
     await server.start()
-    deadline = time.monotonic() + 150
+    deadline = time.monotonic() + 60
     while len(connector.sent) < 400 and time.monotonic() < deadline:
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.01)
     assert server.proc is not None
     server.proc.send_signal(signal.SIGKILL)
     await asyncio.to_thread(server.proc.wait, 10)
@@ -133,22 +57,19 @@ async def test_kill_9_in_the_middle_of_the_fan_out(
     at_kill = len(connector.sent)
     assert 0 < at_kill < SUBSCRIBERS, "the kill must fall in the middle of the fan-out"
 
+    # Started again; on its clock the in-flight leases (30 s) have run out.
+    server.env = server_env(url, clock_start=DUE + timedelta(minutes=2))
     await server.start()
     restarted = time.monotonic()
     db = Database(url)
     try:
-        while True:
-            uncertain, statuses = await _settled(db)
-            done = statuses.get("sent", 0) + statuses.get("gave_up", 0)
-            if done >= SUBSCRIBERS or time.monotonic() - restarted > 90:
-                break
-            await asyncio.sleep(0.25)
+        await wait_until_settled(db, SUBSCRIBERS, timeout=90)
         took = time.monotonic() - restarted
-        await asyncio.sleep(2)  # a few more ticks: nothing else may arrive
-        await server.stop()
-        uncertain, statuses = await _settled(db)
+        await server.stop()  # graceful: what is in flight finishes; nothing can arrive later
+        uncertain, statuses = await delivery_statuses(db)
     finally:
         await db.dispose()
+        await server.stop()
 
     counts = Counter(s.conversation_id for s in connector.sent)
     assert max(counts.values()) == 1, "a reminder was sent twice"
@@ -158,22 +79,3 @@ async def test_kill_9_in_the_middle_of_the_fan_out(
     assert missing <= uncertain, (missing, uncertain, statuses)
     assert took <= 60, f"the rest arrived {took:.0f} s after the restart"
     assert statuses.get("claimed", 0) == 0 and statuses.get("failed", 0) == 0, statuses
-
-
-async def _settled(db: Database) -> tuple[int, dict[str, int]]:
-    """(uncertain after the kill, deliveries per status)."""
-    async with db.session() as s:
-        uncertain = await s.scalar(
-            select(func.count()).where(
-                ForumDelivery.status == "gave_up",
-                ForumDelivery.reason.like("%okänt om det kom fram%"),
-            )
-        )
-        statuses = dict(
-            (
-                await s.execute(
-                    select(ForumDelivery.status, func.count()).group_by(ForumDelivery.status)
-                )
-            ).all()
-        )
-    return int(uncertain or 0), {str(k): int(v) for k, v in statuses.items()}

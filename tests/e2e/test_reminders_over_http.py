@@ -1,6 +1,7 @@
 """Reminders from the real server to a fake Bot Connector over HTTP: 1,000 subscribers with 429s
 injected get exactly one reminder each — with one instance, with two instances on one PostgreSQL
-database, and across a restart in the middle."""
+database, and across a restart in the middle. The servers run on a test clock that starts a
+second before the reminder is due (tests/e2e/reminders.py)."""
 
 from __future__ import annotations
 
@@ -9,23 +10,22 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
-from common.clock import STOCKHOLM, SystemClock
-from forums.repository import ForumService
-from storage.conversations import ConversationStore, RefInfo
 from storage.db import Database
 from tests.conftest import _admin_exec, postgres_admin_url
+from tests.e2e.reminders import DUE, seed, server_env, wait_until_settled
 from tests.e2e.server import ServerProcess
 from tests.fakes.connector import FakeConnector
 
 pytestmark = pytest.mark.slow
 
 SUBSCRIBERS = 1000
+FORUM = "bus-e2e"
 
 
 @pytest.fixture
@@ -47,76 +47,17 @@ async def pg_url(pg_template: str | None) -> AsyncIterator[str]:
     await _admin_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def seed(url: str, service_url: str) -> None:
-    """1,000 personal chats subscribed to a meeting whose one-hour reminder falls due within a
-    minute of the subscriptions (reminders due before a subscription existed are not sent)."""
+async def deliver(url: str, connector: FakeConnector, servers: list[ServerProcess]) -> Counter[str]:
+    """Wait until every reminder is sent or given up, stop the servers (a graceful stop lets a
+    request in flight finish, so nothing can arrive later) and count what the connector got."""
     db = Database(url)
-    clock = SystemClock()
-
-    def forum(start: datetime) -> str:
-        return (
-            "forums:\n"
-            "  - id: bus-e2e\n    name: BUS-grupp e2e\n    kind: bus\n"
-            f"    start: {start:%Y-%m-%dT%H:%M}\n    timezone: Europe/Stockholm\n"
-            "    duration_minutes: 60\n    location: Rum 3\n    reminders: [PT1H]\n"
-        )
-
     try:
-        await db.migrate()
-        forums = ForumService(db, clock)
-        assert (
-            await forums.import_text(forum(datetime.now(STOCKHOLM) + timedelta(days=2)), "f.yaml")
-        ).total
-        refs = ConversationStore(db, clock)
-        for i in range(SUBSCRIBERS):
-            conv = f"a:rem-{i}"
-            reference = {
-                "user": {"id": f"29:u{i}", "aadObjectId": f"u{i}"},
-                "bot": {"id": "28:bot", "name": "Samverkansboten"},
-                "conversation": {"id": conv, "conversationType": "personal", "tenantId": "t"},
-                "channelId": "msteams",
-                "locale": "sv-SE",
-                "serviceUrl": service_url,
-            }
-            await refs.remember(
-                RefInfo(
-                    channel_id="msteams",
-                    conversation_id=conv,
-                    conversation_type="personal",
-                    service_url=service_url,
-                    user_id=f"u{i}",
-                ),
-                reference,
-            )
-            stored = await refs.get("msteams", conv)
-            assert stored is not None
-            await forums.subscribe("bus-e2e", stored.id)
-        # Now move the meeting so that its reminder falls due in 5–65 seconds.
-        soon = datetime.now(STOCKHOLM) + timedelta(minutes=60, seconds=65)
-        assert (
-            await forums.import_text(forum(soon.replace(second=0, microsecond=0)), "f.yaml")
-        ).total
+        statuses = await wait_until_settled(db, SUBSCRIBERS, timeout=120)
     finally:
         await db.dispose()
-
-
-async def wait_for_all(fc: FakeConnector, timeout: float = 240.0) -> Counter[str]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        counts = Counter(s.conversation_id for s in fc.sent)
-        if len(counts) >= SUBSCRIBERS:
-            await asyncio.sleep(3)  # a few more scheduler ticks: nothing else may arrive
-            return Counter(s.conversation_id for s in fc.sent)
-        await asyncio.sleep(0.25)
-    return Counter(s.conversation_id for s in fc.sent)
-
-
-def env(url: str) -> dict[str, str]:
-    return {
-        "SAMVERKAN_DATABASE_URL": url,
-        "SAMVERKAN_SCHEDULER_INTERVAL": "1",
-        "SAMVERKAN_LOG_LEVEL": "WARNING",
-    }
+        await asyncio.gather(*(s.stop() for s in servers))
+    assert statuses.get("sent", 0) == SUBSCRIBERS, statuses
+    return Counter(s.conversation_id for s in connector.sent)
 
 
 def assert_exactly_once(counts: Counter[str], fc: FakeConnector) -> None:
@@ -129,13 +70,12 @@ def assert_exactly_once(counts: Counter[str], fc: FakeConnector) -> None:
 
 async def test_one_instance_sqlite(throttled_connector: FakeConnector, tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'rem.sqlite3'}"
-    await seed(url, throttled_connector.url)
-    server = ServerProcess(env=env(url), cwd=tmp_path)
+    await seed(
+        url, throttled_connector.url, forum_id=FORUM, name="BUS-grupp e2e", subscribers=SUBSCRIBERS
+    )
+    server = ServerProcess(env=server_env(url), cwd=tmp_path)
     await server.start()
-    try:
-        counts = await wait_for_all(throttled_connector)
-    finally:
-        await server.stop()
+    counts = await deliver(url, throttled_connector, [server])
     assert_exactly_once(counts, throttled_connector)
 
 
@@ -143,13 +83,16 @@ async def test_one_instance_sqlite(throttled_connector: FakeConnector, tmp_path:
 async def test_two_instances_on_postgresql(
     throttled_connector: FakeConnector, pg_url: str, tmp_path: Path
 ) -> None:
-    await seed(pg_url, throttled_connector.url)
-    servers = [ServerProcess(env=env(pg_url), cwd=tmp_path) for _ in range(2)]
+    await seed(
+        pg_url,
+        throttled_connector.url,
+        forum_id=FORUM,
+        name="BUS-grupp e2e",
+        subscribers=SUBSCRIBERS,
+    )
+    servers = [ServerProcess(env=server_env(pg_url), cwd=tmp_path) for _ in range(2)]
     await asyncio.gather(*(s.start() for s in servers))
-    try:
-        counts = await wait_for_all(throttled_connector)
-    finally:
-        await asyncio.gather(*(s.stop() for s in servers))
+    counts = await deliver(pg_url, throttled_connector, servers)
     assert_exactly_once(counts, throttled_connector)
 
 
@@ -157,16 +100,23 @@ async def test_two_instances_on_postgresql(
 async def test_restart_in_the_middle_loses_nothing(
     throttled_connector: FakeConnector, pg_url: str, tmp_path: Path
 ) -> None:
-    await seed(pg_url, throttled_connector.url)
-    server = ServerProcess(env=env(pg_url), cwd=tmp_path)
+    await seed(
+        pg_url,
+        throttled_connector.url,
+        forum_id=FORUM,
+        name="BUS-grupp e2e",
+        subscribers=SUBSCRIBERS,
+    )
+    server = ServerProcess(env=server_env(pg_url), cwd=tmp_path)
     await server.start()
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 60
     while len(throttled_connector.sent) < 200 and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    await server.restart()  # SIGTERM in the middle of the fan-out, then a new process
-    try:
-        counts = await wait_for_all(throttled_connector)
-    finally:
-        await server.stop()
-    assert len(throttled_connector.sent) >= 200
+        await asyncio.sleep(0.01)
+    at_stop = len(throttled_connector.sent)
+    await server.stop()  # SIGTERM in the middle of the fan-out
+    assert 0 < at_stop < SUBSCRIBERS, "the stop must fall in the middle of the fan-out"
+    # The new process starts a minute later (on its clock: nothing waits for real time).
+    server.env = server_env(pg_url, clock_start=DUE + timedelta(minutes=1))
+    await server.start()
+    counts = await deliver(pg_url, throttled_connector, [server])
     assert_exactly_once(counts, throttled_connector)
