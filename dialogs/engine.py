@@ -12,10 +12,7 @@ returns None and the router treats it as a question asked mid-flow.
 
 from __future__ import annotations
 
-import logging
-import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -24,14 +21,13 @@ from common.catalogue import Catalogue
 from dialogs import cards as c
 from dialogs.actions import ACTION_SPECS, FlowActions
 from dialogs.answers import TopicCards
+from dialogs.flow_cards import ContactCardBuilder, FlowCards, Option
 from dialogs.flows import (
     ActionNode,
     Flow,
     InfoNode,
-    Item,
     OutcomeNode,
     QuestionNode,
-    Section,
     TextNode,
 )
 from dialogs.state import DialogState, Turn
@@ -47,41 +43,19 @@ from dialogs.text import (
 )
 from dialogs.types import Reply
 
-log = logging.getLogger(__name__)
-
 MAX_STEPS = 200
-# Outcome `offer` values that open a menu entry → the entry's title.
-MENU_OFFERS = {
-    "contacts": "menu.items.contacts",
-    "concern": "menu.items.concern",
-    "sharing": "menu.items.sharing",
-}
-_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
-# Which words answer a question (FlowEngine.answer_words) → the hint under it, and the message
-# when a typed text answers nothing.
-HINT_KEYS = {
-    "yes_no_unknown": "flow.hint_choice",
-    "yes_no": "flow.hint_choice_yes_no",
-    "number": "flow.hint_choice_number",
-}
+# Which words answer a question (FlowCards.answer_words) → the message when a typed text
+# answers nothing.
 NOT_UNDERSTOOD_KEYS = {
     "yes_no_unknown": "flow.not_understood",
     "yes_no": "flow.not_understood_yes_no",
     "number": "flow.not_understood_number",
 }
 
-ContactCardBuilder = Callable[[Any], "dict[str, Any] | None"]
-
 
 class FlowError(RuntimeError):
     """A flow that cannot run (caught by the router, which apologises and clears the state)."""
 
-
-@dataclass(frozen=True)
-class Option:
-    value: str
-    label: str
-    index: int  # 1-based, as shown
 
 
 class FlowEngine:
@@ -98,9 +72,8 @@ class FlowEngine:
         self.flows = dict(flows)
         self.actions = actions
         self.msg = msg
-        self.topics = topics
-        self.contact_card = contact_card
         self.names = names if names is not None else NameList.load()
+        self.cards = FlowCards(msg, topics, contact_card=contact_card)
 
     # --- queries -------------------------------------------------------------------------------
 
@@ -174,7 +147,7 @@ class FlowEngine:
         ds, flow = cur
         node = flow.nodes[ds.node]
         if isinstance(node, QuestionNode | TextNode):
-            return [self._render_waiting(flow, ds, node)]
+            return [self.cards.question(flow, ds, node)]
         return []
 
     async def personnummer_choice(self, turn: Turn, choice: str) -> list[Reply]:
@@ -200,28 +173,10 @@ class FlowEngine:
             ds, flow = cur
             node = flow.nodes[ds.node]
             if isinstance(node, QuestionNode):
-                words = self.answer_words(node, ds)
+                words = self.cards.answer_words(node, ds)
         return [Reply(text=self.msg.text(NOT_UNDERSTOOD_KEYS[words])), *self.prompt(turn)]
-
-    def answer_words(self, node: QuestionNode, ds: DialogState) -> str:
-        """Which typed words answer this question, so that hints name only those: ja/nej/vet
-        inte where the choices are yes/no/unknown, ja/nej, or else the number of a choice."""
-        values = {o.value for o in self.options(node, ds)}
-        if {"yes", "no"} <= values:
-            return "yes_no_unknown" if "unknown" in values else "yes_no"
-        return "number"
-
-    def options(self, node: QuestionNode, ds: DialogState) -> list[Option]:
-        opts: list[tuple[str, str]] = []
-        if node.choices_from:
-            for cand in ds.vars.get(node.choices_from) or []:
-                if isinstance(cand, dict) and "value" in cand and "label" in cand:
-                    opts.append((str(cand["value"]), str(cand["label"])))
-        opts.extend((ch.value, self._fill(ch.label, ds)) for ch in node.choices)
-        return [Option(v, label, i) for i, (v, label) in enumerate(opts, start=1)]
-
     def match_typed(self, node: QuestionNode, ds: DialogState, text: str) -> Option | None:
-        opts = self.options(node, ds)
+        opts = self.cards.options(node, ds)
         t = fold_plain(text)
         if not t:
             return None
@@ -264,7 +219,7 @@ class FlowEngine:
         value: Mapping[str, Any] | None,
         text: str,
     ) -> list[Reply] | None:
-        opts = self.options(node, ds)
+        opts = self.cards.options(node, ds)
         chosen: Option | None = None
         if value is not None:
             chosen = next((o for o in opts if o.value == value.get("choice")), None)
@@ -321,14 +276,14 @@ class FlowEngine:
             # Only the masked text is kept, in this dialog's state, until the user decides.
             ds.pending = {"node": ds.node, "masked": masked[: node.max_length]}
             ds.touch(turn.now)
-            return [self._pnr_card(flow)]
+            return [self.cards.pnr_card(flow)]
         if node.check_names and not (value is not None and value.get("names_ok") is True):
             if value is not None and value.get("mask_names") is True:
                 answer = mask_names(answer, self.names, self.msg.text("names.masked"))
             elif find_names(answer, self.names):
                 # Nothing is kept: the card carries the answer back to the user to edit.
                 ds.touch(turn.now)
-                return [self._names_card(flow, ds, node, answer)]
+                return [self.cards.names_card(flow, ds, node, answer)]
         return await self._accept_text(turn, ds, flow, node, answer)
 
     async def _accept_text(
@@ -367,7 +322,7 @@ class FlowEngine:
             if node is None:
                 raise FlowError(f"{flow.id}: unknown node {node_id!r}")
             if isinstance(node, InfoNode):
-                replies.append(self._render_info(node, ds))
+                replies.append(self.cards.info(node, ds))
                 ds.node = node.next
             elif isinstance(node, ActionNode):
                 result = await self.actions.run(node.action, node.params, turn, ds)
@@ -380,11 +335,11 @@ class FlowEngine:
                     ds.record(answered, before)
                 ds.touch(turn.now)
                 if isinstance(node, QuestionNode | TextNode):
-                    replies.append(self._render_waiting(flow, ds, node))
+                    replies.append(self.cards.question(flow, ds, node))
                     return replies
                 assert isinstance(node, OutcomeNode)
                 ds.status = "done"
-                replies.extend(self._render_outcome(turn, flow, ds, node))
+                replies.extend(self.cards.outcome(turn, flow, ds, node))
                 if not flow.clear_on_finish:
                     _forget_typed_text(flow, ds)
                 if flow.clear_on_finish:
@@ -393,263 +348,6 @@ class FlowEngine:
                 return replies
         raise FlowError(f"{flow.id}: more than {MAX_STEPS} steps without a question")
 
-    # --- rendering -----------------------------------------------------------------------------
-
-    def _fill(self, template: str, ds: DialogState) -> str:
-        return _PLACEHOLDER.sub(lambda m: str(ds.vars.get(m.group(1), "")), template)
-
-    def _nav(self, flow: Flow, ds: DialogState) -> list[dict[str, Any]]:
-        nav: list[dict[str, Any]] = []
-        if ds.history:
-            nav.append(c.submit(self.msg.text("flow.back"), {"action": c.FLOW_BACK}, inputs=False))
-        nav.append(c.submit(self.msg.text("flow.cancel"), {"action": c.FLOW_CANCEL}, inputs=False))
-        return nav
-
-    def _render_info(self, node: InfoNode, ds: DialogState) -> Reply:
-        body: list[dict[str, Any]] = []
-        if node.title:
-            body.append(c.heading(self._fill(node.title, ds)))
-        body.append(c.text(self._fill(node.text, ds)))
-        return Reply(card=c.card(body), summary=self._fill(node.title or node.text, ds)[:200])
-
-    def _render_waiting(self, flow: Flow, ds: DialogState, node: QuestionNode | TextNode) -> Reply:
-        question = self._fill(node.text, ds)
-        head: list[dict[str, Any]] = [
-            c.text(flow.title, size="Small", subtle=True),
-            c.text(question, size="Medium", weight="Bolder"),
-        ]
-        data = {"action": c.FLOW_ANSWER, "flow": flow.id, "node": ds.node}
-        if isinstance(node, QuestionNode):
-            if node.help:
-                head.append(c.text(self._fill(node.help, ds), subtle=True))
-            body = [c.container(head, style="attention")] if node.style == "attention" else head
-            options = self.options(node, ds)
-            buttons = [c.submit(o.label, {**data, "choice": o.value}) for o in options]
-            if len(buttons) > 3 or any(len(o.label) > 12 for o in options):
-                # One per row: long labels are never cut off, and they read down a phone screen.
-                body.extend(c.action_set([b]) for b in buttons)
-            else:
-                body.extend(c.action_rows(buttons))
-            hint = self.msg.text(HINT_KEYS[self.answer_words(node, ds)])
-            body.append(c.text(hint, size="Small", subtle=True))
-            return Reply(card=c.card(body, self._nav(flow, ds)), summary=question[:200])
-        if node.guidance:
-            head.append(c.text(self._fill(node.guidance, ds), subtle=True))
-        field: dict[str, Any] = {
-            "type": "Input.Text",
-            "id": "answer",
-            "isMultiline": True,
-            "maxLength": node.max_length,
-            "label": self.msg.text("flow.your_answer"),
-        }
-        if node.placeholder:
-            field["placeholder"] = node.placeholder
-        head.append(field)
-        head.append(c.text(self.msg.text("flow.hint_text"), size="Small", subtle=True))
-        actions = [c.submit(self.msg.text("flow.next"), data, style="positive")]
-        if node.optional:
-            skip = {**data, "skip": True}
-            actions.append(c.submit(self.msg.text("flow.skip"), skip, inputs=False))
-        actions.extend(self._nav(flow, ds))
-        return Reply(card=c.card(head, actions), summary=question[:200])
-
-    def _pnr_card(self, flow: Flow) -> Reply:
-        body = [
-            c.container(
-                [c.heading(self.msg.text("pnr.title")), c.text(self.msg.text("pnr.text"))],
-                style="warning",
-            ),
-            c.action_set(
-                [
-                    c.submit(
-                        self.msg.text("pnr.rewrite_button"),
-                        {"action": c.FLOW_PNR, "choice": "rewrite"},
-                    ),
-                    c.submit(
-                        self.msg.text("pnr.mask_button"),
-                        {"action": c.FLOW_PNR, "choice": "use_masked"},
-                    ),
-                ]
-            ),
-        ]
-        return Reply(
-            card=c.card(body, [c.submit(self.msg.text("flow.cancel"), {"action": c.FLOW_CANCEL})]),
-            summary=self.msg.text("pnr.title"),
-        )
-
-    def _names_card(self, flow: Flow, ds: DialogState, node: TextNode, answer: str) -> Reply:
-        """"That looks like a name": the answer, pre-filled, to edit and send again; or the
-        names replaced; or "it is no name"."""
-        data = {"action": c.FLOW_ANSWER, "flow": flow.id, "node": ds.node}
-        body = [
-            c.text(flow.title, size="Small", subtle=True),
-            c.text(self._fill(node.text, ds), size="Medium", weight="Bolder"),
-            c.container(
-                [c.heading(self.msg.text("names.title")), c.text(self.msg.text("names.text"))],
-                style="warning",
-            ),
-            {
-                "type": "Input.Text",
-                "id": "answer",
-                "isMultiline": True,
-                "maxLength": node.max_length,
-                "label": self.msg.text("names.label"),
-                "value": answer[: node.max_length],
-            },
-        ]
-        actions = [
-            c.submit(self.msg.text("names.send"), data, style="positive"),
-            c.submit(self.msg.text("names.mask"), {**data, "mask_names": True}),
-            c.submit(self.msg.text("names.not_a_name"), {**data, "names_ok": True}),
-            c.submit(self.msg.text("flow.cancel"), {"action": c.FLOW_CANCEL}, inputs=False),
-        ]
-        return Reply(card=c.card(body, actions), summary=self.msg.text("names.title"))
-
-    def _section_applies(self, section: Section | Item, ds: DialogState) -> bool:
-        for key, expected in section.when.items():
-            value = ds.facts.get(key[6:]) if key.startswith("facts.") else ds.vars.get(key)
-            if isinstance(expected, list):
-                if value not in expected:
-                    return False
-            elif value != expected:
-                return False
-        return True
-
-    def _offer_buttons(
-        self, flow: Flow, node: OutcomeNode, ds: DialogState
-    ) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for offer in node.offer:
-            if offer == "why":
-                if ds.vars.get("reasons"):
-                    out.append(c.submit(self.msg.text("offer.why"), {"action": c.FLOW_WHY}))
-            elif offer == "report":
-                out.append(
-                    c.submit(
-                        self.msg.text("offer.report"),
-                        {"action": c.FLOW_START, "flow": "report"},
-                        style="positive",
-                    )
-                )
-            elif offer == "back":
-                out.append(c.submit(self.msg.text("flow.back"), {"action": c.FLOW_BACK}))
-            elif offer == "restart":
-                out.append(
-                    c.submit(
-                        self.msg.text("offer.restart"), {"action": c.FLOW_START, "flow": flow.id}
-                    )
-                )
-            elif offer == "menu":
-                out.append(c.submit(self.msg.text("offer.menu"), {"action": c.MENU}))
-            else:
-                title = self.msg.text(MENU_OFFERS[offer])
-                out.append(c.submit(title, {"action": c.MENU, "item": offer}))
-        return out
-
-    def _render_outcome(
-        self, turn: Turn, flow: Flow, ds: DialogState, node: OutcomeNode
-    ) -> list[Reply]:
-        title = self._fill(node.title, ds)
-        head: list[dict[str, Any]] = [
-            c.text(flow.title, size="Small", subtle=True),
-            c.heading(title, size="Large"),
-        ]
-        if node.text:
-            head.append(c.text(self._fill(node.text, ds)))
-        style = {"attention": "attention", "good": "good", "warning": "warning"}.get(node.style)
-        body: list[dict[str, Any]] = [c.container(head, style=style)] if style else head
-        for section in node.sections:
-            if not self._section_applies(section, ds):
-                continue
-            if section.heading:
-                body.append(
-                    c.text(self._fill(section.heading, ds), weight="Bolder", separator=True)
-                )
-            if section.text:
-                body.append(c.text(self._fill(section.text, ds)))
-            items = [
-                self._fill(i if isinstance(i, str) else i.text, ds)
-                for i in section.items
-                if isinstance(i, str) or self._section_applies(i, ds)
-            ]
-            if items:
-                body.append(c.bullets(items, numbered=section.numbered))
-        for topic_id in node.topics:
-            topic = self.topics.kb.topic(topic_id, turn.day)
-            if topic is None:
-                log.warning("flow %s: topic %s not in the knowledge base", flow.id, topic_id)
-                continue
-            blocks = self.topics.topic_blocks(topic, turn.day, details=False)
-            body.append(c.container(blocks, separator=True, spacing="Large"))
-        if node.sources:
-            body.extend(self.topics.sources_block(node.sources, turn.day))
-        body.extend(c.action_rows(self._offer_buttons(flow, node, ds)))
-        replies = [Reply(card=c.card(body), summary=title)]
-        if "report_draft" in node.render and node.draft is not None:
-            replies.append(Reply(text=self.draft_text(flow, ds), summary=node.draft.title))
-        if "contacts" in node.render:
-            replies.extend(self._contacts(turn, ds))
-        return replies
-
-    def _contacts(self, turn: Turn, ds: DialogState) -> list[Reply]:
-        result = turn.scratch.get("route")
-        routed = result is not None and bool(getattr(result, "ok", False))
-        if routed and self.contact_card is not None:
-            try:
-                card = self.contact_card(result)
-            except Exception:
-                log.warning("contact card failed", exc_info=True)
-                card = None
-            if card is not None:
-                return [Reply(card=card, summary=self.msg.text("contacts.summary"))]
-        purpose = ds.vars.get("purpose")
-        rule_key = {"report": "contacts.rule_report", "general": "contacts.rule_general"}.get(
-            str(purpose), "contacts.rule_consult"
-        )
-        why_key = (
-            "contacts.missing" if result is not None and not routed else "contacts.unavailable"
-        )
-        body = [
-            c.text(self.msg.text("contacts.heading"), weight="Bolder"),
-            c.text(self.msg.text(why_key)),
-            c.text(self.msg.text(rule_key)),
-            c.action_set(
-                [
-                    c.submit(
-                        self.msg.text("menu.items.contacts"), {"action": c.MENU, "item": "contacts"}
-                    )
-                ]
-            ),
-        ]
-        return [Reply(card=c.card(body), summary=self.msg.text("contacts.heading"))]
-
-    def draft_text(self, flow: Flow, ds: DialogState) -> str:
-        """The report draft from the answers of the nodes the user went through, in flow order."""
-        assert isinstance(flow.nodes[ds.node], OutcomeNode)
-        outcome = flow.nodes[ds.node]
-        assert isinstance(outcome, OutcomeNode) and outcome.draft is not None
-        draft = outcome.draft
-        visited = {h["node"] for h in ds.history}
-        parts: list[str] = [draft.title]
-        parts.extend(self._fill(line, ds) for line in draft.before)
-        for node_id, node in flow.nodes.items():
-            if node_id not in visited or not isinstance(node, TextNode | QuestionNode):
-                continue
-            if not node.draft_heading:
-                continue
-            if isinstance(node, TextNode):
-                value = ds.vars.get(node.field)
-                if isinstance(value, str) and value:
-                    body = f"”{value}”" if node.quote else value
-                else:
-                    body = draft.empty
-            else:
-                label = ds.vars.get(f"{node.field}_label") if node.field else None
-                body = str(label) if label else draft.empty
-            # One paragraph per field: Teams shows paragraph breaks reliably, single ones not.
-            parts.append(f"{node.draft_heading} {body}")
-        parts.extend(self._fill(line, ds) for line in draft.after)
-        return "\n\n".join(parts)
 
 
 def _forget_typed_text(flow: Flow, ds: DialogState) -> None:

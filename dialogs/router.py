@@ -15,18 +15,26 @@ Privacy: nothing the user types is logged; only flow and node ids and event name
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from common.catalogue import Catalogue
 from common.clock import Clock, local
-from contacts import card as contact_cards
 from dialogs import cards as c
 from dialogs.actions import FlowActions, Registry, RuleEngine
 from dialogs.answers import TopicCards
 from dialogs.engine import FlowEngine, FlowError
 from dialogs.flows import Flow, load_flows
+from dialogs.forum_replies import (
+    FORUM_SUBSCRIBE,
+    FORUM_UNSUBSCRIBE,
+    Conversations,
+    ForumCards,
+    ForumReplies,
+)
+from dialogs.free_text import FreeText, Searcher, has_words
+from dialogs.menu import MENU_TITLE_KEYS, MenuCards
 from dialogs.state import DialogState, Turn
 from dialogs.text import (
     contains_personnummer,
@@ -34,12 +42,10 @@ from dialogs.text import (
     fold_plain,
     mask_personnummer,
     matches_phrase,
-    starts_with_phrase,
 )
 from dialogs.types import Incoming, Reply, TurnState
-from forums import card as forum_cards
 from knowledge.loader import KnowledgeBase
-from knowledge.situations import Situation, SituationDetector
+from knowledge.situations import SituationDetector
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +55,6 @@ MARK_SLACK = timedelta(hours=1)
 
 # Menu item → flow it starts (the others are handled by the router itself).
 MENU_FLOWS = {"concern": "concern", "contacts": "contacts", "sharing": "sharing"}
-MENU_TITLE_KEYS = {
-    "ask": "menu.items.ask",
-    "concern": "menu.items.concern",
-    "contacts": "menu.items.contacts",
-    "sharing": "menu.items.sharing",
-    "forums": "menu.items.forums",
-    "help": "menu.items.help",
-}
 # Typed commands that work at any time → the catalogue's list of words for them.
 COMMAND_WORDS = {
     "help": "words.help",
@@ -66,40 +64,12 @@ COMMAND_WORDS = {
     "resume": "words.resume",
     "restart": "words.restart",
 }
-# A message of more than this many words that search cannot place gets a "one question at a
-# time" decline instead of "I only answer questions about…" (it is most likely a worry told).
-LONG_MESSAGE_WORDS = 25
-# The forum cards' buttons (forums.card.SUBSCRIBE / UNSUBSCRIBE).
-FORUM_SUBSCRIBE = "forum.subscribe"
-FORUM_UNSUBSCRIBE = "forum.unsubscribe"
-
-
-class Searcher(Protocol):
-    def search(self, question: str, *, day: date, limit: int = 3) -> Any: ...
 
 
 class Feedback(Protocol):
     async def record(
         self, topic_id: str, vote: Any, *, at: datetime, previous: Any = None
     ) -> None: ...
-
-
-class Conversations(Protocol):
-    async def get(self, channel_id: str, conversation_id: str) -> Any: ...
-
-    async def personal_for_user(self, channel_id: str, user_id: str) -> Any: ...
-
-
-class ForumCards(Protocol):
-    """The forum helper's card builders, bound to the forums catalogue (forum_card_builder)."""
-
-    def upcoming(
-        self,
-        occurrences: Sequence[Any],
-        *,
-        subscribed_me: set[str],
-        subscribed_channel: set[str] | None,
-    ) -> dict[str, Any]: ...
 
 
 class Router:
@@ -146,11 +116,30 @@ class Router:
             self.topics,
             contact_card=contact_card,
         )
+        self.menu = MenuCards(messages, kb, self.engine)
+        self.free_text = FreeText(
+            kb=kb,
+            index=index,
+            messages=messages,
+            situations=self.situations,
+            topics=self.topics,
+            engine=self.engine,
+            menu=self.menu,
+            start=self._start,
+        )
+        self.forum_replies = ForumReplies(
+            messages=messages,
+            forums=forums,
+            forum_cards=forum_cards,
+            conversations=conversations,
+            forum_days=forum_days,
+            menu=self.menu,
+        )
 
     # --- entry points --------------------------------------------------------------------------
 
     async def welcome(self, inc: Incoming, state: TurnState) -> list[Reply]:
-        return [Reply(card=self.welcome_card(), summary=self.msg.text("welcome.summary"))]
+        return [Reply(card=self.menu.welcome_card(), summary=self.msg.text("welcome.summary"))]
 
     async def handle(self, inc: Incoming, state: TurnState) -> list[Reply]:
         turn = self._turn(inc, state)
@@ -160,7 +149,7 @@ class Router:
         except FlowError:
             log.exception("flow failed; dialog state cleared")
             state.dialog.clear()
-            replies = [Reply(text=self.msg.text("router.flow_broken")), self._menu_reply(turn)]
+            replies = [Reply(text=self.msg.text("router.flow_broken")), self.menu.reply(turn)]
         self._mark(turn)
         return [*notes, *replies]
 
@@ -259,23 +248,16 @@ class Router:
             answered = await self.engine.answer(turn, value=None, text=text)
             if answered is not None:
                 return [*prefix, *answered]
-            if self._answer_word(text) or not _has_words(text):
+            if self.free_text.is_answer_word(text) or not has_words(text):
                 # "nej" where "nej" is no choice, or an emoji: not a question to search for.
                 return [*prefix, *self.engine.not_understood(turn)]
-            return [*prefix, *(await self._free_text(turn, question, midflow=True))]
-        return [*prefix, *(await self._free_text(turn, question, midflow=False))]
+            return [*prefix, *(await self.free_text.reply(turn, question, midflow=True))]
+        return [*prefix, *(await self.free_text.reply(turn, question, midflow=False))]
 
     @staticmethod
     def _at_text_field(waiting: tuple[DialogState, Flow]) -> bool:
         ds, flow = waiting
         return flow.nodes[ds.node].kind == "text"
-
-    def _answer_word(self, text: str) -> bool:
-        """ja, nej, vet inte, hoppa över: an answer to a question, never a question itself."""
-        return any(
-            matches_phrase(text, self.msg.phrases(key))
-            for key in ("words.yes", "words.no", "words.unknown", "words.skip")
-        )
 
     def _typed_entry(self, text: str) -> tuple[str, str] | None:
         """("menu", item) or ("flow", flow id) when the text is a menu entry's or a flow's title
@@ -297,9 +279,9 @@ class Router:
 
     async def _run_command(self, turn: Turn, command: str) -> list[Reply]:
         if command == "help":
-            return [self._help_reply(turn)]
+            return [self.menu.help_reply(turn)]
         if command == "menu":
-            return [self._menu_reply(turn)]
+            return [self.menu.reply(turn)]
         if command == "cancel":
             return self._cancel(turn)
         if command == "back":
@@ -311,7 +293,7 @@ class Router:
         prompt = self.engine.prompt(turn)
         return prompt or [
             Reply(text=self.msg.text("flow.nothing_to_resume")),
-            self._menu_reply(turn),
+            self.menu.reply(turn),
         ]
 
     async def _button(self, turn: Turn, value: dict[str, Any]) -> list[Reply]:
@@ -319,24 +301,26 @@ class Router:
         if action == c.MENU:
             item = value.get("item")
             if item is None:
-                return [self._menu_reply(turn)]
+                return [self.menu.reply(turn)]
             if item in MENU_TITLE_KEYS:
                 return await self._menu_item(turn, str(item))
         elif action == c.TOPIC:
             topic = self.kb.topic(str(value.get("topic", "")), turn.day)
             if topic is not None:
-                return self._answer(turn, topic.id, midflow=self.engine.waiting(turn) is not None)
+                return self.free_text.answer(
+                    turn, topic.id, midflow=self.engine.waiting(turn) is not None
+                )
         elif action == c.FEEDBACK:
             return await self._vote(turn, value)
         elif action == c.SUGGEST_NONE:
-            return [self._decline(turn, midflow=self.engine.waiting(turn) is not None)]
+            return [self.free_text.decline(turn, midflow=self.engine.waiting(turn) is not None)]
         elif action == c.FLOW_START:
             flow_id = value.get("flow")
             if isinstance(flow_id, str) and flow_id in self.flows:
                 return await self._start(turn, flow_id)
         elif action == c.FLOW_ANSWER:
             if self.engine.waiting(turn) is None:
-                return [Reply(text=self.msg.text("flow.gone")), self._menu_reply(turn)]
+                return [Reply(text=self.msg.text("flow.gone")), self.menu.reply(turn)]
             answered = await self.engine.answer(turn, value=value, text="")
             return answered or [Reply(text=self.msg.text("flow.stale")), *self.engine.prompt(turn)]
         elif action == c.FLOW_BACK:
@@ -346,89 +330,24 @@ class Router:
         elif action == c.FLOW_RESUME:
             return self.engine.prompt(turn) or [
                 Reply(text=self.msg.text("flow.gone")),
-                self._menu_reply(turn),
+                self.menu.reply(turn),
             ]
         elif action == c.FLOW_WHY:
             return self._why(turn)
         elif action == c.FLOW_PNR:
             return await self.engine.personnummer_choice(turn, str(value.get("choice", "")))
         elif action in (FORUM_SUBSCRIBE, FORUM_UNSUBSCRIBE):
-            return await self._forum_button(turn, value, subscribe=action == FORUM_SUBSCRIBE)
+            return await self.forum_replies.button(turn, value, subscribe=action == FORUM_SUBSCRIBE)
         log.info("unknown button action")
-        return [Reply(text=self.msg.text("router.unknown_button")), self._menu_reply(turn)]
-
-    # --- menu, help, welcome -------------------------------------------------------------------
-
-    def _menu_buttons(self) -> list[dict[str, Any]]:
-        return [
-            c.submit(self.msg.text(key), {"action": c.MENU, "item": item})
-            for item, key in MENU_TITLE_KEYS.items()
-        ]
-
-    def _resume_button(self, turn: Turn) -> list[dict[str, Any]]:
-        cur = self.engine.waiting(turn)
-        if cur is None:
-            return []
-        return [
-            c.submit(
-                self.msg.text("flow.resume_named", title=cur[1].title),
-                {"action": c.FLOW_RESUME},
-                style="positive",
-            )
-        ]
-
-    def _menu_body(self, turn: Turn | None) -> list[dict[str, Any]]:
-        buttons = (self._resume_button(turn) if turn is not None else []) + self._menu_buttons()
-        return [c.action_set([b]) for b in buttons]
-
-    def _menu_reply(self, turn: Turn) -> Reply:
-        body = [c.heading(self.msg.text("menu.title")), *self._menu_body(turn)]
-        return Reply(card=c.card(body), summary=self.msg.text("menu.title"))
-
-    def welcome_card(self) -> dict[str, Any]:
-        body = [
-            c.heading(self.msg.text("welcome.title"), size="Large"),
-            c.text(self.msg.text("welcome.text")),
-            c.bullets(list(self.msg.phrases("welcome.can"))),
-            c.container(
-                [c.text(self.msg.text("welcome.acute"), weight="Bolder")], style="attention"
-            ),
-            c.text(self.msg.text("welcome.privacy"), subtle=True),
-            c.text(
-                self.msg.text("welcome.checked", checked=self.msg.date(self.kb.meta.legal_checked)),
-                size="Small",
-                subtle=True,
-            ),
-            c.text(self.msg.text("menu.title"), weight="Bolder", separator=True),
-            *self._menu_body(None),
-        ]
-        return c.card(body)
-
-    def _help_reply(self, turn: Turn) -> Reply:
-        body = [
-            c.heading(self.msg.text("help.title")),
-            c.text(self.msg.text("help.text")),
-            c.bullets(list(self.msg.phrases("help.commands"))),
-            c.text(self.msg.text("help.privacy"), subtle=True),
-            c.text(self.msg.text("welcome.acute"), weight="Bolder"),
-            *self._menu_body(turn),
-        ]
-        return Reply(card=c.card(body), summary=self.msg.text("help.title"))
+        return [Reply(text=self.msg.text("router.unknown_button")), self.menu.reply(turn)]
 
     async def _menu_item(self, turn: Turn, item: str) -> list[Reply]:
         if item == "help":
-            return [self._help_reply(turn)]
+            return [self.menu.help_reply(turn)]
         if item == "ask":
-            examples = list(self.msg.phrases("ask.examples"))
-            body = [
-                c.heading(self.msg.text("ask.title")),
-                c.text(self.msg.text("ask.text")),
-                c.bullets(examples),
-                *c.action_rows(self._resume_button(turn)),
-            ]
-            return [Reply(card=c.card(body), summary=self.msg.text("ask.title"))]
+            return [self.menu.ask_reply(turn)]
         if item == "forums":
-            return await self._forums(turn)
+            return await self.forum_replies.upcoming(turn)
         return await self._start(turn, MENU_FLOWS[item])
 
     # --- flows ---------------------------------------------------------------------------------
@@ -436,13 +355,13 @@ class Router:
     async def _start(self, turn: Turn, flow_id: str, *, restart: bool = False) -> list[Reply]:
         flow = self.flows.get(flow_id)
         if flow is None:
-            return [Reply(text=self.msg.text("router.flow_missing")), self._menu_reply(turn)]
+            return [Reply(text=self.msg.text("router.flow_missing")), self.menu.reply(turn)]
         if flow.private and turn.inc.in_channel:
             return [Reply(text=self.msg.text("router.private_in_channel", title=flow.title))]
         if "registry" in flow.requires and self.registry is None:
-            return [Reply(text=self.msg.text("contacts.no_registry")), self._menu_reply(turn)]
+            return [Reply(text=self.msg.text("contacts.no_registry")), self.menu.reply(turn)]
         if "rules" in flow.requires and self.rules is None:
-            return [Reply(text=self.msg.text("router.no_rules")), self._menu_reply(turn)]
+            return [Reply(text=self.msg.text("router.no_rules")), self.menu.reply(turn)]
         notes: list[Reply] = []
         carry: dict[str, Any] = {}
         cur = self.engine.current(turn)
@@ -462,7 +381,7 @@ class Router:
         had = bool(turn.state.dialog)
         turn.state.dialog.clear()
         key = "flow.cancelled" if had else "flow.nothing_to_cancel"
-        return [Reply(text=self.msg.text(key)), self._menu_reply(turn)]
+        return [Reply(text=self.msg.text(key)), self.menu.reply(turn)]
 
     def _why(self, turn: Turn) -> list[Reply]:
         cur = self.engine.current(turn)
@@ -475,170 +394,6 @@ class Router:
                 summary=self.msg.text("why.title"),
             )
         ]
-
-    # --- questions -----------------------------------------------------------------------------
-
-    async def _free_text(self, turn: Turn, text: str, *, midflow: bool) -> list[Reply]:
-        if not _has_words(text):
-            if any(e in text for e in self.msg.phrases("words.thanks_emoji")):
-                return [Reply(text=self.msg.text("small.thanks")), *self.engine.prompt(turn)]
-            return [Reply(text=self.msg.text("router.no_words")), *self.engine.prompt(turn)]
-        if not midflow and self._answer_word(text):
-            # An answer with no question waiting (the dialog ended or expired).
-            return [Reply(text=self.msg.text("router.no_question")), self._menu_reply(turn)]
-        if matches_phrase(text, self.msg.phrases("words.greetings")):
-            return [Reply(text=self.msg.text("small.greeting")), *self.engine.prompt(turn)]
-        if matches_phrase(text, self.msg.phrases("words.thanks")):
-            return [Reply(text=self.msg.text("small.thanks")), *self.engine.prompt(turn)]
-        situation = self.situations(text)
-        if situation.concern or situation.acute:
-            return await self._situation(turn, text, situation, midflow=midflow)
-        result = None
-        if starts_with_phrase(text, self.msg.phrases("words.thanks"), max_words=8):
-            # "Tack för hjälpen, du är bäst!" — checked after the situation check, and only
-            # when the rest says nothing the knowledge base knows.
-            result = self.index.search(text, day=turn.day)
-            if result.decision == "decline":
-                return [Reply(text=self.msg.text("small.thanks")), *self.engine.prompt(turn)]
-        return await self._search_reply(turn, text, midflow=midflow, result=result)
-
-    async def _situation(
-        self, turn: Turn, text: str, situation: Situation, *, midflow: bool
-    ) -> list[Reply]:
-        """A message that describes a child who may be harmed is never declined: the 112 card
-        first when the danger may be acute, the concern dialog offered (or, for "jag är orolig
-        för en elev", started) with what to do first, and the best topic when there is one."""
-        in_concern = midflow and (cur := self.engine.current(turn)) is not None and (
-            cur[1].id == "concern"
-        )
-        if situation.worry_only and not midflow:
-            log.info("situation: worry, dialog started")
-            return await self._start(turn, "concern")
-        replies: list[Reply] = []
-        if situation.acute:
-            replies.append(self._acute_reply())
-        elif situation.concern and not in_concern:
-            replies.append(self._concern_reply())
-        log.info("situation: concern=%s acute=%s", situation.concern, situation.acute)
-        result = self.index.search(text, day=turn.day)
-        if result.decision == "decline":
-            if midflow:
-                replies.extend(self.engine.prompt(turn))
-            return replies
-        return [*replies, *(await self._search_reply(turn, text, midflow=midflow, result=result))]
-
-    def _concern_reply(self) -> Reply:
-        body = [
-            c.container(
-                [
-                    c.heading(self.msg.text("concern_offer.title")),
-                    c.bullets(list(self.msg.phrases("concern_offer.steps"))),
-                ],
-                style="warning",
-            ),
-            c.action_set(
-                [
-                    c.submit(
-                        self.msg.text("concern_offer.start"),
-                        {"action": c.FLOW_START, "flow": "concern"},
-                        style="positive",
-                    )
-                ]
-            ),
-            c.action_set(
-                [
-                    c.submit(
-                        self.msg.text("menu.items.contacts"), {"action": c.MENU, "item": "contacts"}
-                    )
-                ]
-            ),
-        ]
-        return Reply(card=c.card(body), summary=self.msg.text("concern_offer.title"))
-
-    def _acute_reply(self) -> Reply:
-        body = [
-            c.container(
-                [
-                    c.heading(self.msg.text("acute.title")),
-                    c.text(self.msg.text("acute.text")),
-                ],
-                style="attention",
-            ),
-            *c.action_rows(
-                [
-                    c.submit(
-                        self.msg.text("menu.items.concern"),
-                        {"action": c.FLOW_START, "flow": "concern"},
-                    ),
-                    c.submit(
-                        self.msg.text("acute.read_more"), {"action": c.TOPIC, "topic": "akut-fara"}
-                    ),
-                    c.submit(
-                        self.msg.text("menu.items.contacts"), {"action": c.MENU, "item": "contacts"}
-                    ),
-                ]
-            ),
-        ]
-        return Reply(card=c.card(body), summary=self.msg.text("acute.summary"))
-
-    async def _search_reply(
-        self, turn: Turn, text: str, *, midflow: bool, result: Any = None
-    ) -> list[Reply]:
-        explain = getattr(self.index, "explain_term", None)
-        term = explain(text) if callable(explain) else None
-        if term is not None:
-            card = self.topics.glossary_card(term, turn.day)
-            if midflow:
-                card["body"].extend(c.action_rows(self._resume_button(turn)))
-            return [Reply(card=card, summary=term.term)]
-        if result is None:
-            result = self.index.search(text, day=turn.day)
-        if result.decision == "answer" and result.topic and self.kb.topic(result.topic, turn.day):
-            instead = [h.topic_id for h in result.alternatives] if result.tentative else []
-            return self._answer(turn, result.topic, midflow=midflow, instead=instead)
-        if result.decision in ("answer", "suggest"):
-            ids = [result.topic] if result.topic else []
-            ids += [h.topic_id for h in result.alternatives]
-            suggest = self.topics.suggest_card(
-                list(dict.fromkeys(ids)),
-                turn.day,
-                extra_actions=self._resume_button(turn) if midflow else (),
-            )
-            if suggest is not None:
-                return [Reply(card=suggest, summary=self.msg.text("suggest.title"))]
-        if midflow:
-            return self.engine.not_understood(turn)
-        return [self._decline(turn, midflow=False, long=len(text.split()) > LONG_MESSAGE_WORDS)]
-
-    def _answer(
-        self, turn: Turn, topic_id: str, *, midflow: bool, instead: Sequence[str] = ()
-    ) -> list[Reply]:
-        topic = self.kb.topic(topic_id, turn.day)
-        assert topic is not None
-        lead = self.msg.text("flow.answer_lead") if midflow else None
-        card = self.topics.answer_card(
-            topic,
-            turn.day,
-            lead=lead,
-            extra_actions=self._resume_button(turn) if midflow else (),
-            feedback=True,
-            instead=instead,
-        )
-        return [Reply(card=card, summary=topic.title)]
-
-    def _decline(self, turn: Turn, *, midflow: bool, long: bool = False) -> Reply:
-        buttons = self._resume_button(turn) if midflow else []
-        contacts = c.submit(
-            self.msg.text("menu.items.contacts"), {"action": c.MENU, "item": "contacts"}
-        )
-        concern = c.submit(
-            self.msg.text("menu.items.concern"), {"action": c.MENU, "item": "concern"}
-        )
-        # A long message is most likely a worry told in full: the guided dialog comes first.
-        buttons += [concern, contacts] if long else [contacts, concern]
-        buttons.append(c.submit(self.msg.text("offer.menu"), {"action": c.MENU}))
-        title = self.msg.text("decline.long_title" if long else "decline.title")
-        return Reply(card=self.topics.decline_card(buttons, long=long), summary=title)
 
     # --- feedback ------------------------------------------------------------------------------
 
@@ -674,81 +429,6 @@ class Router:
         key = "feedback.thanks_up" if vote == "up" else "feedback.thanks_down"
         return [Reply(text=self.msg.text(key))]
 
-    # --- forums --------------------------------------------------------------------------------
-
-    async def _personal_ref(self, turn: Turn) -> Any:
-        if self.conversations is None:
-            return None
-        if not turn.inc.in_channel:
-            return await self.conversations.get(turn.inc.channel_id, turn.inc.conversation_id)
-        return await self.conversations.personal_for_user(turn.inc.channel_id, turn.inc.user_id)
-
-    async def _channel_ref(self, turn: Turn) -> Any:
-        if self.conversations is None or not turn.inc.in_channel:
-            return None
-        return await self.conversations.get(turn.inc.channel_id, turn.inc.conversation_id)
-
-    async def _forums(self, turn: Turn) -> list[Reply]:
-        if self.forums is None or self.forum_cards is None:
-            return [Reply(text=self.msg.text("forums.unavailable")), self._menu_reply(turn)]
-        try:
-            occurrences = await self.forums.upcoming(
-                turn.now, turn.now + timedelta(days=self.forum_days)
-            )
-            me = await self._personal_ref(turn)
-            channel = await self._channel_ref(turn)
-            subscribed_me = await self.forums.subscribed_forums(me.id) if me is not None else set()
-            subscribed_channel = (
-                await self.forums.subscribed_forums(channel.id) if channel is not None else None
-            )
-        except Exception:
-            log.warning("forums lookup failed", exc_info=True)
-            return [Reply(text=self.msg.text("forums.unavailable")), self._menu_reply(turn)]
-        if not occurrences:
-            return [
-                Reply(text=self.msg.text("forums.none", days=self.forum_days)),
-                self._menu_reply(turn),
-            ]
-        card = self.forum_cards.upcoming(
-            occurrences, subscribed_me=set(subscribed_me), subscribed_channel=subscribed_channel
-        )
-        card["body"].extend(c.action_rows(self._resume_button(turn)))
-        return [Reply(card=card, summary=self.msg.text("forums.summary"))]
-
-    async def _forum_button(
-        self, turn: Turn, value: dict[str, Any], *, subscribe: bool
-    ) -> list[Reply]:
-        if self.forums is None:
-            return [Reply(text=self.msg.text("forums.unavailable"))]
-        forum_id = value.get("forum")
-        scope = value.get("scope", "me")
-        forum = await self.forums.forum(str(forum_id)) if isinstance(forum_id, str) else None
-        if forum is None or scope not in ("me", "channel"):
-            return [Reply(text=self.msg.text("router.unknown_button"))]
-        if scope == "channel":
-            ref = await self._channel_ref(turn)
-            if ref is None:
-                return [Reply(text=self.msg.text("forums.channel_only"))]
-        else:
-            ref = await self._personal_ref(turn)
-            if ref is None:
-                # In a personal chat the reference is missing only where the bot cannot send
-                # later (the terminal chat): "open a personal chat" would be no help there.
-                key = "forums.need_personal" if turn.inc.in_channel else "forums.cannot_remind_here"
-                return [Reply(text=self.msg.text(key))]
-        if subscribe:
-            await self.forums.subscribe(forum.id, ref.id)
-            key = "forums.subscribed_channel" if scope == "channel" else "forums.subscribed_me"
-        else:
-            await self.forums.unsubscribe(forum.id, ref.id)
-            key = "forums.unsubscribed_channel" if scope == "channel" else "forums.unsubscribed_me"
-        return [Reply(text=self.msg.text(key, name=forum.name))]
-
-
-def _has_words(text: str) -> bool:
-    """False for emoji, punctuation and the like only (digits count: "112")."""
-    return any(ch.isalnum() for ch in text)
-
 
 def _parse(raw: Any) -> datetime | None:
     if not isinstance(raw, str):
@@ -758,38 +438,3 @@ def _parse(raw: Any) -> datetime | None:
     except ValueError:
         return None
     return dt if dt.tzinfo is not None else None
-
-
-# --- cards of the feature packages, bound to their catalogues -----------------------------------
-
-
-def contact_card_builder(texts: Catalogue) -> Callable[[Any], dict[str, Any] | None]:
-    """The registry helper's contact card with the contacts catalogue (`contacts.texts()`)."""
-
-    def make(result: Any) -> dict[str, Any] | None:
-        if not getattr(result, "ok", False):
-            return None
-        return contact_cards.contact_card(result, texts=texts)
-
-    return make
-
-
-def forum_card_builder(texts: Catalogue) -> ForumCards:
-    """The forum helper's meeting list with the forums catalogue (`forums.texts()`)."""
-
-    class _Cards:
-        def upcoming(
-            self,
-            occurrences: Sequence[Any],
-            *,
-            subscribed_me: set[str],
-            subscribed_channel: set[str] | None,
-        ) -> dict[str, Any]:
-            return forum_cards.upcoming_card(
-                occurrences,
-                subscribed_me=subscribed_me,
-                subscribed_channel=subscribed_channel,
-                texts=texts,
-            )
-
-    return _Cards()

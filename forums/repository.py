@@ -2,8 +2,7 @@
 
 The schedule arithmetic is `forums.schedule` (pure functions); this module only loads and
 stores. An import is all-or-nothing: a file with any error changes nothing and every error names
-the file, the line and the field. An import file may be at most `MAX_IMPORT_BYTES` (5 MB), UTF-8
-text without NUL bytes, nested at most `MAX_YAML_DEPTH` levels.
+the file, the line and the field (reading and checking the file: forums.file_import).
 
 Expanding schedules is CPU work (bounded by `forums.schedule`): the service runs it in a worker
 thread, so that a large schedule never holds up the event loop (other users' turns).
@@ -12,22 +11,20 @@ thread, so that a large schedule never holds up the event loop (other users' tur
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-from icalendar import Alarm, Calendar, Event, vRecur
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from common.clock import Clock
 from forums import schedule, texts
+from forums.file_import import ForumImportError, parse_forums_yaml, read_forum_file
+from forums.ics import forum_calendar
 from forums.schedule import DueReminder, Forum, Occurrence
 from forums.tables import DELIVERY_STATUSES, ForumDelivery, ForumRow, ForumSubscription
 from storage.db import Database
@@ -35,40 +32,7 @@ from storage.models import ConversationReference
 
 log = logging.getLogger(__name__)
 
-# How far ahead an iCalendar file lists the meetings that exdates or holidays remove, when the
-# rule never ends (calendar apps fetch the file again when it changes).
-ICS_HORIZON = timedelta(days=3 * 366)
-PRODID = "-//Samverkansboten//Samverkansforum//SV"
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
-MAX_YAML_DEPTH = 20
-
 # --- errors ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ImportProblem:
-    file: str
-    line: int | None
-    message: str
-    forum: str | None = None
-    field: str | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        what = []
-        if self.forum:
-            what.append(texts().text("repository.where_forum", forum=self.forum))
-        if self.field:
-            what.append(texts().text("repository.where_field", field=self.field))
-        return f"{where}: {', '.join(what) + ': ' if what else ''}{self.message}"
-
-
-class ForumImportError(Exception):
-    """The file was not imported; `problems` lists every error found."""
-
-    def __init__(self, problems: list[ImportProblem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 class UnknownForumError(LookupError):
@@ -199,143 +163,6 @@ def target_kind_of(conversation_type: str) -> str:
     return "personal" if conversation_type == "personal" else "channel"
 
 
-# --- reading the YAML file (with line numbers) -------------------------------------------------
-
-
-class _TooDeepError(yaml.YAMLError):
-    def __init__(self, line: int) -> None:
-        super().__init__(f"nested deeper than {MAX_YAML_DEPTH} levels")
-        self.line = line
-
-
-class _Loader(yaml.SafeLoader):
-    """A SafeLoader that refuses nesting deeper than MAX_YAML_DEPTH (instead of recursing
-    until Python's recursion limit)."""
-
-    _depth = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        self._depth += 1
-        try:
-            if self._depth > MAX_YAML_DEPTH:
-                raise _TooDeepError(self.peek_event().start_mark.line + 1)
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
-def parse_forums_yaml(text: str, filename: str) -> tuple[list[Forum], list[ImportProblem]]:
-    """Every forum of a file, or every problem found (file, line, forum id, field)."""
-    problems: list[ImportProblem] = []
-
-    def problem(line: int | None, message: str, forum: str | None = None, fld: str | None = None):
-        problems.append(ImportProblem(filename, line, message, forum, fld))
-
-    loader = _Loader(text)
-    try:
-        try:
-            root = loader.get_single_node()
-        except _TooDeepError as exc:
-            problem(exc.line, texts().text("repository.too_deep", max=MAX_YAML_DEPTH))
-            return [], problems
-        except RecursionError:  # pragma: no cover - the depth limit comes first
-            problem(None, texts().text("repository.too_deep", max=MAX_YAML_DEPTH))
-            return [], problems
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            detail = getattr(exc, "problem", None) or str(exc)
-            problem(line, texts().text("repository.bad_yaml", problem=detail))
-            return [], problems
-        if root is None:
-            problem(None, texts().text("repository.empty"))
-            return [], problems
-        if not isinstance(root, yaml.MappingNode):
-            problem(root.start_mark.line + 1, texts().text("repository.not_mapping"))
-            return [], problems
-        items_node: yaml.Node | None = None
-        for key_node, value_node in root.value:
-            key = loader.construct_object(key_node, deep=True)
-            if key == "forums":
-                items_node = value_node
-            else:
-                unknown = texts().text("repository.unknown_key", key=key)
-                problem(key_node.start_mark.line + 1, unknown)
-        if items_node is None:
-            problem(1, texts().text("repository.no_forums"))
-            return [], problems
-        if isinstance(items_node, yaml.ScalarNode) and loader.construct_object(items_node) is None:
-            return [], problems  # `forums:` with nothing under it: an empty schedule
-        if not isinstance(items_node, yaml.SequenceNode):
-            line = items_node.start_mark.line + 1
-            problem(line, texts().text("repository.not_list"))
-            return [], problems
-
-        forums: list[Forum] = []
-        first_line: dict[str, int] = {}
-        for item in items_node.value:
-            item_line = item.start_mark.line + 1
-            if not isinstance(item, yaml.MappingNode):
-                problem(item_line, texts().text("repository.item_not_mapping"))
-                continue
-            raw: dict[str, Any] = {}
-            lines: dict[str, int] = {}
-            broken: set[str] = set()
-            for key_node, value_node in item.value:
-                key = loader.construct_object(key_node, deep=True)
-                line = key_node.start_mark.line + 1
-                if not isinstance(key, str):
-                    problem(line, texts().text("repository.field_name", key=key))
-                    continue
-                if key in raw:
-                    twice = texts().text("repository.field_twice", line=lines[key])
-                    problem(line, twice, fld=key)
-                    continue
-                lines[key] = line
-                try:
-                    raw[key] = loader.construct_object(value_node, deep=True)
-                except (yaml.YAMLError, ValueError) as exc:  # e.g. a date like 2026-02-30
-                    detail = getattr(exc, "problem", None) or exc
-                    problem(line, texts().text("repository.bad_value", problem=detail), fld=key)
-                    raw[key] = None
-                    broken.add(key)
-            forum_id = raw.get("id") if isinstance(raw.get("id"), str) else None
-            forum, field_problems = schedule.parse_forum(
-                {k: v for k, v in raw.items() if k not in broken}
-            )
-            if broken:
-                forum = None
-                field_problems = [fp for fp in field_problems if fp.field not in broken]
-            for fp in field_problems:
-                problem(lines.get(fp.field, item_line), fp.message, forum_id, fp.field)
-            if forum_id is not None:
-                if forum_id in first_line:
-                    problem(
-                        lines.get("id", item_line),
-                        texts().text(
-                            "repository.duplicate_id", forum=forum_id, line=first_line[forum_id]
-                        ),
-                        forum_id,
-                        "id",
-                    )
-                    continue
-                first_line[forum_id] = lines.get("id", item_line)
-            if forum is not None:
-                forums.append(forum)
-        return forums, problems
-    except yaml.YAMLError as exc:  # a constructor error (e.g. a bad date like 2026-02-30)
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        detail = getattr(exc, "problem", None) or exc
-        problem(line, texts().text("repository.bad_value", problem=detail))
-        return [], problems
-    except ValueError as exc:  # PyYAML raises ValueError for impossible dates
-        problem(None, texts().text("repository.bad_value", problem=exc))
-        return [], problems
-    finally:
-        loader.dispose()
-
-
 # --- the service -------------------------------------------------------------------------------
 
 
@@ -347,33 +174,8 @@ class ForumService:
     # import ------------------------------------------------------------------------------------
 
     async def import_file(self, path: str | Path, *, replace: bool = False) -> ImportReport:
-        p = Path(path)
-
-        def read() -> bytes:
-            # One byte more than the limit tells a file that is too large (or endless, like
-            # /dev/zero) without reading it all.
-            with p.open("rb") as f:
-                return f.read(MAX_IMPORT_BYTES + 1)
-
-        def refuse(message: str, line: int | None = None) -> ForumImportError:
-            return ForumImportError([ImportProblem(str(path), line, message)])
-
-        try:
-            data = await asyncio.to_thread(read)
-        except OSError as exc:
-            unreadable = texts().text("repository.unreadable", problem=exc.strerror or exc)
-            raise refuse(unreadable) from None
-        if len(data) > MAX_IMPORT_BYTES:
-            mb = MAX_IMPORT_BYTES // (1024 * 1024)
-            raise refuse(texts().text("repository.too_big", mb=mb))
-        if b"\x00" in data:
-            raise refuse(texts().text("repository.binary"))
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise refuse(texts().text("repository.not_utf8"), line) from None
-        return await self.import_text(text, p.name, replace=replace)
+        text = await read_forum_file(path)
+        return await self.import_text(text, Path(path).name, replace=replace)
 
     async def import_text(
         self, text: str, filename: str = "<text>", *, replace: bool = False
@@ -390,14 +192,18 @@ class ForumService:
         updated: list[str] = []
         unchanged: list[str] = []
         async with self._db.transaction() as s:
-            existing = {
-                r.id: r
-                for r in (
-                    await s.scalars(
-                        select(ForumRow).where(ForumRow.id.in_([f.id for f in forums]))
-                    )
-                ).all()
-            } if forums else {}
+            existing = (
+                {
+                    r.id: r
+                    for r in (
+                        await s.scalars(
+                            select(ForumRow).where(ForumRow.id.in_([f.id for f in forums]))
+                        )
+                    ).all()
+                }
+                if forums
+                else {}
+            )
             for forum in forums:
                 values = _row_values(forum)
                 row = existing.get(forum.id)
@@ -418,7 +224,9 @@ class ForumService:
                 removed = list(
                     (
                         await s.scalars(
-                            select(ForumRow.id).where(ForumRow.id.not_in(keep)).order_by(ForumRow.id)
+                            select(ForumRow.id)
+                            .where(ForumRow.id.not_in(keep))
+                            .order_by(ForumRow.id)
                         )
                     ).all()
                 )
@@ -442,7 +250,11 @@ class ForumService:
                 await s.execute(delete(ForumRow).where(ForumRow.id.in_(removed)))
         log.info(
             "forums imported from %s: %d new, %d changed, %d unchanged, %d removed",
-            filename, len(created), len(updated), len(unchanged), len(removed),
+            filename,
+            len(created),
+            len(updated),
+            len(unchanged),
+            len(removed),
         )
         return ImportReport(
             filename,
@@ -631,76 +443,3 @@ class ForumService:
         ]
         return DeliveryStatus(counts=counts, failures=failures)
 
-
-# --- iCalendar ---------------------------------------------------------------------------------
-
-
-def _ics_text(value: str) -> str:
-    """One line without control characters: an iCalendar value cannot hold a line break
-    (forums imported before names were checked may have one)."""
-    return "".join(
-        c for c in schedule.one_line(value) if unicodedata.category(c) not in ("Cc", "Cs")
-    )
-
-
-def forum_calendar(forum: Forum, *, now: datetime, modified: datetime | None = None) -> bytes:
-    """A VCALENDAR with one recurring VEVENT (VTIMEZONE, TZID, RRULE, EXDATE, VALARMs)."""
-    forum = dataclasses.replace(
-        forum,
-        name=_ics_text(forum.name),
-        kind=_ics_text(forum.kind) if forum.kind else None,
-        location=_ics_text(forum.location) if forum.location else None,
-        join_url=_ics_text(forum.join_url) if forum.join_url else None,
-    )
-    tz = forum.tz
-    start = schedule.localize(forum.start, tz)
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", forum.name)
-    cal.add("x-wr-timezone", forum.timezone)
-
-    event = Event()
-    event.add("uid", f"{forum.id}@samverkansboten")
-    event.add("dtstamp", now.astimezone(UTC))
-    if modified is not None:
-        event.add("last-modified", modified.astimezone(UTC))
-    event.add("summary", forum.name)
-    event.add("dtstart", start)
-    event.add("dtend", (start.astimezone(UTC) + forum.duration).astimezone(tz))
-    if forum.location:
-        event.add("location", forum.location)
-    if forum.join_url:
-        event.add("url", forum.join_url)
-        event.add("description", texts().text("repository.join", url=forum.join_url))
-    if forum.kind:
-        event.add("categories", [forum.kind])
-
-    last = schedule.last_start(forum)
-    horizon = max(now, start) + ICS_HORIZON
-    if last is not None:
-        horizon = min(horizon, schedule.localize(last, tz) + timedelta(days=1))
-    if forum.rrule is not None:
-        event.add("rrule", vRecur.from_ical(schedule.ics_rule_text(forum.rrule, tz)))
-        if not schedule.rule_is_synced(forum):
-            event.add("rdate", [start])
-    excluded = schedule.excluded_starts(forum, horizon)
-    if excluded:
-        event.add("exdate", [schedule.localize(x, tz) for x in excluded])
-
-    for offset in forum.offsets():
-        n = offset.nominal
-        if n.years or n.months:
-            continue  # iCalendar durations have no years or months
-        alarm = Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("description", texts().text("repository.alarm", name=forum.name))
-        alarm.add("trigger", -(timedelta(days=n.days) + offset.exact))
-        event.add_component(alarm)
-    cal.add_component(event)
-
-    last_day = (horizon + timedelta(days=366)).date()
-    cal.add_missing_timezones(first_date=start.date() - timedelta(days=1), last_date=last_day)
-    return cal.to_ical()

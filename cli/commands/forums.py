@@ -41,7 +41,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from cli import texts
 from common import swedish
 from common.clock import SystemClock
-from forums.repository import DeliveryStatus, ForumImportError, ForumService, UnknownForumError
+from forums.file_import import ForumImportError
+from forums.repository import DeliveryStatus, ForumService, UnknownForumError
 from forums.schedule import DEFAULT_TIMEZONE, localize
 from samverkan.settings import Settings
 from storage.db import Database, DatabaseUrlError

@@ -14,7 +14,7 @@ from cli import texts
 from common import swedish
 from common.clock import Clock, SystemClock, local
 from dialogs import flowcheck
-from knowledge import rules, situations
+from knowledge import rule_proofs, situations
 from knowledge.loader import DEFAULT_DIR, KnowledgeBase, KnowledgeError, load
 from knowledge.model import LawSource, Topic
 from knowledge.search import SearchIndex, SearchResult
@@ -198,7 +198,7 @@ def _in_force(src: LawSource, day: date) -> bool:
 Check = Callable[[Path], Sequence[Any]]
 # The names are keys of the cli catalogue's `kb.checks` ("reglerna", "flödena", …).
 CHECKS: tuple[tuple[str, Check], ...] = (
-    ("rules", rules.validate),
+    ("rules", rule_proofs.validate),
     ("flows", flowcheck.validate),
     ("situations", situations.validate),
 )

@@ -41,7 +41,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from cli import texts
 from common.clock import Clock, SystemClock
 from contacts.model import LOCAL_TZ
-from contacts.registry import TABLES, ImportReport, RegistryService
+from contacts.records import TABLES
+from contacts.registry import ImportReport, RegistryService
 from contacts.routing import Contact, RouteResult
 from samverkan.settings import Settings
 from storage.db import Database, DatabaseUrlError

@@ -23,7 +23,8 @@ from contacts import texts as contact_texts
 from contacts.registry import RegistryService
 from dialogs import MESSAGES
 from dialogs import cards as c
-from dialogs.router import Router, contact_card_builder
+from dialogs.flow_cards import contact_card_builder
+from dialogs.router import Router
 from dialogs.types import Incoming, Reply, TurnState
 from knowledge.loader import KnowledgeBase, load
 from knowledge.rules import RuleSet, load_rules

@@ -112,7 +112,7 @@ class Walker:
             return
         assert len(path) < 40, path
         if isinstance(node, QuestionNode):
-            for opt in self.router.engine.options(node, DialogState(dialog)):
+            for opt in self.router.engine.cards.options(node, DialogState(dialog)):
                 value = {"action": c.FLOW_ANSWER, "flow": "concern", "node": node_id}
                 inc = _incoming(value={**value, "choice": opt.value})
                 d, u, r = await self.send(dialog, user, at, inc)

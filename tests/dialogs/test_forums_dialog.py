@@ -11,7 +11,8 @@ import pytest
 
 from common.catalogue import Catalogue
 from common.clock import FixedClock
-from dialogs.router import Router, forum_card_builder
+from dialogs.forum_replies import forum_card_builder
+from dialogs.router import Router
 from forums import texts as forum_texts
 from forums.repository import ForumService
 from knowledge.loader import KnowledgeBase

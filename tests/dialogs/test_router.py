@@ -208,7 +208,7 @@ def test_every_question_of_every_flow_renders_within_limits(router: Router) -> N
                 home_candidates=[{"value": f"d{i}", "label": f"Stadsdel {i}"} for i in range(5)],
             )
             ds.history.append({"node": "x", "undo": []})
-            reply = engine._render_waiting(flow, ds, node)
+            reply = engine.cards.question(flow, ds, node)
             assert reply.card is not None and reply.summary
             _walk_cards(reply.card)
             assert "{" not in reply.summary  # every placeholder filled
@@ -309,7 +309,7 @@ async def test_services_build_the_dialogs_router(
         assert isinstance(router.registry, RegistryService)
         assert isinstance(router.forums, ForumService)
         assert isinstance(router.feedback, FeedbackStore)
-        assert router.forum_cards is not None and router.engine.contact_card is not None
+        assert router.forum_cards is not None and router.engine.cards.contact_card is not None
         replies = await services.turns().message(_talk(router).incoming("Kan jag anmäla anonymt?"))
         assert replies and replies[0].card is not None
     finally:

@@ -15,7 +15,7 @@ from common.clock import FixedClock
 from contacts.card import contact_card
 from contacts.routing import Contact, RouteResult
 from dialogs import cards as c
-from dialogs.router import forum_card_builder
+from dialogs.forum_replies import forum_card_builder
 from forums import texts as forum_texts
 from forums.repository import ForumService
 from knowledge.loader import KnowledgeBase

@@ -16,13 +16,9 @@ from icalendar import Calendar
 from cli.main import main
 from common.clock import FixedClock
 from forums import schedule
-from forums.repository import (
-    MAX_IMPORT_BYTES,
-    ForumImportError,
-    ForumService,
-    forum_calendar,
-    parse_forums_yaml,
-)
+from forums.file_import import MAX_IMPORT_BYTES, ForumImportError, parse_forums_yaml
+from forums.ics import forum_calendar
+from forums.repository import ForumService
 from forums.schedule import Forum, parse_forum
 from forums.tables import ForumRow
 from storage.db import Database

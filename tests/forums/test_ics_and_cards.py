@@ -15,7 +15,8 @@ from common.clock import FixedClock
 from forums import card as forum_cards
 from forums import schedule
 from forums import texts as forum_texts
-from forums.repository import ForumService, forum_calendar
+from forums.ics import forum_calendar
+from forums.repository import ForumService
 from forums.schedule import Forum, parse_forum
 from storage.db import Database
 

@@ -10,13 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from common.clock import FixedClock
-from forums.repository import (
-    ForumImportError,
-    ForumService,
-    UnknownConversationError,
-    UnknownForumError,
-    parse_forums_yaml,
-)
+from forums.file_import import ForumImportError, parse_forums_yaml
+from forums.repository import ForumService, UnknownConversationError, UnknownForumError
 from forums.tables import ForumRow
 from storage.db import Database
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge import search
 from knowledge.loader import KnowledgeBase
-from knowledge.search import Hit, SearchIndex, SearchResult, Tuning
+from knowledge.search import Hit, SearchIndex, SearchResult
 from knowledge.text import Analyzer, words
+from knowledge.topic_model import OUTSIDE, TopicModel
+from knowledge.tuning import Tuning
 
 DAY = date(2026, 3, 1)
 
@@ -215,7 +216,7 @@ def test_building_is_done_once_and_searching_is_pure(small_kb: KnowledgeBase) ->
     assert index.search(q, day=DAY) == index.search(q, day=DAY)
 
 
-# --- the topic model (search._TopicModel) ----------------------------------------------------
+# --- the topic model (knowledge.topic_model.TopicModel) -------------------------------------
 
 Samples = list[tuple[str, str]]
 
@@ -226,9 +227,9 @@ def _words(text: str) -> tuple[str, ...]:
 
 def _flipped(samples: Samples) -> tuple[Samples, dict[str, str]]:
     """The same texts with every topic's label moved to the next topic (outside stays)."""
-    topics = sorted({c for c, _t in samples if c != search.OUTSIDE})
+    topics = sorted({c for c, _t in samples if c != OUTSIDE})
     flip = {t: topics[(i + 1) % len(topics)] for i, t in enumerate(topics)}
-    flip[search.OUTSIDE] = search.OUTSIDE
+    flip[OUTSIDE] = OUTSIDE
     return [(flip[c], text) for c, text in samples], flip
 
 
@@ -236,14 +237,14 @@ def _capture_training(
     kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[SearchIndex, Analyzer, Samples]:
     """Build an index and keep what its topic model was trained on."""
-    train = search._TopicModel.train.__func__
+    train = TopicModel.train.__func__
     seen: dict[str, object] = {}
 
     def recording(cls: type, analyzer: Analyzer, samples: Samples, tuning: Tuning) -> object:
         seen.update(analyzer=analyzer, samples=samples)
         return train(cls, analyzer, samples, tuning)
 
-    monkeypatch.setattr(search._TopicModel, "train", classmethod(recording))
+    monkeypatch.setattr(TopicModel, "train", classmethod(recording))
     index = SearchIndex.build(kb)
     monkeypatch.undo()
     return index, seen["analyzer"], seen["samples"]
@@ -261,10 +262,10 @@ def test_the_topic_model_learns_from_its_labels(
     assert len(unseen) >= 5
     flipped_samples, flip = _flipped(samples)
     tuning = Tuning()
-    model = search._TopicModel.train(analyzer, samples, tuning)
-    flipped = search._TopicModel.train(analyzer, flipped_samples, tuning)
+    model = TopicModel.train(analyzer, samples, tuning)
+    flipped = TopicModel.train(analyzer, flipped_samples, tuning)
 
-    def best(m: search._TopicModel, question: str) -> str:
+    def best(m: TopicModel, question: str) -> str:
         return m.classes[int(np.argmax(m.scores(question, analyzer.concepts(question))))]
 
     assert [best(model, q) for q, _t in unseen] == [t for _q, t in unseen]
@@ -277,14 +278,14 @@ def test_search_answers_depend_on_the_topic_model(
     # The same knowledge base with the topic model trained on flipped labels: every clear
     # question is less certain of its topic, and some are no longer answered at all.
     index, _analyzer, _samples = _capture_training(small_kb, monkeypatch)
-    train = search._TopicModel.train.__func__
+    train = TopicModel.train.__func__
 
     def on_flipped_labels(
         cls: type, analyzer: Analyzer, samples: Samples, tuning: Tuning
     ) -> object:
         return train(cls, analyzer, _flipped(samples)[0], tuning)
 
-    monkeypatch.setattr(search._TopicModel, "train", classmethod(on_flipped_labels))
+    monkeypatch.setattr(TopicModel, "train", classmethod(on_flipped_labels))
     misled = SearchIndex.build(small_kb)
     monkeypatch.undo()
     right = [index.search(q, day=DAY) for q, _t in CLEAR_QUESTIONS]

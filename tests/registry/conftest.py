@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from contacts.file_formats import parse_path
 from contacts.model import RegistrySnapshot
-from contacts.registry import parse_path
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 REGISTRY_EXAMPLE = DATA / "registry-example.yaml"

@@ -11,15 +11,9 @@ import pytest
 
 from cli.main import main
 from common.clock import FixedClock
-from contacts.registry import (
-    MAX_IMPORT_BYTES,
-    RegistryService,
-    csv_safe,
-    export_csv,
-    parse_csv,
-    parse_path,
-    parse_yaml,
-)
+from contacts.export import export_csv
+from contacts.file_formats import MAX_IMPORT_BYTES, csv_safe, parse_csv, parse_path, parse_yaml
+from contacts.registry import RegistryService
 from storage.db import Database
 
 from .test_import import GOOD, NOON

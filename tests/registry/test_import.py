@@ -8,15 +8,9 @@ from pathlib import Path
 import pytest
 
 from common.clock import FixedClock
-from contacts.registry import (
-    CSV_ALL_COLUMNS,
-    RegistryService,
-    export_csv,
-    export_yaml,
-    parse_csv,
-    parse_path,
-    parse_yaml,
-)
+from contacts.export import export_csv, export_yaml
+from contacts.file_formats import CSV_ALL_COLUMNS, parse_csv, parse_path, parse_yaml
+from contacts.registry import RegistryService
 from storage.db import Database
 
 from .conftest import REGISTRY_EXAMPLE, snapshot_of

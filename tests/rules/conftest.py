@@ -2,7 +2,7 @@
 rules/cases/*.yaml (beside the rules they test) is a test of its own.
 
 A case names a day, the facts and the expected assessment (or the expected error); see
-`knowledge.rules.RuleCase`. The same cases are run by `samverkan kb check` to prove that every
+`knowledge.rule_cases.RuleCase`. The same cases are run by `samverkan kb check` to prove that every
 rule is tested on both sides of every date, so a case is written once and checked twice.
 """
 
@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from knowledge.rules import LoadedCase, RuleSet, default_cases_dir, load_cases, load_rules, run_case
+from knowledge.rule_cases import LoadedCase, default_cases_dir, load_cases, run_case
+from knowledge.rules import RuleSet, load_rules
 
 RULESET = pytest.StashKey[RuleSet]()
 CASES = default_cases_dir()

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from knowledge.loader import DEFAULT_DIR
+from knowledge.rule_proofs import witness
 from knowledge.rules import (
     Assessment,
     DateOutOfRangeError,
@@ -20,7 +21,6 @@ from knowledge.rules import (
     Reason,
     RuleSet,
     load_rules,
-    witness,
 )
 
 SPEC_FACTS = {

@@ -1,5 +1,5 @@
-"""`knowledge.rules.validate` and `load_rules` on broken copies of the rule base: each problem is
-found and named by file and rule id; the bundled rules and cases have none."""
+"""`knowledge.rule_proofs.validate` and `load_rules` on broken copies of the rule base: each
+problem is found and named by file and rule id; the bundled rules and cases have none."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ import pytest
 import yaml
 
 from knowledge.loader import DEFAULT_DIR, KnowledgeError, Problem
-from knowledge.rules import default_cases_dir, load_rules, validate
+from knowledge.rule_cases import default_cases_dir
+from knowledge.rule_proofs import validate
+from knowledge.rules import load_rules
 
 CASES = DEFAULT_DIR / "rules" / "cases"
 RULES = "rules/assessment.yaml"
