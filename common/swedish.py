@@ -7,6 +7,7 @@ Times are shown as they are given: convert to local time (common.clock.local) fi
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date as Date
@@ -17,6 +18,7 @@ from typing import Literal
 from common.catalogue import COMMON_TEXTS, Catalogue, load_once
 
 
+@functools.cache
 def _texts() -> Catalogue:
     return load_once(COMMON_TEXTS)
 
@@ -68,7 +70,11 @@ def date_time(dt: datetime, *, with_year: bool = False) -> str:
     if with_year:
         return _texts().text(
             "swedish.date_time_year",
-            weekday=weekday(dt), day=dt.day, month=month(dt), year=dt.year, time=clock(dt),
+            weekday=weekday(dt),
+            day=dt.day,
+            month=month(dt),
+            year=dt.year,
+            time=clock(dt),
         )
     return _texts().text(
         "swedish.date_time", weekday=weekday(dt), day=dt.day, month=month(dt), time=clock(dt)

@@ -1,5 +1,6 @@
 """Conversation logic: the router, the flow engine, flows as data and Adaptive Card builders."""
 
+import functools
 from pathlib import Path
 
 from common.catalogue import Catalogue, load_once
@@ -9,6 +10,7 @@ from common.catalogue import Catalogue, load_once
 MESSAGES = Path(__file__).resolve().with_name("messages.sv.yaml")
 
 
+@functools.cache
 def texts() -> Catalogue:
     """This package's user-facing texts: dialogs/messages.sv.yaml (read once)."""
     return load_once(MESSAGES)

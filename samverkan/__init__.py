@@ -1,5 +1,6 @@
 """Samverkansboten: application core shared by the Teams bot, the terminal chat and the CLI."""
 
+import functools
 from pathlib import Path
 
 from common.catalogue import Catalogue, load_once
@@ -7,6 +8,10 @@ from common.catalogue import Catalogue, load_once
 __version__ = "0.1.0"
 
 
+_TEXTS = Path(__file__).resolve().with_name("texts.sv.yaml")
+
+
+@functools.cache
 def texts() -> Catalogue:
     """This package's user-facing texts: samverkan/texts.sv.yaml (read once)."""
-    return load_once(Path(__file__).resolve().with_name("texts.sv.yaml"))
+    return load_once(_TEXTS)

@@ -1,10 +1,14 @@
 """Persistence on SQLAlchemy 2.0 async: bot state, conversation references, registry, forums."""
 
+import functools
 from pathlib import Path
 
 from common.catalogue import Catalogue, load_once
 
+_TEXTS = Path(__file__).resolve().with_name("texts.sv.yaml")
 
+
+@functools.cache
 def texts() -> Catalogue:
     """This package's user-facing texts: storage/texts.sv.yaml (read once)."""
-    return load_once(Path(__file__).resolve().with_name("texts.sv.yaml"))
+    return load_once(_TEXTS)

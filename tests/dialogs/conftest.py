@@ -31,6 +31,7 @@ from knowledge.rules import RuleSet, load_rules
 from knowledge.search import SearchIndex
 from knowledge.situations import SituationDetector
 from storage.db import Database
+from tests.conftest import cached_index
 
 DATA = Path(__file__).resolve().parent / "data"
 # A Tuesday in term time, office hours in Stockholm (09:00 local).
@@ -44,7 +45,7 @@ def kb() -> KnowledgeBase:
 
 @pytest.fixture(scope="session")
 def index(kb: KnowledgeBase) -> SearchIndex:
-    return SearchIndex.build(kb)
+    return cached_index(kb)
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import pytest
 
 from knowledge.loader import KnowledgeBase, load
 from knowledge.search import SearchIndex
+from tests.conftest import cached_index
 
 HERE = Path(__file__).resolve().parent
 KB_SEARCH = HERE / "kb-search"
@@ -31,4 +32,4 @@ def real_kb() -> KnowledgeBase:
 
 @pytest.fixture(scope="session")
 def real_index(real_kb: KnowledgeBase) -> SearchIndex:
-    return SearchIndex.build(real_kb)
+    return cached_index(real_kb)

@@ -10,6 +10,7 @@ import pytest
 from knowledge.loader import KnowledgeBase, load
 from knowledge.search import SearchIndex
 from knowledge.situations import SituationDetector
+from tests.conftest import cached_index
 
 TODAY = date(2026, 12, 7)
 
@@ -56,7 +57,7 @@ def test_meta_says_what_was_checked_and_when(kb: KnowledgeBase) -> None:
 
 @pytest.fixture(scope="module")
 def index(kb: KnowledgeBase) -> SearchIndex:
-    return SearchIndex.build(kb)
+    return cached_index(kb)
 
 
 @pytest.mark.parametrize(
