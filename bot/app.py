@@ -32,7 +32,7 @@ from samverkan.turns import TurnProcessor
 from storage.db import describe_url
 
 if TYPE_CHECKING:
-    from forums.schedule import Forum, Occurrence
+    from forums.model import Forum, Occurrence
 
 log = logging.getLogger(__name__)
 

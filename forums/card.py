@@ -1,6 +1,6 @@
 """Forum cards (Adaptive Card 1.5, plain JSON): the upcoming meetings and the reminder.
 
-Pure functions over `forums.schedule` values. Swedish dates come from common.swedish ("tisdag
+Pure functions over `forums.model` values. Swedish dates come from common.swedish ("tisdag
 8 september kl. 13.00"). A reminder shows only the forum, the time, the place and the links:
 never anything about a child.
 
@@ -23,7 +23,7 @@ from urllib.parse import quote
 from common import swedish
 from common.catalogue import Catalogue
 from forums import texts as package_texts
-from forums.schedule import Forum, Occurrence
+from forums.model import Forum, Occurrence
 
 CARD_VERSION = "1.5"
 MAX_CARD_BYTES = 28 * 1024

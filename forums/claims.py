@@ -30,8 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.clock import Clock
 from forums import schedule, texts
+from forums.model import DueReminder, Forum, Occurrence
 from forums.repository import forum_from_row
-from forums.schedule import DueReminder, Forum, Occurrence
 from forums.tables import ForumDelivery, ForumRow, ForumSubscription
 from outbound.sender import SendOutcome
 from storage.db import Database

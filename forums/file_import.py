@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from forums import schedule, texts
-from forums.schedule import Forum
+from forums import definition, texts
+from forums.model import Forum
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 MAX_YAML_DEPTH = 20
@@ -150,7 +150,7 @@ def parse_forums_yaml(text: str, filename: str) -> tuple[list[Forum], list[Impor
                     raw[key] = None
                     broken.add(key)
             forum_id = raw.get("id") if isinstance(raw.get("id"), str) else None
-            forum, field_problems = schedule.parse_forum(
+            forum, field_problems = definition.parse_forum(
                 {k: v for k, v in raw.items() if k not in broken}
             )
             if broken:

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Alarm, Calendar, Event, vRecur
 
-from forums import schedule, texts
-from forums.schedule import Forum
+from forums import model, recurrence, schedule, texts
+from forums.model import Forum
 
 # How far ahead an iCalendar file lists the meetings that exdates or holidays remove, when the
 # rule never ends (calendar apps fetch the file again when it changes).
@@ -21,7 +21,7 @@ def _ics_text(value: str) -> str:
     """One line without control characters: an iCalendar value cannot hold a line break
     (forums imported before names were checked may have one)."""
     return "".join(
-        c for c in schedule.one_line(value) if unicodedata.category(c) not in ("Cc", "Cs")
+        c for c in model.one_line(value) if unicodedata.category(c) not in ("Cc", "Cs")
     )
 
 
@@ -35,7 +35,7 @@ def forum_calendar(forum: Forum, *, now: datetime, modified: datetime | None = N
         join_url=_ics_text(forum.join_url) if forum.join_url else None,
     )
     tz = forum.tz
-    start = schedule.localize(forum.start, tz)
+    start = model.localize(forum.start, tz)
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
@@ -63,14 +63,14 @@ def forum_calendar(forum: Forum, *, now: datetime, modified: datetime | None = N
     last = schedule.last_start(forum)
     horizon = max(now, start) + ICS_HORIZON
     if last is not None:
-        horizon = min(horizon, schedule.localize(last, tz) + timedelta(days=1))
+        horizon = min(horizon, model.localize(last, tz) + timedelta(days=1))
     if forum.rrule is not None:
-        event.add("rrule", vRecur.from_ical(schedule.ics_rule_text(forum.rrule, tz)))
+        event.add("rrule", vRecur.from_ical(recurrence.ics_rule_text(forum.rrule, tz)))
         if not schedule.rule_is_synced(forum):
             event.add("rdate", [start])
     excluded = schedule.excluded_starts(forum, horizon)
     if excluded:
-        event.add("exdate", [schedule.localize(x, tz) for x in excluded])
+        event.add("exdate", [model.localize(x, tz) for x in excluded])
 
     for offset in forum.offsets():
         n = offset.nominal

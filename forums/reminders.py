@@ -50,8 +50,8 @@ from typing import Any
 from common.clock import Clock
 from forums import texts
 from forums.claims import DeliveryClaims, Job, TickReport
+from forums.model import Forum, Occurrence
 from forums.repository import ForumService
-from forums.schedule import Forum, Occurrence
 from outbound.sender import Sender, SendInterrupted, SendOutcome, Sleeper, Transport
 from storage.db import Database
 

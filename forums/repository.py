@@ -22,10 +22,10 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from common.clock import Clock
-from forums import schedule, texts
+from forums import definition, model, schedule, texts
 from forums.file_import import ForumImportError, parse_forums_yaml, read_forum_file
 from forums.ics import forum_calendar
-from forums.schedule import DueReminder, Forum, Occurrence
+from forums.model import DueReminder, Forum, Occurrence
 from forums.tables import DELIVERY_STATUSES, ForumDelivery, ForumRow, ForumSubscription
 from storage.db import Database
 from storage.models import ConversationReference
@@ -109,7 +109,7 @@ class DeliveryStatus:
 
 
 def forum_from_row(row: ForumRow) -> Forum:
-    tz = schedule.parse_timezone(row.timezone)
+    tz = model.parse_timezone(row.timezone)
     return Forum(
         id=row.id,
         name=row.name,
@@ -118,7 +118,7 @@ def forum_from_row(row: ForumRow) -> Forum:
         timezone=row.timezone,
         duration_minutes=row.duration_minutes,
         rrule=row.rrule,
-        exdates=tuple(schedule.parse_exdate(x, tz) for x in row.exdates),
+        exdates=tuple(definition.parse_exdate(x, tz) for x in row.exdates),
         skip_public_holidays=row.skip_public_holidays,
         location=row.location,
         join_url=row.join_url,

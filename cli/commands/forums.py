@@ -42,8 +42,8 @@ from cli import texts
 from common import swedish
 from common.clock import SystemClock
 from forums.file_import import ForumImportError
+from forums.model import DEFAULT_TIMEZONE, localize
 from forums.repository import DeliveryStatus, ForumService, UnknownForumError
-from forums.schedule import DEFAULT_TIMEZONE, localize
 from samverkan.settings import Settings
 from storage.db import Database, DatabaseUrlError
 

@@ -15,11 +15,12 @@ from icalendar import Calendar
 
 from cli.main import main
 from common.clock import FixedClock
-from forums import schedule
+from forums import model, schedule
+from forums.definition import parse_forum
 from forums.file_import import MAX_IMPORT_BYTES, ForumImportError, parse_forums_yaml
 from forums.ics import forum_calendar
+from forums.model import Forum
 from forums.repository import ForumService
-from forums.schedule import Forum, parse_forum
 from forums.tables import ForumRow
 from storage.db import Database
 
@@ -68,7 +69,7 @@ def test_times_of_day_in_the_rule_are_refused(part: str) -> None:
 
 
 def test_count_is_bounded() -> None:
-    assert schedule.MAX_COUNT == 1000
+    assert model.MAX_COUNT == 1000
     assert problems(rrule="FREQ=WEEKLY;COUNT=1000") == {}
     assert problems(rrule="FREQ=WEEKLY;COUNT=1001") == {
         "rrule": "rrule: COUNT får vara högst 1000 möten"
@@ -344,8 +345,8 @@ def test_cli_import_of_hostile_files_exits_1_with_a_swedish_error(
 def test_windows_at_the_edges_of_the_calendar_do_not_overflow() -> None:
     daily = parsed(rrule="FREQ=DAILY", reminders=["P1Y"])
     far = datetime(9999, 12, 30, tzinfo=UTC)
-    assert len(schedule.occurrences(daily, T0, far)) == schedule.MAX_OCCURRENCES
-    assert 0 < len(schedule.reminders_due(daily, T0, far)) <= schedule.MAX_OCCURRENCES
+    assert len(schedule.occurrences(daily, T0, far)) == model.MAX_OCCURRENCES
+    assert 0 < len(schedule.reminders_due(daily, T0, far)) <= model.MAX_OCCURRENCES
     early = datetime(1, 1, 2, tzinfo=UTC)
     assert schedule.occurrences(daily, early, early + timedelta(days=1)) == []
 

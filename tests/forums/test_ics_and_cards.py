@@ -13,11 +13,12 @@ from icalendar import Calendar
 
 from common.clock import FixedClock
 from forums import card as forum_cards
-from forums import schedule
+from forums import model, schedule
 from forums import texts as forum_texts
+from forums.definition import parse_forum
 from forums.ics import forum_calendar
+from forums.model import Forum
 from forums.repository import ForumService
-from forums.schedule import Forum, parse_forum
 from storage.db import Database
 
 from .conftest import EVAL_FILE
@@ -140,7 +141,7 @@ async def test_service_ics_uses_the_clock_for_dtstamp(database: Database) -> Non
 # --- cards -------------------------------------------------------------------------------------
 
 
-def occurrences(days: int = 60) -> list[schedule.Occurrence]:
+def occurrences(days: int = 60) -> list[model.Occurrence]:
     start = datetime(2026, 9, 1, tzinfo=UTC)
     return schedule.upcoming(eval_forums(), start, start + timedelta(days=days))
 
@@ -211,7 +212,7 @@ def test_upcoming_card_years_limits_and_size() -> None:
     assert "möten till under perioden" in body
     many = [f"forum-{i}" for i in range(40)]
     occs = [
-        schedule.Occurrence(
+        model.Occurrence(
             forum=fid,
             start=datetime(2026, 9, 1, 8, tzinfo=UTC) + timedelta(hours=i),
             end=datetime(2026, 9, 1, 9, tzinfo=UTC) + timedelta(hours=i),

@@ -17,8 +17,9 @@ import yaml
 
 from common import swedish
 from common.holidays import public_holidays
-from forums import schedule
-from forums.schedule import Forum, ScheduleError, parse_forum, parse_offset
+from forums import model, recurrence, schedule
+from forums.definition import parse_forum
+from forums.model import Forum, ScheduleError, parse_offset
 
 from .conftest import EVAL_FILE
 
@@ -203,14 +204,14 @@ def test_ambiguous_local_time_means_the_first_one(machine_tz: str) -> None:
 
 
 def test_localize_rfc5545_rules(machine_tz: str) -> None:
-    assert schedule.localize(datetime(2026, 3, 29, 2, 30), STHLM).isoformat() == (
+    assert model.localize(datetime(2026, 3, 29, 2, 30), STHLM).isoformat() == (
         "2026-03-29T03:30:00+02:00"
     )
-    assert schedule.localize(datetime(2026, 10, 25, 2, 30), STHLM).isoformat() == (
+    assert model.localize(datetime(2026, 10, 25, 2, 30), STHLM).isoformat() == (
         "2026-10-25T02:30:00+02:00"
     )
     with pytest.raises(ValueError):
-        schedule.localize(datetime(2026, 1, 1, tzinfo=UTC), STHLM)
+        model.localize(datetime(2026, 1, 1, tzinfo=UTC), STHLM)
 
 
 def test_other_forum_time_zone(machine_tz: str) -> None:
@@ -313,7 +314,7 @@ def test_until_in_utc_local_or_as_a_date(machine_tz: str) -> None:
     assert len(starts(utc, *win)) == 3  # 11.00Z is exactly 13.00 CEST
     utc_before = forum(start="2026-09-08T13:00", rrule="FREQ=WEEKLY;UNTIL=20260922T105959Z")
     assert len(starts(utc_before, *win)) == 2
-    assert schedule.ics_rule_text("FREQ=WEEKLY;UNTIL=20260922", STHLM) == (
+    assert recurrence.ics_rule_text("FREQ=WEEKLY;UNTIL=20260922", STHLM) == (
         "FREQ=WEEKLY;UNTIL=20260922T215959Z"
     )
 
