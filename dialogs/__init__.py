@@ -1,4 +1,5 @@
-"""Conversation logic: the router, the flow engine, flows as data and Adaptive Card builders."""
+"""The conversation: the router (menu, free text, forum replies), the flow engine over the flows
+in knowledge/data/flows, answer and flow cards (plain Adaptive Card JSON) and their catalogue."""
 
 import functools
 from pathlib import Path

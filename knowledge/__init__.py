@@ -1,4 +1,5 @@
-"""The rule knowledge base: topics, glossary, assessment rules, flows; search and rule engine."""
+"""The national knowledge base as data (topics, laws, seeds, flows, dated assessment rules and
+their cases), its loader and checks, search, the rule engine and the free-text detector."""
 
 import functools
 from pathlib import Path

@@ -1,4 +1,5 @@
-"""Samverkansboten: application core shared by the Teams bot, the terminal chat and the CLI."""
+"""The application core shared by the Teams bot, the terminal chat and the CLI: typed settings,
+the frozen services built once, one user turn (state and e-tags) and logging without user text."""
 
 import functools
 from pathlib import Path

@@ -3,6 +3,7 @@
 # the venv, a private PostgreSQL on loopback, Chromium + the Agents Playground for the browser test,
 # then lint (ruff), types (mypy) and pytest (on SQLite and PostgreSQL).
 #   SAMVERKAN_SKIP_BROWSER=1  skip installing/running the browser test
+#   SAMVERKAN_TEST_WORKERS=N  pytest processes (pytest-xdist; default: the CPU count, at most 4)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh dev
@@ -18,4 +19,5 @@ fi
 echo "== ruff"; .venv/bin/ruff check .
 echo "== mypy"; .venv/bin/mypy
 echo "== lint-imports"; .venv/bin/lint-imports --no-cache
-echo "== pytest"; .venv/bin/python -m pytest -q "$@"
+workers="${SAMVERKAN_TEST_WORKERS:-$(n=$(nproc 2>/dev/null || echo 2); [ "$n" -gt 4 ] && n=4; echo "$n")}"
+echo "== pytest ($workers workers)"; .venv/bin/python -m pytest -q -n "$workers" "$@"

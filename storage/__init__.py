@@ -1,4 +1,5 @@
-"""Persistence on SQLAlchemy 2.0 async: bot state, conversation references, registry, forums."""
+"""Persistence on SQLAlchemy 2.0 async: the engine and its timeouts, Alembic migrations, state
+documents with expiry, conversation references and feedback. No business logic, no features."""
 
 import functools
 from pathlib import Path
