@@ -68,7 +68,9 @@ class ServerProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                await asyncio.to_thread(self.proc.wait, 20)
+                # Longer than the sender's drain timeout (30 s): a graceful stop is let finish even
+                # on a loaded machine (kill -9 has tests of its own).
+                await asyncio.to_thread(self.proc.wait, 45)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 await asyncio.to_thread(self.proc.wait, 10)
