@@ -1,0 +1,244 @@
+"""Masking a question before it is stored for the knowledge base's editors (the learning loop).
+
+Nothing a user types is stored unless they press "Föreslå frågan till kunskapsbasen"; what is
+stored then has passed through `Masker.mask`, which prefers masking too much to too little:
+
+1. e-mail addresses → [e-post];
+2. personnummer and samordningsnummer (dialogs.text.find_personnummer: YYMMDD-XXXX,
+   YYMMDD+XXXX, YYYYMMDD-XXXX, YYYYMMDDXXXX, with or without a space) → [personnummer];
+3. phone numbers as Google's libphonenumber finds them in Swedish text (070-123 45 67,
+   +46 70 123 45 67, 0046…, 08-123 456 78) → [telefon]; then anything still shaped like a
+   personnummer (ten or twelve digits, an impossible date or check digit included) →
+   [personnummer], and any other run of seven or more digits (not a date) → [telefon];
+4. names → [namn]: a word is a name when it is
+   - a common first name (dialogs/names.sv.yaml, in any case; its `also_words` only when
+     capitalised in mid-sentence), or a first name the gender-guesser package lists for Sweden
+     or for countries many families in Sweden come from, unless it is also an ordinary word;
+   - a capitalised word in mid-sentence that is not an ordinary word ("Nour Ahmadi", a surname,
+     a place) — all-capital abbreviations (BUS, EHT) stay;
+   - a capitalised word at the start of a sentence that is not an ordinary word;
+   - an unknown word right after "heter", "kallas", "eleven", "pojken", "flickan" and the like
+     ("eleven heter zlatko", "eleven amira").
+   An ordinary word is one written in lower case somewhere in the knowledge base or the
+   conversation's catalogue (some 6,700 Swedish words: the bot's own vocabulary). Names next to
+   each other ("Anna-Karin Lind") become one [namn].
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import phonenumbers
+
+from common.catalogue import Catalogue
+from dialogs.text import NAMES_FILE, NameList, find_personnummer, fold_plain
+
+# Placeholder kinds (the catalogue's `masking.<kind>` gives the text, e.g. "[namn]").
+KINDS = ("email", "personnummer", "phone", "name")
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# What is left that looks like a personnummer: 6 or 8 digits, a separator or none, 4 digits.
+_PNR_SHAPED = re.compile(r"(?<![\w])(?:\d{8}|\d{6})\s?[-+–]?\s?\d{4}(?![\w])")
+# Any other long run of digits (with spaces, dashes, dots, slashes or a leading +).
+_DIGITS = re.compile(r"(?<![\w+])\+?\d[\d \-–./]{5,}\d(?![\w])")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{1,2}\.\d{2}")
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_TOKEN = re.compile(r"\[[^\]\[]*\]|[^\W\d_]+", re.UNICODE)
+_SPACE = re.compile(r"\s+")
+# Web and e-mail addresses in the vocabulary's sources: not words.
+_ADDRESS = re.compile(r"\S+://\S+|\S+@\S+")
+
+# Countries of gender-guesser's data whose common first names are common in Sweden too.
+_COUNTRIES = (
+    "sweden", "finland", "norway", "denmark", "iceland", "arabia", "turkey", "the_stans",
+    "other_countries", "bosniaand", "kosovo", "albania", "serbia", "croatia", "poland",
+    "great_britain", "usa", "germany",
+)
+# gender-guesser's frequency scale is 1 (rare) … 13 (very common) per country; Sweden counts
+# from 1, the others from this value.
+_OTHER_COUNTRY_MIN = 4
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Ordinary words (folded) and first names (folded): what `Masker` reads names with."""
+
+    words: frozenset[str]
+    first_names: frozenset[str]  # always a name, in any case
+    name_like: frozenset[str]  # a name when capitalised, or when not also an ordinary word
+
+    @classmethod
+    def build(
+        cls, sources: Iterable[Path], names: NameList | None = None
+    ) -> Vocabulary:
+        """Words written in lower case in `sources` (YAML files: the knowledge base and the
+        catalogue); names from dialogs/names.sv.yaml and gender-guesser."""
+        raw: set[str] = set()
+        for path in sources:
+            text = _ADDRESS.sub(" ", path.read_text(encoding="utf-8"))
+            raw.update(w for w in _WORD.findall(text) if w[0].islower())
+        words = {fold_plain(w) for w in raw}
+        names = names if names is not None else NameList.load(NAMES_FILE)
+        first = frozenset(names.names)
+        return cls(
+            words=frozenset(words - first),
+            first_names=first,
+            name_like=frozenset(_library_names() | names.also_words),
+        )
+
+
+def _library_names() -> set[str]:
+    """First names common in Sweden and in countries many families here come from, from the
+    gender-guesser package's name dictionary (folded). The file is read as the package's own
+    `Detector._eat_name_line` reads it (its parser takes three times as long: codecs)."""
+    import gender_guesser
+    from gender_guesser.detector import Detector
+
+    path = Path(gender_guesser.__file__).with_name("data") / "nam_dict.txt"
+    countries: list[str] = Detector.COUNTRIES
+    width = len(countries)
+    sweden = countries.index("sweden")
+    others = operator.itemgetter(*(countries.index(c) for c in _COUNTRIES if c != "sweden"))
+    common = set("0123456789ABCDEF"[_OTHER_COUNTRY_MIN:])
+    out: set[str] = set()
+    with path.open(encoding="utf-8") as f:
+        for raw in f:
+            line = raw.strip()
+            if not line or line[0] in "#=":
+                continue
+            values = line[30:-1].ljust(width)
+            if values[sweden] != " " or not common.isdisjoint(others(values)):
+                name = line.split()[1]
+                for variant in {name.replace("+", r) for r in ("", " ", "-")}:
+                    out.update(fold_plain(variant).split())
+    out.discard("")
+    return out
+
+
+class Masker:
+    """`mask(text)`: the text with personal details replaced by placeholders (see above).
+
+    The vocabulary is built on the first `mask` (a press of the button), not at start."""
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary | Callable[[], Vocabulary],
+        placeholders: Mapping[str, str],
+        *,
+        cue_words: Iterable[str] = (),
+        naming_words: Iterable[str] = (),
+        after_naming: Iterable[str] = (),
+    ) -> None:
+        """`cue_words`: after these an unknown word is a name ("eleven Amira");
+        `naming_words`: after these the next word is a name even when it is also an ordinary
+        word ("heter Max"), unless it is one of `after_naming` ("vad heter det")."""
+        missing = set(KINDS) - set(placeholders)
+        if missing:
+            raise ValueError(f"placeholders missing: {sorted(missing)}")
+        self._vocabulary = vocabulary
+        self.tags = dict(placeholders)
+        self.cue_words = frozenset(fold_plain(w) for w in cue_words)
+        self.naming_words = frozenset(fold_plain(w) for w in naming_words)
+        self.after_naming = frozenset(fold_plain(w) for w in after_naming)
+
+    @classmethod
+    def for_knowledge_base(cls, kb_dir: Path, messages: Catalogue, catalogue: Path) -> Masker:
+        """Ordinary words from the knowledge base's YAML files and the conversation's catalogue
+        file; placeholders from the catalogue."""
+
+        def vocabulary() -> Vocabulary:
+            return Vocabulary.build([*sorted(kb_dir.rglob("*.yaml")), catalogue])
+
+        tags = {
+            "email": messages.text("masking.email"),
+            "personnummer": messages.text("masking.personnummer"),
+            "phone": messages.text("masking.phone"),
+            "name": messages.text("masking.name"),
+        }
+        return cls(
+            vocabulary,
+            tags,
+            cue_words=messages.phrases("masking.cue_words"),
+            naming_words=messages.phrases("masking.naming_words"),
+            after_naming=messages.phrases("masking.after_naming"),
+        )
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        if not isinstance(self._vocabulary, Vocabulary):
+            self._vocabulary = self._vocabulary()
+        return self._vocabulary
+
+    def mask(self, text: str) -> str:
+        t = _SPACE.sub(" ", text).strip()
+        t = _EMAIL.sub(self.tags["email"], t)
+        t = _replace_spans(t, [(h.start, h.end) for h in find_personnummer(t)],
+                           self.tags["personnummer"])
+        t = self._phones(t)
+        t = _PNR_SHAPED.sub(self.tags["personnummer"], t)
+        t = _DIGITS.sub(lambda m: m[0] if _DATE.fullmatch(m[0]) else self.tags["phone"], t)
+        return self._names(t)
+
+    def _phones(self, text: str) -> str:
+        spans = [
+            (m.start, m.end)
+            for m in phonenumbers.PhoneNumberMatcher(text, "SE", phonenumbers.Leniency.POSSIBLE)
+            if not _DATE.fullmatch(m.raw_string)
+        ]
+        return _replace_spans(text, spans, self.tags["phone"])
+
+    def _names(self, text: str) -> str:
+        tag = self.tags["name"]
+        spans: list[tuple[int, int]] = []
+        previous = ""
+        for m in _TOKEN.finditer(text):
+            word = m.group()
+            if word.startswith("["):
+                previous = ""
+                continue
+            folded = fold_plain(word)
+            if self._is_name(word, folded, _sentence_start(text, m.start()), previous):
+                spans.append((m.start(), m.end()))
+            previous = folded
+        masked = _replace_spans(text, spans, tag)
+        # "[namn] [namn]", "[namn]-[namn]": one name.
+        joined = re.compile(re.escape(tag) + r"(?:[ \-–]" + re.escape(tag) + r")+")
+        return joined.sub(tag, masked)
+
+    def _is_name(self, word: str, folded: str, sentence_start: bool, previous: str) -> bool:
+        v = self.vocabulary
+        if len(word) >= 2 and word.isupper():
+            return False  # an abbreviation: BUS, EHT, BBIC
+        ordinary = folded in v.words
+        if folded in v.first_names:
+            return True
+        if previous in self.naming_words and folded not in self.after_naming:
+            return True
+        if word[0].isupper():
+            if sentence_start:
+                return not ordinary
+            return not ordinary or folded in v.name_like
+        if previous in self.cue_words and not ordinary:
+            return True
+        return folded in v.name_like and not ordinary
+
+
+def _sentence_start(text: str, pos: int) -> bool:
+    before = text[:pos].rstrip(" \t\"”'“(-–")
+    return not before or before[-1] in ".!?:;\n"
+
+
+def _replace_spans(text: str, spans: list[tuple[int, int]], replacement: str) -> str:
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start < pos:
+            continue
+        out.append(text[pos:start])
+        out.append(replacement)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
