@@ -6,10 +6,11 @@ stored then has passed through `Masker.mask`, which prefers masking too much to 
 1. e-mail addresses → [e-post];
 2. personnummer and samordningsnummer (dialogs.text.find_personnummer: YYMMDD-XXXX,
    YYMMDD+XXXX, YYYYMMDD-XXXX, YYYYMMDDXXXX, with or without a space) → [personnummer];
-3. phone numbers as Google's libphonenumber finds them in Swedish text (070-123 45 67,
-   +46 70 123 45 67, 0046…, 08-123 456 78) → [telefon]; then anything still shaped like a
-   personnummer (ten or twelve digits, an impossible date or check digit included) →
-   [personnummer], and any other run of seven or more digits (not a date) → [telefon];
+3. anything else shaped like a personnummer (ten or twelve digits not starting with 0, an
+   impossible date or check digit included) → [personnummer]; phone numbers as Google's
+   libphonenumber finds them in Swedish text (070-123 45 67, +46 70 123 45 67, 0046…,
+   08-123 456 78) → [telefon], and any other run of seven or more digits (not a date) →
+   [telefon];
 4. names → [namn]: a word is a name when it is
    - a common first name (dialogs/names.sv.yaml, in any case; its `also_words` only when
      capitalised in mid-sentence), or a first name the gender-guesser package lists for Sweden
@@ -33,16 +34,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import phonenumbers
+import yaml
 
 from common.catalogue import Catalogue
-from dialogs.text import NAMES_FILE, NameList, find_personnummer, fold_plain
+from dialogs.text import NAMES_FILE, find_personnummer, fold_plain
 
 # Placeholder kinds (the catalogue's `masking.<kind>` gives the text, e.g. "[namn]").
 KINDS = ("email", "personnummer", "phone", "name")
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-# What is left that looks like a personnummer: 6 or 8 digits, a separator or none, 4 digits.
-_PNR_SHAPED = re.compile(r"(?<![\w])(?:\d{8}|\d{6})\s?[-+–]?\s?\d{4}(?![\w])")
+# What is left that looks like a personnummer: 6 or 8 digits, a separator or none, 4 digits,
+# not starting with 0 (every Swedish phone number does).
+_PNR_SHAPED = re.compile(r"(?<![\w+])(?!0)(?:\d{8}|\d{6})\s?[-+–]?\s?\d{4}(?![\w])")
 # Any other long run of digits (with spaces, dashes, dots, slashes or a leading +).
 _DIGITS = re.compile(r"(?<![\w+])\+?\d[\d \-–./]{5,}\d(?![\w])")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{1,2}\.\d{2}")
@@ -65,35 +68,35 @@ _OTHER_COUNTRY_MIN = 4
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """Ordinary words (folded) and first names (folded): what `Masker` reads names with."""
+    """What `Masker` reads names with. Names are compared in lower case with å/ä/ö kept ("Saga"
+    is a name, "säga" a word); ordinary words also without them (staff who type "saga" for
+    "säga")."""
 
-    words: frozenset[str]
-    first_names: frozenset[str]  # always a name, in any case
-    name_like: frozenset[str]  # a name when capitalised, or when not also an ordinary word
+    words: frozenset[str]  # lower case, and folded (fold_plain)
+    first_names: frozenset[str]  # lower case: a name when capitalised or not an ordinary word
+    name_like: frozenset[str]  # lower case: the same, but in mid-sentence only when capitalised
 
     @classmethod
-    def build(
-        cls, sources: Iterable[Path], names: NameList | None = None
-    ) -> Vocabulary:
+    def build(cls, sources: Iterable[Path], names_file: Path = NAMES_FILE) -> Vocabulary:
         """Words written in lower case in `sources` (YAML files: the knowledge base and the
         catalogue); names from dialogs/names.sv.yaml and gender-guesser."""
         raw: set[str] = set()
         for path in sources:
             text = _ADDRESS.sub(" ", path.read_text(encoding="utf-8"))
             raw.update(w for w in _WORD.findall(text) if w[0].islower())
-        words = {fold_plain(w) for w in raw}
-        names = names if names is not None else NameList.load(NAMES_FILE)
-        first = frozenset(names.names)
+        data = yaml.safe_load(names_file.read_text(encoding="utf-8"))
+        first = frozenset(str(n).casefold() for n in data["names"])
+        also = {str(n).casefold() for n in data["also_words"]}
         return cls(
-            words=frozenset(words - first),
+            words=frozenset(raw | {fold_plain(w) for w in raw}),
             first_names=first,
-            name_like=frozenset(_library_names() | names.also_words),
+            name_like=frozenset(_library_names() | also),
         )
 
 
 def _library_names() -> set[str]:
     """First names common in Sweden and in countries many families here come from, from the
-    gender-guesser package's name dictionary (folded). The file is read as the package's own
+    gender-guesser package's name dictionary (lower case). The file is read as the package's own
     `Detector._eat_name_line` reads it (its parser takes three times as long: codecs)."""
     import gender_guesser
     from gender_guesser.detector import Detector
@@ -114,7 +117,7 @@ def _library_names() -> set[str]:
             if values[sweden] != " " or not common.isdisjoint(others(values)):
                 name = line.split()[1]
                 for variant in {name.replace("+", r) for r in ("", " ", "-")}:
-                    out.update(fold_plain(variant).split())
+                    out.update(variant.casefold().split())
     out.discard("")
     return out
 
@@ -178,17 +181,20 @@ class Masker:
         t = _EMAIL.sub(self.tags["email"], t)
         t = _replace_spans(t, [(h.start, h.end) for h in find_personnummer(t)],
                            self.tags["personnummer"])
-        t = self._phones(t)
         t = _PNR_SHAPED.sub(self.tags["personnummer"], t)
+        t = self._phones(t)
         t = _DIGITS.sub(lambda m: m[0] if _DATE.fullmatch(m[0]) else self.tags["phone"], t)
         return self._names(t)
 
     def _phones(self, text: str) -> str:
-        spans = [
-            (m.start, m.end)
-            for m in phonenumbers.PhoneNumberMatcher(text, "SE", phonenumbers.Leniency.POSSIBLE)
-            if not _DATE.fullmatch(m.raw_string)
-        ]
+        spans = []
+        for m in phonenumbers.PhoneNumberMatcher(text, "SE", phonenumbers.Leniency.POSSIBLE):
+            raw = m.raw_string
+            if _DATE.fullmatch(raw):
+                continue
+            # "(070-123 45 67, …)": the parenthesis is the sentence's, not the number's.
+            lead = 1 if raw.startswith("(") and raw.count("(") > raw.count(")") else 0
+            spans.append((m.start + lead, m.end))
         return _replace_spans(text, spans, self.tags["phone"])
 
     def _names(self, text: str) -> str:
@@ -200,31 +206,32 @@ class Masker:
             if word.startswith("["):
                 previous = ""
                 continue
-            folded = fold_plain(word)
-            if self._is_name(word, folded, _sentence_start(text, m.start()), previous):
+            if self._is_name(word, _sentence_start(text, m.start()), previous):
                 spans.append((m.start(), m.end()))
-            previous = folded
+            previous = fold_plain(word)
         masked = _replace_spans(text, spans, tag)
         # "[namn] [namn]", "[namn]-[namn]": one name.
         joined = re.compile(re.escape(tag) + r"(?:[ \-–]" + re.escape(tag) + r")+")
         return joined.sub(tag, masked)
 
-    def _is_name(self, word: str, folded: str, sentence_start: bool, previous: str) -> bool:
+    def _is_name(self, word: str, sentence_start: bool, previous: str) -> bool:
         v = self.vocabulary
         if len(word) >= 2 and word.isupper():
             return False  # an abbreviation: BUS, EHT, BBIC
-        ordinary = folded in v.words
-        if folded in v.first_names:
-            return True
+        lower = word.casefold()
+        folded = fold_plain(word)
+        ordinary = lower in v.words or folded in v.words
         if previous in self.naming_words and folded not in self.after_naming:
-            return True
+            return True  # "heter Max"
         if word[0].isupper():
+            if lower in v.first_names:
+                return True  # "Saga", also first in a sentence
             if sentence_start:
                 return not ordinary
-            return not ordinary or folded in v.name_like
+            return not ordinary or lower in v.name_like
         if previous in self.cue_words and not ordinary:
-            return True
-        return folded in v.name_like and not ordinary
+            return True  # "eleven amira"
+        return (lower in v.first_names or lower in v.name_like) and not ordinary
 
 
 def _sentence_start(text: str, pos: int) -> bool:
