@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import phonenumbers
 import yaml
 
 from common.catalogue import Catalogue
@@ -187,6 +186,8 @@ class Masker:
         return self._names(t)
 
     def _phones(self, text: str) -> str:
+        import phonenumbers  # 70 ms to import: on the first press, not at start
+
         spans = []
         for m in phonenumbers.PhoneNumberMatcher(text, "SE", phonenumbers.Leniency.POSSIBLE):
             raw = m.raw_string

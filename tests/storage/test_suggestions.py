@@ -134,3 +134,24 @@ async def test_migration_matches_the_model(database: Database) -> None:
             )
         )
     assert [d for d in diff if "kb_suggestions" in repr(d)] == []
+
+
+async def test_a_failing_state_purge_does_not_keep_old_suggestions(database: Database) -> None:
+    clock = FixedClock(T0)
+    suggestions = SuggestionStore(database, clock, mask=_mask)
+    await suggestions.add("Gammal fråga?", source="decline")
+    clock.advance(RETENTION)
+
+    class DownStore:
+        async def purge_expired(self) -> int:
+            raise ConnectionError("state table unavailable")
+
+    turns = TurnProcessor(SqlStateStore(database, clock), EchoRouter(), clock)
+
+    async def stop(_seconds: float) -> None:
+        raise _Stop
+
+    services: Any = SimpleNamespace(store=DownStore(), suggestions=suggestions)
+    with pytest.raises(_Stop):
+        await _purge_loop(services, turns, 300.0, sleep=stop)
+    assert await suggestions.count() == 0
