@@ -134,10 +134,14 @@ class Masker:
         cue_words: Iterable[str] = (),
         naming_words: Iterable[str] = (),
         after_naming: Iterable[str] = (),
+        sentence_words: Iterable[str] = (),
+        keep_after: Iterable[str] = (),
     ) -> None:
         """`cue_words`: after these an unknown word is a name ("eleven Amira");
         `naming_words`: after these the next word is a name even when it is also an ordinary
-        word ("heter Max"), unless it is one of `after_naming` ("vad heter det")."""
+        word ("heter Max"), unless it is one of `after_naming` ("vad heter det");
+        `sentence_words`: words that are also names but often start a sentence ("Can I …");
+        `keep_after`: after these the next word is no person ("lex Sarah")."""
         missing = set(KINDS) - set(placeholders)
         if missing:
             raise ValueError(f"placeholders missing: {sorted(missing)}")
@@ -146,6 +150,8 @@ class Masker:
         self.cue_words = frozenset(fold_plain(w) for w in cue_words)
         self.naming_words = frozenset(fold_plain(w) for w in naming_words)
         self.after_naming = frozenset(fold_plain(w) for w in after_naming)
+        self.sentence_words = frozenset(fold_plain(w) for w in sentence_words)
+        self.keep_after = frozenset(fold_plain(w) for w in keep_after)
 
     @classmethod
     def for_knowledge_base(cls, kb_dir: Path, messages: Catalogue, catalogue: Path) -> Masker:
@@ -167,6 +173,8 @@ class Masker:
             cue_words=messages.phrases("masking.cue_words"),
             naming_words=messages.phrases("masking.naming_words"),
             after_naming=messages.phrases("masking.after_naming"),
+            sentence_words=messages.phrases("masking.sentence_words"),
+            keep_after=messages.phrases("masking.keep_after"),
         )
 
     @property
@@ -217,22 +225,30 @@ class Masker:
 
     def _is_name(self, word: str, sentence_start: bool, previous: str) -> bool:
         v = self.vocabulary
-        if len(word) >= 2 and word.isupper():
-            return False  # an abbreviation: BUS, EHT, BBIC
+        if len(word) >= 2 and (word.isupper() or not word[1:].islower()):
+            return False  # an abbreviation or a product: BUS, EHT, SoL, OneNote
+        if previous in self.keep_after:
+            return False  # "lex Sarah"
         lower = word.casefold()
         folded = fold_plain(word)
         ordinary = lower in v.words or folded in v.words
+        known = lower in v.first_names or lower in v.name_like
         if previous in self.naming_words and folded not in self.after_naming:
             return True  # "heter Max"
         if word[0].isupper():
-            if lower in v.first_names:
-                return True  # "Saga", also first in a sentence
+            possessive = not sentence_start and lower.endswith("s") and (
+                lower[:-1] in v.first_names or lower[:-1] in v.name_like
+            )
+            if lower in v.first_names or possessive:
+                return True  # "Saga", "Marks mamma", also first in a sentence
             if sentence_start:
-                return not ordinary
-            return not ordinary or lower in v.name_like
-        if previous in self.cue_words and not ordinary:
-            return True  # "eleven amira"
-        return (lower in v.first_names or lower in v.name_like) and not ordinary
+                # "Liv berättade", "Bo slår": a name first in a sentence, unless it is one of
+                # the few words that often start one ("Can I …", "Mentor …").
+                return not ordinary or (known and folded not in self.sentence_words)
+            return not ordinary or known
+        if previous in self.cue_words and (not ordinary or known):
+            return True  # "eleven amira", "pojken bo"
+        return known and not ordinary
 
 
 def _sentence_start(text: str, pos: int) -> bool:

@@ -128,6 +128,11 @@ CASES = [
         "flickan [namn] berättade att hon inte får gå ut",
     ),
     ("My student John Smith says his dad hits him", "My student [namn] says his dad hits him"),
+    # Names that are also words: first in a sentence, after "pojken", as a possessive.
+    ("Liv berättade att pappa slår, vad gör jag?", "[namn] berättade att pappa slår, vad gör jag?"),
+    ("Bo i 2a har blåmärken", "[namn] i 2a har blåmärken"),
+    ("pojken hans har blåmärken", "pojken [namn] har blåmärken"),
+    ("Får jag prata med Marks mamma om anmälan?", "Får jag prata med [namn] mamma om anmälan?"),
 ]
 
 
@@ -148,7 +153,10 @@ def test_realistic_messages(masker: Masker, typed: str, stored: str) -> None:
         "Kan jag ringa 112 eller 1177 på natten?",
         "Jag undrar om jag får lämna ut uppgifter till Försäkringskassan.",
         "Eleven bad mig lova att inte säga något. Får jag hålla det hemligt?",
-        "Per vecka, hur många gånger får vi ringa socialjouren?",
+        "Finns det en blankett för orosanmälan?",
+        "Vad är lex Sarah och gäller den skolan?",
+        "Gäller 14 kap. 1 § SoL fortfarande?",
+        "Can I report anonymously?",
     ],
 )
 def test_ordinary_questions_are_left_alone(masker: Masker, question: str) -> None:
@@ -163,8 +171,8 @@ def test_masking_is_idempotent_and_collapses_whitespace(masker: Masker) -> None:
 
 def test_most_blind_questions_are_stored_as_written(masker: Masker) -> None:
     """Over-masking is preferred, but the editors must be able to read what was asked: on the
-    3,320 blind staff questions (no personal details in them) at most 5 % change (2.8 % when
-    written, nearly all of them place names)."""
+    3,320 blind staff questions (no personal details in them) at most 5 % change (2.5 % when
+    written, nearly all of them place names: Huddinge, Nacka, Farsta …)."""
     questions = [
         q["q"]
         for path in sorted(BLIND.glob("set_*.yaml"))
