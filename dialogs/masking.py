@@ -11,18 +11,21 @@ stored then has passed through `Masker.mask`, which prefers masking too much to 
    libphonenumber finds them in Swedish text (070-123 45 67, +46 70 123 45 67, 0046…,
    08-123 456 78) → [telefon], and any other run of seven or more digits (not a date) →
    [telefon];
-4. names → [namn]: a word is a name when it is
-   - a common first name (dialogs/names.sv.yaml, in any case; its `also_words` only when
-     capitalised in mid-sentence), or a first name the gender-guesser package lists for Sweden
-     or for countries many families in Sweden come from, unless it is also an ordinary word;
-   - a capitalised word in mid-sentence that is not an ordinary word ("Nour Ahmadi", a surname,
-     a place) — all-capital abbreviations (BUS, EHT) stay;
-   - a capitalised word at the start of a sentence that is not an ordinary word;
-   - an unknown word right after "heter", "kallas", "eleven", "pojken", "flickan" and the like
-     ("eleven heter zlatko", "eleven amira").
-   An ordinary word is one written in lower case somewhere in the knowledge base or the
-   conversation's catalogue (some 6,700 Swedish words: the bot's own vocabulary). Names next to
-   each other ("Anna-Karin Lind") become one [namn].
+4. names → [namn]. A *known name* is a common first name from dialogs/names.sv.yaml or one
+   that the gender-guesser package lists for Sweden or for countries many families in Sweden
+   come from; an *ordinary word* is one written in lower case somewhere in the knowledge base
+   or the conversation's catalogue (some 8,000 forms: the bot's own vocabulary). A word is a
+   name when it is
+   - capitalised in mid-sentence and not an ordinary word, or a known name, or a known name's
+     possessive ("Nour Ahmadi", a surname, a place; "Marks mamma");
+   - capitalised at the start of a sentence and not an ordinary word, or a known name ("Liv
+     berättade …"; the catalogue's `masking.sentence_words` aside: "Can I …");
+   - in lower case a known name that is not an ordinary word ("ahmed");
+   - right after "heter", "kallas" (any word but a few like "det"), or after "eleven",
+     "pojken", "flickan" and the like when unknown or a known name ("eleven amira", "pojken
+     bo").
+   Abbreviations and products (BUS, EHT, SoL, OneNote) and the word after "lex" stay. Names
+   next to each other ("Anna-Karin Lind") become one [namn].
 """
 
 from __future__ import annotations
@@ -45,9 +48,14 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # What is left that looks like a personnummer: 6 or 8 digits, a separator or none, 4 digits,
 # not starting with 0 (every Swedish phone number does).
 _PNR_SHAPED = re.compile(r"(?<![\w+])(?!0)(?:\d{8}|\d{6})\s?[-+–]?\s?\d{4}(?![\w])")
-# Any other long run of digits (with spaces, dashes, dots, slashes or a leading +).
+# Any other run of seven or more digits (with spaces, dashes, dots, slashes or a leading +) ...
 _DIGITS = re.compile(r"(?<![\w+])\+?\d[\d \-–./]{5,}\d(?![\w])")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{1,2}\.\d{2}")
+_MIN_DIGITS = 7
+# ... that is not a date, a time, a range of years or times ("2019-2020", "08.00-16.30").
+_DATE = re.compile(
+    r"\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}(?:/\d{2,4})?|\d{1,2}\.\d{2}"
+    r"|\d{4}\s?[-–]\s?\d{2,4}|\d{1,2}[.:]\d{2}\s?[-–]\s?\d{1,2}[.:]\d{2}"
+)
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _TOKEN = re.compile(r"\[[^\]\[]*\]|[^\W\d_]+", re.UNICODE)
 _SPACE = re.compile(r"\s+")
@@ -190,8 +198,13 @@ class Masker:
                            self.tags["personnummer"])
         t = _PNR_SHAPED.sub(self.tags["personnummer"], t)
         t = self._phones(t)
-        t = _DIGITS.sub(lambda m: m[0] if _DATE.fullmatch(m[0]) else self.tags["phone"], t)
+        t = _DIGITS.sub(self._other_number, t)
         return self._names(t)
+
+    def _other_number(self, m: re.Match[str]) -> str:
+        raw = m[0]
+        digits = sum(ch.isdigit() for ch in raw)
+        return raw if digits < _MIN_DIGITS or _DATE.fullmatch(raw) else self.tags["phone"]
 
     def _phones(self, text: str) -> str:
         import phonenumbers  # 70 ms to import: on the first press, not at start

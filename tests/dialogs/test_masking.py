@@ -58,6 +58,7 @@ def test_personnummer(masker: Masker, text: str) -> None:
         "031-12 34 56",
         "0771-12 34 56",
         "(08) 123 45 67",
+        "5083 2000",  # no area code: seven digits or more are masked all the same
         "+44 20 7946 0958",
     ],
 )
@@ -151,6 +152,8 @@ def test_realistic_messages(masker: Masker, typed: str, stored: str) -> None:
         "Vad heter det när man rådfrågar socialtjänsten utan namn?",
         "Vem betalar lunchen på skolresan den 2026-05-12?",
         "Kan jag ringa 112 eller 1177 på natten?",
+        "Gällde det läsåret 2019-2020 eller 2020 - 2021?",
+        "Socialtjänsten har öppet 08.00-16.30 och klass 7b har 25 elever",
         "Jag undrar om jag får lämna ut uppgifter till Försäkringskassan.",
         "Eleven bad mig lova att inte säga något. Får jag hålla det hemligt?",
         "Finns det en blankett för orosanmälan?",

@@ -5,6 +5,7 @@ deletes it; time is a FixedClock). The migration matches the model."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -155,3 +156,29 @@ async def test_a_failing_state_purge_does_not_keep_old_suggestions(database: Dat
     with pytest.raises(_Stop):
         await _purge_loop(services, turns, 300.0, sleep=stop)
     assert await suggestions.count() == 0
+
+
+async def test_sqlite_keeps_no_trace_of_a_purged_suggestion(tmp_path: Path) -> None:
+    path = tmp_path / "bot.sqlite3"
+    db = Database(f"sqlite:///{path}")
+    await db.migrate()
+    clock = FixedClock(T0)
+    try:
+        store = SuggestionStore(db, clock, mask=_mask)
+        secret = "Hur-Q8W-gör-jag-med-klassresan?"
+        await store.add(secret, source="decline")
+        assert secret.encode() in _on_disk(path)  # the check below can fail
+        clock.advance(RETENTION)
+        assert await store.purge_expired() == 1
+        assert secret.encode() not in _on_disk(path)
+    finally:
+        await db.dispose()
+
+
+def _on_disk(path: Path) -> bytes:
+    data = b""
+    for suffix in ("", "-wal", "-shm"):
+        f = Path(str(path) + suffix)
+        if f.exists():
+            data += f.read_bytes()
+    return data
