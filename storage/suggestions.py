@@ -30,6 +30,9 @@ RETENTION = timedelta(days=90)
 # questions longer than its own, smaller limit before masking.
 MAX_TEXT = 1000
 MAX_KEY = 400
+# The same question again this soon is the same press twice (a double click, a retried turn):
+# counted once.
+DOUBLE_PRESS = timedelta(seconds=10)
 
 Source = Literal["decline", "feedback"]
 SOURCES: tuple[Source, ...] = ("decline", "feedback")
@@ -78,7 +81,8 @@ class SuggestionStore:
         self.retention = retention
 
     async def add(self, text: str, *, source: Source, topic_id: str | None = None) -> str:
-        """Mask `text` and store it; return the masked text (what the user is shown)."""
+        """Mask `text` and store it; return the masked text (what the user is shown). The same
+        question within DOUBLE_PRESS of the last one is not stored again."""
         if self._mask is None:
             raise RuntimeError("this SuggestionStore has no masker and cannot store text")
         if source not in SOURCES:
@@ -87,16 +91,24 @@ class SuggestionStore:
         key = fold_words(masked)[:MAX_KEY]
         if not key:
             raise ValueError("nothing left to store")
+        now = self._clock.now()
         row = {
             "text": masked,
             "group_key": key,
             "source": source,
             "topic_id": topic_id[:100] if topic_id else None,
-            "created_at": self._clock.now(),
+            "created_at": now,
         }
 
         def run(conn: Connection) -> None:
-            conn.execute(insert(KbSuggestion).values(**row))
+            t = KbSuggestion
+            recent = conn.execute(
+                select(t.id)
+                .where(t.group_key == key, t.created_at > now - DOUBLE_PRESS)
+                .limit(1)
+            ).first()
+            if recent is None:
+                conn.execute(insert(KbSuggestion).values(**row))
 
         await self._db.run_transaction(run)
         return masked

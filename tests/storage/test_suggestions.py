@@ -60,11 +60,24 @@ async def test_texts_are_masked_before_they_are_stored_and_grouped(database: Dat
         ("Får [namn] byta klass?", 1),
     ]
     assert groups[1].sources == ("feedback",) and groups[1].topics == ("samtycke",)
+    clock.advance(timedelta(minutes=1))
     await store.add("Vad är BUS", source="decline")
     groups = await store.groups()
     assert (groups[0].text, groups[0].count) == ("Vad är BUS", 2)  # most often first
-    assert groups[0].latest == T0 + timedelta(hours=2)
+    assert groups[0].latest == T0 + timedelta(hours=2, minutes=1)
     assert groups[0].sources == ("decline",)
+
+
+async def test_a_double_press_is_counted_once(database: Database) -> None:
+    clock = FixedClock(T0)
+    store = SuggestionStore(database, clock, mask=_mask)
+    await store.add("Får Kalle byta klass?", source="decline")
+    clock.advance(timedelta(seconds=2))
+    await store.add("Får Kalle byta klass?", source="decline")
+    assert await store.count() == 1
+    clock.advance(timedelta(seconds=10))
+    await store.add("Får Kalle byta klass?", source="decline")
+    assert [(g.text, g.count) for g in await store.groups()] == [("Får [namn] byta klass?", 2)]
 
 
 async def test_only_masked_text_and_no_user_is_stored(database: Database) -> None:
