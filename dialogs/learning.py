@@ -72,8 +72,14 @@ class LearningLoop:
             data["topic"] = topic
         return c.submit(self.msg.text("kb_suggest.button"), data)
 
-    def offer_blocks(self, question: str | None, *, source: str, topic: str | None = None,
-                     key: str = "kb_suggest.offer") -> list[dict[str, Any]]:
+    def offer_blocks(
+        self,
+        question: str | None,
+        *,
+        source: str,
+        topic: str | None = None,
+        key: str = "kb_suggest.offer",
+    ) -> list[dict[str, Any]]:
         """The offer's text and button for the bottom of a card (nothing when not offerable)."""
         button = self.button(question, source=source, topic=topic)
         if button is None:

@@ -194,8 +194,9 @@ class Masker:
     def mask(self, text: str) -> str:
         t = _SPACE.sub(" ", text).strip()
         t = _EMAIL.sub(self.tags["email"], t)
-        t = _replace_spans(t, [(h.start, h.end) for h in find_personnummer(t)],
-                           self.tags["personnummer"])
+        t = _replace_spans(
+            t, [(h.start, h.end) for h in find_personnummer(t)], self.tags["personnummer"]
+        )
         t = _PNR_SHAPED.sub(self.tags["personnummer"], t)
         t = self._phones(t)
         t = _DIGITS.sub(self._other_number, t)

@@ -103,9 +103,7 @@ class SuggestionStore:
         def run(conn: Connection) -> None:
             t = KbSuggestion
             recent = conn.execute(
-                select(t.id)
-                .where(t.group_key == key, t.created_at > now - DOUBLE_PRESS)
-                .limit(1)
+                select(t.id).where(t.group_key == key, t.created_at > now - DOUBLE_PRESS).limit(1)
             ).first()
             if recent is None:
                 conn.execute(insert(KbSuggestion).values(**row))

@@ -64,9 +64,7 @@ async def test_nothing_is_stored_before_the_press_and_one_masked_row_after(
     real_harness.connector.clear()
     r = await real_harness.post(teams.press(url, "c-learn", "u1", button["data"]))
     assert r.status == 200
-    assert await _rows(real_harness) == [
-        "Hur lagar man köttbullar till [namn], [telefon]?"
-    ]
+    assert await _rows(real_harness) == ["Hur lagar man köttbullar till [namn], [telefon]?"]
     text = _texts(real_harness)
     assert "Tack – frågan är föreslagen" in text and "högst 90 dagar" in text
     state = await _state_dump(real_harness)

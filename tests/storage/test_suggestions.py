@@ -94,7 +94,8 @@ async def test_a_store_without_a_masker_cannot_add(database: Database) -> None:
         await store.add("Får Kalle byta klass?", source="decline")
     with pytest.raises(ValueError):
         await SuggestionStore(database, FixedClock(T0), mask=_mask).add(
-            "x", source="nope"  # type: ignore[arg-type]
+            "x",
+            source="nope",  # type: ignore[arg-type]
         )
     assert await store.count() == 0
 
