@@ -172,7 +172,8 @@ async def _purge_loop(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> None:
     """Every `interval` seconds: delete the dialogs an error left behind, then the expired state
-    documents. A pass that fails is logged and the loop goes on (`sleep` is injected for tests)."""
+    documents, then the knowledge-base suggestions older than 90 days. A pass that fails is
+    logged and the loop goes on (`sleep` is injected for tests)."""
     while True:
         try:
             # Dialogs an error should have deleted while the database was failing go first.
@@ -184,6 +185,13 @@ async def _purge_loop(
                 log.info("purged %d expired dialog state documents", removed)
         except Exception as exc:
             log.warning("purging expired state failed: %s", type(exc).__name__)
+        try:
+            # Questions suggested for the knowledge base are kept at most 90 days.
+            dropped = await services.suggestions.purge_expired()
+            if dropped:
+                log.info("deleted %d knowledge-base suggestions older than 90 days", dropped)
+        except Exception as exc:
+            log.warning("purging old knowledge-base suggestions failed: %s", type(exc).__name__)
         await sleep(interval)
 
 

@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     kfb.add_argument("--json", action="store_true")
     _handler(kfb, "cli.commands.feedback:show")
 
+    kmiss = kbsub.add_parser("misses", help=texts().text("help.kb_misses"))
+    kmiss.add_argument("--json", action="store_true", help=texts().text("help.kb_misses_json"))
+    _handler(kmiss, "cli.commands.misses:show")
+
     ask = sub.add_parser("ask", help=texts().text("help.ask"))
     ask.add_argument("question", nargs="?", help=texts().text("help.ask_question"))
     ask.add_argument("--json", action="store_true", help=texts().text("help.ask_json"))

@@ -138,9 +138,11 @@ class TopicCards:
         extra_actions: Sequence[dict[str, Any]] = (),
         feedback: bool = True,
         instead: Sequence[str] = (),
+        question: str | None = None,
     ) -> dict[str, Any]:
         """A topic's answer; `instead`: the closest other topics, offered first when the
-        answer was found with little confidence."""
+        answer was found with little confidence; `question`: what the user typed, carried by
+        the 👎 button so that its reply can offer to suggest it (dialogs.learning)."""
         body: list[dict[str, Any]] = []
         topics = self.kb.topics_on(day)
         others = [topics[t] for t in dict.fromkeys(instead) if t in topics and t != topic.id][:3]
@@ -201,7 +203,8 @@ class TopicCards:
                         ),
                         c.submit(
                             self.msg.text("feedback.down"),
-                            {"action": c.FEEDBACK, "topic": topic.id, "vote": "down"},
+                            {"action": c.FEEDBACK, "topic": topic.id, "vote": "down"}
+                            | ({"q": question} if question else {}),
                         ),
                     ]
                 )
@@ -209,14 +212,22 @@ class TopicCards:
         return c.card(body)
 
     def suggest_card(
-        self, topic_ids: Sequence[str], day: date, *, extra_actions: Sequence[dict[str, Any]] = ()
+        self,
+        topic_ids: Sequence[str],
+        day: date,
+        *,
+        extra_actions: Sequence[dict[str, Any]] = (),
+        question: str | None = None,
     ) -> dict[str, Any] | None:
+        """"Menade du…?"; `question` (what the user typed) rides on the buttons so that the
+        answer's 👎 and the decline after "Inget av dessa" can offer to suggest it."""
         topics = self.kb.topics_on(day)
         chosen = [topics[t] for t in topic_ids if t in topics][:3]
         if not chosen:
             return None
-        buttons = [c.submit(t.title, {"action": c.TOPIC, "topic": t.id}) for t in chosen]
-        buttons.append(c.submit(self.msg.text("suggest.none"), {"action": c.SUGGEST_NONE}))
+        q: dict[str, Any] = {"q": question} if question else {}
+        buttons = [c.submit(t.title, {"action": c.TOPIC, "topic": t.id} | q) for t in chosen]
+        buttons.append(c.submit(self.msg.text("suggest.none"), {"action": c.SUGGEST_NONE} | q))
         body = [
             c.heading(self.msg.text("suggest.title")),
             c.text(self.msg.text("suggest.text")),
@@ -227,10 +238,15 @@ class TopicCards:
         return c.card(body)
 
     def decline_card(
-        self, menu_buttons: list[dict[str, Any]], *, lead: str | None = None, long: bool = False
+        self,
+        menu_buttons: list[dict[str, Any]],
+        *,
+        lead: str | None = None,
+        long: bool = False,
+        extra: Sequence[dict[str, Any]] = (),
     ) -> dict[str, Any]:
         """No answer found; `long` for a long message (most likely a worry told in full, not a
-        question outside the field)."""
+        question outside the field); `extra`: blocks at the bottom (dialogs.learning's offer)."""
         body: list[dict[str, Any]] = []
         if lead:
             body.append(c.text(lead, subtle=True))
@@ -240,6 +256,7 @@ class TopicCards:
                 c.text(self.msg.text("decline.long_text" if long else "decline.text")),
                 c.text(self.msg.text("decline.contacts")),
                 *c.action_rows(menu_buttons),
+                *extra,
             ]
         )
         return c.card(body)

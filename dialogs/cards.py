@@ -19,6 +19,7 @@ MENU = "menu"
 TOPIC = "topic.show"
 FEEDBACK = "feedback.vote"
 SUGGEST_NONE = "suggest.none"
+KB_SUGGEST = "kb.suggest"  # dialogs.learning: the question travels in the data ("q")
 FLOW_START = "flow.start"
 FLOW_ANSWER = "flow.answer"
 FLOW_BACK = "flow.back"

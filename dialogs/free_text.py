@@ -16,6 +16,7 @@ from common.catalogue import Catalogue
 from dialogs import cards as c
 from dialogs.answers import TopicCards
 from dialogs.engine import FlowEngine
+from dialogs.learning import LearningLoop
 from dialogs.menu import MenuCards
 from dialogs.state import Turn
 from dialogs.text import matches_phrase, starts_with_phrase
@@ -51,6 +52,7 @@ class FreeText:
         engine: FlowEngine,
         menu: MenuCards,
         start: FlowStarter,
+        learning: LearningLoop | None = None,
     ) -> None:
         self.kb = kb
         self.index = index
@@ -60,6 +62,7 @@ class FreeText:
         self.engine = engine
         self.menu = menu
         self.start = start
+        self.learning = learning if learning is not None else LearningLoop(messages, kb, None)
 
     def is_answer_word(self, text: str) -> bool:
         """ja, nej, vet inte, hoppa över: an answer to a question, never a question itself."""
@@ -183,9 +186,12 @@ class FreeText:
             return [Reply(card=card, summary=term.term)]
         if result is None:
             result = self.index.search(text, day=turn.day)
+        question = self.learning.question(text)  # carried by buttons, never kept
         if result.decision == "answer" and result.topic and self.kb.topic(result.topic, turn.day):
             instead = [h.topic_id for h in result.alternatives] if result.tentative else []
-            return self.answer(turn, result.topic, midflow=midflow, instead=instead)
+            return self.answer(
+                turn, result.topic, midflow=midflow, instead=instead, question=question
+            )
         if result.decision in ("answer", "suggest"):
             ids = [result.topic] if result.topic else []
             ids += [h.topic_id for h in result.alternatives]
@@ -193,15 +199,23 @@ class FreeText:
                 list(dict.fromkeys(ids)),
                 turn.day,
                 extra_actions=self.menu.resume_button(turn) if midflow else (),
+                question=question,
             )
             if suggest is not None:
                 return [Reply(card=suggest, summary=self.msg.text("suggest.title"))]
         if midflow:
             return self.engine.not_understood(turn)
-        return [self.decline(turn, midflow=False, long=len(text.split()) > LONG_MESSAGE_WORDS)]
+        long = len(text.split()) > LONG_MESSAGE_WORDS
+        return [self.decline(turn, midflow=False, long=long, question=None if long else question)]
 
     def answer(
-        self, turn: Turn, topic_id: str, *, midflow: bool, instead: Sequence[str] = ()
+        self,
+        turn: Turn,
+        topic_id: str,
+        *,
+        midflow: bool,
+        instead: Sequence[str] = (),
+        question: str | None = None,
     ) -> list[Reply]:
         topic = self.kb.topic(topic_id, turn.day)
         assert topic is not None
@@ -213,10 +227,15 @@ class FreeText:
             extra_actions=self.menu.resume_button(turn) if midflow else (),
             feedback=True,
             instead=instead,
+            question=self.learning.question(question),
         )
         return [Reply(card=card, summary=topic.title)]
 
-    def decline(self, turn: Turn, *, midflow: bool, long: bool = False) -> Reply:
+    def decline(
+        self, turn: Turn, *, midflow: bool, long: bool = False, question: str | None = None
+    ) -> Reply:
+        """The kind decline; with `question` (what the user typed, not a long message) it
+        offers to suggest the question for the knowledge base (dialogs.learning)."""
         buttons = self.menu.resume_button(turn) if midflow else []
         contacts = c.submit(
             self.msg.text("menu.items.contacts"), {"action": c.MENU, "item": "contacts"}
@@ -228,7 +247,8 @@ class FreeText:
         buttons += [concern, contacts] if long else [contacts, concern]
         buttons.append(c.submit(self.msg.text("offer.menu"), {"action": c.MENU}))
         title = self.msg.text("decline.long_title" if long else "decline.title")
-        return Reply(card=self.topics.decline_card(buttons, long=long), summary=title)
+        offer = self.learning.offer_blocks(question, source="decline")
+        return Reply(card=self.topics.decline_card(buttons, long=long, extra=offer), summary=title)
 
 
 def has_words(text: str) -> bool:

@@ -34,6 +34,7 @@ from dialogs.forum_replies import (
     ForumReplies,
 )
 from dialogs.free_text import FreeText, Searcher, has_words
+from dialogs.learning import LearningLoop, SuggestionSink
 from dialogs.menu import MENU_TITLE_KEYS, MenuCards
 from dialogs.state import DialogState, Turn
 from dialogs.text import (
@@ -91,6 +92,7 @@ class Router:
         situations: SituationDetector | None = None,
         dialog_ttl: timedelta = timedelta(hours=24),
         forum_days: int = 60,
+        suggestions: SuggestionSink | None = None,
     ) -> None:
         self.kb = kb
         self.index = index
@@ -117,6 +119,7 @@ class Router:
             contact_card=contact_card,
         )
         self.menu = MenuCards(messages, kb, self.engine)
+        self.learning = LearningLoop(messages, kb, suggestions)
         self.free_text = FreeText(
             kb=kb,
             index=index,
@@ -126,6 +129,7 @@ class Router:
             engine=self.engine,
             menu=self.menu,
             start=self._start,
+            learning=self.learning,
         )
         self.forum_replies = ForumReplies(
             messages=messages,
@@ -308,12 +312,18 @@ class Router:
             topic = self.kb.topic(str(value.get("topic", "")), turn.day)
             if topic is not None:
                 return self.free_text.answer(
-                    turn, topic.id, midflow=self.engine.waiting(turn) is not None
+                    turn,
+                    topic.id,
+                    midflow=self.engine.waiting(turn) is not None,
+                    question=_question(value),
                 )
         elif action == c.FEEDBACK:
             return await self._vote(turn, value)
         elif action == c.SUGGEST_NONE:
-            return [self.free_text.decline(turn, midflow=self.engine.waiting(turn) is not None)]
+            midflow = self.engine.waiting(turn) is not None
+            return [self.free_text.decline(turn, midflow=midflow, question=_question(value))]
+        elif action == c.KB_SUGGEST:
+            return await self.learning.press(turn, value)
         elif action == c.FLOW_START:
             flow_id = value.get("flow")
             if isinstance(flow_id, str) and flow_id in self.flows:
@@ -426,8 +436,16 @@ class Router:
         while len(votes) > MAX_VOTES_REMEMBERED:
             votes.pop(next(iter(votes)))
         turn.state.user["votes"] = votes
-        key = "feedback.thanks_up" if vote == "up" else "feedback.thanks_down"
-        return [Reply(text=self.msg.text(key))]
+        if vote == "down":
+            thanks = self.msg.text("feedback.thanks_down")
+            return [self.learning.down_reply(thanks, _question(value), topic_id)]
+        return [Reply(text=self.msg.text("feedback.thanks_up"))]
+
+
+def _question(value: dict[str, Any]) -> str | None:
+    """The question a button carries for the learning loop (dialogs.learning), if any."""
+    q = value.get("q")
+    return q if isinstance(q, str) else None
 
 
 def _parse(raw: Any) -> datetime | None:

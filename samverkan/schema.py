@@ -6,7 +6,7 @@ Each domain module with tables is imported here so that its tables register on B
 
 from __future__ import annotations
 
-import storage.models  # noqa: F401
+from storage import models, suggestions  # noqa: F401  (their tables register on Base)
 from storage.base import Base
 
 metadata = Base.metadata

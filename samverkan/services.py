@@ -14,9 +14,11 @@ from common.catalogue import Catalogue
 from common.clock import Clock, ShiftedClock, SystemClock
 from contacts import texts as contact_texts
 from contacts.registry import RegistryService
+from dialogs import MESSAGES
 from dialogs import texts as dialog_texts
 from dialogs.flow_cards import contact_card_builder
 from dialogs.forum_replies import forum_card_builder
+from dialogs.masking import Masker
 from dialogs.router import Router as DialogRouter
 from forums import texts as forum_texts
 from forums.repository import ForumService
@@ -30,6 +32,7 @@ from storage.conversations import ConversationStore
 from storage.db import Database
 from storage.feedback import FeedbackStore
 from storage.state_store import SqlStateStore
+from storage.suggestions import SuggestionStore
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,7 @@ class Core:
     registry: RegistryService
     forums: ForumService
     feedback: FeedbackStore
+    suggestions: SuggestionStore
 
 
 @dataclass(frozen=True)
@@ -85,17 +89,23 @@ async def build_services(
     try:
         if migrate:
             await db.migrate()
+        kb = load(settings.kb_dir)
+        messages = dialog_texts()
         core = Core(
             settings=settings,
             clock=clock,
             db=db,
             store=SqlStateStore(db, clock),
             conversations=ConversationStore(db, clock),
-            kb=load(settings.kb_dir),
-            messages=dialog_texts(),
+            kb=kb,
+            messages=messages,
             registry=await _registry_with_default(db, clock),
             forums=ForumService(db, clock),
             feedback=FeedbackStore(db),
+            # Masked before it is stored; the masker's word lists are read on the first press.
+            suggestions=SuggestionStore(
+                db, clock, mask=Masker.for_knowledge_base(kb.directory, messages, MESSAGES).mask
+            ),
         )
         router = (router_factory or dialog_router)(core)
     except BaseException:
@@ -122,6 +132,7 @@ def dialog_router(core: Core) -> DialogRouter:
         forum_cards=forum_card_builder(forum_texts()),
         situations=SituationDetector.build(kb_dir),
         dialog_ttl=timedelta(hours=core.settings.dialog_ttl_hours),
+        suggestions=core.suggestions,
     )
 
 

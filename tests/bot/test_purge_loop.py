@@ -17,6 +17,7 @@ from dialogs.types import Incoming, Reply, TurnState
 from samverkan.turns import TurnProcessor, dialog_key
 from storage.db import Database
 from storage.state_store import SqlStateStore
+from storage.suggestions import SuggestionStore
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 INTERVAL = 300.0
@@ -93,6 +94,13 @@ async def _setup(
     return clock, store, switchable, turns, inc
 
 
+def _services(switchable: _Switchable, database: Database, clock: FixedClock) -> Any:
+    """What the loop uses of the services: the state store and the knowledge-base suggestions
+    (tests/storage/test_suggestions.py tests their purge)."""
+    suggestions = SuggestionStore(database, clock, mask=None)
+    return SimpleNamespace(store=switchable, suggestions=suggestions)
+
+
 async def _keys(store: SqlStateStore, *keys: str) -> set[str]:
     """Which of the keys are stored and not expired by the store's clock."""
     return set(await store.read(list(keys)))
@@ -106,7 +114,9 @@ async def test_one_pass_deletes_left_dialogs_and_expired_documents(database: Dat
     clock.advance(timedelta(minutes=10))
     sleeps = _Sleeps(passes=1)
     with pytest.raises(_Stop):
-        await _purge_loop(SimpleNamespace(store=switchable), turns, INTERVAL, sleep=sleeps)
+        await _purge_loop(
+            _services(switchable, database, clock), turns, INTERVAL, sleep=sleeps
+        )
     assert sleeps.intervals == [INTERVAL]
     clock.set(T0)  # what is left, whatever its expiry
     assert await _keys(store, key, "expired", "live") == {"live"}
@@ -125,7 +135,9 @@ async def test_a_failing_pass_is_logged_and_the_next_one_does_the_work(
 
     sleeps = _Sleeps(passes=2, between=database_back)
     with caplog.at_level(logging.WARNING, logger="bot.app"), pytest.raises(_Stop):
-        await _purge_loop(SimpleNamespace(store=switchable), turns, INTERVAL, sleep=sleeps)
+        await _purge_loop(
+            _services(switchable, database, clock), turns, INTERVAL, sleep=sleeps
+        )
     assert sleeps.intervals == [INTERVAL, INTERVAL]
     assert "purging expired state failed: ConnectionError" in caplog.text
     clock.set(T0)
