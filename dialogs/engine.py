@@ -12,6 +12,7 @@ returns None and the router treats it as a question asked mid-flow.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,7 @@ from dialogs.flows import (
     QuestionNode,
     TextNode,
 )
+from dialogs.relevance import Relevance, skip_target
 from dialogs.state import DialogState, Turn
 from dialogs.text import (
     NameList,
@@ -42,6 +44,8 @@ from dialogs.text import (
     matches_phrase,
 )
 from dialogs.types import Reply
+
+log = logging.getLogger(__name__)
 
 MAX_STEPS = 200
 # Which words answer a question (FlowCards.answer_words) → the message when a typed text
@@ -74,6 +78,7 @@ class FlowEngine:
         self.msg = msg
         self.names = names if names is not None else NameList.load()
         self.cards = FlowCards(msg, topics, contact_card=contact_card)
+        self.relevance = Relevance(actions.rules)
 
     # --- queries -------------------------------------------------------------------------------
 
@@ -324,6 +329,15 @@ class FlowEngine:
             if isinstance(node, InfoNode):
                 replies.append(self.cards.info(node, ds))
                 ds.node = node.next
+            elif (
+                isinstance(node, QuestionNode)
+                and flow.skip_settled
+                and (target := skip_target(node)) is not None
+                and not self.relevance.can_change(flow, node_id, ds.facts, turn.day)
+            ):
+                # No answer to it could change the assessment: not asked.
+                log.info("flow %s: %s skipped (settled)", flow.id, node_id)
+                ds.node = target
             elif isinstance(node, ActionNode):
                 result = await self.actions.run(node.action, node.params, turn, ds)
                 nxt = node.next if isinstance(node.next, str) else node.next.get(result)

@@ -55,6 +55,8 @@ class QuestionNode(Strict):
     field: Annotated[str, Field(pattern=FIELD)] | None = None  # remember the chosen value
     draft_heading: str | None = None  # include the chosen label in a report draft
     next: str | None = None
+    # Where to go when the question cannot change the assessment (flows with skip_settled).
+    skip_to: str | None = None
     style: Literal["default", "attention"] = "default"
 
     @model_validator(mode="after")
@@ -178,6 +180,9 @@ class Flow(Strict):
     clear_on_finish: bool = False
     # Collaborators the flow cannot run without ("registry").
     requires: list[Literal["registry", "rules"]] = []
+    # Ask a question that sets assessment facts only while some answer to it can still change
+    # the assessment (dialogs.relevance); otherwise go on to its skip target.
+    skip_settled: bool = False
     # Vars taken over when this flow is started from the outcome of another.
     carry: list[Annotated[str, Field(pattern=FIELD)]] = []
     # Vars every run of the flow starts with (e.g. purpose: report).

@@ -54,6 +54,7 @@ TEXT_INPUTS = {
     "home_query": ["Norrdal", "vet inte", "Solna"],
 }
 NIGHT_INPUTS = {"school_query": ["Lindskolan"], "home_query": ["Norrdal", "vet inte"]}
+HOME_CHOICES = ("home_violence", "sexual", "honor", "home_witness")
 OPEN_TO_GUARDIANS = ("Som regel är det bra att",)
 NOT_GUARDIANS_FIRST = ("Berätta inte för vårdnadshavarna", "Kontakta inte vårdnadshavarna")
 
@@ -195,6 +196,22 @@ async def test_every_path_is_safe(
     router = make_router(kb, index, rules, messages, FixedClock(OFFICE))
     assert len(leaves) > 500, len(leaves)  # the whole graph (in office hours, or at night)
     outcomes: set[str] = set()
+    flow = router.flows["concern"]
+    # Every question asked could still change the assessment: under it, not every path ends in
+    # the same (outcome, guardian advice, phone today).
+    under: dict[tuple[str, ...], set[tuple[Any, ...]]] = {}
+    for leaf in leaves:
+        if leaf.dialog["node"] == "emergency_end":
+            continue
+        triple = _triple(rules, leaf.dialog["facts"], leaf.at)
+        for i, step in enumerate(leaf.path):
+            node = flow.nodes.get(step.partition("=")[0])
+            if isinstance(node, QuestionNode) and any(ch.set for ch in node.choices):
+                under.setdefault((*leaf.path[:i], step.partition("=")[0]), set()).add(
+                    triple
+                )
+    useless = [" → ".join(k) for k, triples in under.items() if len(triples) == 1]
+    assert not useless, useless[:5]
     for leaf in leaves:
         facts, vars_ = leaf.dialog["facts"], leaf.dialog["vars"]
         where = " → ".join(leaf.path) + f" @ {leaf.at:%H:%M}"
@@ -218,6 +235,14 @@ async def test_every_path_is_safe(
                 assert _triple(rules, {**facts, name: value}, leaf.at) == triple, (
                     f"{where}: {name}={value!r} was never asked but changes the assessment"
                 )
+
+        # Asked only what can still change it: a concern in the home settles the guardian
+        # advice (no home question, no other kinds of concern), the child's account the outcome.
+        asked = [step.partition("=")[0].partition(":")[0] for step in leaf.path]
+        if any(f"about={v}" in leaf.path for v in HOME_CHOICES):
+            assert "home" not in asked and asked.count("about") == 1, where
+        if "disclosed=yes" in leaf.path:
+            assert not {"certainty", "reported", "new_info"} & set(asked), where
 
         # A disclosure or "jag vet" is never a consultation.
         if facts.get("child_disclosed") is True or facts.get("certainty") == "know":
