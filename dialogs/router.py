@@ -35,6 +35,15 @@ from dialogs.forum_replies import (
 )
 from dialogs.free_text import FreeText, Searcher, has_words
 from dialogs.menu import MENU_TITLE_KEYS, MenuCards
+from dialogs.ownership import (
+    BOUND,
+    confirm_reply,
+    discards,
+    foreign,
+    other_dialog_reply,
+    stale_step,
+    stamp,
+)
 from dialogs.state import DialogState, Turn
 from dialogs.text import (
     contains_personnummer,
@@ -151,7 +160,7 @@ class Router:
             state.dialog.clear()
             replies = [Reply(text=self.msg.text("router.flow_broken")), self.menu.reply(turn)]
         self._mark(turn)
-        return [*notes, *replies]
+        return stamp([*notes, *replies], state.dialog)
 
     def _turn(self, inc: Incoming, state: TurnState) -> Turn:
         now = state.now if state.now.tzinfo is not None else self.clock.now()
@@ -296,8 +305,38 @@ class Router:
             self.menu.reply(turn),
         ]
 
+    def _would_start(self, value: dict[str, Any]) -> str | None:
+        """The title of the dialog a button starts, if it starts one."""
+        flow_id: Any = None
+        if value["action"] == c.FLOW_START:
+            flow_id = value.get("flow")
+        elif value["action"] == c.MENU and value.get("item") in MENU_FLOWS:
+            flow_id = MENU_FLOWS[str(value["item"])]
+        flow = self.flows.get(flow_id) if isinstance(flow_id, str) else None
+        return flow.title if flow is not None else None
+
+    def _owned(self, turn: Turn, value: dict[str, Any]) -> list[Reply] | None:
+        """A reply when the button does not belong to the dialog it would act on (ownership)."""
+        action = value["action"]
+        cur = self.engine.current(turn)
+        ds = cur[0] if cur is not None else None
+        if action in BOUND and foreign(value, ds):
+            waiting = self.engine.waiting(turn)
+            titles = {f.id: f.title for f in self.flows.values()}
+            title = waiting[1].title if waiting is not None else None
+            return [other_dialog_reply(self.msg, value, titles, title)]
+        if ds is not None and action in BOUND and stale_step(value, ds):
+            return [Reply(text=self.msg.text("flow.stale")), *self.engine.prompt(turn)]
+        new = self._would_start(value)
+        if cur is not None and new is not None and discards(value, ds, new):
+            return [confirm_reply(self.msg, value, cur[1].title, new)]
+        return None
+
     async def _button(self, turn: Turn, value: dict[str, Any]) -> list[Reply]:
         action = value["action"]
+        owned = self._owned(turn, value)
+        if owned is not None:
+            return owned
         if action == c.MENU:
             item = value.get("item")
             if item is None:
