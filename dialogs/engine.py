@@ -42,12 +42,15 @@ from dialogs.text import (
     mask_names,
     mask_personnummer,
     matches_phrase,
+    words,
 )
 from dialogs.types import Reply
 
 log = logging.getLogger(__name__)
 
 MAX_STEPS = 200
+# A typed answer may carry a remark ("ja, hon sa det i dag"): at most this many words in all.
+MAX_REMARK_WORDS = 20
 # Which words answer a question (FlowCards.answer_words) → the message when a typed text
 # answers nothing.
 NOT_UNDERSTOOD_KEYS = {
@@ -180,6 +183,23 @@ class FlowEngine:
             if isinstance(node, QuestionNode):
                 words = self.cards.answer_words(node, ds)
         return [Reply(text=self.msg.text(NOT_UNDERSTOOD_KEYS[words])), *self.prompt(turn)]
+    def leading_answer(self, text: str, values: set[str]) -> str | None:
+        """"yes"/"no"/"unknown" when a statement (no question mark, at most MAX_REMARK_WORDS
+        words) begins with one of those phrases; the longest phrase wins ("absolut inte" is no,
+        "absolut" yes)."""
+        ws = words(text)
+        if "?" in text or not ws or len(ws) > MAX_REMARK_WORDS:
+            return None
+        best: tuple[int, str] | None = None
+        for value, key in (("yes", "words.yes"), ("no", "words.no"), ("unknown", "words.unknown")):
+            if value not in values:
+                continue
+            for phrase in self.msg.phrases(key):
+                pw = fold_known(phrase).split()
+                if pw and ws[: len(pw)] == pw and (best is None or len(pw) > best[0]):
+                    best = (len(pw), value)
+        return best[1] if best is not None else None
+
     def match_typed(self, node: QuestionNode, ds: DialogState, text: str) -> Option | None:
         opts = self.cards.options(node, ds)
         t = fold_plain(text)
@@ -192,12 +212,11 @@ class FlowEngine:
         for value, key in (("yes", "words.yes"), ("no", "words.no"), ("unknown", "words.unknown")):
             if value in by_value and matches_phrase(text, self.msg.phrases(key)):
                 return by_value[value]
-        # "ja, hon berättade det i dag": a yes/no word first, then a short remark (not a question).
-        first = t.split()[0]
-        if "?" not in text and len(t.split()) <= 8:
-            for value, key in (("yes", "words.yes"), ("no", "words.no")):
-                if value in by_value and first in {fold_known(w) for w in self.msg.phrases(key)}:
-                    return by_value[value]
+        # "ja, hon berättade det i dag", "kanske, hon är rädd för ...", "absolut inte": a yes,
+        # no or don't-know phrase first (the longest that fits), then a short remark.
+        lead = self.leading_answer(text, set(by_value))
+        if lead is not None:
+            return by_value[lead]
         # A label typed roughly: the whole label, or a shorter part of it.
         best: tuple[float, Option] | None = None
         second = 0.0

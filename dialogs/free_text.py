@@ -18,7 +18,7 @@ from dialogs.answers import TopicCards
 from dialogs.engine import FlowEngine
 from dialogs.menu import MenuCards
 from dialogs.state import Turn
-from dialogs.text import matches_phrase, starts_with_phrase
+from dialogs.text import matches_phrase, starts_with_phrase, words
 from dialogs.types import Reply
 from knowledge.loader import KnowledgeBase
 from knowledge.situations import Situation, SituationDetector
@@ -67,6 +67,17 @@ class FreeText:
             matches_phrase(text, self.msg.phrases(key))
             for key in ("words.yes", "words.no", "words.unknown", "words.skip")
         )
+
+    def safety_net(self, text: str) -> list[Reply]:
+        """A typed answer that also tells of acute danger ("kanske, hon vågar inte gå hem") gets
+        the 112 card first, as any message does."""
+        if len(words(text)) < 3:
+            return []
+        situation = self.situations(text)
+        if situation.acute:
+            log.info("situation: acute in a typed answer")
+            return [self._acute_reply()]
+        return []
 
     async def reply(self, turn: Turn, text: str, *, midflow: bool) -> list[Reply]:
         if not has_words(text):
@@ -205,7 +216,12 @@ class FreeText:
     ) -> list[Reply]:
         topic = self.kb.topic(topic_id, turn.day)
         assert topic is not None
-        lead = self.msg.text("flow.answer_lead") if midflow else None
+        waiting = self.engine.waiting(turn) if midflow else None
+        lead = (
+            self.msg.text("flow.answer_lead", title=waiting[1].title)
+            if waiting is not None
+            else None
+        )
         card = self.topics.answer_card(
             topic,
             turn.day,

@@ -256,7 +256,7 @@ class Router:
         if waiting is not None:
             answered = await self.engine.answer(turn, value=None, text=text)
             if answered is not None:
-                return [*prefix, *answered]
+                return [*prefix, *self.free_text.safety_net(text), *answered]
             if self.free_text.is_answer_word(text) or not has_words(text):
                 # "nej" where "nej" is no choice, or an emoji: not a question to search for.
                 return [*prefix, *self.engine.not_understood(turn)]
