@@ -116,6 +116,9 @@ class FlowCards:
         if isinstance(node, QuestionNode):
             if node.help:
                 head.append(c.text(self.fill(node.help, ds), subtle=True))
+            for note in node.notes:
+                if self._section_applies(note, ds):
+                    head.append(c.text(self.fill(note.text, ds), weight="Bolder"))
             body = [c.container(head, style="attention")] if node.style == "attention" else head
             options = self.options(node, ds)
             buttons = [c.submit(o.label, {**data, "choice": o.value}) for o in options]
@@ -303,10 +306,16 @@ class FlowCards:
         why_key = (
             "contacts.missing" if result is not None and not routed else "contacts.unavailable"
         )
+        known: list[dict[str, Any]] = []
+        if ds.vars.get("socialjour_known") and ds.vars.get("socialjour_phone"):
+            # What is known without the school or the home: socialjouren's number.
+            line = self.msg.text("contacts.socialjour", phone=str(ds.vars["socialjour_phone"]))
+            known.append(c.text(line, weight="Bolder"))
         body = [
             c.text(self.msg.text("contacts.heading"), weight="Bolder"),
             c.text(self.msg.text(why_key)),
             c.text(self.msg.text(rule_key)),
+            *known,
             c.action_set(
                 [
                     c.submit(

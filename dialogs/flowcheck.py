@@ -264,6 +264,7 @@ def _texts(node: Any) -> Iterable[str]:
     if isinstance(node, QuestionNode):
         for ch in node.choices:
             yield ch.label
+        yield from (n.text for n in node.notes)
     if isinstance(node, OutcomeNode):
         for s in node.sections:
             yield from [s.heading or "", s.text or ""]

@@ -46,10 +46,21 @@ class Choice(Strict):
     set: dict[str, FactValue] = {}  # facts for the assessment (None = unknown: removes it)
 
 
+When = dict[str, str | bool | list[str]]  # vars (or facts.<name>) that must match to show
+
+
+class Item(Strict):
+    """A list item shown only when its `when` matches (e.g. the number to call, when known)."""
+
+    text: Annotated[str, Field(min_length=3)]
+    when: When = {}
+
+
 class QuestionNode(Strict):
     kind: Literal["question"]
     text: Annotated[str, Field(min_length=3)]
     help: str | None = None
+    notes: list[Item] = []  # shown under the help when their `when` matches (a number to call)
     choices: list[Choice] = []
     choices_from: Annotated[str, Field(pattern=FIELD)] | None = None  # dynamic: vars[name]
     field: Annotated[str, Field(pattern=FIELD)] | None = None  # remember the chosen value
@@ -107,16 +118,6 @@ class ActionNode(Strict):
     action: str
     params: dict[str, Any] = {}
     next: str | dict[str, str]  # one node for every result, or result → node
-
-
-When = dict[str, str | bool | list[str]]  # vars (or facts.<name>) that must match to show
-
-
-class Item(Strict):
-    """A list item shown only when its `when` matches (e.g. the number to call, when known)."""
-
-    text: Annotated[str, Field(min_length=3)]
-    when: When = {}
 
 
 class Section(Strict):

@@ -305,3 +305,28 @@ async def test_a_clear_violence_case_reaches_the_number_to_call_in_seven_interac
     assert "Ring socialtjänsten i dag – innan barnet går hem" in text
     assert INTAKE_NORRDAL in text
     assert len(talk.history) == 6  # every press and typed answer, the menu press included
+
+
+async def test_the_night_time_112_card_shows_the_socialjour_number(
+    kb: KnowledgeBase,
+    index: SearchIndex,
+    rules: RuleSet,
+    messages: Catalogue,
+    registry: RegistryService,
+) -> None:
+    """Menu → "Ja, akut fara" → the 112 card with socialjouren's number: 2 interactions, and
+    the school the user works at is not yet known."""
+    from tests.dialogs.conftest import Talk
+
+    router = make_router(kb, index, rules, messages, FixedClock(NIGHT), registry=registry)
+    talk = Talk(router=router, clock=FixedClock(NIGHT))
+    await talk.press_menu("concern")
+    await talk.press("Ja")
+    text = talk.texts()
+    assert "Ring 112 nu." in text
+    assert f"Socialjouren (kvällar, nätter och helger): {SOCIALJOUR}" in text
+    # With the school remembered, the one to phone now is named too (at night: socialjouren).
+    talk.user["school"] = {"id": "lindskolan", "name": "Lindskolan"}
+    await talk.say("börja om")
+    await talk.press("Ja")
+    assert f"Ring sedan: Socialjouren Testkommun, {SOCIALJOUR}" in talk.texts()

@@ -116,7 +116,7 @@ async def test_concern_to_emergency(server: ServerProcess, connector: FakeConnec
     await user.press("Jag är orolig för ett barn")
     await user.press("Ja")
     assert "Ring 112 nu." in user.transcript()
-    await user.press("Fortsätt – vem ska jag ringa?")
+    await user.press("Fortsätt – visa alla kontakter")
     # Acute danger settles the assessment: no more questions, straight to who to call.
     assert "Vad gäller oron?" not in user.transcript()
     text = await _finish_contacts(user, home="Norrmalm")
