@@ -17,7 +17,7 @@ from dialogs import cards as c
 from dialogs.answers import TopicCards
 from dialogs.engine import FlowEngine
 from dialogs.menu import MenuCards
-from dialogs.state import Turn
+from dialogs.state import DialogState, Turn
 from dialogs.text import matches_phrase, starts_with_phrase, words
 from dialogs.types import Reply
 from knowledge.loader import KnowledgeBase
@@ -88,12 +88,15 @@ class FreeText:
             # An answer with no question waiting (the dialog ended or expired).
             return [Reply(text=self.msg.text("router.no_question")), self.menu.reply(turn)]
         if matches_phrase(text, self.msg.phrases("words.greetings")):
-            return [Reply(text=self.msg.text("small.greeting")), *self.engine.prompt(turn)]
+            return [self.menu.greeting_reply(turn)]
         if matches_phrase(text, self.msg.phrases("words.thanks")):
             return [Reply(text=self.msg.text("small.thanks")), *self.engine.prompt(turn)]
         situation = self.situations(text)
         if situation.concern or situation.acute:
             return await self._situation(turn, text, situation, midflow=midflow)
+        if starts_with_phrase(text, self.msg.phrases("words.who_to_call"), max_words=14):
+            # "vem ska jag ringa ikväll, det är efter 17": the number, not an article.
+            return await self.call_now_reply(turn, midflow=midflow)
         result = None
         if starts_with_phrase(text, self.msg.phrases("words.thanks"), max_words=8):
             # "Tack för hjälpen, du är bäst!" — checked after the situation check, and only
@@ -127,6 +130,33 @@ class FreeText:
                 replies.extend(self.engine.prompt(turn))
             return replies
         return [*replies, *(await self._search_reply(turn, text, midflow=midflow, result=result))]
+
+    async def call_now_reply(self, turn: Turn, *, midflow: bool) -> list[Reply]:
+        """Who to phone now, as far as known without a question (the remembered school,
+        socialjouren), with the way to the full contacts and the concern dialog."""
+        scratch = DialogState({"v": 1, "flow": "", "vars": {}, "facts": {}})
+        await self.engine.actions.run("call_now", {}, turn, scratch)
+        found = scratch.vars
+        body: list[dict[str, Any]] = [c.heading(self.msg.text("call_now.title"))]
+        if found.get("call_now_known"):
+            name, phone = found["call_now_name"], found["call_now_phone"]
+            body.append(c.text(self.msg.text("call_now.on_duty", name=name, phone=phone),
+                               weight="Bolder"))
+        if found.get("socialjour_known"):
+            line = self.msg.text("contacts.socialjour", phone=str(found["socialjour_phone"]))
+            body.append(c.text(line, weight="Bolder"))
+        if not found.get("call_now_known") and not found.get("socialjour_known"):
+            body.append(c.text(self.msg.text("call_now.unknown")))
+        body.append(c.text(self.msg.text("call_now.more")))
+        body.append(c.container([c.text(self.msg.text("welcome.acute"), weight="Bolder")],
+                                style="attention"))
+        buttons = [
+            *(self.menu.resume_button(turn) if midflow else []),
+            c.submit(self.msg.text("menu.items.contacts"), {"action": c.MENU, "item": "contacts"}),
+            c.submit(self.msg.text("menu.items.concern"), {"action": c.MENU, "item": "concern"}),
+        ]
+        body.extend(c.action_set([b]) for b in buttons)
+        return [Reply(card=c.card(body), summary=self.msg.text("call_now.title"))]
 
     def _concern_reply(self) -> Reply:
         body = [

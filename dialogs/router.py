@@ -27,6 +27,7 @@ from dialogs.answers import TopicCards
 from dialogs.engine import FlowEngine, FlowError
 from dialogs.flows import Flow, load_flows
 from dialogs.forum_replies import (
+    FORUM_MINE,
     FORUM_SUBSCRIBE,
     FORUM_UNSUBSCRIBE,
     Conversations,
@@ -242,6 +243,8 @@ class Router:
                 self._menu_item(turn, name) if kind == "menu" else self._start(turn, name)
             )
             return [*prefix, *started]
+        if matches_phrase(text, self.msg.phrases("words.my_reminders")):
+            return [*prefix, *(await self.forum_replies.mine(turn))]
         if waiting is None and matches_phrase(text, self.msg.phrases("words.why")):
             # "Varför?" typed under an outcome instead of pressing its button.
             cur = self.engine.current(turn)
@@ -375,6 +378,8 @@ class Router:
             return self._why(turn)
         elif action == c.FLOW_PNR:
             return await self.engine.personnummer_choice(turn, str(value.get("choice", "")))
+        elif action == FORUM_MINE:
+            return await self.forum_replies.mine(turn)
         elif action in (FORUM_SUBSCRIBE, FORUM_UNSUBSCRIBE):
             return await self.forum_replies.button(turn, value, subscribe=action == FORUM_SUBSCRIBE)
         log.info("unknown button action")
@@ -465,8 +470,9 @@ class Router:
         while len(votes) > MAX_VOTES_REMEMBERED:
             votes.pop(next(iter(votes)))
         turn.state.user["votes"] = votes
-        key = "feedback.thanks_up" if vote == "up" else "feedback.thanks_down"
-        return [Reply(text=self.msg.text(key))]
+        if vote == "down":
+            return [self.menu.down_vote_reply(turn, topic_id)]
+        return [Reply(text=self.msg.text("feedback.thanks_up"))]
 
 
 def _parse(raw: Any) -> datetime | None:

@@ -77,9 +77,11 @@ class Leaf:
         return "\n".join(out)
 
     def outcome_card(self) -> dict[str, Any]:
+        """The card with the numbered steps (an info card may come before it)."""
         cards = [r.card for r in self.replies if r.card]
         assert cards, self.path
-        return cards[0]
+        steps = [k for k in cards if any(t.startswith("1. ") for t in c.texts_of(k))]
+        return steps[0] if steps else cards[0]
 
 
 @dataclass
