@@ -141,9 +141,14 @@ class FlowEngine:
         cur = self.current(turn)
         if cur is None:
             return [Reply(text=self.msg.text("flow.nothing_to_change"))]
-        ds, _flow = cur
+        ds, flow = cur
+        last = ds.history[-1]["node"] if ds.history else None
+        node = flow.nodes.get(last) if last else None
+        typed = ds.vars.get(node.field) if isinstance(node, TextNode) else None
         if ds.undo_last() is None:
             return [Reply(text=self.msg.text("flow.first_question")), *self.prompt(turn)]
+        if isinstance(typed, str) and typed:
+            ds.data["prefill"] = {"node": last, "text": typed}  # shown in the field to edit
         ds.touch(turn.now)
         return self.prompt(turn)
 
@@ -168,6 +173,9 @@ class FlowEngine:
         node = flow.nodes[ds.node]
         if choice == "use_masked" and isinstance(node, TextNode) and pending.get("node") == ds.node:
             return await self._accept_text(turn, ds, flow, node, str(pending.get("masked", "")))
+        if pending.get("node") == ds.node and pending.get("masked"):
+            # "Skriv om svaret": the answer comes back without the number, to edit.
+            ds.data["prefill"] = {"node": ds.node, "text": str(pending["masked"])}
         return [Reply(text=self.msg.text("pnr.rewrite")), *self.prompt(turn)]
 
     # --- answers -------------------------------------------------------------------------------
@@ -316,6 +324,7 @@ class FlowEngine:
         replies: list[Reply] = []
         before = ds.snapshot()
         ds.pending = None
+        ds.data.pop("prefill", None)
         if answer is None:
             ds.vars.pop(node.field, None)
         else:
@@ -395,6 +404,7 @@ def _forget_typed_text(flow: Flow, ds: DialogState) -> None:
             if change[0] == "vars" and change[1] in fields:
                 change[2], change[3] = False, None
     ds.pending = None
+    ds.data.pop("prefill", None)
 
 
 def action_needs(flow: Flow) -> set[str]:
