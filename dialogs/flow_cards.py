@@ -130,7 +130,8 @@ class FlowCards:
             else:
                 body.extend(c.action_rows(buttons))
             hint = self.msg.text(HINT_KEYS[self.answer_words(node, ds)])
-            body.append(c.text(hint, size="Small", subtle=True))
+            # id "hint": the terminal chat says "Skriv numret" instead (samverkan.cardtext).
+            body.append({**c.text(hint, size="Small", subtle=True), "id": "hint"})
             return Reply(card=c.card(body, self._nav(flow, ds)), summary=question[:200])
         if node.guidance:
             head.append(c.text(self.fill(node.guidance, ds), subtle=True))

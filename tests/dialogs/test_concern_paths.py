@@ -96,6 +96,7 @@ class Walker:
         state = TurnState(now=at, dialog=json.loads(json.dumps(dialog)), user=dict(user))
         replies = await self.router.handle(inc, state)
         self.turns += 1
+        _check_buttons(replies)
         return json.loads(json.dumps(state.dialog)), state.user, replies
 
     async def walk(
@@ -128,6 +129,19 @@ class Walker:
             d, u, r = await self.send(dialog, user, at, _incoming(text=text))
             key = (node_id, text)
             await self.walk(d, u, at, [*path, f"{node_id}:{text}"], r, typed | {key})
+
+
+def _check_buttons(replies: list[Reply]) -> None:
+    """Teams conventions on every card of the dialog: version 1.5, buttons of at most 40
+    characters and never cut ("…"); answer cards' topic buttons are the answer cards' own."""
+    for r in replies:
+        if r.card is None:
+            continue
+        assert r.card["version"] == "1.5"
+        for b in c.buttons_of(r.card):
+            if b["data"].get("action") == c.TOPIC:
+                continue
+            assert len(b["title"]) <= 40 and not b["title"].endswith("…"), b["title"]
 
 
 def _incoming(text: str = "", value: dict[str, Any] | None = None) -> Incoming:
