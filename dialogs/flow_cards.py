@@ -327,8 +327,11 @@ class FlowCards:
             *known,
             c.action_set(
                 [
+                    # One press to the school question (what it is about is carried over).
                     c.submit(
-                        self.msg.text("menu.items.contacts"), {"action": c.MENU, "item": "contacts"}
+                        self.msg.text("contacts.pick_school"),
+                        {"action": c.FLOW_START, "flow": "contacts"},
+                        style="positive",
                     )
                 ]
             ),

@@ -411,8 +411,8 @@ class Router:
         cur = self.engine.current(turn)
         if cur is not None:
             ds, old = cur
-            if ds.status == "done" and not restart:
-                carry = dict(ds.vars)
+            if ds.status == "done" and not restart and old.id != flow_id:
+                carry = dict(ds.vars)  # what another dialog found out (never from itself)
             elif restart and old.id == flow_id:
                 notes.append(Reply(text=self.msg.text("flow.restarted")))
             elif old.id != flow_id or ds.history:

@@ -110,3 +110,22 @@ async def test_subscribe_says_when_and_my_reminders_lists_them_with_a_stop(
     await talk.say("mina påminnelser")
     assert "Du har inga påminnelser" in talk.texts()
     assert any(b["data"]["action"] == c.MENU for b in talk.buttons())
+
+
+async def test_an_outcome_without_the_school_shows_what_is_known_and_one_press_to_pick_it(
+    talk: Talk,
+) -> None:
+    await talk.press_menu("concern")
+    await talk.press("Nej")
+    await talk.press("Våld eller hot från vuxen i hemmet")
+    await talk.press("Ja")
+    await talk.say("hoppa över")
+    await talk.say("vet inte")
+    text = talk.texts()
+    assert "Ring socialtjänsten i dag – innan barnet går hem" in text
+    assert "08-000 900 00" in text  # socialjouren, known without the school
+    await talk.press("Välj skola och visa kontakterna")
+    assert "Vilken skola eller förskola arbetar du på?" in talk.texts()
+    await talk.say("Lindskolan")
+    await talk.say("Norrdal")
+    assert "08-000 901 01" in talk.texts()
