@@ -171,8 +171,8 @@ class ForumReplies:
         scope = "channel" if turn.inc.in_channel else "me"
         show = c.submit(self.msg.text("forums.show_button"), {"action": c.MENU, "item": "forums"})
         if not forums:
-            body = [c.text(self.msg.text("forums.mine_none")), c.action_set([show])]
-            return [Reply(card=c.card(body), summary=self.msg.text("forums.mine_none"))]
+            none = [c.text(self.msg.text("forums.mine_none")), c.action_set([show])]
+            return [Reply(card=c.card(none), summary=self.msg.text("forums.mine_none"))]
         body: list[dict[str, Any]] = [c.heading(self.msg.text("forums.mine_title"))]
         for forum in forums:
             body.append(c.text(f"**{forum.name}** – {self._when(forum)}", separator=True))
