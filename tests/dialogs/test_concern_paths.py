@@ -235,6 +235,7 @@ async def test_every_path_is_safe(
         if leaf.dialog["node"] == "emergency_end":  # "Avsluta här" on the 112 card
             assert facts == {"acute_danger": True}, where
             assert "Ring 112" in text and "Kontakta inte vårdnadshavarna" in text, where
+            assert SOCIALJOUR in text, where  # socialjouren's number, without more clicks
             continue
         triple = _triple(rules, facts, leaf.at)
         outcome, guardians, phone = triple
