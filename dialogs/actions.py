@@ -87,6 +87,9 @@ SCHOOL_VARS = frozenset({"school_id", "school_name", "school_candidates"})
 HOME_VARS = frozenset({"home_district_id", "home_district_name", "home_candidates"})
 # Who to phone now (the route's primary contact: an open intake, else socialjouren).
 CALL_NOW_VARS = frozenset({"call_now_known", "call_now_name", "call_now_phone"})
+# The after-hours service (socialjour) when the registry knows which one it is without the school
+# or the home district (one for the whole registry, or the school's district's).
+SOCIALJOUR_VARS = frozenset({"socialjour_known", "socialjour_name", "socialjour_phone"})
 
 ACTION_SPECS: Mapping[str, ActionSpec] = {
     s.name: s
@@ -130,6 +133,11 @@ ACTION_SPECS: Mapping[str, ActionSpec] = {
             needs="registry",
         ),
         ActionSpec("set_district", _fixed("ok", "retry"), FieldParams, provides=HOME_VARS),
+        ActionSpec(
+            "call_now",
+            _fixed("known", "socialjour", "unknown"),
+            provides=frozenset({*CALL_NOW_VARS, *SOCIALJOUR_VARS}),
+        ),
         ActionSpec(
             "route",
             _fixed("ok", "unavailable"),
@@ -350,6 +358,51 @@ class FlowActions:
                 ds.vars.pop("home_candidates", None)
                 return "ok"
         return "retry"
+
+    async def _do_call_now(self, p: None, turn: Turn, ds: DialogState) -> str:
+        """Who to phone now, as far as known before any question about the school or the home:
+        with the remembered school, the route's contact on duty; and socialjouren when the
+        registry says which it is. No question is asked for it."""
+        ds.vars["call_now_known"] = False
+        ds.vars["socialjour_known"] = False
+        if self.registry is None:
+            return "unknown"
+        saved = turn.state.user.get("school")
+        school = str(saved["id"]) if isinstance(saved, dict) and saved.get("id") else None
+        result: Any = None
+        try:
+            result = await self.registry.route(
+                purpose="report", school=school, home_district=None, at=turn.now
+            )
+        except Exception:
+            log.warning("routing failed", exc_info=True)
+        contacts: list[Any] = []
+        if result is not None and getattr(result, "ok", False):
+            contacts = [result.primary, *result.also]
+        on_duty = [k for k in contacts if k is not None and k.phone]
+        if result is not None and getattr(result, "open_now", None) is False:
+            # The intake is closed: socialjouren is the one to phone now.
+            on_duty = [k for k in on_duty if k.kind == "after_hours"] + on_duty
+        if on_duty and on_duty[0].kind != "contact_person":
+            ds.vars.update(
+                call_now_known=True, call_now_name=on_duty[0].name, call_now_phone=on_duty[0].phone
+            )
+        jour = next((k for k in contacts if k is not None and k.kind == "after_hours"), None)
+        if jour is None:
+            snapshot = getattr(self.registry, "snapshot", None)
+            try:
+                services = list((await snapshot()).after_hours.values()) if snapshot else []
+            except Exception:
+                log.warning("registry snapshot failed", exc_info=True)
+                services = []
+            jour = services[0] if len(services) == 1 else None
+        if jour is not None and jour.phone:
+            ds.vars.update(
+                socialjour_known=True, socialjour_name=jour.name, socialjour_phone=jour.phone
+            )
+        if ds.vars["call_now_known"]:
+            return "known"
+        return "socialjour" if ds.vars["socialjour_known"] else "unknown"
 
     async def _do_route(self, p: None, turn: Turn, ds: DialogState) -> str:
         if self.registry is None:

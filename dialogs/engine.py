@@ -12,6 +12,7 @@ returns None and the router treats it as a question asked mid-flow.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,6 +31,7 @@ from dialogs.flows import (
     QuestionNode,
     TextNode,
 )
+from dialogs.relevance import Relevance, skip_target
 from dialogs.state import DialogState, Turn
 from dialogs.text import (
     NameList,
@@ -40,10 +42,15 @@ from dialogs.text import (
     mask_names,
     mask_personnummer,
     matches_phrase,
+    words,
 )
 from dialogs.types import Reply
 
+log = logging.getLogger(__name__)
+
 MAX_STEPS = 200
+# A typed answer may carry a remark ("ja, hon sa det i dag"): at most this many words in all.
+MAX_REMARK_WORDS = 20
 # Which words answer a question (FlowCards.answer_words) → the message when a typed text
 # answers nothing.
 NOT_UNDERSTOOD_KEYS = {
@@ -74,6 +81,7 @@ class FlowEngine:
         self.msg = msg
         self.names = names if names is not None else NameList.load()
         self.cards = FlowCards(msg, topics, contact_card=contact_card)
+        self.relevance = Relevance(actions.rules)
 
     # --- queries -------------------------------------------------------------------------------
 
@@ -133,9 +141,14 @@ class FlowEngine:
         cur = self.current(turn)
         if cur is None:
             return [Reply(text=self.msg.text("flow.nothing_to_change"))]
-        ds, _flow = cur
+        ds, flow = cur
+        last = ds.history[-1]["node"] if ds.history else None
+        node = flow.nodes.get(last) if last else None
+        typed = ds.vars.get(node.field) if isinstance(node, TextNode) else None
         if ds.undo_last() is None:
             return [Reply(text=self.msg.text("flow.first_question")), *self.prompt(turn)]
+        if isinstance(typed, str) and typed:
+            ds.data["prefill"] = {"node": last, "text": typed}  # shown in the field to edit
         ds.touch(turn.now)
         return self.prompt(turn)
 
@@ -160,6 +173,9 @@ class FlowEngine:
         node = flow.nodes[ds.node]
         if choice == "use_masked" and isinstance(node, TextNode) and pending.get("node") == ds.node:
             return await self._accept_text(turn, ds, flow, node, str(pending.get("masked", "")))
+        if pending.get("node") == ds.node and pending.get("masked"):
+            # "Skriv om svaret": the answer comes back without the number, to edit.
+            ds.data["prefill"] = {"node": ds.node, "text": str(pending["masked"])}
         return [Reply(text=self.msg.text("pnr.rewrite")), *self.prompt(turn)]
 
     # --- answers -------------------------------------------------------------------------------
@@ -175,6 +191,23 @@ class FlowEngine:
             if isinstance(node, QuestionNode):
                 words = self.cards.answer_words(node, ds)
         return [Reply(text=self.msg.text(NOT_UNDERSTOOD_KEYS[words])), *self.prompt(turn)]
+    def leading_answer(self, text: str, values: set[str]) -> str | None:
+        """"yes"/"no"/"unknown" when a statement (no question mark, at most MAX_REMARK_WORDS
+        words) begins with one of those phrases; the longest phrase wins ("absolut inte" is no,
+        "absolut" yes)."""
+        ws = words(text)
+        if "?" in text or not ws or len(ws) > MAX_REMARK_WORDS:
+            return None
+        best: tuple[int, str] | None = None
+        for value, key in (("yes", "words.yes"), ("no", "words.no"), ("unknown", "words.unknown")):
+            if value not in values:
+                continue
+            for phrase in self.msg.phrases(key):
+                pw = fold_known(phrase).split()
+                if pw and ws[: len(pw)] == pw and (best is None or len(pw) > best[0]):
+                    best = (len(pw), value)
+        return best[1] if best is not None else None
+
     def match_typed(self, node: QuestionNode, ds: DialogState, text: str) -> Option | None:
         opts = self.cards.options(node, ds)
         t = fold_plain(text)
@@ -187,12 +220,11 @@ class FlowEngine:
         for value, key in (("yes", "words.yes"), ("no", "words.no"), ("unknown", "words.unknown")):
             if value in by_value and matches_phrase(text, self.msg.phrases(key)):
                 return by_value[value]
-        # "ja, hon berättade det i dag": a yes/no word first, then a short remark (not a question).
-        first = t.split()[0]
-        if "?" not in text and len(t.split()) <= 8:
-            for value, key in (("yes", "words.yes"), ("no", "words.no")):
-                if value in by_value and first in {fold_known(w) for w in self.msg.phrases(key)}:
-                    return by_value[value]
+        # "ja, hon berättade det i dag", "kanske, hon är rädd för ...", "absolut inte": a yes,
+        # no or don't-know phrase first (the longest that fits), then a short remark.
+        lead = self.leading_answer(text, set(by_value))
+        if lead is not None:
+            return by_value[lead]
         # A label typed roughly: the whole label, or a shorter part of it.
         best: tuple[float, Option] | None = None
         second = 0.0
@@ -292,6 +324,7 @@ class FlowEngine:
         replies: list[Reply] = []
         before = ds.snapshot()
         ds.pending = None
+        ds.data.pop("prefill", None)
         if answer is None:
             ds.vars.pop(node.field, None)
         else:
@@ -324,6 +357,15 @@ class FlowEngine:
             if isinstance(node, InfoNode):
                 replies.append(self.cards.info(node, ds))
                 ds.node = node.next
+            elif (
+                isinstance(node, QuestionNode)
+                and flow.skip_settled
+                and (target := skip_target(node)) is not None
+                and not self.relevance.can_change(flow, node_id, ds.facts, turn.day)
+            ):
+                # No answer to it could change the assessment: not asked.
+                log.info("flow %s: %s skipped (settled)", flow.id, node_id)
+                ds.node = target
             elif isinstance(node, ActionNode):
                 result = await self.actions.run(node.action, node.params, turn, ds)
                 nxt = node.next if isinstance(node.next, str) else node.next.get(result)
@@ -362,6 +404,7 @@ def _forget_typed_text(flow: Flow, ds: DialogState) -> None:
             if change[0] == "vars" and change[1] in fields:
                 change[2], change[3] = False, None
     ds.pending = None
+    ds.data.pop("prefill", None)
 
 
 def action_needs(flow: Flow) -> set[str]:

@@ -36,6 +36,8 @@ MENU_OFFERS = {
     "concern": "menu.items.concern",
     "sharing": "menu.items.sharing",
 }
+# Quotation marks a user may type around the child's words (the draft adds its own).
+QUOTES = "\"'”“„«»‘’"
 _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 # Which words answer a question (FlowCards.answer_words) → the hint under it.
 HINT_KEYS = {
@@ -116,6 +118,9 @@ class FlowCards:
         if isinstance(node, QuestionNode):
             if node.help:
                 head.append(c.text(self.fill(node.help, ds), subtle=True))
+            for note in node.notes:
+                if self._section_applies(note, ds):
+                    head.append(c.text(self.fill(note.text, ds), weight="Bolder"))
             body = [c.container(head, style="attention")] if node.style == "attention" else head
             options = self.options(node, ds)
             buttons = [c.submit(o.label, {**data, "choice": o.value}) for o in options]
@@ -125,7 +130,8 @@ class FlowCards:
             else:
                 body.extend(c.action_rows(buttons))
             hint = self.msg.text(HINT_KEYS[self.answer_words(node, ds)])
-            body.append(c.text(hint, size="Small", subtle=True))
+            # id "hint": the terminal chat says "Skriv numret" instead (samverkan.cardtext).
+            body.append({**c.text(hint, size="Small", subtle=True), "id": "hint"})
             return Reply(card=c.card(body, self._nav(flow, ds)), summary=question[:200])
         if node.guidance:
             head.append(c.text(self.fill(node.guidance, ds), subtle=True))
@@ -138,6 +144,10 @@ class FlowCards:
         }
         if node.placeholder:
             field["placeholder"] = node.placeholder
+        prefill = ds.data.get("prefill")
+        if isinstance(prefill, dict) and prefill.get("node") == ds.node and prefill.get("text"):
+            # "Ändra svar" or "Skriv om svaret": what was typed, to edit (dialog state only).
+            field["value"] = str(prefill["text"])[: node.max_length]
         head.append(field)
         head.append(c.text(self.msg.text("flow.hint_text"), size="Small", subtle=True))
         actions = [c.submit(self.msg.text("flow.next"), data, style="positive")]
@@ -280,6 +290,8 @@ class FlowCards:
         body.extend(c.action_rows(self._offer_buttons(flow, node, ds)))
         replies = [Reply(card=c.card(body), summary=title)]
         if "report_draft" in node.render and node.draft is not None:
+            replies.append(Reply(card=self.draft_card(flow, ds), summary=node.draft.title))
+            # The same as plain text, to copy into the e-tjänst in one go.
             replies.append(Reply(text=self.draft_text(flow, ds), summary=node.draft.title))
         if "contacts" in node.render:
             replies.extend(self._contacts(turn, ds))
@@ -303,29 +315,37 @@ class FlowCards:
         why_key = (
             "contacts.missing" if result is not None and not routed else "contacts.unavailable"
         )
+        known: list[dict[str, Any]] = []
+        if ds.vars.get("socialjour_known") and ds.vars.get("socialjour_phone"):
+            # What is known without the school or the home: socialjouren's number.
+            line = self.msg.text("contacts.socialjour", phone=str(ds.vars["socialjour_phone"]))
+            known.append(c.text(line, weight="Bolder"))
         body = [
             c.text(self.msg.text("contacts.heading"), weight="Bolder"),
             c.text(self.msg.text(why_key)),
             c.text(self.msg.text(rule_key)),
+            *known,
             c.action_set(
                 [
+                    # One press to the school question (what it is about is carried over).
                     c.submit(
-                        self.msg.text("menu.items.contacts"), {"action": c.MENU, "item": "contacts"}
+                        self.msg.text("contacts.pick_school"),
+                        {"action": c.FLOW_START, "flow": "contacts"},
+                        style="positive",
                     )
                 ]
             ),
         ]
         return [Reply(card=c.card(body), summary=self.msg.text("contacts.heading"))]
 
-    def draft_text(self, flow: Flow, ds: DialogState) -> str:
-        """The report draft from the answers of the nodes the user went through, in flow order."""
-        assert isinstance(flow.nodes[ds.node], OutcomeNode)
+    def draft_parts(self, flow: Flow, ds: DialogState) -> tuple[str, list[tuple[str, str]]]:
+        """The report draft from the answers of the nodes the user went through, in flow order:
+        (title, [(label, text)]); a line of `before`/`after` has no label."""
         outcome = flow.nodes[ds.node]
         assert isinstance(outcome, OutcomeNode) and outcome.draft is not None
         draft = outcome.draft
         visited = {h["node"] for h in ds.history}
-        parts: list[str] = [draft.title]
-        parts.extend(self.fill(line, ds) for line in draft.before)
+        parts: list[tuple[str, str]] = [("", self.fill(line, ds)) for line in draft.before]
         for node_id, node in flow.nodes.items():
             if node_id not in visited or not isinstance(node, TextNode | QuestionNode):
                 continue
@@ -333,17 +353,39 @@ class FlowCards:
                 continue
             if isinstance(node, TextNode):
                 value = ds.vars.get(node.field)
-                if isinstance(value, str) and value:
-                    body = f"”{value}”" if node.quote else value
+                if isinstance(value, str) and value.strip():
+                    # The child's own words in quotation marks, once: quotes the user typed
+                    # around them are not doubled (”"…"”).
+                    words = value.strip().strip(QUOTES).strip()
+                    body = f"”{words}”" if node.quote and words else value.strip()
                 else:
                     body = draft.empty
             else:
                 label = ds.vars.get(f"{node.field}_label") if node.field else None
                 body = str(label) if label else draft.empty
-            # One paragraph per field: Teams shows paragraph breaks reliably, single ones not.
-            parts.append(f"{node.draft_heading} {body}")
-        parts.extend(self.fill(line, ds) for line in draft.after)
-        return "\n\n".join(parts)
+            parts.append((node.draft_heading, body))
+        parts.extend(("", self.fill(line, ds)) for line in draft.after)
+        return draft.title, parts
+
+    def draft_text(self, flow: Flow, ds: DialogState) -> str:
+        """The draft as plain text to copy: no markdown, one paragraph per field."""
+        title, parts = self.draft_parts(flow, ds)
+        lines = [title, *(f"{label}\n{body}" if label else body for label, body in parts)]
+        return "\n\n".join(lines)
+
+    def draft_card(self, flow: Flow, ds: DialogState) -> dict[str, Any]:
+        """The draft to read in Teams: bold labels, space between the fields."""
+        title, parts = self.draft_parts(flow, ds)
+        body: list[dict[str, Any]] = [c.heading(title)]
+        for label, text in parts:
+            if label:
+                body.append(c.text(label, weight="Bolder", spacing="Medium"))
+                body.append(c.text(text, spacing="Small"))
+            else:
+                body.append(c.text(text, subtle=True, spacing="Medium"))
+        body.append(c.text(self.msg.text("draft.copy_hint"), size="Small", subtle=True,
+                           separator=True))
+        return c.card(body)
 
 
 # --- the contact card of the contacts package, bound to its catalogue -----------------------------

@@ -37,6 +37,7 @@ from dialogs.flows import (
     parse_flow,
     placeholders,
 )
+from dialogs.relevance import sets_facts, skip_target
 from knowledge.loader import Problem
 from knowledge.model import LawSource, SeedSource
 
@@ -134,6 +135,8 @@ def successors(node: Any) -> list[str]:
         out = [ch.next for ch in node.choices if ch.next]
         if node.next and (node.choices_from or any(ch.next is None for ch in node.choices)):
             out.append(node.next)
+        if node.skip_to:
+            out.append(node.skip_to)
         return out
     if isinstance(node, TextNode | InfoNode):
         return [node.next]
@@ -158,6 +161,8 @@ def check_flow(flow: Flow, refs: _References | None = None) -> list[tuple[str, s
             out.extend((m, where) for m in _check_action(node))
         if isinstance(node, QuestionNode):
             out.extend((m, where) for m in _check_facts(node, refs))
+            if flow.skip_settled and sets_facts(node) and skip_target(node) is None:
+                out.append((texts().text("flowcheck.no_skip_target"), where))
         if isinstance(node, OutcomeNode):
             out.extend((m, where) for m in _check_outcome(node, refs))
 
@@ -259,6 +264,7 @@ def _texts(node: Any) -> Iterable[str]:
     if isinstance(node, QuestionNode):
         for ch in node.choices:
             yield ch.label
+        yield from (n.text for n in node.notes)
     if isinstance(node, OutcomeNode):
         for s in node.sections:
             yield from [s.heading or "", s.text or ""]

@@ -46,15 +46,28 @@ class Choice(Strict):
     set: dict[str, FactValue] = {}  # facts for the assessment (None = unknown: removes it)
 
 
+When = dict[str, str | bool | list[str]]  # vars (or facts.<name>) that must match to show
+
+
+class Item(Strict):
+    """A list item shown only when its `when` matches (e.g. the number to call, when known)."""
+
+    text: Annotated[str, Field(min_length=3)]
+    when: When = {}
+
+
 class QuestionNode(Strict):
     kind: Literal["question"]
     text: Annotated[str, Field(min_length=3)]
     help: str | None = None
+    notes: list[Item] = []  # shown under the help when their `when` matches (a number to call)
     choices: list[Choice] = []
     choices_from: Annotated[str, Field(pattern=FIELD)] | None = None  # dynamic: vars[name]
     field: Annotated[str, Field(pattern=FIELD)] | None = None  # remember the chosen value
     draft_heading: str | None = None  # include the chosen label in a report draft
     next: str | None = None
+    # Where to go when the question cannot change the assessment (flows with skip_settled).
+    skip_to: str | None = None
     style: Literal["default", "attention"] = "default"
 
     @model_validator(mode="after")
@@ -105,16 +118,6 @@ class ActionNode(Strict):
     action: str
     params: dict[str, Any] = {}
     next: str | dict[str, str]  # one node for every result, or result → node
-
-
-When = dict[str, str | bool | list[str]]  # vars (or facts.<name>) that must match to show
-
-
-class Item(Strict):
-    """A list item shown only when its `when` matches (e.g. the number to call, when known)."""
-
-    text: Annotated[str, Field(min_length=3)]
-    when: When = {}
 
 
 class Section(Strict):
@@ -178,6 +181,9 @@ class Flow(Strict):
     clear_on_finish: bool = False
     # Collaborators the flow cannot run without ("registry").
     requires: list[Literal["registry", "rules"]] = []
+    # Ask a question that sets assessment facts only while some answer to it can still change
+    # the assessment (dialogs.relevance); otherwise go on to its skip target.
+    skip_settled: bool = False
     # Vars taken over when this flow is started from the outcome of another.
     carry: list[Annotated[str, Field(pattern=FIELD)]] = []
     # Vars every run of the flow starts with (e.g. purpose: report).

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 
+from common import swedish
 from common.catalogue import Catalogue
 from dialogs import cards as c
 from dialogs.menu import MenuCards
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 # The forum cards' buttons (forums.card.SUBSCRIBE / UNSUBSCRIBE).
 FORUM_SUBSCRIBE = "forum.subscribe"
 FORUM_UNSUBSCRIBE = "forum.unsubscribe"
+FORUM_MINE = "forum.mine"  # "Mina påminnelser"
 
 
 class Conversations(Protocol):
@@ -89,10 +91,7 @@ class ForumReplies:
             log.warning("forums lookup failed", exc_info=True)
             return [Reply(text=self.msg.text("forums.unavailable")), self.menu.reply(turn)]
         if not occurrences:
-            return [
-                Reply(text=self.msg.text("forums.none", days=self.forum_days)),
-                self.menu.reply(turn),
-            ]
+            return [await self._none(turn, set(subscribed_me))]
         card = self.forum_cards.upcoming(
             occurrences, subscribed_me=set(subscribed_me), subscribed_channel=subscribed_channel
         )
@@ -123,10 +122,91 @@ class ForumReplies:
         if subscribe:
             await self.forums.subscribe(forum.id, ref.id)
             key = "forums.subscribed_channel" if scope == "channel" else "forums.subscribed_me"
-        else:
-            await self.forums.unsubscribe(forum.id, ref.id)
-            key = "forums.unsubscribed_channel" if scope == "channel" else "forums.unsubscribed_me"
+            when = self._when(forum)
+            text = f"{self.msg.text(key, name=forum.name)} {when}"
+            mine = c.submit(self.msg.text("forums.mine_button"), {"action": FORUM_MINE})
+            return [Reply(card=c.card([c.text(text), c.action_set([mine])]), summary=text)]
+        await self.forums.unsubscribe(forum.id, ref.id)
+        key = "forums.unsubscribed_channel" if scope == "channel" else "forums.unsubscribed_me"
         return [Reply(text=self.msg.text(key, name=forum.name))]
+
+    def _when(self, forum: Any) -> str:
+        """"Påminnelsen kommer en dag och en timme före varje möte." from the forum's offsets."""
+        parts: list[str] = []
+        for offset in getattr(forum, "offsets", lambda: [])():
+            parts.append(self._offset(offset))
+        if not parts:
+            return self.msg.text("forums.when_none")
+        return self.msg.text("forums.when", offsets=swedish.join(parts, "or"))
+
+    def _offset(self, offset: Any) -> str:
+        n, exact = offset.nominal, offset.exact
+        units: list[str] = []
+        days = n.days + exact.days
+        for count, key in (
+            (n.years, "year"),
+            (n.months, "month"),
+            (days, "day"),
+            (exact.seconds // 3600, "hour"),
+            (exact.seconds % 3600 // 60, "minute"),
+        ):
+            if count:
+                form = "one" if count == 1 else "many"
+                units.append(self.msg.text(f"forums.unit_{key}_{form}", n=count))
+        return swedish.join(units, "and")
+
+    async def mine(self, turn: Turn) -> list[Reply]:
+        """"Mina påminnelser": the meetings this user (or channel) is reminded about, each with
+        a way to stop it."""
+        if self.forums is None:
+            return [Reply(text=self.msg.text("forums.unavailable")), self.menu.reply(turn)]
+        try:
+            in_channel = turn.inc.in_channel
+            ref = await (self._channel_ref(turn) if in_channel else self._personal_ref(turn))
+            ids = await self.forums.subscribed_forums(ref.id) if ref is not None else set()
+            forums = [f for f in await self.forums.forums() if f.id in ids]
+        except Exception:
+            log.warning("forums lookup failed", exc_info=True)
+            return [Reply(text=self.msg.text("forums.unavailable")), self.menu.reply(turn)]
+        scope = "channel" if turn.inc.in_channel else "me"
+        show = c.submit(self.msg.text("forums.show_button"), {"action": c.MENU, "item": "forums"})
+        if not forums:
+            none = [c.text(self.msg.text("forums.mine_none")), c.action_set([show])]
+            return [Reply(card=c.card(none), summary=self.msg.text("forums.mine_none"))]
+        body: list[dict[str, Any]] = [c.heading(self.msg.text("forums.mine_title"))]
+        for forum in forums:
+            body.append(c.text(f"**{forum.name}** – {self._when(forum)}", separator=True))
+            stop = {"action": FORUM_UNSUBSCRIBE, "forum": forum.id, "scope": scope}
+            body.append(c.action_set([c.submit(self.msg.text("forums.stop_button"), stop)]))
+        body.append(c.action_set([show]))
+        return [Reply(card=c.card(body), summary=self.msg.text("forums.mine_title"))]
+
+    async def _none(self, turn: Turn, subscribed: set[str]) -> Reply:
+        """No meetings soon: who adds them, and reminders for the forums there are (a meeting
+        added later is reminded about too)."""
+        assert self.forums is not None
+        forums = await self.forums.forums()
+        body: list[dict[str, Any]] = [
+            c.text(self.msg.text("forums.none", days=self.forum_days), weight="Bolder"),
+            c.text(self.msg.text("forums.who_adds")),
+        ]
+        scope = "channel" if turn.inc.in_channel else "me"
+        buttons = [
+            c.submit(
+                self.msg.text("forums.subscribe_later", name=f.name)
+                if len(f.name) <= 24
+                else self.msg.text("forums.subscribe_later_short"),
+                {"action": FORUM_SUBSCRIBE, "forum": f.id, "scope": scope},
+            )
+            for f in forums
+            if f.id not in subscribed
+        ]
+        if buttons:
+            body.append(c.text(self.msg.text("forums.later")))
+        buttons.extend(self.menu.resume_button(turn))
+        buttons.append(c.submit(self.msg.text("offer.menu"), {"action": c.MENU}))
+        body.extend(c.action_set([b]) for b in buttons)
+        return Reply(card=c.card(body), summary=self.msg.text("forums.none", days=self.forum_days))
 
 
 def forum_card_builder(texts: Catalogue) -> ForumCards:

@@ -18,8 +18,8 @@ from dialogs.answers import TopicCards
 from dialogs.engine import FlowEngine
 from dialogs.learning import LearningLoop
 from dialogs.menu import MenuCards
-from dialogs.state import Turn
-from dialogs.text import matches_phrase, starts_with_phrase
+from dialogs.state import DialogState, Turn
+from dialogs.text import matches_phrase, starts_with_phrase, words
 from dialogs.types import Reply
 from knowledge.loader import KnowledgeBase
 from knowledge.situations import Situation, SituationDetector
@@ -71,6 +71,17 @@ class FreeText:
             for key in ("words.yes", "words.no", "words.unknown", "words.skip")
         )
 
+    def safety_net(self, text: str) -> list[Reply]:
+        """A typed answer that also tells of acute danger ("kanske, hon vågar inte gå hem") gets
+        the 112 card first, as any message does."""
+        if len(words(text)) < 3:
+            return []
+        situation = self.situations(text)
+        if situation.acute:
+            log.info("situation: acute in a typed answer")
+            return [self._acute_reply()]
+        return []
+
     async def reply(self, turn: Turn, text: str, *, midflow: bool) -> list[Reply]:
         if not has_words(text):
             if any(e in text for e in self.msg.phrases("words.thanks_emoji")):
@@ -80,12 +91,15 @@ class FreeText:
             # An answer with no question waiting (the dialog ended or expired).
             return [Reply(text=self.msg.text("router.no_question")), self.menu.reply(turn)]
         if matches_phrase(text, self.msg.phrases("words.greetings")):
-            return [Reply(text=self.msg.text("small.greeting")), *self.engine.prompt(turn)]
+            return [self.menu.greeting_reply(turn)]
         if matches_phrase(text, self.msg.phrases("words.thanks")):
             return [Reply(text=self.msg.text("small.thanks")), *self.engine.prompt(turn)]
         situation = self.situations(text)
         if situation.concern or situation.acute:
             return await self._situation(turn, text, situation, midflow=midflow)
+        if starts_with_phrase(text, self.msg.phrases("words.who_to_call"), max_words=14):
+            # "vem ska jag ringa ikväll, det är efter 17": the number, not an article.
+            return await self.call_now_reply(turn, midflow=midflow)
         result = None
         if starts_with_phrase(text, self.msg.phrases("words.thanks"), max_words=8):
             # "Tack för hjälpen, du är bäst!" — checked after the situation check, and only
@@ -119,6 +133,33 @@ class FreeText:
                 replies.extend(self.engine.prompt(turn))
             return replies
         return [*replies, *(await self._search_reply(turn, text, midflow=midflow, result=result))]
+
+    async def call_now_reply(self, turn: Turn, *, midflow: bool) -> list[Reply]:
+        """Who to phone now, as far as known without a question (the remembered school,
+        socialjouren), with the way to the full contacts and the concern dialog."""
+        scratch = DialogState({"v": 1, "flow": "", "vars": {}, "facts": {}})
+        await self.engine.actions.run("call_now", {}, turn, scratch)
+        found = scratch.vars
+        body: list[dict[str, Any]] = [c.heading(self.msg.text("call_now.title"))]
+        if found.get("call_now_known"):
+            name, phone = found["call_now_name"], found["call_now_phone"]
+            body.append(c.text(self.msg.text("call_now.on_duty", name=name, phone=phone),
+                               weight="Bolder"))
+        if found.get("socialjour_known"):
+            line = self.msg.text("contacts.socialjour", phone=str(found["socialjour_phone"]))
+            body.append(c.text(line, weight="Bolder"))
+        if not found.get("call_now_known") and not found.get("socialjour_known"):
+            body.append(c.text(self.msg.text("call_now.unknown")))
+        body.append(c.text(self.msg.text("call_now.more")))
+        body.append(c.container([c.text(self.msg.text("welcome.acute"), weight="Bolder")],
+                                style="attention"))
+        buttons = [
+            *(self.menu.resume_button(turn) if midflow else []),
+            c.submit(self.msg.text("menu.items.contacts"), {"action": c.MENU, "item": "contacts"}),
+            c.submit(self.msg.text("menu.items.concern"), {"action": c.MENU, "item": "concern"}),
+        ]
+        body.extend(c.action_set([b]) for b in buttons)
+        return [Reply(card=c.card(body), summary=self.msg.text("call_now.title"))]
 
     def _concern_reply(self) -> Reply:
         body = [
@@ -219,7 +260,12 @@ class FreeText:
     ) -> list[Reply]:
         topic = self.kb.topic(topic_id, turn.day)
         assert topic is not None
-        lead = self.msg.text("flow.answer_lead") if midflow else None
+        waiting = self.engine.waiting(turn) if midflow else None
+        lead = (
+            self.msg.text("flow.answer_lead", title=waiting[1].title)
+            if waiting is not None
+            else None
+        )
         card = self.topics.answer_card(
             topic,
             turn.day,

@@ -89,16 +89,6 @@ class LearningLoop:
             c.action_set([button]),
         ]
 
-    def down_reply(self, thanks: str, question: str | None, topic: str) -> Reply:
-        """The reply to 👎: the thanks, and the offer when the answer came from a typed
-        question."""
-        blocks = self.offer_blocks(
-            question, source="feedback", topic=topic, key="kb_suggest.down_offer"
-        )
-        if not blocks:
-            return Reply(text=thanks)
-        return Reply(card=c.card([c.text(thanks), *blocks]), summary=thanks)
-
     async def press(self, turn: Turn, value: dict[str, Any]) -> list[Reply]:
         q = value.get("q")
         if not isinstance(q, str) or not q.strip() or not any(ch.isalpha() for ch in q):

@@ -3,6 +3,7 @@ dialog: what the router shows when the user asks where to go."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from common.catalogue import Catalogue
@@ -96,3 +97,32 @@ class MenuCards:
             *c.action_rows(self.resume_button(turn)),
         ]
         return Reply(card=c.card(body), summary=self.msg.text("ask.title"))
+
+    # --- after 👎 -------------------------------------------------------------------------------
+
+    def down_vote_buttons(self, turn: Turn, topic_id: str) -> list[dict[str, Any]]:
+        """What to do next when an answer did not help. One list, so that another way on (e.g.
+        suggesting the question for the knowledge base) is one more entry here."""
+        return [
+            *self.resume_button(turn),
+            c.submit(self.msg.text("feedback.rephrase"), {"action": c.MENU, "item": "ask"}),
+            c.submit(self.msg.text("menu.items.contacts"), {"action": c.MENU, "item": "contacts"}),
+            c.submit(self.msg.text("menu.items.concern"), {"action": c.MENU, "item": "concern"}),
+        ]
+
+    def down_vote_reply(
+        self, turn: Turn, topic_id: str, extra: Sequence[dict[str, Any]] = ()
+    ) -> Reply:
+        """The reply to 👎: thanks, the ways on, and `extra` blocks at the end (the learning
+        loop's offer to suggest the question for the knowledge base)."""
+        body = [
+            c.text(self.msg.text("feedback.thanks_down")),
+            c.text(self.msg.text("feedback.next"), weight="Bolder"),
+            *(c.action_set([b]) for b in self.down_vote_buttons(turn, topic_id)),
+            *extra,
+        ]
+        return Reply(card=c.card(body), summary=self.msg.text("feedback.thanks_down"))
+
+    def greeting_reply(self, turn: Turn) -> Reply:
+        body = [c.text(self.msg.text("small.greeting")), *self.body(turn)]
+        return Reply(card=c.card(body), summary=self.msg.text("small.greeting"))

@@ -27,6 +27,7 @@ from dialogs.answers import TopicCards
 from dialogs.engine import FlowEngine, FlowError
 from dialogs.flows import Flow, load_flows
 from dialogs.forum_replies import (
+    FORUM_MINE,
     FORUM_SUBSCRIBE,
     FORUM_UNSUBSCRIBE,
     Conversations,
@@ -36,6 +37,15 @@ from dialogs.forum_replies import (
 from dialogs.free_text import FreeText, Searcher, has_words
 from dialogs.learning import LearningLoop, SuggestionSink
 from dialogs.menu import MENU_TITLE_KEYS, MenuCards
+from dialogs.ownership import (
+    BOUND,
+    confirm_reply,
+    discards,
+    foreign,
+    other_dialog_reply,
+    stale_step,
+    stamp,
+)
 from dialogs.state import DialogState, Turn
 from dialogs.text import (
     contains_personnummer,
@@ -155,7 +165,7 @@ class Router:
             state.dialog.clear()
             replies = [Reply(text=self.msg.text("router.flow_broken")), self.menu.reply(turn)]
         self._mark(turn)
-        return [*notes, *replies]
+        return stamp([*notes, *replies], state.dialog)
 
     def _turn(self, inc: Incoming, state: TurnState) -> Turn:
         now = state.now if state.now.tzinfo is not None else self.clock.now()
@@ -237,6 +247,8 @@ class Router:
                 self._menu_item(turn, name) if kind == "menu" else self._start(turn, name)
             )
             return [*prefix, *started]
+        if matches_phrase(text, self.msg.phrases("words.my_reminders")):
+            return [*prefix, *(await self.forum_replies.mine(turn))]
         if waiting is None and matches_phrase(text, self.msg.phrases("words.why")):
             # "Varför?" typed under an outcome instead of pressing its button.
             cur = self.engine.current(turn)
@@ -251,7 +263,7 @@ class Router:
         if waiting is not None:
             answered = await self.engine.answer(turn, value=None, text=text)
             if answered is not None:
-                return [*prefix, *answered]
+                return [*prefix, *self.free_text.safety_net(text), *answered]
             if self.free_text.is_answer_word(text) or not has_words(text):
                 # "nej" where "nej" is no choice, or an emoji: not a question to search for.
                 return [*prefix, *self.engine.not_understood(turn)]
@@ -300,8 +312,38 @@ class Router:
             self.menu.reply(turn),
         ]
 
+    def _would_start(self, value: dict[str, Any]) -> str | None:
+        """The title of the dialog a button starts, if it starts one."""
+        flow_id: Any = None
+        if value["action"] == c.FLOW_START:
+            flow_id = value.get("flow")
+        elif value["action"] == c.MENU and value.get("item") in MENU_FLOWS:
+            flow_id = MENU_FLOWS[str(value["item"])]
+        flow = self.flows.get(flow_id) if isinstance(flow_id, str) else None
+        return flow.title if flow is not None else None
+
+    def _owned(self, turn: Turn, value: dict[str, Any]) -> list[Reply] | None:
+        """A reply when the button does not belong to the dialog it would act on (ownership)."""
+        action = value["action"]
+        cur = self.engine.current(turn)
+        ds = cur[0] if cur is not None else None
+        if action in BOUND and foreign(value, ds):
+            waiting = self.engine.waiting(turn)
+            titles = {f.id: f.title for f in self.flows.values()}
+            title = waiting[1].title if waiting is not None else None
+            return [other_dialog_reply(self.msg, value, titles, title)]
+        if ds is not None and action in BOUND and stale_step(value, ds):
+            return [Reply(text=self.msg.text("flow.stale")), *self.engine.prompt(turn)]
+        new = self._would_start(value)
+        if cur is not None and new is not None and discards(value, ds, new):
+            return [confirm_reply(self.msg, value, cur[1].title, new)]
+        return None
+
     async def _button(self, turn: Turn, value: dict[str, Any]) -> list[Reply]:
         action = value["action"]
+        owned = self._owned(turn, value)
+        if owned is not None:
+            return owned
         if action == c.MENU:
             item = value.get("item")
             if item is None:
@@ -346,6 +388,8 @@ class Router:
             return self._why(turn)
         elif action == c.FLOW_PNR:
             return await self.engine.personnummer_choice(turn, str(value.get("choice", "")))
+        elif action == FORUM_MINE:
+            return await self.forum_replies.mine(turn)
         elif action in (FORUM_SUBSCRIBE, FORUM_UNSUBSCRIBE):
             return await self.forum_replies.button(turn, value, subscribe=action == FORUM_SUBSCRIBE)
         log.info("unknown button action")
@@ -377,8 +421,8 @@ class Router:
         cur = self.engine.current(turn)
         if cur is not None:
             ds, old = cur
-            if ds.status == "done" and not restart:
-                carry = dict(ds.vars)
+            if ds.status == "done" and not restart and old.id != flow_id:
+                carry = dict(ds.vars)  # what another dialog found out (never from itself)
             elif restart and old.id == flow_id:
                 notes.append(Reply(text=self.msg.text("flow.restarted")))
             elif old.id != flow_id or ds.history:
@@ -437,8 +481,10 @@ class Router:
             votes.pop(next(iter(votes)))
         turn.state.user["votes"] = votes
         if vote == "down":
-            thanks = self.msg.text("feedback.thanks_down")
-            return [self.learning.down_reply(thanks, _question(value), topic_id)]
+            offer = self.learning.offer_blocks(
+                _question(value), source="feedback", topic=topic_id, key="kb_suggest.down_offer"
+            )
+            return [self.menu.down_vote_reply(turn, topic_id, extra=offer)]
         return [Reply(text=self.msg.text("feedback.thanks_up"))]
 
 

@@ -2,20 +2,23 @@
 
 Shape (version 1):
 
-    {"v": 1, "flow": "concern", "node": "acute", "status": "active" | "done",
+    {"v": 1, "id": "3f9a0c1d2e", "flow": "concern", "node": "acute", "status": "active" | "done",
      "facts": {...},            # facts for the assessment (assessment.md)
      "vars": {...},             # answers and results of actions
      "history": [{"node": "acute", "undo": [["facts", "acute_danger", false, null], ...]}],
      "pending": {...} | null,   # an answer held back because it looked like a personnummer
      "started_at": ISO, "updated_at": ISO}
 
-`history` holds, per answered question, how to undo what that answer (and the actions after it)
-changed, so "Ändra svar" restores the facts exactly as they were.
+`id` names this run of the dialog: every button the bot shows while it runs carries it (with the
+step, the number of answers given), so a press from a finished or other dialog is recognised
+(dialogs.ownership). `history` holds, per answered question, how to undo what that answer (and
+the actions after it) changed, so "Ändra svar" restores the facts exactly as they were.
 """
 
 from __future__ import annotations
 
 import copy
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -49,6 +52,7 @@ class DialogState:
         data.update(
             {
                 "v": STATE_VERSION,
+                "id": secrets.token_hex(5),
                 "flow": flow,
                 "node": node,
                 "status": "active",
@@ -65,6 +69,15 @@ class DialogState:
     @staticmethod
     def present(data: dict[str, Any]) -> bool:
         return bool(data) and data.get("v") == STATE_VERSION and isinstance(data.get("flow"), str)
+
+    @property
+    def id(self) -> str:
+        return str(self.data.get("id") or "")
+
+    @property
+    def step(self) -> int:
+        """How many answers the dialog holds: the step a card was made at."""
+        return len(self.history)
 
     @property
     def flow(self) -> str:

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from samverkan import texts
 
 _MD_LINK = re.compile(r"\[([^\]]+)\]\(([^)]+)\)")
+# **bold** and *bold* (markdown in TextBlocks): shown with `bold`, never as raw asterisks.
+_MD_BOLD = re.compile(r"\*\*(.+?)\*\*|(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+# The id of a card's hint on how to answer; the terminal says it its own way.
+HINT_ID = "hint"
+
+
+def no_bold(text: str) -> str:
+    return text
+
+
+def ansi_bold(text: str) -> str:
+    return f"\033[1m{text}\033[0m"
 
 
 @dataclass
@@ -28,8 +41,10 @@ class Rendered:
     buttons: list[Button]
 
 
-def _plain(text: str) -> str:
-    return _MD_LINK.sub(lambda m: f"{m.group(1)} <{m.group(2)}>", text)
+def plain(text: str, bold: Callable[[str], str] = no_bold) -> str:
+    """Markdown of a card or message as terminal text: links as "text <url>", bold via `bold`."""
+    text = _MD_LINK.sub(lambda m: f"{m.group(1)} <{m.group(2)}>", text)
+    return _MD_BOLD.sub(lambda m: bold(m.group(1) or m.group(2)), text)
 
 
 def _inputs(elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -45,15 +60,28 @@ def _inputs(elements: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
-def render_card(card: dict[str, Any], *, width: int = 78, start: int = 1) -> Rendered:
+def render_card(
+    card: dict[str, Any],
+    *,
+    width: int = 78,
+    start: int = 1,
+    bold: Callable[[str], str] = no_bold,
+) -> Rendered:
     lines: list[str] = []
     buttons: list[Button] = []
     all_inputs = _inputs(card.get("body", []))
 
     def wrap(text: str, indent: str = "") -> None:
-        for para in _plain(text).split("\n"):
+        for para in text.split("\n"):
             lines.extend(
-                textwrap.wrap(para, width=width, initial_indent=indent, subsequent_indent=indent)
+                textwrap.wrap(
+                    para,
+                    width=width,
+                    initial_indent=indent,
+                    subsequent_indent=indent,
+                    break_on_hyphens=False,
+                    break_long_words=False,
+                )
                 or [""]
             )
 
@@ -79,21 +107,32 @@ def render_card(card: dict[str, Any], *, width: int = 78, start: int = 1) -> Ren
             return
         kind = el.get("type")
         if kind == "TextBlock":
-            text = str(el.get("text") or "")
-            if el.get("weight") == "Bolder" or el.get("size") in ("Large", "ExtraLarge"):
-                text = text.upper() if el.get("size") in ("Large", "ExtraLarge") else f"*{text}*"
+            if el.get("id") == HINT_ID:
+                wrap(texts().text("cardtext.hint"), indent)
+                return
+            text = plain(str(el.get("text") or ""), bold)
+            if el.get("size") in ("Large", "ExtraLarge"):
+                text = bold(text.upper())
+            elif el.get("weight") == "Bolder":
+                text = bold(text)
+            if el.get("separator") or el.get("spacing") in ("Medium", "Large"):
+                lines.append("")
             wrap(text, indent)
         elif kind == "RichTextBlock":
             wrap(
-                "".join(
-                    str(i.get("text", "")) if isinstance(i, dict) else str(i)
-                    for i in el.get("inlines", [])
+                plain(
+                    "".join(
+                        str(i.get("text", "")) if isinstance(i, dict) else str(i)
+                        for i in el.get("inlines", [])
+                    ),
+                    bold,
                 ),
                 indent,
             )
         elif kind == "FactSet":
             for f in el.get("facts", []):
-                wrap(f"{f.get('title', '')}: {f.get('value', '')}", indent + "  ")
+                title, value = plain(str(f.get("title", "")), bold), f.get("value", "")
+                wrap(f"{bold(title)} {plain(str(value), bold)}", indent + "  ")
         elif kind in ("Container", "Column"):
             for item in el.get("items", []):
                 element(item, indent)
@@ -109,6 +148,8 @@ def render_card(card: dict[str, Any], *, width: int = 78, start: int = 1) -> Ren
         elif isinstance(kind, str) and kind.startswith("Input."):
             label = el.get("label") or el.get("placeholder") or el.get("id")
             wrap(texts().text("cardtext.input", label=label), indent)
+            if el.get("value"):
+                wrap(texts().text("cardtext.value", value=el["value"]), indent + "  ")
         if isinstance(el.get("selectAction"), dict):
             action(el["selectAction"])
 

@@ -10,7 +10,7 @@ from typing import Any, TextIO
 from cli import texts
 from common.catalogue import Catalogue
 from dialogs.types import Incoming, Reply
-from samverkan.cardtext import Button, render_card
+from samverkan.cardtext import Button, ansi_bold, no_bold, plain, render_card
 from samverkan.logs import configure as configure_logging
 from samverkan.settings import Settings, SettingsError
 
@@ -27,6 +27,9 @@ class TerminalChat:
         self._out = out
         self._ask = ask
         self.buttons: list[Button] = []
+        # Bold as bold on a terminal; as plain words when the output is a file or a pipe.
+        isatty = getattr(out, "isatty", None)
+        self._bold = ansi_bold if callable(isatty) and isatty() else no_bold
 
     def incoming(self, text: str = "", value: dict[str, Any] | None = None) -> Incoming:
         return Incoming(
@@ -43,9 +46,10 @@ class TerminalChat:
         buttons: list[Button] = []
         for reply in replies:
             if reply.text:
-                print("\n" + self.msg.text("chat.bot", text=reply.text), file=self._out)
+                text = plain(reply.text, self._bold)
+                print("\n" + self.msg.text("chat.bot", text=text), file=self._out)
             if reply.card is not None:
-                rendered = render_card(reply.card, start=len(buttons) + 1)
+                rendered = render_card(reply.card, start=len(buttons) + 1, bold=self._bold)
                 print("\n" + rendered.text, file=self._out)
                 buttons += rendered.buttons
         self.buttons = buttons
@@ -71,7 +75,7 @@ class TerminalChat:
             print(self.msg.text("chat.link", url=button.url), file=self._out)
             return True
         if button.kind == "showcard" and button.card is not None:
-            rendered = render_card(button.card)
+            rendered = render_card(button.card, bold=self._bold)
             print("\n" + rendered.text, file=self._out)
             self.buttons = rendered.buttons
             return True

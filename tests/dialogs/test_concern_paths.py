@@ -54,6 +54,7 @@ TEXT_INPUTS = {
     "home_query": ["Norrdal", "vet inte", "Solna"],
 }
 NIGHT_INPUTS = {"school_query": ["Lindskolan"], "home_query": ["Norrdal", "vet inte"]}
+HOME_CHOICES = ("home_violence", "sexual", "honor", "home_witness")
 OPEN_TO_GUARDIANS = ("Som regel är det bra att",)
 NOT_GUARDIANS_FIRST = ("Berätta inte för vårdnadshavarna", "Kontakta inte vårdnadshavarna")
 
@@ -76,9 +77,11 @@ class Leaf:
         return "\n".join(out)
 
     def outcome_card(self) -> dict[str, Any]:
+        """The card with the numbered steps (an info card may come before it)."""
         cards = [r.card for r in self.replies if r.card]
         assert cards, self.path
-        return cards[0]
+        steps = [k for k in cards if any(t.startswith("1. ") for t in c.texts_of(k))]
+        return steps[0] if steps else cards[0]
 
 
 @dataclass
@@ -93,6 +96,7 @@ class Walker:
         state = TurnState(now=at, dialog=json.loads(json.dumps(dialog)), user=dict(user))
         replies = await self.router.handle(inc, state)
         self.turns += 1
+        _check_buttons(replies)
         return json.loads(json.dumps(state.dialog)), state.user, replies
 
     async def walk(
@@ -125,6 +129,19 @@ class Walker:
             d, u, r = await self.send(dialog, user, at, _incoming(text=text))
             key = (node_id, text)
             await self.walk(d, u, at, [*path, f"{node_id}:{text}"], r, typed | {key})
+
+
+def _check_buttons(replies: list[Reply]) -> None:
+    """Teams conventions on every card of the dialog: version 1.5, buttons of at most 40
+    characters and never cut ("…"); answer cards' topic buttons are the answer cards' own."""
+    for r in replies:
+        if r.card is None:
+            continue
+        assert r.card["version"] == "1.5"
+        for b in c.buttons_of(r.card):
+            if b["data"].get("action") == c.TOPIC:
+                continue
+            assert len(b["title"]) <= 40 and not b["title"].endswith("…"), b["title"]
 
 
 def _incoming(text: str = "", value: dict[str, Any] | None = None) -> Incoming:
@@ -195,6 +212,22 @@ async def test_every_path_is_safe(
     router = make_router(kb, index, rules, messages, FixedClock(OFFICE))
     assert len(leaves) > 500, len(leaves)  # the whole graph (in office hours, or at night)
     outcomes: set[str] = set()
+    flow = router.flows["concern"]
+    # Every question asked could still change the assessment: under it, not every path ends in
+    # the same (outcome, guardian advice, phone today).
+    under: dict[tuple[str, ...], set[tuple[Any, ...]]] = {}
+    for leaf in leaves:
+        if leaf.dialog["node"] == "emergency_end":
+            continue
+        triple = _triple(rules, leaf.dialog["facts"], leaf.at)
+        for i, step in enumerate(leaf.path):
+            node = flow.nodes.get(step.partition("=")[0])
+            if isinstance(node, QuestionNode) and any(ch.set for ch in node.choices):
+                under.setdefault((*leaf.path[:i], step.partition("=")[0]), set()).add(
+                    triple
+                )
+    useless = [" → ".join(k) for k, triples in under.items() if len(triples) == 1]
+    assert not useless, useless[:5]
     for leaf in leaves:
         facts, vars_ = leaf.dialog["facts"], leaf.dialog["vars"]
         where = " → ".join(leaf.path) + f" @ {leaf.at:%H:%M}"
@@ -202,6 +235,7 @@ async def test_every_path_is_safe(
         if leaf.dialog["node"] == "emergency_end":  # "Avsluta här" on the 112 card
             assert facts == {"acute_danger": True}, where
             assert "Ring 112" in text and "Kontakta inte vårdnadshavarna" in text, where
+            assert SOCIALJOUR in text, where  # socialjouren's number, without more clicks
             continue
         triple = _triple(rules, facts, leaf.at)
         outcome, guardians, phone = triple
@@ -218,6 +252,14 @@ async def test_every_path_is_safe(
                 assert _triple(rules, {**facts, name: value}, leaf.at) == triple, (
                     f"{where}: {name}={value!r} was never asked but changes the assessment"
                 )
+
+        # Asked only what can still change it: a concern in the home settles the guardian
+        # advice (no home question, no other kinds of concern), the child's account the outcome.
+        asked = [step.partition("=")[0].partition(":")[0] for step in leaf.path]
+        if any(f"about={v}" in leaf.path for v in HOME_CHOICES):
+            assert "home" not in asked and asked.count("about") == 1, where
+        if "disclosed=yes" in leaf.path:
+            assert not {"certainty", "reported", "new_info"} & set(asked), where
 
         # A disclosure or "jag vet" is never a consultation.
         if facts.get("child_disclosed") is True or facts.get("certainty") == "know":
@@ -280,3 +322,28 @@ async def test_a_clear_violence_case_reaches_the_number_to_call_in_seven_interac
     assert "Ring socialtjänsten i dag – innan barnet går hem" in text
     assert INTAKE_NORRDAL in text
     assert len(talk.history) == 6  # every press and typed answer, the menu press included
+
+
+async def test_the_night_time_112_card_shows_the_socialjour_number(
+    kb: KnowledgeBase,
+    index: SearchIndex,
+    rules: RuleSet,
+    messages: Catalogue,
+    registry: RegistryService,
+) -> None:
+    """Menu → "Ja, akut fara" → the 112 card with socialjouren's number: 2 interactions, and
+    the school the user works at is not yet known."""
+    from tests.dialogs.conftest import Talk
+
+    router = make_router(kb, index, rules, messages, FixedClock(NIGHT), registry=registry)
+    talk = Talk(router=router, clock=FixedClock(NIGHT))
+    await talk.press_menu("concern")
+    await talk.press("Ja")
+    text = talk.texts()
+    assert "Ring 112 nu." in text
+    assert f"Socialjouren (kvällar, nätter och helger): {SOCIALJOUR}" in text
+    # With the school remembered, the one to phone now is named too (at night: socialjouren).
+    talk.user["school"] = {"id": "lindskolan", "name": "Lindskolan"}
+    await talk.say("börja om")
+    await talk.press("Ja")
+    assert f"Ring sedan: Socialjouren Testkommun, {SOCIALJOUR}" in talk.texts()

@@ -55,7 +55,7 @@ def _talk(router: Router) -> Talk:
         ("certainty", "ja", None),
         ("certainty", "vad betyder misstänker?", None),
         ("emergency", "fortsätt", "yes"),
-        ("emergency", "Fortsätt – vem ska jag ringa", "yes"),
+        ("emergency", "Fortsätt – visa alla kontakter", "yes"),
         ("about", "omsorgsbrist", "neglect"),
         ("about", "heder", "honor"),
         ("about", "vet inte", "unknown"),

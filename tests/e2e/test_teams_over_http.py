@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,15 +72,30 @@ async def test_state_survives_a_server_restart(
     assert user.transcript().split("\n")[-1] != ""
     # The dialog continues where it was, not from the start.
     assert "akut fara" not in user.transcript()
-    asked = [line for line in question.splitlines() if line.startswith("*") and line.endswith("?*")]
+    asked = [line for line in question.splitlines() if line.endswith("?")]
     assert asked and asked[-1] in user.transcript(), (question, user.transcript())
 
 
 def _question(user: TeamsUser) -> str:
-    lines = [
-        ln for ln in user.transcript().splitlines() if ln.startswith("*") and ln.endswith("?*")
-    ]
-    return lines[-1] if lines else ""
+    """The question asked last: a bold text block that ends with a question mark."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            text = str(node.get("text", ""))
+            if node.get("type") == "TextBlock" and node.get("weight") == "Bolder" and (
+                text.endswith("?")
+            ):
+                found.append(text)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for act in user.last:
+        walk(card_of(act))
+    return found[-1] if found else ""
 
 
 async def _answer_all(user: TeamsUser, answers: dict[str, str], default: str = "Nej") -> None:
@@ -116,7 +132,7 @@ async def test_concern_to_emergency(server: ServerProcess, connector: FakeConnec
     await user.press("Jag är orolig för ett barn")
     await user.press("Ja")
     assert "Ring 112 nu." in user.transcript()
-    await user.press("Fortsätt – vem ska jag ringa?")
+    await user.press("Fortsätt – visa alla kontakter")
     # Acute danger settles the assessment: no more questions, straight to who to call.
     assert "Vad gäller oron?" not in user.transcript()
     text = await _finish_contacts(user, home="Norrmalm")
@@ -224,3 +240,34 @@ async def _walk_report(server: ServerProcess, connector: FakeConnector, tmp_path
     log = server.log()
     assert " DEBUG " in log, "the server ran at DEBUG level"
     assert "Zyxwvut" not in log
+
+
+async def test_a_clear_violence_case_reaches_the_number_in_seven_interactions(
+    server: ServerProcess, connector: FakeConnector
+) -> None:
+    """Over HTTP, as in Teams: from the menu to the outcome card with the number to call now,
+    counting every press and every typed answer (issue 16: at most 7)."""
+    user = TeamsUser(server, connector, "a:c-count", "user-count")
+    await user.install()
+    steps = 0
+
+    async def press(title: str) -> None:
+        nonlocal steps
+        steps += 1
+        await user.press(title)
+
+    async def say(text: str) -> None:
+        nonlocal steps
+        steps += 1
+        await user.say(text)
+
+    await press("Jag är orolig för ett barn")
+    await press("Nej")
+    await press("Våld eller hot från vuxen i hemmet")
+    await press("Ja")
+    await say("Engelbrektsskolan")
+    await say("Norrmalm")
+    text = user.transcript()
+    assert "RING SOCIALTJÄNSTEN I DAG – INNAN BARNET GÅR HEM" in text
+    assert "08-000 206 06" in text or "08-000 100 00" in text  # intake, or socialjouren
+    assert steps <= 7, steps
