@@ -1,0 +1,461 @@
+"""Kommun profiles: the local layer on top of the national knowledge base.
+
+A profile is a folder (`knowledge/data/kommuner/<id>/`, or one under SAMVERKAN_KOMMUN_DIR):
+
+- `kommun.yaml`: id, name, organisation (one socialtjänst or stadsdelar), whether it is an
+  example, links (the e-tjänst for orosanmälan, pages) and the documents its routines cite;
+- `routines.yaml`: local routines per topic id (text, source document, valid_from, changed);
+- `words.yaml`: the kommun's own words ("familjeenheten", "PRISMA") and the topics they mean;
+- `forums.yaml` and `registry.yaml` (optional): the `forums import` and `registry import`
+  formats; read here only for forum ids, names and kinds (samverkan.kommun_check parses them
+  fully).
+
+Every problem is a `KommunProblem` with a stable code (`unknown-topic`, `bad-date`,
+`unknown-forum-kind`, `broken-source`, `missing-field`, …) so that `samverkan kb check` lists
+named errors. Search takes a profile's words as extra keywords of the topics they alias
+(`with_profile`), additive only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from knowledge import texts
+from knowledge.loader import (
+    DEFAULT_DIR,
+    UNREADABLE,
+    KnowledgeBase,
+    Problem,
+    _read_yaml,
+)
+from knowledge.model import TOPIC_ID, Strict
+
+BUILTIN_DIR = DEFAULT_DIR / "kommuner"
+# The profile used when SAMVERKAN_KOMMUN is not set (an example, and said so).
+DEFAULT_KOMMUN = "stockholm"
+KOMMUN_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+HTTPS = r"^https://\S+$"
+
+# Forum kinds every profile may use; a profile adds its own under `forum_kinds`.
+FORUM_KINDS: tuple[str, ...] = (
+    "bus",
+    "konsultationsgrupp",
+    "2+2",
+    "styrgrupp",
+    "motesplats",
+    "arbetsgrupp",
+    "uppfoljning",
+    "polissamverkan",
+    "ledningsgrupp",
+    "sip",
+)
+
+Id = Annotated[str, Field(pattern=KOMMUN_ID, max_length=80)]
+
+
+class Unit(Strict):
+    """A stadsdel (or the one socialtjänst) that receives reports."""
+
+    id: Id
+    name: Annotated[str, Field(min_length=2)]
+
+
+class Organisation(Strict):
+    kind: Literal["socialtjanst", "stadsdelar"]
+    name: Annotated[str, Field(min_length=2)]
+    units: list[Unit] = []
+
+    @model_validator(mode="after")
+    def _units(self) -> Organisation:
+        if self.kind == "stadsdelar" and len(self.units) < 2:
+            raise ValueError(texts().text("kommun.two_units"))
+        return self
+
+
+class Page(Strict):
+    title: Annotated[str, Field(min_length=2)]
+    url: Annotated[str, Field(pattern=HTTPS)]
+
+
+class Links(Strict):
+    orosanmalan: Annotated[str, Field(pattern=HTTPS)] | None = None
+    pages: list[Page] = []
+
+
+class Document(Strict):
+    """A local document a routine cites: named in words, with a link only when one is known."""
+
+    id: Id
+    title: Annotated[str, Field(min_length=3)]
+    organisation: Annotated[str, Field(min_length=2)]
+    year: Annotated[str, Field(pattern=r"^\d{4}$")]
+    seed: Annotated[str, Field(pattern=r"^\d{3}$")] | None = None
+    url: Annotated[str, Field(pattern=HTTPS)] | None = None
+
+
+class KommunFile(Strict):
+    id: Id
+    name: Annotated[str, Field(min_length=2)]
+    short_name: Annotated[str, Field(min_length=2)]
+    example: bool
+    organisation: Organisation
+    links: Links = Links()
+    documents: Annotated[list[Document], Field(min_length=1)]
+    forum_kinds: list[Annotated[str, Field(min_length=1, max_length=40)]] = []
+
+
+class RoutineSource(Strict):
+    document: str
+    section: str | None = None
+
+
+class Routine(Strict):
+    topic: Annotated[str, Field(pattern=TOPIC_ID)]
+    unit: str | None = None
+    text: Annotated[str, Field(min_length=20, max_length=1500)]
+    source: RoutineSource
+    valid_from: date
+    valid_until: date | None = None
+    changed: str | None = None
+    forums: list[str] = []
+
+    @model_validator(mode="after")
+    def _dates(self) -> Routine:
+        if self.valid_until is not None and self.valid_until <= self.valid_from:
+            raise ValueError(texts().text("model.until_before_from"))
+        return self
+
+    def valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_until is None or day < self.valid_until)
+
+
+class RoutinesFile(Strict):
+    routines: list[Routine]
+
+
+class Word(Strict):
+    word: Annotated[str, Field(min_length=2, max_length=80)]
+    topics: Annotated[list[Annotated[str, Field(pattern=TOPIC_ID)]], Field(min_length=1)]
+    also: list[str] = []  # other spellings of the same word
+
+
+class WordsFile(Strict):
+    words: list[Word]
+
+
+@dataclass(frozen=True)
+class ForumInfo:
+    id: str
+    name: str
+    kind: str | None
+
+
+@dataclass(frozen=True)
+class KommunProblem:
+    """One problem of a profile: `code` names its kind (stable; tests and tools use it)."""
+
+    file: str
+    code: str
+    message: str
+    item: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file + (f" [{self.item}]" if self.item else "")
+        return f"{where}: {self.message} ({self.code})"
+
+
+class KommunError(Exception):
+    def __init__(self, problems: Sequence[KommunProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+@dataclass(frozen=True)
+class KommunProfile:
+    id: str
+    directory: Path
+    info: KommunFile
+    routines: tuple[Routine, ...] = ()
+    words: tuple[Word, ...] = ()
+    forums: tuple[ForumInfo, ...] = ()
+    has_registry: bool = False
+    digest: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    @property
+    def example(self) -> bool:
+        return self.info.example
+
+    def routines_for(self, topic_id: str, day: date) -> list[Routine]:
+        return [r for r in self.routines if r.topic == topic_id and r.valid_on(day)]
+
+    def document(self, doc_id: str) -> Document | None:
+        return next((d for d in self.info.documents if d.id == doc_id), None)
+
+    def forum(self, forum_id: str) -> ForumInfo | None:
+        return next((f for f in self.forums if f.id == forum_id), None)
+
+    def unit_name(self, unit_id: str | None) -> str | None:
+        if unit_id is None:
+            return None
+        return next((u.name for u in self.info.organisation.units if u.id == unit_id), None)
+
+    def aliases(self) -> dict[str, list[str]]:
+        """Topic id → the kommun's words for it (search takes them as extra keywords)."""
+        out: dict[str, list[str]] = {}
+        for w in self.words:
+            for topic_id in w.topics:
+                out.setdefault(topic_id, []).extend([w.word, *w.also])
+        return out
+
+    @property
+    def forums_file(self) -> Path | None:
+        path = self.directory / "forums.yaml"
+        return path if path.exists() else None
+
+    @property
+    def registry_file(self) -> Path | None:
+        path = self.directory / "registry.yaml"
+        return path if path.exists() else None
+
+
+def _code(err: dict[str, Any]) -> str:
+    kind = str(err["type"])
+    if kind == "missing":
+        return "missing-field"
+    if kind.startswith("date"):
+        return "bad-date"
+    if kind == "extra_forbidden":
+        return "unknown-key"
+    return "invalid"
+
+
+def _validate(model: Any, data: Any, rel: str, problems: list[KommunProblem]) -> Any:
+    if data is UNREADABLE:
+        return None
+    if data is None:
+        problems.append(KommunProblem(rel, "empty-file", texts().text("load.empty")))
+        return None
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            path = ".".join(str(p) for p in err["loc"])
+            code = _code(dict(err))
+            if code == "missing-field":
+                msg = texts().text("load.missing_field", path=path)
+            elif code == "bad-date":
+                msg = texts().text("load.bad_date", path=path, value=err.get("input"))
+            else:
+                msg = f"{path}: {str(err['msg']).removeprefix('Value error, ')}"
+            problems.append(KommunProblem(rel, code, msg))
+        return None
+
+
+def _read(path: Path, base: Path, problems: list[KommunProblem]) -> Any:
+    found: list[Problem] = []
+    data = _read_yaml(path, base, found)
+    for p in found:
+        code = "missing-file" if not path.exists() else "bad-yaml"
+        problems.append(KommunProblem(p.file, code, p.message))
+    return data
+
+
+def _forum_infos(path: Path, rel: str, base: Path, problems: list[KommunProblem]) -> list[ForumInfo]:
+    data = _read(path, base, problems)
+    items = data.get("forums") if isinstance(data, dict) else None
+    out: list[ForumInfo] = []
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            kind = item.get("kind")
+            name = item.get("name")
+            out.append(
+                ForumInfo(item["id"], str(name or item["id"]), str(kind) if kind else None)
+            )
+    return out
+
+
+def load_profile(directory: Path, topic_ids: Iterable[str], seed_ids: Iterable[str] = ()) -> tuple[
+    KommunProfile | None, list[KommunProblem]
+]:
+    """One profile and every problem found in it (the profile is None when there are any)."""
+    directory = Path(directory)
+    base = directory.parent
+    problems: list[KommunProblem] = []
+    topics, seeds = set(topic_ids), set(seed_ids)
+    rel = f"{directory.name}/"
+    info: KommunFile | None = _validate(
+        KommunFile, _read(directory / "kommun.yaml", base, problems), rel + "kommun.yaml", problems
+    )
+    routines_f: RoutinesFile | None = None
+    if (directory / "routines.yaml").exists():
+        routines_f = _validate(
+            RoutinesFile,
+            _read(directory / "routines.yaml", base, problems),
+            rel + "routines.yaml",
+            problems,
+        )
+    words_f: WordsFile | None = None
+    if (directory / "words.yaml").exists():
+        words_f = _validate(
+            WordsFile, _read(directory / "words.yaml", base, problems), rel + "words.yaml", problems
+        )
+    forums: list[ForumInfo] = []
+    if (directory / "forums.yaml").exists():
+        forums = _forum_infos(directory / "forums.yaml", rel + "forums.yaml", base, problems)
+
+    def add(file: str, code: str, key: str, item: str | None = None, **values: Any) -> None:
+        problems.append(KommunProblem(rel + file, code, texts().text(key, **values), item))
+
+    if info is not None:
+        if info.id != directory.name:
+            add("kommun.yaml", "id-mismatch", "kommun.id_mismatch", id=info.id, folder=directory.name)
+        for doc in info.documents:
+            if doc.seed is not None and seeds and doc.seed not in seeds:
+                add("kommun.yaml", "broken-source", "kommun.unknown_seed", doc.id, seed=doc.seed)
+        kinds = set(FORUM_KINDS) | set(info.forum_kinds)
+        for forum in forums:
+            if forum.kind is not None and forum.kind not in kinds:
+                add(
+                    "forums.yaml", "unknown-forum-kind", "kommun.unknown_kind", forum.id,
+                    kind=forum.kind, kinds=", ".join(sorted(kinds)),
+                )
+    forum_ids = {f.id for f in forums}
+    if routines_f is not None:
+        for r in routines_f.routines:
+            if r.topic not in topics:
+                add("routines.yaml", "unknown-topic", "kommun.unknown_topic", r.topic, topic=r.topic)
+            if info is not None and info.id == directory.name:
+                if not any(d.id == r.source.document for d in info.documents):
+                    add(
+                        "routines.yaml", "broken-source", "kommun.unknown_document", r.topic,
+                        document=r.source.document,
+                    )
+                units = {u.id for u in info.organisation.units}
+                if r.unit is not None and r.unit not in units:
+                    add("routines.yaml", "unknown-unit", "kommun.unknown_unit", r.topic, unit=r.unit)
+            for forum_id in r.forums:
+                if forum_id not in forum_ids:
+                    add(
+                        "routines.yaml", "unknown-forum", "kommun.unknown_forum", r.topic,
+                        forum=forum_id,
+                    )
+    if words_f is not None:
+        for w in words_f.words:
+            for topic_id in w.topics:
+                if topic_id not in topics:
+                    add("words.yaml", "unknown-topic", "kommun.unknown_topic", w.word, topic=topic_id)
+    if problems or info is None:
+        return None, problems
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*.y*ml")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    profile = KommunProfile(
+        id=info.id,
+        directory=directory,
+        info=info,
+        routines=tuple(routines_f.routines) if routines_f else (),
+        words=tuple(words_f.words) if words_f else (),
+        forums=tuple(forums),
+        has_registry=(directory / "registry.yaml").exists(),
+        digest=digest.hexdigest()[:16],
+    )
+    return profile, []
+
+
+def profile_dirs(extra: Path | None = None) -> dict[str, Path]:
+    """Profile id → folder: the built-in profiles, and those of `extra` (which win)."""
+    found: dict[str, Path] = {}
+    for root in (BUILTIN_DIR, extra):
+        if root is None or not Path(root).is_dir():
+            continue
+        for sub in sorted(Path(root).iterdir()):
+            if sub.is_dir() and (sub / "kommun.yaml").exists():
+                found[sub.name] = sub
+    return found
+
+
+@dataclass(frozen=True)
+class Kommuner:
+    """Every readable profile, the default one and the Teams tenant → profile map."""
+
+    profiles: dict[str, KommunProfile]
+    default: str
+    tenants: dict[str, str] = field(default_factory=dict)
+
+    def for_tenant(self, tenant_id: str | None) -> KommunProfile:
+        chosen = self.tenants.get(tenant_id or "", self.default)
+        return self.profiles[chosen]
+
+    @property
+    def in_use(self) -> list[str]:
+        return list(dict.fromkeys([self.default, *self.tenants.values()]))
+
+
+def load_kommuner(
+    kb: KnowledgeBase,
+    *,
+    extra_dir: Path | None = None,
+    default: str | None = None,
+    tenants: dict[str, str] | None = None,
+) -> Kommuner:
+    """All profiles, checked against `kb`; KommunError naming every problem, including a
+    chosen kommun (default or per tenant) that has no profile."""
+    if extra_dir is not None and not Path(extra_dir).is_dir():
+        raise KommunError(
+            [KommunProblem(str(extra_dir), "missing-file", texts().text("kommun.no_dir"))]
+        )
+    topic_ids = {t.id for t in kb.topics}
+    problems: list[KommunProblem] = []
+    profiles: dict[str, KommunProfile] = {}
+    for kommun_id, folder in profile_dirs(extra_dir).items():
+        profile, found = load_profile(folder, topic_ids, kb.seeds)
+        problems += found
+        if profile is not None:
+            profiles[kommun_id] = profile
+    chosen = default or DEFAULT_KOMMUN
+    wanted = {"SAMVERKAN_KOMMUN": chosen} | {
+        f"SAMVERKAN_TENANT_KOMMUNER[{t}]": k for t, k in (tenants or {}).items()
+    }
+    known = set(profile_dirs(extra_dir))
+    for setting, kommun_id in wanted.items():
+        if kommun_id not in known:
+            problems.append(
+                KommunProblem(
+                    setting, "unknown-kommun",
+                    texts().text("kommun.unknown_kommun", kommun=kommun_id,
+                                 known=", ".join(sorted(known)) or "-"),
+                )
+            )
+    if problems:
+        raise KommunError(problems)
+    return Kommuner(profiles=profiles, default=chosen, tenants=dict(tenants or {}))
+
+
+def with_profile(kb: KnowledgeBase, profile: KommunProfile) -> KnowledgeBase:
+    """`kb` as one kommun sees it: the profile attached (answers add its routines) and its
+    words added to the keywords of the topics they alias (search finds them). The national
+    topics' texts are not changed."""
+    aliases = profile.aliases()
+    topics = [
+        t.model_copy(update={"keywords": [*t.keywords, *aliases[t.id]]}) if t.id in aliases else t
+        for t in kb.topics
+    ]
+    return dataclasses.replace(kb, topics=topics, kommun=profile, _by_day={})
+
+
+def seed_kommun(kb: KnowledgeBase, seed_id: str) -> str | None:
+    seed = kb.seeds.get(seed_id)
+    return seed.kommun if seed is not None else None
