@@ -375,10 +375,12 @@ def load_profile(directory: Path, topic_ids: Iterable[str], seed_ids: Iterable[s
     return profile, []
 
 
-def profile_dirs(extra: Path | None = None) -> dict[str, Path]:
-    """Profile id → folder: the built-in profiles, and those of `extra` (which win)."""
+def profile_dirs(kb_dir: Path | None = None, extra: Path | None = None) -> dict[str, Path]:
+    """Profile id → folder: the knowledge base's own profiles (`<kb_dir>/kommuner`, by default
+    the built-in ones) and those of `extra` (which win)."""
     found: dict[str, Path] = {}
-    for root in (BUILTIN_DIR, extra):
+    own = Path(kb_dir) / "kommuner" if kb_dir is not None else BUILTIN_DIR
+    for root in (own, extra):
         if root is None or not Path(root).is_dir():
             continue
         for sub in sorted(Path(root).iterdir()):
@@ -389,19 +391,21 @@ def profile_dirs(extra: Path | None = None) -> dict[str, Path]:
 
 @dataclass(frozen=True)
 class Kommuner:
-    """Every readable profile, the default one and the Teams tenant → profile map."""
+    """Every readable profile, the default one and the Teams tenant → profile map. A knowledge
+    base without profiles and no kommun chosen has no local layer (`default` None)."""
 
     profiles: dict[str, KommunProfile]
-    default: str
+    default: str | None
     tenants: dict[str, str] = field(default_factory=dict)
 
-    def for_tenant(self, tenant_id: str | None) -> KommunProfile:
+    def for_tenant(self, tenant_id: str | None) -> KommunProfile | None:
         chosen = self.tenants.get(tenant_id or "", self.default)
-        return self.profiles[chosen]
+        return self.profiles[chosen] if chosen is not None else None
 
     @property
     def in_use(self) -> list[str]:
-        return list(dict.fromkeys([self.default, *self.tenants.values()]))
+        ids = [self.default, *self.tenants.values()]
+        return list(dict.fromkeys(i for i in ids if i is not None))
 
 
 def load_kommuner(
@@ -412,7 +416,8 @@ def load_kommuner(
     tenants: dict[str, str] | None = None,
 ) -> Kommuner:
     """All profiles, checked against `kb`; KommunError naming every problem, including a
-    chosen kommun (default or per tenant) that has no profile."""
+    chosen kommun (default or per tenant) that has no profile. Without a chosen default the
+    example profile DEFAULT_KOMMUN is used when it exists."""
     if extra_dir is not None and not Path(extra_dir).is_dir():
         raise KommunError(
             [KommunProblem(str(extra_dir), "missing-file", texts().text("kommun.no_dir"))]
@@ -420,23 +425,23 @@ def load_kommuner(
     topic_ids = {t.id for t in kb.topics}
     problems: list[KommunProblem] = []
     profiles: dict[str, KommunProfile] = {}
-    for kommun_id, folder in profile_dirs(extra_dir).items():
+    folders = profile_dirs(kb.directory, extra_dir)
+    for kommun_id, folder in folders.items():
         profile, found = load_profile(folder, topic_ids, kb.seeds)
         problems += found
         if profile is not None:
             profiles[kommun_id] = profile
-    chosen = default or DEFAULT_KOMMUN
-    wanted = {"SAMVERKAN_KOMMUN": chosen} | {
-        f"SAMVERKAN_TENANT_KOMMUNER[{t}]": k for t, k in (tenants or {}).items()
-    }
-    known = set(profile_dirs(extra_dir))
+    chosen = default or (DEFAULT_KOMMUN if DEFAULT_KOMMUN in folders else None)
+    wanted = {f"SAMVERKAN_TENANT_KOMMUNER[{t}]": k for t, k in (tenants or {}).items()}
+    if chosen is not None:
+        wanted["SAMVERKAN_KOMMUN"] = chosen
     for setting, kommun_id in wanted.items():
-        if kommun_id not in known:
+        if kommun_id not in folders:
             problems.append(
                 KommunProblem(
                     setting, "unknown-kommun",
                     texts().text("kommun.unknown_kommun", kommun=kommun_id,
-                                 known=", ".join(sorted(known)) or "-"),
+                                 known=", ".join(sorted(folders)) or "-"),
                 )
             )
     if problems:
@@ -459,3 +464,49 @@ def with_profile(kb: KnowledgeBase, profile: KommunProfile) -> KnowledgeBase:
 def seed_kommun(kb: KnowledgeBase, seed_id: str) -> str | None:
     seed = kb.seeds.get(seed_id)
     return seed.kommun if seed is not None else None
+
+
+def national_sources(kb: KnowledgeBase, sources: Iterable[Any]) -> list[Any]:
+    """A topic's sources as the kb's kommun sees them: the seed documents of other kommuner
+    are left out (never another kommun's routine)."""
+    own = kb.kommun.id if kb.kommun is not None else None
+    out = []
+    for src in sources:
+        seed = getattr(src, "seed", None)
+        if isinstance(seed, str) and own is not None:
+            belongs = seed_kommun(kb, seed)
+            if belongs is not None and belongs != own:
+                continue
+        out.append(src)
+    return out
+
+
+def local_documents(kb: KnowledgeBase, topic_id: str, day: date) -> list[Document]:
+    """The documents of the kb's kommun that its routines for `topic_id` cite."""
+    profile = kb.kommun
+    if profile is None:
+        return []
+    docs = [profile.document(r.source.document) for r in profile.routines_for(topic_id, day)]
+    return list({d.id: d for d in docs if d is not None}.values())
+
+
+def sources_json(kb: KnowledgeBase, topic: Any, day: date) -> list[dict[str, Any]]:
+    """The contract's `sources` of an answer: law, guidance and local (with their kommun)."""
+    own = kb.kommun.id if kb.kommun is not None else None
+    out: list[dict[str, Any]] = []
+    for src in national_sources(kb, topic.sources):
+        if getattr(src, "law", None) is not None:
+            out.append({"kind": "law", "ref": kb.cite(src), "kommun": None})
+        elif getattr(src, "guidance", None) is not None:
+            out.append({"kind": "guidance", "ref": kb.cite(src), "kommun": None})
+        else:
+            seed = kb.seeds.get(src.seed)
+            if seed is None or seed.kommun is None:
+                continue
+            out.append({"kind": "local", "ref": seed.title, "kommun": seed.kommun})
+    for doc in local_documents(kb, topic.id, day):
+        out.append({"kind": "local", "ref": doc.title, "kommun": own})
+    unique: dict[tuple[str, str], dict[str, Any]] = {}
+    for item in out:
+        unique.setdefault((item["kind"], item["ref"]), item)
+    return list(unique.values())

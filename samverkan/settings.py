@@ -98,6 +98,27 @@ class Settings(BaseSettings):
             "knowledge base, the code or a library changes). Empty: nothing is cached."
         ),
     )
+    kommun: str = Field(
+        default="",
+        validation_alias="SAMVERKAN_KOMMUN",
+        description=(
+            "The kommun profile (knowledge/data/kommuner/<id>) whose routines answers add; "
+            "empty: the example profile knowledge.kommun.DEFAULT_KOMMUN."
+        ),
+    )
+    kommun_dir: Path | None = Field(
+        default=None,
+        validation_alias="SAMVERKAN_KOMMUN_DIR",
+        description="A folder of more kommun profiles (one subfolder each; they win by id).",
+    )
+    tenant_kommuner: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias="SAMVERKAN_TENANT_KOMMUNER",
+        description=(
+            'Teams tenant id -> kommun profile id, as JSON ({"<tenant id>": "ekero"}), so '
+            "that one server serves several kommuner; other tenants get SAMVERKAN_KOMMUN."
+        ),
+    )
     dialog_ttl_hours: float = Field(
         default=24.0, gt=0, validation_alias="SAMVERKAN_DIALOG_TTL_HOURS"
     )
@@ -146,6 +167,11 @@ class Settings(BaseSettings):
     auth_token_issuer: str = Field(default="", validation_alias="SAMVERKAN_AUTH_TOKEN_ISSUER")
     auth_login_url: str = Field(default="", validation_alias="SAMVERKAN_AUTH_LOGIN_URL")
     auth_oauth_scope: str = Field(default="", validation_alias="SAMVERKAN_AUTH_OAUTH_SCOPE")
+
+    @field_validator("kommun_dir", mode="before")
+    @classmethod
+    def _no_kommun_dir_when_empty(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("cache_dir", mode="before")
     @classmethod
