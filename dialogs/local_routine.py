@@ -12,7 +12,7 @@ from typing import Any
 
 from common.catalogue import Catalogue
 from dialogs import cards as c
-from knowledge.kommun import local_documents, national_sources
+from knowledge.kommun import local_documents, national_sources, without_seeds
 from knowledge.loader import KnowledgeBase
 from knowledge.model import GuidanceSource, Topic
 
@@ -60,8 +60,6 @@ def blocks(kb: KnowledgeBase, topic: Topic, day: date, msg: Catalogue) -> list[d
 def sources(kb: KnowledgeBase, topic: Topic, day: date) -> Sequence[Any]:
     """The answer's sources: the national ones (without other kommuners' documents) and the
     kommun's documents, named in words, with a link when one is known."""
-    local = [
-        GuidanceSource(guidance=f"{d.title} ({d.year})", url=d.url)
-        for d in local_documents(kb, topic.id, day)
-    ]
-    return [*national_sources(kb, topic.sources), *local]
+    docs = local_documents(kb, topic.id, day)
+    local = [GuidanceSource(guidance=f"{d.title} ({d.year})", url=d.url) for d in docs]
+    return [*without_seeds(national_sources(kb, topic.sources), docs), *local]

@@ -35,6 +35,7 @@ from knowledge.loader import (
     KnowledgeBase,
     Problem,
     _read_yaml,
+    _swedish,
 )
 from knowledge.model import TOPIC_ID, Strict
 
@@ -253,12 +254,7 @@ def _validate(model: Any, data: Any, rel: str, problems: list[KommunProblem]) ->
         for err in exc.errors():
             path = ".".join(str(p) for p in err["loc"])
             code = _code(dict(err))
-            if code == "missing-field":
-                msg = texts().text("load.missing_field", path=path)
-            elif code == "bad-date":
-                msg = texts().text("load.bad_date", path=path, value=err.get("input"))
-            else:
-                msg = f"{path}: {str(err['msg']).removeprefix('Value error, ')}"
+            msg = _swedish(err, list(err["loc"]), path)
             problems.append(KommunProblem(rel, code, msg))
         return None
 
@@ -490,11 +486,18 @@ def local_documents(kb: KnowledgeBase, topic_id: str, day: date) -> list[Documen
     return list({d.id: d for d in docs if d is not None}.values())
 
 
+def without_seeds(sources: Iterable[Any], docs: Iterable[Document]) -> list[Any]:
+    """`sources` without the seed documents that `docs` name in words already."""
+    named = {d.seed for d in docs if d.seed is not None}
+    return [s for s in sources if getattr(s, "seed", None) not in named]
+
+
 def sources_json(kb: KnowledgeBase, topic: Any, day: date) -> list[dict[str, Any]]:
     """The contract's `sources` of an answer: law, guidance and local (with their kommun)."""
     own = kb.kommun.id if kb.kommun is not None else None
     out: list[dict[str, Any]] = []
-    for src in national_sources(kb, topic.sources):
+    docs = local_documents(kb, topic.id, day)
+    for src in without_seeds(national_sources(kb, topic.sources), docs):
         if getattr(src, "law", None) is not None:
             out.append({"kind": "law", "ref": kb.cite(src), "kommun": None})
         elif getattr(src, "guidance", None) is not None:
@@ -504,7 +507,7 @@ def sources_json(kb: KnowledgeBase, topic: Any, day: date) -> list[dict[str, Any
             if seed is None or seed.kommun is None:
                 continue
             out.append({"kind": "local", "ref": seed.title, "kommun": seed.kommun})
-    for doc in local_documents(kb, topic.id, day):
+    for doc in docs:
         out.append({"kind": "local", "ref": doc.title, "kommun": own})
     unique: dict[tuple[str, str], dict[str, Any]] = {}
     for item in out:
