@@ -98,26 +98,15 @@ class Settings(BaseSettings):
             "knowledge base, the code or a library changes). Empty: nothing is cached."
         ),
     )
-    kommun: str = Field(
-        default="",
-        validation_alias="SAMVERKAN_KOMMUN",
-        description=(
-            "The kommun profile (knowledge/data/kommuner/<id>) whose routines answers add; "
-            "empty: the example profile knowledge.kommun.DEFAULT_KOMMUN."
-        ),
-    )
-    kommun_dir: Path | None = Field(
-        default=None,
-        validation_alias="SAMVERKAN_KOMMUN_DIR",
-        description="A folder of more kommun profiles (one subfolder each; they win by id).",
-    )
+    # The municipality profile (knowledge/data/kommuner/<id>) whose routines answers add;
+    # empty: the example profile knowledge.kommun.DEFAULT_KOMMUN.
+    kommun: str = Field(default="", validation_alias="SAMVERKAN_KOMMUN")
+    # A folder of more municipality profiles (one subfolder each; they win by id).
+    kommun_dir: Path | None = Field(default=None, validation_alias="SAMVERKAN_KOMMUN_DIR")
+    # Teams tenant id -> profile id, as JSON, so that one server serves several
+    # municipalities; other tenants get SAMVERKAN_KOMMUN.
     tenant_kommuner: dict[str, str] = Field(
-        default_factory=dict,
-        validation_alias="SAMVERKAN_TENANT_KOMMUNER",
-        description=(
-            'Teams tenant id -> kommun profile id, as JSON ({"<tenant id>": "ekero"}), so '
-            "that one server serves several kommuner; other tenants get SAMVERKAN_KOMMUN."
-        ),
+        default_factory=dict, validation_alias="SAMVERKAN_TENANT_KOMMUNER"
     )
     dialog_ttl_hours: float = Field(
         default=24.0, gt=0, validation_alias="SAMVERKAN_DIALOG_TTL_HOURS"

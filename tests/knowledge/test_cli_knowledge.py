@@ -38,8 +38,13 @@ def test_ask_json_is_one_contract_object(capsys: pytest.CaptureFixture[str]) -> 
     lines = out.splitlines()
     assert len(lines) == 1
     data = json.loads(lines[0])
-    assert set(data) == {"question", "topic", "score", "alternatives", "concern", "acute"}
+    assert set(data) == {
+        "question", "topic", "score", "alternatives", "concern", "acute", "kommun", "sources"
+    }
     assert data["concern"] is False and data["acute"] is False
+    # This knowledge base (tests/knowledge/kb-search) has no kommun profiles.
+    assert data["kommun"] is None
+    assert data["sources"] and all(s["kind"] in ("law", "guidance", "local") for s in data["sources"])
     assert data["question"] == "Kan jag vara anonym när jag anmäler?"
     assert data["topic"] == "anmalan-anonym"
     assert 0 < data["score"] <= 1
@@ -279,6 +284,8 @@ def test_ask_batch_survives_a_question_that_fails(
         "alternatives": [],
         "concern": False,
         "acute": False,
+        "kommun": None,
+        "sources": [],
         "error": "RecursionError",
     }
     assert rows[1]["topic"] == "anmalan-anonym"
