@@ -21,7 +21,7 @@ from dialogs.forum_replies import forum_card_builder
 from dialogs.router import Router as DialogRouter
 from forums import texts as forum_texts
 from forums.repository import ForumService
-from knowledge.kommun import Kommuner, with_profile
+from knowledge.kommun import Kommuner, cache_dir_for, with_profile
 from knowledge.loader import KnowledgeBase, load
 from knowledge.rules import load_rules
 from knowledge.search import SearchIndex
@@ -141,8 +141,7 @@ def kommun_dialog_router(core: Core, kommun_id: str | None) -> DialogRouter:
     if kommun_id is not None:
         profile = core.kommuner.profiles[kommun_id]
         kb = with_profile(core.kb, profile)
-        if cache_dir is not None:  # the index depends on the profile's words too
-            cache_dir = cache_dir / f"kommun-{profile.id}-{profile.digest}"
+        cache_dir = cache_dir_for(cache_dir, profile)  # the index depends on its words too
     return DialogRouter(
         kb=kb,
         index=SearchIndex.load_or_build(kb, cache_dir),

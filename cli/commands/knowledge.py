@@ -17,6 +17,7 @@ from dialogs import flowcheck
 from knowledge import rule_proofs, situations
 from knowledge.kommun import (
     KommunError,
+    cache_dir_for,
     load_kommuner,
     national_sources,
     sources_json,
@@ -98,9 +99,7 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
     except Exception as exc:  # settings from the environment that do not validate
         _err(texts().text("kb.bad_settings", problem=exc))
         return 2
-    if kb.kommun is not None and cache_dir is not None:  # the index depends on its words too
-        cache_dir = cache_dir / f"kommun-{kb.kommun.id}-{kb.kommun.digest}"
-    index = SearchIndex.load_or_build(kb, cache_dir)
+    index = SearchIndex.load_or_build(kb, cache_dir_for(cache_dir, kb.kommun))
     try:
         situations = SituationDetector.build(directory)
     except KnowledgeError as exc:
