@@ -37,7 +37,7 @@ from knowledge.loader import (
     _read_yaml,
     _swedish,
 )
-from knowledge.model import TOPIC_ID, Strict
+from knowledge.model import TOPIC_ID, Expansion, SearchLexicon, Strict
 
 BUILTIN_DIR = DEFAULT_DIR / "kommuner"
 # The profile used when SAMVERKAN_KOMMUN is not set (an example, and said so).
@@ -146,6 +146,9 @@ class Word(Strict):
     word: Annotated[str, Field(min_length=2, max_length=80)]
     topics: Annotated[list[Annotated[str, Field(pattern=TOPIC_ID)]], Field(min_length=1)]
     also: list[str] = []  # other spellings of the same word
+    # The knowledge base's own words for it ("socialtjänsten", "mottagningen"); default: the
+    # first keyword of each of its topics.
+    means: list[Annotated[str, Field(min_length=2)]] = []
 
 
 class WordsFile(Strict):
@@ -446,15 +449,30 @@ def load_kommuner(
 
 
 def with_profile(kb: KnowledgeBase, profile: KommunProfile) -> KnowledgeBase:
-    """`kb` as one kommun sees it: the profile attached (answers add its routines) and its
-    words added to the keywords of the topics they alias (search finds them). The national
-    topics' texts are not changed."""
-    aliases = profile.aliases()
-    topics = [
-        t.model_copy(update={"keywords": [*t.keywords, *aliases[t.id]]}) if t.id in aliases else t
-        for t in kb.topics
+    """`kb` as one kommun sees it: the profile attached (answers add its routines) and its words
+    understood by search. The words reach today's search as question-side expansions (a
+    question with "PRISMA" is also read as "samverkansforum"), so that the topics, their
+    training and every question without the kommun's words are exactly as before; the
+    per-topic phrasings (`KommunProfile.aliases`) are there for an engine that takes them.
+    The national topics' texts are not changed."""
+    return dataclasses.replace(
+        kb, lexicon=_with_expansions(kb, profile), kommun=profile, _by_day={}
+    )
+
+
+def _with_expansions(kb: KnowledgeBase, profile: KommunProfile) -> SearchLexicon:
+    first: dict[str, str] = {}
+    for topic in kb.topics:
+        first.setdefault(topic.id, topic.keywords[0] if topic.keywords else topic.title)
+    added = [
+        Expansion(
+            words=[w.word, *w.also],
+            means=list(dict.fromkeys(w.means or [first[t] for t in w.topics if t in first])),
+        )
+        for w in profile.words
+        if w.means or any(t in first for t in w.topics)
     ]
-    return dataclasses.replace(kb, topics=topics, kommun=profile, _by_day={})
+    return kb.lexicon.model_copy(update={"expansions": [*kb.lexicon.expansions, *added]})
 
 
 def seed_kommun(kb: KnowledgeBase, seed_id: str) -> str | None:
