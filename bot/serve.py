@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 def _profile_problems(settings: Settings) -> str | None:
     """The knowledge base's and the kommun profiles' problems, checked before the server
     starts listening: a broken profile stops it with every problem named."""
-    from knowledge.kommun import KommunError
+    from knowledge.kommun_model import KommunError
     from knowledge.loader import KnowledgeError, load
     from samverkan.kommun_check import load_checked
 

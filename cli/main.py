@@ -52,7 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--dir", default=None, help=texts().text("help.kb_check_dir")
     )
     kcheck.add_argument(
-        "--kommun-dir", dest="kommun_dir", default=None, help=texts().text("help.kb_check_kommun_dir")
+        "--kommun-dir",
+        dest="kommun_dir",
+        default=None,
+        help=texts().text("help.kb_check_kommun_dir"),
     )
     _handler(kcheck, "cli.commands.knowledge:check")
 

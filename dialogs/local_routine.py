@@ -39,7 +39,9 @@ def blocks(kb: KnowledgeBase, topic: Topic, day: date, msg: Catalogue) -> list[d
             out.append(c.text(msg.text("local.forums", forums="; ".join(forums)), spacing="Small"))
         if routine.changed:
             out.append(
-                c.text(msg.text("local.changed", text=routine.changed), subtle=True, spacing="Small")
+                c.text(
+                    msg.text("local.changed", text=routine.changed), subtle=True, spacing="Small"
+                )
             )
         doc = profile.document(routine.source.document)
         if doc is not None:

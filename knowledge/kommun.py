@@ -20,15 +20,26 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import ValidationError
 
 from knowledge import texts
+from knowledge.kommun_model import (
+    FORUM_KINDS,
+    Document,
+    ForumInfo,
+    KommunError,
+    KommunFile,
+    KommunProblem,
+    KommunProfile,
+    RoutinesFile,
+    WordsFile,
+)
 from knowledge.loader import (
     DEFAULT_DIR,
     UNREADABLE,
@@ -37,203 +48,11 @@ from knowledge.loader import (
     _read_yaml,
     _swedish,
 )
-from knowledge.model import TOPIC_ID, Expansion, SearchLexicon, Strict
+from knowledge.model import Expansion, SearchLexicon
 
 BUILTIN_DIR = DEFAULT_DIR / "kommuner"
 # The profile used when SAMVERKAN_KOMMUN is not set (an example, and said so).
 DEFAULT_KOMMUN = "stockholm"
-KOMMUN_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-HTTPS = r"^https://\S+$"
-
-# Forum kinds every profile may use; a profile adds its own under `forum_kinds`.
-FORUM_KINDS: tuple[str, ...] = (
-    "bus",
-    "konsultationsgrupp",
-    "2+2",
-    "styrgrupp",
-    "motesplats",
-    "arbetsgrupp",
-    "uppfoljning",
-    "polissamverkan",
-    "ledningsgrupp",
-    "sip",
-)
-
-Id = Annotated[str, Field(pattern=KOMMUN_ID, max_length=80)]
-
-
-class Unit(Strict):
-    """A stadsdel (or the one socialtjänst) that receives reports."""
-
-    id: Id
-    name: Annotated[str, Field(min_length=2)]
-
-
-class Organisation(Strict):
-    kind: Literal["socialtjanst", "stadsdelar"]
-    name: Annotated[str, Field(min_length=2)]
-    units: list[Unit] = []
-
-    @model_validator(mode="after")
-    def _units(self) -> Organisation:
-        if self.kind == "stadsdelar" and len(self.units) < 2:
-            raise ValueError(texts().text("kommun.two_units"))
-        return self
-
-
-class Page(Strict):
-    title: Annotated[str, Field(min_length=2)]
-    url: Annotated[str, Field(pattern=HTTPS)]
-
-
-class Links(Strict):
-    orosanmalan: Annotated[str, Field(pattern=HTTPS)] | None = None
-    pages: list[Page] = []
-
-
-class Document(Strict):
-    """A local document a routine cites: named in words, with a link only when one is known."""
-
-    id: Id
-    title: Annotated[str, Field(min_length=3)]
-    organisation: Annotated[str, Field(min_length=2)]
-    year: Annotated[str, Field(pattern=r"^\d{4}$")]
-    seed: Annotated[str, Field(pattern=r"^\d{3}$")] | None = None
-    url: Annotated[str, Field(pattern=HTTPS)] | None = None
-
-
-class KommunFile(Strict):
-    id: Id
-    name: Annotated[str, Field(min_length=2)]
-    short_name: Annotated[str, Field(min_length=2)]
-    example: bool
-    organisation: Organisation
-    links: Links = Links()
-    documents: Annotated[list[Document], Field(min_length=1)]
-    forum_kinds: list[Annotated[str, Field(min_length=1, max_length=40)]] = []
-
-
-class RoutineSource(Strict):
-    document: str
-    section: str | None = None
-
-
-class Routine(Strict):
-    topic: Annotated[str, Field(pattern=TOPIC_ID)]
-    unit: str | None = None
-    text: Annotated[str, Field(min_length=20, max_length=1500)]
-    source: RoutineSource
-    valid_from: date
-    valid_until: date | None = None
-    changed: str | None = None
-    forums: list[str] = []
-
-    @model_validator(mode="after")
-    def _dates(self) -> Routine:
-        if self.valid_until is not None and self.valid_until <= self.valid_from:
-            raise ValueError(texts().text("model.until_before_from"))
-        return self
-
-    def valid_on(self, day: date) -> bool:
-        return self.valid_from <= day and (self.valid_until is None or day < self.valid_until)
-
-
-class RoutinesFile(Strict):
-    routines: list[Routine]
-
-
-class Word(Strict):
-    word: Annotated[str, Field(min_length=2, max_length=80)]
-    topics: Annotated[list[Annotated[str, Field(pattern=TOPIC_ID)]], Field(min_length=1)]
-    also: list[str] = []  # other spellings of the same word
-    # The knowledge base's own words for it ("socialtjänsten", "mottagningen"); default: the
-    # first keyword of each of its topics.
-    means: list[Annotated[str, Field(min_length=2)]] = []
-
-
-class WordsFile(Strict):
-    words: list[Word]
-
-
-@dataclass(frozen=True)
-class ForumInfo:
-    id: str
-    name: str
-    kind: str | None
-
-
-@dataclass(frozen=True)
-class KommunProblem:
-    """One problem of a profile: `code` names its kind (stable; tests and tools use it)."""
-
-    file: str
-    code: str
-    message: str
-    item: str | None = None
-
-    def __str__(self) -> str:
-        where = self.file + (f" [{self.item}]" if self.item else "")
-        return f"{where}: {self.message} ({self.code})"
-
-
-class KommunError(Exception):
-    def __init__(self, problems: Sequence[KommunProblem]) -> None:
-        self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
-
-
-@dataclass(frozen=True)
-class KommunProfile:
-    id: str
-    directory: Path
-    info: KommunFile
-    routines: tuple[Routine, ...] = ()
-    words: tuple[Word, ...] = ()
-    forums: tuple[ForumInfo, ...] = ()
-    has_registry: bool = False
-    digest: str = ""
-
-    @property
-    def name(self) -> str:
-        return self.info.name
-
-    @property
-    def example(self) -> bool:
-        return self.info.example
-
-    def routines_for(self, topic_id: str, day: date) -> list[Routine]:
-        return [r for r in self.routines if r.topic == topic_id and r.valid_on(day)]
-
-    def document(self, doc_id: str) -> Document | None:
-        return next((d for d in self.info.documents if d.id == doc_id), None)
-
-    def forum(self, forum_id: str) -> ForumInfo | None:
-        return next((f for f in self.forums if f.id == forum_id), None)
-
-    def unit_name(self, unit_id: str | None) -> str | None:
-        if unit_id is None:
-            return None
-        return next((u.name for u in self.info.organisation.units if u.id == unit_id), None)
-
-    def aliases(self) -> dict[str, list[str]]:
-        """Topic id → the kommun's words for it (search takes them as extra keywords)."""
-        out: dict[str, list[str]] = {}
-        for w in self.words:
-            for topic_id in w.topics:
-                out.setdefault(topic_id, []).extend([w.word, *w.also])
-        return out
-
-    @property
-    def forums_file(self) -> Path | None:
-        path = self.directory / "forums.yaml"
-        return path if path.exists() else None
-
-    @property
-    def registry_file(self) -> Path | None:
-        path = self.directory / "registry.yaml"
-        return path if path.exists() else None
-
-
 def _code(err: dict[str, Any]) -> str:
     kind = str(err["type"])
     if kind == "missing":
@@ -271,7 +90,9 @@ def _read(path: Path, base: Path, problems: list[KommunProblem]) -> Any:
     return data
 
 
-def _forum_infos(path: Path, rel: str, base: Path, problems: list[KommunProblem]) -> list[ForumInfo]:
+def _forum_infos(
+    path: Path, rel: str, base: Path, problems: list[KommunProblem]
+) -> list[ForumInfo]:
     data = _read(path, base, problems)
     items = data.get("forums") if isinstance(data, dict) else None
     out: list[ForumInfo] = []
@@ -279,15 +100,13 @@ def _forum_infos(path: Path, rel: str, base: Path, problems: list[KommunProblem]
         if isinstance(item, dict) and isinstance(item.get("id"), str):
             kind = item.get("kind")
             name = item.get("name")
-            out.append(
-                ForumInfo(item["id"], str(name or item["id"]), str(kind) if kind else None)
-            )
+            out.append(ForumInfo(item["id"], str(name or item["id"]), str(kind) if kind else None))
     return out
 
 
-def load_profile(directory: Path, topic_ids: Iterable[str], seed_ids: Iterable[str] = ()) -> tuple[
-    KommunProfile | None, list[KommunProblem]
-]:
+def load_profile(
+    directory: Path, topic_ids: Iterable[str], seed_ids: Iterable[str] = ()
+) -> tuple[KommunProfile | None, list[KommunProblem]]:
     """One profile and every problem found in it (the profile is None when there are any)."""
     directory = Path(directory)
     base = directory.parent
@@ -319,7 +138,13 @@ def load_profile(directory: Path, topic_ids: Iterable[str], seed_ids: Iterable[s
 
     if info is not None:
         if info.id != directory.name:
-            add("kommun.yaml", "id-mismatch", "kommun.id_mismatch", id=info.id, folder=directory.name)
+            add(
+                "kommun.yaml",
+                "id-mismatch",
+                "kommun.id_mismatch",
+                id=info.id,
+                folder=directory.name,
+            )
         for doc in info.documents:
             if doc.seed is not None and seeds and doc.seed not in seeds:
                 add("kommun.yaml", "broken-source", "kommun.unknown_seed", doc.id, seed=doc.seed)
@@ -327,34 +152,54 @@ def load_profile(directory: Path, topic_ids: Iterable[str], seed_ids: Iterable[s
         for forum in forums:
             if forum.kind is not None and forum.kind not in kinds:
                 add(
-                    "forums.yaml", "unknown-forum-kind", "kommun.unknown_kind", forum.id,
-                    kind=forum.kind, kinds=", ".join(sorted(kinds)),
+                    "forums.yaml",
+                    "unknown-forum-kind",
+                    "kommun.unknown_kind",
+                    forum.id,
+                    kind=forum.kind,
+                    kinds=", ".join(sorted(kinds)),
                 )
     forum_ids = {f.id for f in forums}
     if routines_f is not None:
         for r in routines_f.routines:
             if r.topic not in topics:
-                add("routines.yaml", "unknown-topic", "kommun.unknown_topic", r.topic, topic=r.topic)
+                add(
+                    "routines.yaml", "unknown-topic", "kommun.unknown_topic", r.topic, topic=r.topic
+                )
             if info is not None and info.id == directory.name:
                 if not any(d.id == r.source.document for d in info.documents):
                     add(
-                        "routines.yaml", "broken-source", "kommun.unknown_document", r.topic,
+                        "routines.yaml",
+                        "broken-source",
+                        "kommun.unknown_document",
+                        r.topic,
                         document=r.source.document,
                     )
                 units = {u.id for u in info.organisation.units}
                 if r.unit is not None and r.unit not in units:
-                    add("routines.yaml", "unknown-unit", "kommun.unknown_unit", r.topic, unit=r.unit)
+                    add(
+                        "routines.yaml", "unknown-unit", "kommun.unknown_unit", r.topic, unit=r.unit
+                    )
             for forum_id in r.forums:
                 if forum_id not in forum_ids:
                     add(
-                        "routines.yaml", "unknown-forum", "kommun.unknown_forum", r.topic,
+                        "routines.yaml",
+                        "unknown-forum",
+                        "kommun.unknown_forum",
+                        r.topic,
                         forum=forum_id,
                     )
     if words_f is not None:
         for w in words_f.words:
             for topic_id in w.topics:
                 if topic_id not in topics:
-                    add("words.yaml", "unknown-topic", "kommun.unknown_topic", w.word, topic=topic_id)
+                    add(
+                        "words.yaml",
+                        "unknown-topic",
+                        "kommun.unknown_topic",
+                        w.word,
+                        topic=topic_id,
+                    )
     if problems or info is None:
         return None, problems
     digest = hashlib.sha256()
@@ -438,9 +283,13 @@ def load_kommuner(
         if kommun_id not in folders:
             problems.append(
                 KommunProblem(
-                    setting, "unknown-kommun",
-                    texts().text("kommun.unknown_kommun", kommun=kommun_id,
-                                 known=", ".join(sorted(folders)) or "-"),
+                    setting,
+                    "unknown-kommun",
+                    texts().text(
+                        "kommun.unknown_kommun",
+                        kommun=kommun_id,
+                        known=", ".join(sorted(folders)) or "-",
+                    ),
                 )
             )
     if problems:

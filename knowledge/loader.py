@@ -34,7 +34,7 @@ from knowledge.model import (
 )
 
 if TYPE_CHECKING:
-    from knowledge.kommun import KommunProfile
+    from knowledge.kommun_model import KommunProfile
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "data"
 

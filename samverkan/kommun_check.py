@@ -10,17 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from contacts.file_formats import parse_path
-from contacts.records import RegistryData
+from contacts.records import TABLES, RegistryData
 from contacts.references import check_refs
-from contacts.records import TABLES
 from forums.file_import import parse_forums_yaml
-from knowledge.kommun import (
-    KommunError,
-    Kommuner,
-    KommunProblem,
-    load_kommuner,
-    profile_dirs,
-)
+from knowledge.kommun import Kommuner, load_kommuner, profile_dirs
+from knowledge.kommun_model import KommunError, KommunProblem
 from knowledge.loader import KnowledgeBase
 
 
@@ -43,9 +37,7 @@ def feature_problems(directory: Path) -> list[KommunProblem]:
         issues = list(parsed.errors)
         if not issues:
             issues = check_refs(parsed, RegistryData(), {t: set() for t in TABLES})
-        problems += [
-            KommunProblem(rel + "registry.yaml", "bad-registry", str(i)) for i in issues
-        ]
+        problems += [KommunProblem(rel + "registry.yaml", "bad-registry", str(i)) for i in issues]
     return problems
 
 

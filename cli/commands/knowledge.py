@@ -16,13 +16,13 @@ from common.clock import Clock, SystemClock, local
 from dialogs import flowcheck
 from knowledge import rule_proofs, situations
 from knowledge.kommun import (
-    KommunError,
     cache_dir_for,
     load_kommuner,
     national_sources,
     sources_json,
     with_profile,
 )
+from knowledge.kommun_model import KommunError
 from knowledge.loader import DEFAULT_DIR, KnowledgeBase, KnowledgeError, load
 from knowledge.model import LawSource, Topic
 from knowledge.search import SearchIndex, SearchResult
@@ -160,7 +160,9 @@ def _with_kommun(kb: KnowledgeBase, chosen: str | None) -> tuple[KnowledgeBase, 
     from samverkan.settings import Settings
 
     settings = Settings()
-    kommuner = load_kommuner(kb, extra_dir=settings.kommun_dir, default=chosen or settings.kommun or None)
+    kommuner = load_kommuner(
+        kb, extra_dir=settings.kommun_dir, default=chosen or settings.kommun or None
+    )
     profile = kommuner.for_tenant(None)
     if profile is None:
         return kb, None

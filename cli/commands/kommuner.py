@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TextIO
 
 from cli import texts
-from knowledge.kommun import KommunError, Kommuner, load_kommuner, with_profile
+from knowledge.kommun import Kommuner, load_kommuner, with_profile
+from knowledge.kommun_model import KommunError
 from knowledge.loader import KnowledgeBase, KnowledgeError, load
 
 
@@ -72,8 +73,11 @@ def list_(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         out.write(
             texts().text(
                 "kommuner.row",
-                id=row["id"], name=row["name"], routines=row["routines"],
-                words=row["words"], forums=row["forums"],
+                id=row["id"],
+                name=row["name"],
+                routines=row["routines"],
+                words=row["words"],
+                forums=row["forums"],
                 marks=f" ({', '.join(marks)})" if marks else "",
             )
             + "\n"

@@ -38,9 +38,9 @@ def messages() -> Catalogue:
 _INDEXES: dict[str, tuple[KnowledgeBase, SearchIndex]] = {}
 
 
-def kommun_kb(national: KnowledgeBase, kommuner: Kommuner, kommun_id: str) -> tuple[
-    KnowledgeBase, SearchIndex
-]:
+def kommun_kb(
+    national: KnowledgeBase, kommuner: Kommuner, kommun_id: str
+) -> tuple[KnowledgeBase, SearchIndex]:
     """The knowledge base as `kommun_id` sees it and its search index (built once)."""
     if kommun_id not in _INDEXES:
         profile = kommuner.profiles[kommun_id]

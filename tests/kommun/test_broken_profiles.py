@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cli.main import main
-from knowledge.kommun import KommunError
+from knowledge.kommun_model import KommunError
 from knowledge.loader import KnowledgeBase
 from samverkan.kommun_check import check_all, load_checked
 
@@ -18,12 +18,23 @@ BROKEN = sorted(p.name for p in (FIXTURES / "broken").iterdir() if p.is_dir())
 
 def test_there_is_a_fixture_per_error_kind() -> None:
     assert {
-        "unknown-topic", "bad-date", "unknown-forum-kind", "broken-source", "missing-field",
-        "unknown-forum", "bad-forums", "bad-registry", "bad-yaml", "id-mismatch", "unknown-key",
+        "unknown-topic",
+        "bad-date",
+        "unknown-forum-kind",
+        "broken-source",
+        "missing-field",
+        "unknown-forum",
+        "bad-forums",
+        "bad-registry",
+        "bad-yaml",
+        "id-mismatch",
+        "unknown-key",
     } <= set(BROKEN)
 
 
-def test_the_valid_fixture_passes(national: KnowledgeBase, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_valid_fixture_passes(
+    national: KnowledgeBase, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert check_all(national, FIXTURES / "valid") == []
     assert main(["kb", "check", "--kommun-dir", str(FIXTURES / "valid")]) == 0
     assert "nyby" in capsys.readouterr().out

@@ -17,8 +17,11 @@ QUESTIONS = [
     ("feedback", "Har jag rätt till återkoppling på min orosanmälan?", "aterkoppling-lagkrav"),
     ("forums", "Vilka samverkansforum finns mellan skolan och socialtjänsten?", "samverkansforum"),
     ("contact", "Vart ska jag skicka orosanmälan?", "anmalan-vart"),
-    ("guardians", "Ska jag berätta för vårdnadshavarna att vi gör en anmälan?",
-     "informera-vardnadshavare"),
+    (
+        "guardians",
+        "Ska jag berätta för vårdnadshavarna att vi gör en anmälan?",
+        "informera-vardnadshavare",
+    ),
 ]
 # Words only one example kommun's routines use: another kommun's answer must never show them.
 OWN_WORDS = {
@@ -28,11 +31,15 @@ OWN_WORDS = {
 }
 # Forum names each kommun's forum answer must name (from its forums.yaml).
 FORUM_NAMES = {
-    "stockholm": ["BUS individforum Kungsholmen/Norrmalm/Östermalm",
-                  "Skolbaserad konsultationsgrupp Engelbrektsskolan"],
+    "stockholm": [
+        "BUS individforum Kungsholmen/Norrmalm/Östermalm",
+        "Skolbaserad konsultationsgrupp Engelbrektsskolan",
+    ],
     "ekero": ["PRISMA ledningsgrupp", "Månadsmöte socialtjänst barn och ungdom och polisen"],
-    "lekeberg": ["2+2-möte (nämndernas ordförande och förvaltningschefer)",
-                 "Styrgruppen för samverkan kring barns bästa"],
+    "lekeberg": [
+        "2+2-möte (nämndernas ordförande och förvaltningschefer)",
+        "Styrgruppen för samverkan kring barns bästa",
+    ],
 }
 
 

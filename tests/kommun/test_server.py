@@ -22,9 +22,7 @@ TENANT_EKERO = "11111111-2222-3333-4444-555555555555"
 
 
 def settings(tmp_path: Path, **env: str) -> Settings:
-    return Settings(
-        SAMVERKAN_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", **env
-    )  # type: ignore[call-arg]
+    return Settings(SAMVERKAN_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}", **env)  # type: ignore[call-arg]
 
 
 async def test_one_server_serves_several_kommuner_by_tenant(tmp_path: Path) -> None:
@@ -43,8 +41,9 @@ async def test_one_server_serves_several_kommuner_by_tenant(tmp_path: Path) -> N
             inc = Incoming(user_id="u", conversation_id=f"c-{tenant}", tenant_id=tenant)
             welcome = card_text((await turns.welcome(inc))[0].card)
             replies = await turns.message(
-                Incoming(user_id="u", conversation_id=f"c-{tenant}", text=question,
-                         tenant_id=tenant)
+                Incoming(
+                    user_id="u", conversation_id=f"c-{tenant}", text=question, tenant_id=tenant
+                )
             )
             seen[tenant] = (welcome, card_text(replies[-1].card))
         welcome, answer = seen[TENANT_EKERO]

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 import re
 import shlex
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -31,7 +31,11 @@ def blocks() -> list[tuple[str, str, str]]:
 def test_the_doc_has_every_file_of_a_profile() -> None:
     titles = [re.sub(r'^title="(.*)"$', r"\1", info) for lang, info, _ in blocks() if info]
     assert {Path(t).name for t in titles} == {
-        "kommun.yaml", "routines.yaml", "words.yaml", "forums.yaml", "registry.yaml"
+        "kommun.yaml",
+        "routines.yaml",
+        "words.yaml",
+        "forums.yaml",
+        "registry.yaml",
     }
 
 
@@ -79,14 +83,19 @@ def test_a_profile_from_the_doc_is_used_without_a_code_change(
 async def _the_bot_uses_it() -> None:
     settings = Settings()
     assert settings.kommun == "nyby"
-    services = await build_services(settings, clock=FixedClock(datetime(2026, 3, 3, 8, 0, tzinfo=UTC)))
+    services = await build_services(
+        settings, clock=FixedClock(datetime(2026, 3, 3, 8, 0, tzinfo=UTC))
+    )
     try:
         turns = services.turns()
         welcome = await turns.welcome(Incoming(user_id="u1", conversation_id="c1"))
         assert "Nyby kommun" in card_text(welcome[0].card)
         replies = await turns.message(
-            Incoming(user_id="u1", conversation_id="c1",
-                     text="Har jag rätt till återkoppling på min anmälan?")
+            Incoming(
+                user_id="u1",
+                conversation_id="c1",
+                text="Har jag rätt till återkoppling på min anmälan?",
+            )
         )
         text = card_text(replies[-1].card)
         assert "I Nyby:" in text and "Mottagningen ringer den personen" in text
