@@ -86,6 +86,7 @@ class TopicCards:
         return self.msg.text("answer.valid_practice", checked=checked)
 
     def sources_block(self, sources: Sequence[SourceT], day: date) -> list[dict[str, Any]]:
+        sources = local_routine.visible(self.kb, sources)  # no other kommun's documents
         lines = self.source_lines(sources, day)
         return [
             c.text(self.validity_line(sources, day), size="Small", subtle=True, separator=True),
@@ -270,7 +271,8 @@ class TopicCards:
         ]
         for r in reasons:
             body.append(c.text(str(r.get("text", "")), separator=True))
-            sources = [self.seed_label(str(s)) for s in r.get("sources", [])]
+            refs = local_routine.visible_refs(self.kb, [str(s) for s in r.get("sources", [])])
+            sources = [self.seed_label(s) for s in refs]
             if sources:
                 body.append(
                     c.text(

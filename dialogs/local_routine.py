@@ -12,9 +12,9 @@ from typing import Any
 
 from common.catalogue import Catalogue
 from dialogs import cards as c
-from knowledge.kommun import local_documents, national_sources, without_seeds
+from knowledge.kommun import local_documents, national_sources, seed_kommun, without_seeds
 from knowledge.loader import KnowledgeBase
-from knowledge.model import GuidanceSource, Topic
+from knowledge.model import GuidanceSource, SeedSource, Topic
 
 
 def blocks(kb: KnowledgeBase, topic: Topic, day: date, msg: Catalogue) -> list[dict[str, Any]]:
@@ -57,6 +57,28 @@ def blocks(kb: KnowledgeBase, topic: Topic, day: date, msg: Catalogue) -> list[d
     if profile.example:
         out.append(c.text(msg.text("local.example"), size="Small", subtle=True, spacing="Small"))
     return out
+
+
+def visible(kb: KnowledgeBase, sources: Sequence[Any]) -> list[Any]:
+    """Sources without other kommuners' documents (a flow's or a topic's); the kommun's own
+    seed documents are named in words."""
+    if kb.kommun is None:
+        return list(sources)
+    out: list[Any] = []
+    for src in national_sources(kb, sources):
+        seed = kb.seeds.get(src.seed) if isinstance(src, SeedSource) else None
+        if seed is not None:
+            src = GuidanceSource(guidance=f"{seed.title} ({seed.organisation}, {seed.year})")
+        out.append(src)
+    return out
+
+
+def visible_refs(kb: KnowledgeBase, refs: Sequence[str]) -> list[str]:
+    """The rule engine's sources ('003' for a seed) without other kommuners' documents."""
+    own = kb.kommun.id if kb.kommun is not None else None
+    return [
+        r for r in refs if own is None or seed_kommun(kb, r) is None or seed_kommun(kb, r) == own
+    ]
 
 
 def sources(kb: KnowledgeBase, topic: Topic, day: date) -> Sequence[Any]:

@@ -161,3 +161,24 @@ def test_lekeberg_forums_after_the_plan_ran_out(
     (during,) = profile.routines_for("samverkansforum", date(2022, 5, 1))
     (after,) = profile.routines_for("samverkansforum", date(2026, 5, 1))
     assert during is not after and "gått ut" in after.text
+
+
+@pytest.mark.parametrize("kommun_id", EXAMPLES)
+def test_flow_and_reasons_cards_show_no_other_kommun_document(
+    national: KnowledgeBase, kommuner: Kommuner, messages: Catalogue, kommun_id: str
+) -> None:
+    # The contact flow's and the assessment's own sources cite seed documents too.
+    from dialogs.flows import load_flows
+    from knowledge.model import SeedSource
+
+    kb, _ = kommun_kb(national, kommuner, kommun_id)
+    cards = TopicCards(kb, messages)
+    seeds = [SeedSource(seed=s) for s in sorted(kb.seeds)]
+    text = card_text({"body": cards.sources_block(seeds, DAY)})
+    reasons = cards.reasons_card([{"text": "x", "sources": sorted(kb.seeds)}], DAY)
+    for seed_id, seed in kb.seeds.items():
+        shown = seed.kommun == kommun_id
+        assert (seed.title in text) == shown, (seed_id, kommun_id)  # named in words
+        assert seed.file not in text
+        assert (seed.file in card_text(reasons)) == shown, (seed_id, kommun_id)
+    assert load_flows(kb.directory)  # the flows load with the kommun's knowledge base
