@@ -1,7 +1,7 @@
 """Question-answering benchmark: how well `SearchIndex` finds the right topic.
 
     python benchmarks/questions.py [QUESTIONS.yaml ...] [--kb DIR] [--date YYYY-MM-DD]
-                                   [--lenient] [--show-misses] [--table]
+                                   [--lenient] [--show-misses] [--table] [--kommun ID]
     python benchmarks/questions.py QUESTIONS.yaml --answers ANSWERS.jsonl
 
 Defaults to ../shared/eval/questions.yaml, benchmarks/heldout.yaml and benchmarks/tuning.yaml
@@ -209,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kb", type=Path, default=None, help="knowledge base directory")
     p.add_argument("--date", default=None, help="day the topics are valid (default: today)")
     p.add_argument("--lenient", action="store_true", help="use a knowledge base that has problems")
+    p.add_argument(
+        "--kommun", default=None, help="search as this kommun profile sees it (its words)"
+    )
     p.add_argument("--show-misses", action="store_true")
     p.add_argument("--table", action="store_true", help="one Markdown row per file")
     p.add_argument(
@@ -226,6 +229,11 @@ def main(argv: list[str] | None = None) -> int:
     kb = load(args.kb, strict=not args.lenient)
     if kb.problems:
         print(f"(knowledge base has {len(kb.problems)} problems; measuring anyway)")
+    if args.kommun:
+        from knowledge.kommun import load_kommuner, with_profile
+
+        kb = with_profile(kb, load_kommuner(kb, default=args.kommun).profiles[args.kommun])
+        print(f"kommun profile: {args.kommun}")
     t0 = time.perf_counter()
     index = SearchIndex.build(kb)
     build_ms = (time.perf_counter() - t0) * 1000

@@ -160,8 +160,25 @@ async def healthz(request: web.Request) -> web.Response:
             "legal_checked": kb.meta.legal_checked.isoformat(),
             "topics": len({t.id for t in kb.topics}),
         },
+        "kommun": _kommun_json(services),
     }
     return web.json_response(body, status=200 if db_ok else 503)
+
+
+def _kommun_json(services: Services) -> dict[str, object] | None:
+    """The default kommun profile (named, and whether it is an example) and how many Teams
+    tenants have a kommun of their own. Tenant ids are not shown."""
+    kommuner = services.kommuner
+    default = kommuner.for_tenant(None)
+    if default is None:
+        return None
+    return {
+        "id": default.id,
+        "name": default.name,
+        "example": default.example,
+        "tenants": len(kommuner.tenants),
+        "profiles": sorted(kommuner.in_use),
+    }
 
 
 async def _purge_loop(

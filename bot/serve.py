@@ -34,6 +34,10 @@ def run(args: argparse.Namespace) -> int:
     except DatabaseMissingError as exc:
         print(texts().text("serve.cannot_start", problem=exc), file=sys.stderr)
         return 2
+    problem = _profile_problems(settings)
+    if problem is not None:
+        print(texts().text("serve.cannot_start", problem=problem), file=sys.stderr)
+        return 2
     configure_logging(settings.log_level)
     from aiohttp import web
 
@@ -44,6 +48,26 @@ def run(args: argparse.Namespace) -> int:
     )
     web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None)
     return 0
+
+
+def _profile_problems(settings: Settings) -> str | None:
+    """The knowledge base's and the kommun profiles' problems, checked before the server
+    starts listening: a broken profile stops it with every problem named."""
+    from knowledge.kommun_model import KommunError
+    from knowledge.loader import KnowledgeError, load
+    from samverkan.kommun_check import load_checked
+
+    try:
+        kb = load(settings.kb_dir)
+        load_checked(
+            kb,
+            extra_dir=settings.kommun_dir,
+            default=settings.kommun or None,
+            tenants=settings.tenant_kommuner,
+        )
+    except (KnowledgeError, KommunError) as exc:
+        return str(exc)
+    return None
 
 
 def main() -> int:

@@ -51,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     kcheck.add_argument(
         "--dir", default=None, help=texts().text("help.kb_check_dir")
     )
+    kcheck.add_argument(
+        "--kommun-dir",
+        dest="kommun_dir",
+        default=None,
+        help=texts().text("help.kb_check_kommun_dir"),
+    )
     _handler(kcheck, "cli.commands.knowledge:check")
 
     kfb = kbsub.add_parser("feedback", help=texts().text("help.kb_feedback"))
@@ -67,7 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "--batch", metavar=texts().text("help.file"), help=texts().text("help.ask_batch")
     )
+    ask.add_argument("--kommun", default=None, help=texts().text("help.ask_kommun"))
     _handler(ask, "cli.commands.knowledge:ask")
+
+    kommuner = sub.add_parser("kommuner", help=texts().text("help.kommuner"))
+    ksub = kommuner.add_subparsers(dest="kommuner_command", metavar=texts().text("help.command"))
+    klist = ksub.add_parser("list", help=texts().text("help.kommuner_list"))
+    klist.add_argument("--json", action="store_true")
+    _handler(klist, "cli.commands.kommuner:list_")
 
     assess = sub.add_parser("assess", help=texts().text("help.assess"))
     assess.add_argument(

@@ -11,6 +11,7 @@ from typing import Any
 
 from common.catalogue import Catalogue
 from dialogs import cards as c
+from dialogs import local_routine
 from knowledge.loader import KnowledgeBase
 from knowledge.model import GuidanceSource, LawSource, SeedSource, Term, Topic
 
@@ -85,6 +86,7 @@ class TopicCards:
         return self.msg.text("answer.valid_practice", checked=checked)
 
     def sources_block(self, sources: Sequence[SourceT], day: date) -> list[dict[str, Any]]:
+        sources = local_routine.visible(self.kb, sources)  # no other kommun's documents
         lines = self.source_lines(sources, day)
         return [
             c.text(self.validity_line(sources, day), size="Small", subtle=True, separator=True),
@@ -106,6 +108,7 @@ class TopicCards:
         """Title, answer, details (hidden behind a toggle when `details_id` is given, left out
         when `details` is False), the validity line and the sources."""
         body: list[dict[str, Any]] = [c.heading(topic.title), c.text(topic.answer)]
+        body.extend(local_routine.blocks(self.kb, topic, day, self.msg))  # "I <kommun>:"
         extra: list[dict[str, Any]] = []
         if topic.details:
             extra.append(c.text(topic.details))
@@ -115,7 +118,7 @@ class TopicCards:
             body.append(c.container(extra, id=details_id, isVisible=False))
         elif details:
             body.extend(extra)
-        body.extend(self.sources_block(topic.sources, day))
+        body.extend(self.sources_block(local_routine.sources(self.kb, topic, day), day))
         if not details and extra:
             body.append(
                 c.action_set(
@@ -285,7 +288,8 @@ class TopicCards:
         ]
         for r in reasons:
             body.append(c.text(str(r.get("text", "")), separator=True))
-            sources = [self.seed_label(str(s)) for s in r.get("sources", [])]
+            refs = local_routine.visible_refs(self.kb, [str(s) for s in r.get("sources", [])])
+            sources = [self.seed_label(s) for s in refs]
             if sources:
                 body.append(
                     c.text(

@@ -66,6 +66,7 @@ class MenuCards:
             c.container(
                 [c.text(self.msg.text("welcome.acute"), weight="Bolder")], style="attention"
             ),
+            *self.kommun_line(),
             c.text(self.msg.text("welcome.privacy"), subtle=True),
             c.text(
                 self.msg.text("welcome.checked", checked=self.msg.date(self.kb.meta.legal_checked)),
@@ -76,6 +77,14 @@ class MenuCards:
             *self.body(None),
         ]
         return c.card(body)
+
+    def kommun_line(self) -> list[dict[str, Any]]:
+        """Which kommun's routines the answers add (and that the profile is an example)."""
+        profile = self.kb.kommun
+        if profile is None:
+            return []
+        key = "welcome.kommun_example" if profile.example else "welcome.kommun"
+        return [c.text(self.msg.text(key, kommun=profile.name), weight="Bolder")]
 
     def help_reply(self, turn: Turn) -> Reply:
         body = [

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -32,6 +32,9 @@ from knowledge.model import (
     Topic,
     TopicFile,
 )
+
+if TYPE_CHECKING:
+    from knowledge.kommun_model import KommunProfile
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "data"
 
@@ -68,6 +71,8 @@ class KnowledgeBase:
     lexicon: SearchLexicon = field(default_factory=SearchLexicon)
     # Problems found by a lenient load (`load(..., strict=False)`); empty after a strict one.
     problems: list[Problem] = field(default_factory=list)
+    # The kommun profile answers add local routines from (knowledge.kommun.with_profile).
+    kommun: KommunProfile | None = None
     _by_day: dict[date, dict[str, Topic]] = field(default_factory=dict, repr=False, compare=False)
 
     def topics_on(self, day: date) -> dict[str, Topic]:

@@ -45,6 +45,8 @@ class Seed(Strict):
     title: str
     organisation: str
     year: str
+    # The kommun profile (knowledge/data/kommuner/<id>) whose routines the document holds.
+    kommun: str | None = None
 
 
 class Law(Strict):

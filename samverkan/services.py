@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from common.catalogue import Catalogue
 from common.clock import Clock, ShiftedClock, SystemClock
@@ -22,10 +23,13 @@ from dialogs.masking import Masker
 from dialogs.router import Router as DialogRouter
 from forums import texts as forum_texts
 from forums.repository import ForumService
+from knowledge.kommun import Kommuner, cache_dir_for, with_profile
 from knowledge.loader import KnowledgeBase, load
 from knowledge.rules import load_rules
 from knowledge.search import SearchIndex
 from knowledge.situations import SituationDetector
+from samverkan.kommun_check import load_checked
+from samverkan.kommun_router import KommunRouter
 from samverkan.settings import Settings
 from samverkan.turns import Router, StateStorage, TurnProcessor
 from storage.conversations import ConversationStore
@@ -47,7 +51,8 @@ class Core:
     db: Database
     store: SqlStateStore
     conversations: ConversationStore
-    kb: KnowledgeBase
+    kb: KnowledgeBase  # the national layer
+    kommuner: Kommuner  # the kommun profiles, the default one and the tenant map
     messages: Catalogue
     registry: RegistryService
     forums: ForumService
@@ -91,6 +96,14 @@ async def build_services(
             await db.migrate()
         kb = load(settings.kb_dir)
         messages = dialog_texts()
+        kommuner = load_checked(
+            kb,
+            extra_dir=settings.kommun_dir,
+            default=settings.kommun or None,
+            tenants=settings.tenant_kommuner,
+        )
+        default_profile = kommuner.for_tenant(None)
+        default_registry = default_profile.registry_file if default_profile else None
         core = Core(
             settings=settings,
             clock=clock,
@@ -98,8 +111,9 @@ async def build_services(
             store=SqlStateStore(db, clock),
             conversations=ConversationStore(db, clock),
             kb=kb,
+            kommuner=kommuner,
             messages=messages,
-            registry=await _registry_with_default(db, clock),
+            registry=await _registry_with_default(db, clock, default_registry),
             forums=ForumService(db, clock),
             feedback=FeedbackStore(db),
             # Masked before it is stored; the masker's word lists are read on the first press.
@@ -115,12 +129,31 @@ async def build_services(
     return Services(**fields, router=router)
 
 
-def dialog_router(core: Core) -> DialogRouter:
-    """The conversation router with search, rules, situations and the feature cards."""
+def dialog_router(core: Core) -> Router:
+    """The conversation router of each kommun in use (the default and those of the tenant
+    map); with more than one, a KommunRouter picks by the turn's Teams tenant."""
+    in_use = core.kommuner.in_use
+    if not in_use:
+        return kommun_dialog_router(core, None)
+    routers = {kommun_id: kommun_dialog_router(core, kommun_id) for kommun_id in in_use}
+    if len(routers) == 1:
+        return next(iter(routers.values()))
+    return KommunRouter(routers, core.kommuner)
+
+
+def kommun_dialog_router(core: Core, kommun_id: str | None) -> DialogRouter:
+    """The conversation router with search, rules, situations and the feature cards, on the
+    knowledge base as one kommun sees it (its routines and its words); None: national only."""
     kb_dir = core.settings.kb_dir
+    kb = core.kb
+    cache_dir = core.settings.cache_dir
+    if kommun_id is not None:
+        profile = core.kommuner.profiles[kommun_id]
+        kb = with_profile(core.kb, profile)
+        cache_dir = cache_dir_for(cache_dir, profile)  # the index depends on its words too
     return DialogRouter(
-        kb=core.kb,
-        index=SearchIndex.load_or_build(core.kb, core.settings.cache_dir),
+        kb=kb,
+        index=SearchIndex.load_or_build(kb, cache_dir),
         rules=load_rules(kb_dir),
         messages=core.messages,
         clock=core.clock,
@@ -136,13 +169,16 @@ def dialog_router(core: Core) -> DialogRouter:
     )
 
 
-async def _registry_with_default(db: Database, clock: Clock) -> RegistryService:
-    """The contact registry; on first start it is filled with the bundled example data."""
+async def _registry_with_default(
+    db: Database, clock: Clock, path: Path | None = None
+) -> RegistryService:
+    """The contact registry; on first start it is filled with example data: the default kommun
+    profile's registry.yaml, or the bundled example registry."""
     from sqlalchemy.exc import IntegrityError
 
     registry = RegistryService(db, clock=clock)
     try:
-        if await registry.ensure_default():
+        if await registry.ensure_default(path):
             log.info("contact registry was empty: loaded the bundled example registry")
     except IntegrityError:
         # Another instance loaded it at the same moment.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 from enum import StrEnum
 from pathlib import Path
@@ -98,6 +99,16 @@ class Settings(BaseSettings):
             "knowledge base, the code or a library changes). Empty: nothing is cached."
         ),
     )
+    # The municipality profile (knowledge/data/kommuner/<id>) whose routines answers add;
+    # empty: the example profile knowledge.kommun.DEFAULT_KOMMUN.
+    kommun: str = Field(default="", validation_alias="SAMVERKAN_KOMMUN")
+    # A folder of more municipality profiles (one subfolder each; they win by id).
+    kommun_dir: Path | None = Field(default=None, validation_alias="SAMVERKAN_KOMMUN_DIR")
+    # Teams tenant id -> profile id, as JSON, so that one server serves several
+    # municipalities; other tenants get SAMVERKAN_KOMMUN.
+    tenant_kommuner: dict[str, str] = Field(
+        default_factory=dict, validation_alias="SAMVERKAN_TENANT_KOMMUNER"
+    )
     dialog_ttl_hours: float = Field(
         default=24.0, gt=0, validation_alias="SAMVERKAN_DIALOG_TTL_HOURS"
     )
@@ -146,6 +157,18 @@ class Settings(BaseSettings):
     auth_token_issuer: str = Field(default="", validation_alias="SAMVERKAN_AUTH_TOKEN_ISSUER")
     auth_login_url: str = Field(default="", validation_alias="SAMVERKAN_AUTH_LOGIN_URL")
     auth_oauth_scope: str = Field(default="", validation_alias="SAMVERKAN_AUTH_OAUTH_SCOPE")
+
+    @field_validator("tenant_kommuner", mode="before")
+    @classmethod
+    def _tenant_map_from_json(cls, value: object) -> object:
+        if isinstance(value, str):
+            return json.loads(value) if value.strip() else {}
+        return value
+
+    @field_validator("kommun_dir", mode="before")
+    @classmethod
+    def _no_kommun_dir_when_empty(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("cache_dir", mode="before")
     @classmethod

@@ -15,6 +15,14 @@ from common import swedish
 from common.clock import Clock, SystemClock, local
 from dialogs import flowcheck
 from knowledge import rule_proofs, situations
+from knowledge.kommun import (
+    cache_dir_for,
+    load_kommuner,
+    national_sources,
+    sources_json,
+    with_profile,
+)
+from knowledge.kommun_model import KommunError
 from knowledge.loader import DEFAULT_DIR, KnowledgeBase, KnowledgeError, load
 from knowledge.model import LawSource, Topic
 from knowledge.search import SearchIndex, SearchResult
@@ -83,7 +91,15 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
     except Exception as exc:  # settings from the environment that do not validate
         _err(texts().text("kb.bad_settings", problem=exc))
         return 2
-    index = SearchIndex.load_or_build(kb, cache_dir)
+    try:
+        kb, kommun = _with_kommun(kb, getattr(args, "kommun", None))
+    except KommunError as exc:
+        _err(texts().text("kommuner.broken", problems=exc))
+        return 2
+    except Exception as exc:  # settings from the environment that do not validate
+        _err(texts().text("kb.bad_settings", problem=exc))
+        return 2
+    index = SearchIndex.load_or_build(kb, cache_dir_for(cache_dir, kb.kommun))
     try:
         situations = SituationDetector.build(directory)
     except KnowledgeError as exc:
@@ -95,10 +111,14 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
         """The contract shape: the search result, and whether the message describes a child
         who may be harmed (`concern`) and the acute safety net fired (`acute`)."""
         situation = situations(text)
+        result = index.search(text, day=day)
+        topic = kb.topics_on(day).get(result.topic) if result.topic else None
         return {
-            **index.search(text, day=day).to_json(),
+            **result.to_json(),
             "concern": situation.concern,
             "acute": situation.acute,
+            "kommun": kommun,
+            "sources": sources_json(kb, topic, day) if topic is not None else [],
         }
 
     if batch is not None:
@@ -117,6 +137,8 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
                     **SearchResult(question_text, "decline", None, 0.0, []).to_json(),
                     "concern": False,
                     "acute": False,
+                    "kommun": kommun,
+                    "sources": [],
                     "error": type(exc).__name__,
                 }
             out.write(json.dumps(data, ensure_ascii=False) + "\n")
@@ -130,6 +152,21 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
         result = index.search(text, day=day)
         out.write(render_answer(result, kb, day) + "\n")
     return 0
+
+
+def _with_kommun(kb: KnowledgeBase, chosen: str | None) -> tuple[KnowledgeBase, str | None]:
+    """The knowledge base as the kommun sees it: --kommun, else SAMVERKAN_KOMMUN, else the
+    example profile; its id (None when the knowledge base has no profiles)."""
+    from samverkan.settings import Settings
+
+    settings = Settings()
+    kommuner = load_kommuner(
+        kb, extra_dir=settings.kommun_dir, default=chosen or settings.kommun or None
+    )
+    profile = kommuner.for_tenant(None)
+    if profile is None:
+        return kb, None
+    return with_profile(kb, profile), profile.id
 
 
 def render_answer(result: SearchResult, kb: KnowledgeBase, day: date) -> str:
@@ -156,6 +193,7 @@ def render_answer(result: SearchResult, kb: KnowledgeBase, day: date) -> str:
 def render_topic(topic: Topic, kb: KnowledgeBase, day: date) -> str:
     laws = [s for s in topic.sources if isinstance(s, LawSource) and _in_force(s, day)]
     lines = [topic.title, "", topic.answer]
+    lines += local_lines(kb, topic, day)
     if topic.details:
         lines += ["", topic.details]
     if topic.changed:
@@ -167,7 +205,7 @@ def render_topic(topic: Topic, kb: KnowledgeBase, day: date) -> str:
     else:
         lines += ["", texts().text("answer.valid_practice", checked=checked)]
     lines += ["", texts().text("answer.sources")]
-    for src in topic.sources:
+    for src in national_sources(kb, topic.sources):
         cite = kb.cite(src)
         if isinstance(src, LawSource) and not _in_force(src, day):
             if src.valid_from > day:
@@ -185,6 +223,25 @@ def render_topic(topic: Topic, kb: KnowledgeBase, day: date) -> str:
         if titles:
             lines += ["", texts().text("answer.related", titles="; ".join(titles))]
     return "\n".join(lines)
+
+
+def local_lines(kb: KnowledgeBase, topic: Topic, day: date) -> list[str]:
+    """The kommun's routines for the terminal, as dialogs.local_routine shows them in Teams."""
+    profile = kb.kommun
+    if profile is None:
+        return []
+    lines = ["", texts().text("local.in_kommun", kommun=profile.info.short_name)]
+    routines = profile.routines_for(topic.id, day)
+    if not routines:
+        return [*lines, texts().text("local.ask_rektor")]
+    for routine in routines:
+        lines.append(routine.text)
+        if routine.changed:
+            lines.append(texts().text("local.changed", text=routine.changed))
+        doc = profile.document(routine.source.document)
+        if doc is not None:
+            lines.append(texts().text("local.source", document=doc.title, year=doc.year))
+    return lines
 
 
 def _in_force(src: LawSource, day: date) -> bool:
@@ -233,6 +290,11 @@ def check(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         checked.append(what)
         problems += [str(p) for p in found]
 
+    kommun_ids: list[str] = []
+    if kb is not None:
+        kommun_ids, found_kommun = _check_kommuner(kb, args)
+        problems += found_kommun
+
     problems = list(dict.fromkeys(problems))  # the checks may report a missing file each
     if problems:
         out.write(texts().text("kb.problems", directory=directory, count=len(problems)) + "\n")
@@ -250,4 +312,21 @@ def check(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
         laws=len(kb.laws), seeds=len(kb.seeds), extra=extra,
     )
     out.write(valid + "\n")
+    if kommun_ids:
+        out.write(
+            texts().text("kommuner.valid", count=len(kommun_ids), ids=", ".join(kommun_ids)) + "\n"
+        )
     return 0
+
+
+def _check_kommuner(kb: KnowledgeBase, args: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """The kommun profiles of the knowledge base and of --kommun-dir or SAMVERKAN_KOMMUN_DIR:
+    their ids and every problem (named by its code)."""
+    from knowledge.kommun import profile_dirs
+    from samverkan.kommun_check import check_all
+    from samverkan.settings import Settings
+
+    extra = getattr(args, "kommun_dir", None)
+    kommun_dir = Path(extra) if extra else Settings().kommun_dir
+    problems = [str(p) for p in check_all(kb, kommun_dir)]
+    return sorted(profile_dirs(kb.directory, kommun_dir)), problems

@@ -10,6 +10,7 @@ import asyncio
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -47,7 +48,7 @@ async def bot(tmp_path: Path) -> AsyncIterator[ServerProcess]:
 
 
 async def _run_in_playground(
-    bot: ServerProcess, tmp_path: Path, script: str, expected: set[str]
+    bot: ServerProcess, tmp_path: Path, script: str, expected: set[str], *extra: str
 ) -> None:
     """Start the Agents Playground against the bot and run one Playwright script in it."""
     port = free_port()
@@ -78,7 +79,7 @@ async def _run_in_playground(
         shots.mkdir()
         proc = await asyncio.to_thread(
             subprocess.run,
-            ["node", str(HERE / script), f"http://127.0.0.1:{port}/", str(shots)],
+            ["node", str(HERE / script), f"http://127.0.0.1:{port}/", str(shots), *extra],
             capture_output=True,
             text=True,
             timeout=240,
@@ -122,3 +123,80 @@ async def test_playground_safe_paths_of_issue_12(bot: ServerProcess, tmp_path: P
             "12-6b-worry-starts-dialog.png",
         },
     )
+
+
+# Issue 17: each example kommun as a new user meets it (welcome card, an answer with the local
+# routine, the contact card and the forum list). The kommun's forums are imported first.
+KOMMUNER = {
+    "stockholm": {
+        "name": "Stockholms stad",
+        "short": "Stockholm",
+        "school": "Engelbrektsskolan",
+        "contact": "Lina Exempelsson",
+        "forum": "Skolbaserad konsultationsgrupp Engelbrektsskolan",
+    },
+    "ekero": {
+        "name": "Ekerö kommun",
+        "short": "Ekerö",
+        "school": "Uppgårdsskolan",
+        "contact": "Sara Exempelsdotter",
+        "forum": "Månadsmöte socialtjänst barn och ungdom och polisen",
+    },
+    "lekeberg": {
+        "name": "Lekebergs kommun",
+        "short": "Lekeberg",
+        "school": "Lekebergsskolan",
+        "contact": "Jonas Prov",
+        "forum": "Styrgruppen för samverkan kring barns bästa",
+    },
+}
+
+
+@pytest.mark.parametrize("kommun", sorted(KOMMUNER))
+async def test_playground_each_example_kommun(kommun: str, tmp_path: Path) -> None:
+    import json
+
+    from knowledge.kommun import BUILTIN_DIR
+
+    missing = _missing()
+    if missing:
+        if os.environ.get("SAMVERKAN_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"browser test prerequisites missing: {missing}")
+        pytest.skip(f"browser test prerequisites missing: {missing}")
+    db = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    env = {**os.environ, "SAMVERKAN_DATABASE_URL": db, "SAMVERKAN_KOMMUN": kommun}
+    forums = BUILTIN_DIR / kommun / "forums.yaml"
+    subprocess.run(
+        [sys.executable, "-m", "cli", "forums", "import", str(forums)],
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    server = ServerProcess(
+        env={"SAMVERKAN_DATABASE_URL": db, "SAMVERKAN_KOMMUN": kommun}, cwd=tmp_path
+    )
+    await server.start()
+    try:
+        names = {
+            f"{kommun}-{n}.png"
+            for n in ("1-welcome", "2-answer-local-routine", "3-contact", "4-forums")
+        }
+        await _run_in_playground(
+            server,
+            tmp_path,
+            "playground-kommun.js",
+            names,
+            json.dumps({"id": kommun, **KOMMUNER[kommun]}),
+        )
+        keep = os.environ.get("SAMVERKAN_KEEP_SCREENSHOTS")  # to look at them afterwards
+        if keep:
+            await asyncio.to_thread(_keep, tmp_path / "screenshots", Path(keep))
+    finally:
+        await server.stop()
+
+
+def _keep(shots: Path, keep: Path) -> None:
+    keep.mkdir(parents=True, exist_ok=True)
+    for shot in shots.iterdir():
+        shutil.copy(shot, keep / shot.name)

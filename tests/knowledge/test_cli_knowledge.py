@@ -38,8 +38,14 @@ def test_ask_json_is_one_contract_object(capsys: pytest.CaptureFixture[str]) -> 
     lines = out.splitlines()
     assert len(lines) == 1
     data = json.loads(lines[0])
-    assert set(data) == {"question", "topic", "score", "alternatives", "concern", "acute"}
+    assert set(data) == {
+        "question", "topic", "score", "alternatives", "concern", "acute", "kommun", "sources"
+    }
     assert data["concern"] is False and data["acute"] is False
+    # This knowledge base (tests/knowledge/kb-search) has no kommun profiles.
+    assert data["kommun"] is None
+    kinds = {s["kind"] for s in data["sources"]}
+    assert kinds and kinds <= {"law", "guidance", "local"}
     assert data["question"] == "Kan jag vara anonym när jag anmäler?"
     assert data["topic"] == "anmalan-anonym"
     assert 0 < data["score"] <= 1
@@ -279,6 +285,8 @@ def test_ask_batch_survives_a_question_that_fails(
         "alternatives": [],
         "concern": False,
         "acute": False,
+        "kommun": None,
+        "sources": [],
         "error": "RecursionError",
     }
     assert rows[1]["topic"] == "anmalan-anonym"

@@ -1,0 +1,75 @@
+"""Checks of a kommun profile that need the feature packages: its `forums.yaml` parsed as
+`samverkan forums import` would, and its `registry.yaml` as `samverkan registry import` would
+(with every reference resolved inside the file). knowledge.kommun checks the rest.
+
+Used by `samverkan kb check` and at start (`load_checked`): a broken profile stops the server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from contacts.file_formats import parse_path
+from contacts.records import TABLES, RegistryData
+from contacts.references import check_refs
+from forums.file_import import parse_forums_yaml
+from knowledge.kommun import Kommuner, load_kommuner, profile_dirs
+from knowledge.kommun_model import KommunError, KommunProblem
+from knowledge.loader import KnowledgeBase
+
+
+def feature_problems(directory: Path) -> list[KommunProblem]:
+    """Problems of a profile folder's forum schedule and registry (each named by its code)."""
+    problems: list[KommunProblem] = []
+    rel = directory.name + "/"
+    forums = directory / "forums.yaml"
+    if forums.exists():
+        try:
+            text = forums.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(KommunProblem(rel + "forums.yaml", "bad-forums", str(exc)))
+        else:
+            _, found = parse_forums_yaml(text, rel + "forums.yaml")
+            problems += [KommunProblem(rel + "forums.yaml", "bad-forums", str(p)) for p in found]
+    registry = directory / "registry.yaml"
+    if registry.exists():
+        parsed = parse_path(registry)
+        issues = list(parsed.errors)
+        if not issues:
+            issues = check_refs(parsed, RegistryData(), {t: set() for t in TABLES})
+        problems += [KommunProblem(rel + "registry.yaml", "bad-registry", str(i)) for i in issues]
+    return problems
+
+
+def check_all(kb: KnowledgeBase, extra_dir: Path | None = None) -> list[KommunProblem]:
+    """Every problem of every profile (built-in and under `extra_dir`)."""
+    problems: list[KommunProblem] = []
+    try:
+        load_kommuner(kb, extra_dir=extra_dir)
+    except KommunError as exc:
+        problems += exc.problems
+    for folder in profile_dirs(kb.directory, extra_dir).values():
+        problems += feature_problems(folder)
+    return problems
+
+
+def load_checked(
+    kb: KnowledgeBase,
+    *,
+    extra_dir: Path | None,
+    default: str | None,
+    tenants: dict[str, str],
+) -> Kommuner:
+    """The profiles for a server: KommunError naming every problem of any profile, of the
+    chosen ones' forum and registry files, and of the settings that choose them."""
+    problems: list[KommunProblem] = []
+    kommuner: Kommuner | None = None
+    try:
+        kommuner = load_kommuner(kb, extra_dir=extra_dir, default=default, tenants=tenants)
+    except KommunError as exc:
+        problems += exc.problems
+    for folder in profile_dirs(kb.directory, extra_dir).values():
+        problems += feature_problems(folder)
+    if problems or kommuner is None:
+        raise KommunError(problems)
+    return kommuner
