@@ -60,7 +60,14 @@ def test_the_services_refuse_a_broken_profile(code: str, national: KnowledgeBase
     assert code in str(exc.value)
 
 
+@pytest.fixture
+def own_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve` gets a database of its own (never a file in the working directory)."""
+    monkeypatch.setenv("SAMVERKAN_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
+
+
 @pytest.mark.parametrize("code", ["unknown-topic", "bad-date"])
+@pytest.mark.usefixtures("own_database")
 def test_serve_refuses_to_start_with_a_broken_profile(
     code: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -72,6 +79,7 @@ def test_serve_refuses_to_start_with_a_broken_profile(
     assert "Boten startar inte" in err and f"({code})" in err
 
 
+@pytest.mark.usefixtures("own_database")
 def test_an_unknown_kommun_setting_is_named(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
