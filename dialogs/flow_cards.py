@@ -268,13 +268,7 @@ class FlowCards:
             ]
             if items:
                 body.append(c.bullets(items, numbered=section.numbered))
-        for topic_id in node.topics:
-            topic = self.topics.kb.topic(topic_id, turn.day)
-            if topic is None:
-                log.warning("flow %s: topic %s not in the knowledge base", flow.id, topic_id)
-                continue
-            blocks = self.topics.topic_blocks(topic, turn.day, details=False)
-            body.append(c.container(blocks, separator=True, spacing="Large"))
+        body.extend(self._topics(turn, flow, node))
         if node.sources:
             body.extend(self.topics.sources_block(node.sources, turn.day))
         body.extend(c.action_rows(self._offer_buttons(flow, node, ds)))
@@ -284,6 +278,31 @@ class FlowCards:
         if "contacts" in node.render:
             replies.extend(self._contacts(turn, ds))
         return replies
+
+    def _topics(self, turn: Turn, flow: Flow, node: OutcomeNode) -> list[dict[str, Any]]:
+        """The first topic is the answer (its short answer, the rest behind "Visa mer"); the
+        others are "Läs också" buttons, never whole articles stacked in one card."""
+        found = []
+        for topic_id in node.topics:
+            topic = self.topics.kb.topic(topic_id, turn.day)
+            if topic is None:
+                log.warning("flow %s: topic %s not in the knowledge base", flow.id, topic_id)
+            else:
+                found.append(topic)
+        if not found:
+            return []
+        blocks = self.topics.topic_blocks(found[0], turn.day, heading=False)
+        more = [
+            c.submit(
+                self.msg.text("answer.read_more", title=t.short_title),
+                {"action": c.TOPIC, "topic": t.id},
+            )
+            for t in found[1:]
+        ]
+        if more:
+            blocks.append(c.text(self.msg.text("answer.related"), weight="Bolder", separator=True))
+            blocks.extend(c.action_set([b]) for b in more)
+        return blocks
 
     def _contacts(self, turn: Turn, ds: DialogState) -> list[Reply]:
         result = turn.scratch.get("route")
