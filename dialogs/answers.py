@@ -12,7 +12,7 @@ from typing import Any
 from common.catalogue import Catalogue
 from dialogs import cards as c
 from knowledge.loader import KnowledgeBase
-from knowledge.model import GuidanceSource, LawSource, SeedSource, Term, Topic
+from knowledge.model import BUTTON_MAX, GuidanceSource, LawSource, SeedSource, Term, Topic
 
 SourceT = SeedSource | LawSource | GuidanceSource
 # At most this many "Läs också" (and "Menade du…") buttons under an answer.
@@ -96,8 +96,12 @@ class TopicCards:
     # --- topic answers -------------------------------------------------------------------------
 
     def topic_button(self, topic: Topic, *, key: str | None = None) -> dict[str, Any]:
-        """A button that opens a topic, titled with its short title (≤ 40 characters)."""
-        title = self.msg.text(key, title=topic.short_title) if key else topic.short_title
+        """A button that opens a topic: its title when that fits a Teams button (≤ 40
+        characters), else its short title; with `key` ("Läs mer: {title}") the short title."""
+        if key:
+            title = self.msg.text(key, title=topic.short_title)
+        else:
+            title = topic.title if len(topic.title) <= BUTTON_MAX else topic.short_title
         return c.submit(title, {"action": c.TOPIC, "topic": topic.id})
 
     def topic_blocks(
