@@ -88,6 +88,28 @@ class TopicCards:
             c.text("\n".join(f"- {s}" for s in lines), size="Small", spacing="None"),
         ]
 
+    def sources_more(
+        self,
+        sources: Sequence[SourceT],
+        day: date,
+        *,
+        before: Sequence[dict[str, Any]] = (),
+        suffix: str = "s",
+    ) -> list[dict[str, Any]]:
+        """`before` (more of a flow outcome), the validity line and the sources behind
+        "Visa mer"."""
+        details_id, more_id = f"details{suffix}", f"more{suffix}"
+        toggle = [details_id, more_id]
+        hidden = [
+            *before,
+            *(self.sources_block(sources, day) if sources else []),
+            c.action_set([c.toggle(self.msg.text("answer.less"), toggle)]),
+        ]
+        return [
+            c.action_set([c.toggle(self.msg.text("answer.more"), toggle)], id=more_id),
+            c.container(hidden, id=details_id, isVisible=False),
+        ]
+
     def seed_label(self, ref: str) -> str:
         """A source as the rule engine gives it ('003', 'SoL (2025:400) 19 kap. 1 §') as users
         see it: 'Lekebergs samverkansplan 2020', '[Socialtjänstlagen 19 kap. 1 §](url)'."""
@@ -238,22 +260,29 @@ class TopicCards:
         return c.card(body)
 
     def reasons_card(self, reasons: Sequence[dict[str, Any]], checked: date) -> dict[str, Any]:
+        """Why the assessment came out as it did: each rule's text; its sources behind
+        "Visa mer" (shown under each rule)."""
         body: list[dict[str, Any]] = [
             c.heading(self.msg.text("why.title")),
             c.text(self.msg.text("why.text")),
         ]
-        for r in reasons:
+        hidden: list[str] = []
+        for n, r in enumerate(reasons, start=1):
             body.append(c.text(str(r.get("text", "")), separator=True))
             sources = list(dict.fromkeys(self.seed_label(str(s)) for s in r.get("sources", [])))
             if sources:
-                body.append(
-                    c.text(
-                        self.msg.text("why.sources", sources="; ".join(sources)),
-                        size="Small",
-                        subtle=True,
-                        spacing="Small",
-                    )
+                hidden.append(f"sources{n}")
+                line = self.msg.text("why.sources", sources="; ".join(sources))
+                block = c.text(line, size="Small", subtle=True, spacing="Small")
+                body.append(c.container([block], id=hidden[-1], isVisible=False))
+        if hidden:
+            targets = [*hidden, "more", "less"]
+            body.append(c.action_set([c.toggle(self.msg.text("answer.more"), targets)], id="more"))
+            body.append(
+                c.action_set(
+                    [c.toggle(self.msg.text("answer.less"), targets)], id="less", isVisible=False
                 )
+            )
         body.append(
             c.text(
                 self.msg.text("why.checked", checked=self.msg.date(checked)),

@@ -252,25 +252,27 @@ class FlowCards:
             head.append(c.text(self.fill(node.text, ds)))
         style = {"attention": "attention", "good": "good", "warning": "warning"}.get(node.style)
         body: list[dict[str, Any]] = [c.container(head, style=style)] if style else head
+        later: list[dict[str, Any]] = []  # sections marked `more`: behind "Visa mer"
         for section in node.sections:
             if not self._section_applies(section, ds):
                 continue
+            into = later if section.more else body
             if section.heading:
-                body.append(
+                into.append(
                     c.text(self.fill(section.heading, ds), weight="Bolder", separator=True)
                 )
             if section.text:
-                body.append(c.text(self.fill(section.text, ds)))
+                into.append(c.text(self.fill(section.text, ds)))
             items = [
                 self.fill(i if isinstance(i, str) else i.text, ds)
                 for i in section.items
                 if isinstance(i, str) or self._section_applies(i, ds)
             ]
             if items:
-                body.append(c.bullets(items, numbered=section.numbered))
+                into.append(c.bullets(items, numbered=section.numbered))
         body.extend(self._topics(turn, flow, node))
-        if node.sources:
-            body.extend(self.topics.sources_block(node.sources, turn.day))
+        if node.sources or later:
+            body.extend(self.topics.sources_more(node.sources, turn.day, before=later))
         body.extend(c.action_rows(self._offer_buttons(flow, node, ds)))
         replies = [Reply(card=c.card(body), summary=title)]
         if "report_draft" in node.render and node.draft is not None:
