@@ -244,10 +244,8 @@ class FlowCards:
         self, turn: Turn, flow: Flow, ds: DialogState, node: OutcomeNode
     ) -> list[Reply]:
         title = self.fill(node.title, ds)
-        head: list[dict[str, Any]] = [
-            c.text(flow.title, size="Small", subtle=True),
-            c.heading(title, size="Large"),
-        ]
+        # The outcome's own heading says what it is about (no flow title above it on a phone).
+        head: list[dict[str, Any]] = [c.heading(title, size="Large")]
         if node.text:
             head.append(c.text(self.fill(node.text, ds)))
         style = {"attention": "attention", "good": "good", "warning": "warning"}.get(node.style)

@@ -83,6 +83,11 @@ async def _run_in_playground(
             text=True,
             timeout=240,
         )
+        keep = os.environ.get("SAMVERKAN_SCREENSHOTS")  # a folder to keep them in, to look at
+        if keep:
+            Path(keep).mkdir(parents=True, exist_ok=True)
+            for shot in shots.iterdir():
+                shutil.copyfile(shot, Path(keep) / shot.name)
         assert proc.returncode == 0, (
             f"{proc.stdout}\n{proc.stderr}\nserver log:\n{bot.log()[-3000:]}"
         )
@@ -120,5 +125,24 @@ async def test_playground_safe_paths_of_issue_12(bot: ServerProcess, tmp_path: P
             "12-5b-english.png",
             "12-6a-disclosure.png",
             "12-6b-worry-starts-dialog.png",
+        },
+    )
+
+
+async def test_playground_at_phone_width(bot: ServerProcess, tmp_path: Path) -> None:
+    """Issue 16: the welcome, an answer, the concern outcome, the draft and the contact card at
+    400 px: no sideways scrolling and no card taller than 1,400 px before "Visa mer"."""
+    await _run_in_playground(
+        bot,
+        tmp_path,
+        "playground-phone.js",
+        {
+            "16-1-welcome.png",
+            "16-2-answer.png",
+            "16-2b-answer-more.png",
+            "16-3-concern-outcome.png",
+            "16-4-draft.png",
+            "16-4a-draft-card.png",
+            "16-5-contact.png",
         },
     )
