@@ -85,9 +85,7 @@ async def _run_in_playground(
         )
         keep = os.environ.get("SAMVERKAN_SCREENSHOTS")  # a folder to keep them in, to look at
         if keep:
-            Path(keep).mkdir(parents=True, exist_ok=True)
-            for shot in shots.iterdir():
-                shutil.copyfile(shot, Path(keep) / shot.name)
+            await asyncio.to_thread(shutil.copytree, shots, keep, dirs_exist_ok=True)
         assert proc.returncode == 0, (
             f"{proc.stdout}\n{proc.stderr}\nserver log:\n{bot.log()[-3000:]}"
         )
