@@ -13,9 +13,11 @@ from common.catalogue import Catalogue
 from dialogs import cards as c
 from dialogs import local_routine
 from knowledge.loader import KnowledgeBase
-from knowledge.model import GuidanceSource, LawSource, SeedSource, Term, Topic
+from knowledge.model import BUTTON_MAX, GuidanceSource, LawSource, SeedSource, Term, Topic
 
 SourceT = SeedSource | LawSource | GuidanceSource
+# At most this many "Läs också" (and "Menade du…") buttons under an answer.
+MAX_RELATED = 3
 
 # Topic `offer` values → (message key of the button title, button data).
 _OFFERS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -38,14 +40,8 @@ class TopicCards:
         return src.valid_from <= day and (src.valid_until is None or day < src.valid_until)
 
     def source_line(self, src: SourceT, day: date) -> str:
-        cited = self.kb.cite(src)
-        url: str | None = None
-        if isinstance(src, LawSource):
-            law = self.kb.laws.get(src.law)
-            url = law.url if law is not None else None
-        elif isinstance(src, GuidanceSource):
-            url = src.url
-        line = f"[{cited}]({url})" if url else cited
+        """A source as users see it: a human name linked to its public text."""
+        line = self.kb.cited(src).markdown()
         if isinstance(src, LawSource):
             if src.valid_until is not None and day >= src.valid_until:
                 line = self.msg.text(
@@ -94,43 +90,72 @@ class TopicCards:
             c.text("\n".join(f"- {s}" for s in lines), size="Small", spacing="None"),
         ]
 
+    def sources_more(
+        self,
+        sources: Sequence[SourceT],
+        day: date,
+        *,
+        before: Sequence[dict[str, Any]] = (),
+        suffix: str = "s",
+    ) -> list[dict[str, Any]]:
+        """`before` (more of a flow outcome), the validity line and the sources behind
+        "Visa mer"."""
+        details_id, more_id = f"details{suffix}", f"more{suffix}"
+        toggle = [details_id, more_id]
+        hidden = [
+            *before,
+            *(self.sources_block(sources, day) if sources else []),
+            c.action_set([c.toggle(self.msg.text("answer.less"), toggle)]),
+        ]
+        return [
+            c.action_set([c.toggle(self.msg.text("answer.more"), toggle)], id=more_id),
+            c.container(hidden, id=details_id, isVisible=False),
+        ]
+
     def seed_label(self, ref: str) -> str:
-        """A source as the rule engine gives it ('003' for a seed) as users see it."""
-        if ref in self.kb.seeds:
-            return self.kb.cite(SeedSource(seed=ref))
-        return ref
+        """A source as the rule engine gives it ('003', 'SoL (2025:400) 19 kap. 1 §') as users
+        see it: 'Lekebergs samverkansplan 2020', '[Socialtjänstlagen 19 kap. 1 §](url)'."""
+        return self.kb.cited_reference(ref).markdown()
 
     # --- topic answers -------------------------------------------------------------------------
 
+    def topic_button(
+        self, topic: Topic, *, key: str | None = None, extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A button that opens a topic: its title when that fits a Teams button (≤ 40
+        characters), else its short title; with `key` ("Läs mer: {title}") the short title.
+        `extra`: more button data (the learning loop's question)."""
+        if key:
+            title = self.msg.text(key, title=topic.short_title)
+        else:
+            title = topic.title if len(topic.title) <= BUTTON_MAX else topic.short_title
+        return c.submit(title, {"action": c.TOPIC, "topic": topic.id} | (extra or {}))
+
     def topic_blocks(
-        self, topic: Topic, day: date, *, details_id: str | None = None, details: bool = True
+        self, topic: Topic, day: date, *, heading: bool = True, suffix: str = ""
     ) -> list[dict[str, Any]]:
-        """Title, answer, details (hidden behind a toggle when `details_id` is given, left out
-        when `details` is False), the validity line and the sources."""
-        body: list[dict[str, Any]] = [c.heading(topic.title), c.text(topic.answer)]
-        body.extend(local_routine.blocks(self.kb, topic, day, self.msg))  # "I <kommun>:"
-        extra: list[dict[str, Any]] = []
+        """Title (unless `heading` is False: the card has its own), the short answer and the
+        kommun's routine ("I <kommun>:"), then "Visa mer" revealing the full answer, the details,
+        the validity line and the sources ("Visa mindre" hides them again). `suffix` keeps
+        element ids unique in one card."""
+        details_id, more_id = f"details{suffix}", f"more{suffix}"
+        local = local_routine.blocks(self.kb, topic, day, self.msg)
+        hidden: list[dict[str, Any]] = [c.text(topic.answer)]
         if topic.details:
-            extra.append(c.text(topic.details))
+            hidden.append(c.text(topic.details))
         if topic.changed:
-            extra.append(c.text(self.msg.text("answer.changed", text=topic.changed), subtle=True))
-        if extra and details_id:
-            body.append(c.container(extra, id=details_id, isVisible=False))
-        elif details:
-            body.extend(extra)
-        body.extend(self.sources_block(local_routine.sources(self.kb, topic, day), day))
-        if not details and extra:
-            body.append(
-                c.action_set(
-                    [
-                        c.submit(
-                            self.msg.text("answer.read_more", title=topic.title),
-                            {"action": c.TOPIC, "topic": topic.id},
-                        )
-                    ]
-                )
-            )
-        return body
+            hidden.append(c.text(self.msg.text("answer.changed", text=topic.changed), subtle=True))
+        hidden.extend(local.more)
+        hidden.extend(self.sources_block(local_routine.sources(self.kb, topic, day), day))
+        toggle = [details_id, more_id]
+        hidden.append(c.action_set([c.toggle(self.msg.text("answer.less"), toggle)]))
+        return [
+            *([c.heading(topic.title)] if heading else []),
+            c.text(topic.lead),
+            *local.shown,
+            c.action_set([c.toggle(self.msg.text("answer.more"), toggle)], id=more_id),
+            c.container(hidden, id=details_id, isVisible=False),
+        ]
 
     def answer_card(
         self,
@@ -143,48 +168,30 @@ class TopicCards:
         instead: Sequence[str] = (),
         question: str | None = None,
     ) -> dict[str, Any]:
-        """A topic's answer; `instead`: the closest other topics, offered first when the
-        answer was found with little confidence; `question`: what the user typed, carried by
-        the 👎 button so that its reply can offer to suggest it (dialogs.learning)."""
+        """A topic's answer: its short answer first, the rest behind "Visa mer". `lead`: a note
+        above it; `instead`: the closest other topics, offered first when the answer was found
+        with little confidence; `question`: what the user typed, carried by the 👎 button so
+        that its reply can offer to suggest it (dialogs.learning)."""
         body: list[dict[str, Any]] = []
         topics = self.kb.topics_on(day)
-        others = [topics[t] for t in dict.fromkeys(instead) if t in topics and t != topic.id][:3]
+        others = [topics[t] for t in dict.fromkeys(instead) if t in topics and t != topic.id]
+        others = others[:MAX_RELATED]
         if others:
             body.append(c.text(self.msg.text("answer.tentative"), subtle=True))
         if lead:
             body.append(c.text(lead, subtle=True))
-        has_more = bool(topic.details or topic.changed)
-        body.extend(self.topic_blocks(topic, day, details_id="details" if has_more else None))
-        if has_more:
-            body.append(
-                c.action_set(
-                    [
-                        {
-                            "type": "Action.ToggleVisibility",
-                            "title": self.msg.text("answer.more"),
-                            "targetElements": ["details"],
-                        }
-                    ]
-                )
-            )
+        body.extend(self.topic_blocks(topic, day))
         if extra_actions:  # "Fortsätt där du var" belongs right under the answer
             body.extend(c.action_rows(list(extra_actions)))
         if others:
             body.append(c.text(self.msg.text("answer.instead"), weight="Bolder", separator=True))
-            body.extend(
-                c.action_rows(
-                    [c.submit(t.title, {"action": c.TOPIC, "topic": t.id}) for t in others]
-                )
-            )
+            body.extend(c.action_rows([self.topic_button(t) for t in others]))
         shown = {t.id for t in others}
-        related = [topics[r] for r in topic.related if r in topics and r not in shown][:4]
+        related = [topics[r] for r in topic.related if r in topics and r not in shown]
+        related = related[: MAX_RELATED - len(others)] if others else related[:MAX_RELATED]
         if related:
             body.append(c.text(self.msg.text("answer.related"), weight="Bolder", separator=True))
-            body.append(
-                c.action_set(
-                    [c.submit(t.title, {"action": c.TOPIC, "topic": t.id}) for t in related]
-                )
-            )
+            body.append(c.action_set([self.topic_button(t) for t in related]))
         offers = [
             c.submit(self.msg.text(key), data)
             for o in topic.offer
@@ -229,7 +236,7 @@ class TopicCards:
         if not chosen:
             return None
         q: dict[str, Any] = {"q": question} if question else {}
-        buttons = [c.submit(t.title, {"action": c.TOPIC, "topic": t.id} | q) for t in chosen]
+        buttons = [self.topic_button(t, extra=q) for t in chosen]
         buttons.append(c.submit(self.msg.text("suggest.none"), {"action": c.SUGGEST_NONE} | q))
         body = [
             c.heading(self.msg.text("suggest.title")),
@@ -272,33 +279,37 @@ class TopicCards:
             body.append(
                 c.action_set(
                     [
-                        c.submit(
-                            self.msg.text("glossary.read_more", title=topic.title),
-                            {"action": c.TOPIC, "topic": topic.id},
-                        )
+                        self.topic_button(topic, key="glossary.read_more")
                     ]
                 )
             )
         return c.card(body)
 
     def reasons_card(self, reasons: Sequence[dict[str, Any]], checked: date) -> dict[str, Any]:
+        """Why the assessment came out as it did: each rule's text; its sources behind
+        "Visa mer" (shown under each rule)."""
         body: list[dict[str, Any]] = [
             c.heading(self.msg.text("why.title")),
             c.text(self.msg.text("why.text")),
         ]
-        for r in reasons:
+        hidden: list[str] = []
+        for n, r in enumerate(reasons, start=1):
             body.append(c.text(str(r.get("text", "")), separator=True))
             refs = local_routine.visible_refs(self.kb, [str(s) for s in r.get("sources", [])])
-            sources = [self.seed_label(s) for s in refs]
+            sources = list(dict.fromkeys(self.seed_label(s) for s in refs))
             if sources:
-                body.append(
-                    c.text(
-                        self.msg.text("why.sources", sources="; ".join(sources)),
-                        size="Small",
-                        subtle=True,
-                        spacing="Small",
-                    )
+                hidden.append(f"sources{n}")
+                line = self.msg.text("why.sources", sources="; ".join(sources))
+                block = c.text(line, size="Small", subtle=True, spacing="Small")
+                body.append(c.container([block], id=hidden[-1], isVisible=False))
+        if hidden:
+            targets = [*hidden, "more", "less"]
+            body.append(c.action_set([c.toggle(self.msg.text("answer.more"), targets)], id="more"))
+            body.append(
+                c.action_set(
+                    [c.toggle(self.msg.text("answer.less"), targets)], id="less", isVisible=False
                 )
+            )
         body.append(
             c.text(
                 self.msg.text("why.checked", checked=self.msg.date(checked)),

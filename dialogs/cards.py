@@ -95,8 +95,14 @@ def submit(
     return action
 
 
-def action_set(actions: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"type": "ActionSet", "actions": actions}
+def toggle(title: str, targets: list[str]) -> dict[str, Any]:
+    """A button that shows or hides the elements with these ids ("Visa mer"/"Visa mindre");
+    Action.ToggleVisibility is Adaptive Cards 1.2, rendered by Teams on desktop and mobile."""
+    return {"type": "Action.ToggleVisibility", "title": title, "targetElements": targets}
+
+
+def action_set(actions: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    return {"type": "ActionSet", "actions": actions, **extra}
 
 
 def action_rows(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:

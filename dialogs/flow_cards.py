@@ -254,39 +254,33 @@ class FlowCards:
         self, turn: Turn, flow: Flow, ds: DialogState, node: OutcomeNode
     ) -> list[Reply]:
         title = self.fill(node.title, ds)
-        head: list[dict[str, Any]] = [
-            c.text(flow.title, size="Small", subtle=True),
-            c.heading(title, size="Large"),
-        ]
+        # The outcome's own heading says what it is about (no flow title above it on a phone).
+        head: list[dict[str, Any]] = [c.heading(title, size="Large")]
         if node.text:
             head.append(c.text(self.fill(node.text, ds)))
         style = {"attention": "attention", "good": "good", "warning": "warning"}.get(node.style)
         body: list[dict[str, Any]] = [c.container(head, style=style)] if style else head
+        later: list[dict[str, Any]] = []  # sections marked `more`: behind "Visa mer"
         for section in node.sections:
             if not self._section_applies(section, ds):
                 continue
+            into = later if section.more else body
             if section.heading:
-                body.append(
+                into.append(
                     c.text(self.fill(section.heading, ds), weight="Bolder", separator=True)
                 )
             if section.text:
-                body.append(c.text(self.fill(section.text, ds)))
+                into.append(c.text(self.fill(section.text, ds)))
             items = [
                 self.fill(i if isinstance(i, str) else i.text, ds)
                 for i in section.items
                 if isinstance(i, str) or self._section_applies(i, ds)
             ]
             if items:
-                body.append(c.bullets(items, numbered=section.numbered))
-        for topic_id in node.topics:
-            topic = self.topics.kb.topic(topic_id, turn.day)
-            if topic is None:
-                log.warning("flow %s: topic %s not in the knowledge base", flow.id, topic_id)
-                continue
-            blocks = self.topics.topic_blocks(topic, turn.day, details=False)
-            body.append(c.container(blocks, separator=True, spacing="Large"))
-        if node.sources:
-            body.extend(self.topics.sources_block(node.sources, turn.day))
+                into.append(c.bullets(items, numbered=section.numbered))
+        body.extend(self._topics(turn, flow, node))
+        if node.sources or later:
+            body.extend(self.topics.sources_more(node.sources, turn.day, before=later))
         body.extend(c.action_rows(self._offer_buttons(flow, node, ds)))
         replies = [Reply(card=c.card(body), summary=title)]
         if "report_draft" in node.render and node.draft is not None:
@@ -296,6 +290,31 @@ class FlowCards:
         if "contacts" in node.render:
             replies.extend(self._contacts(turn, ds))
         return replies
+
+    def _topics(self, turn: Turn, flow: Flow, node: OutcomeNode) -> list[dict[str, Any]]:
+        """The first topic is the answer (its short answer, the rest behind "Visa mer"); the
+        others are "Läs också" buttons, never whole articles stacked in one card."""
+        found = []
+        for topic_id in node.topics:
+            topic = self.topics.kb.topic(topic_id, turn.day)
+            if topic is None:
+                log.warning("flow %s: topic %s not in the knowledge base", flow.id, topic_id)
+            else:
+                found.append(topic)
+        if not found:
+            return []
+        blocks = self.topics.topic_blocks(found[0], turn.day, heading=False)
+        more = [
+            c.submit(
+                self.msg.text("answer.read_more", title=t.short_title),
+                {"action": c.TOPIC, "topic": t.id},
+            )
+            for t in found[1:]
+        ]
+        if more:
+            blocks.append(c.text(self.msg.text("answer.related"), weight="Bolder", separator=True))
+            blocks.extend(c.action_set([b]) for b in more)
+        return blocks
 
     def _contacts(self, turn: Turn, ds: DialogState) -> list[Reply]:
         result = turn.scratch.get("route")

@@ -10,6 +10,8 @@ For every flow file: the schema (strict), and for every flow:
 - every outcome names its sources (law, seed or guidance, or knowledge-base topics) and these
   resolve in the knowledge base of the same directory: laws in laws.yaml, seeds in seeds.yaml,
   topic ids among the topics;
+- an outcome shows one topic as its answer and at most three more as buttons;
+- a choice's label fits a Teams button (≤ 40 characters, placeholders aside);
 - facts set by answers are facts the assessment rules know, with allowed values;
 - `{placeholders}` in texts are vars the flow can have (fields, action results, carried vars).
 """
@@ -26,6 +28,7 @@ from pydantic import ValidationError
 
 from dialogs import texts
 from dialogs.actions import ACTION_SPECS, BASE_VARS
+from dialogs.answers import MAX_RELATED
 from dialogs.flows import (
     ActionNode,
     Flow,
@@ -39,7 +42,7 @@ from dialogs.flows import (
 )
 from dialogs.relevance import sets_facts, skip_target
 from knowledge.loader import Problem
-from knowledge.model import LawSource, SeedSource
+from knowledge.model import BUTTON_MAX, LawSource, SeedSource
 
 
 def validate(directory: Path) -> list[Problem]:
@@ -163,6 +166,11 @@ def check_flow(flow: Flow, refs: _References | None = None) -> list[tuple[str, s
             out.extend((m, where) for m in _check_facts(node, refs))
             if flow.skip_settled and sets_facts(node) and skip_target(node) is None:
                 out.append((texts().text("flowcheck.no_skip_target"), where))
+            out.extend(
+                (texts().text("flowcheck.long_label", label=ch.label, most=BUTTON_MAX), where)
+                for ch in node.choices
+                if len(ch.label) > BUTTON_MAX and "{" not in ch.label
+            )
         if isinstance(node, OutcomeNode):
             out.extend((m, where) for m in _check_outcome(node, refs))
 
@@ -244,6 +252,8 @@ def _check_outcome(node: OutcomeNode, refs: _References) -> list[str]:
     problems: list[str] = []
     if not node.sources and not node.topics:
         problems.append(texts().text("flowcheck.no_sources"))
+    if len(node.topics) > 1 + MAX_RELATED:
+        problems.append(texts().text("flowcheck.many_topics", most=1 + MAX_RELATED))
     for src in node.sources:
         if isinstance(src, LawSource) and refs.laws is not None and src.law not in refs.laws:
             problems.append(texts().text("flowcheck.unknown_law", law=src.law))

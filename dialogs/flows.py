@@ -126,6 +126,7 @@ class Section(Strict):
     items: list[str | Item] = []
     numbered: bool = False
     when: When = {}  # vars that must match for the section to show
+    more: bool = False  # shown behind "Visa mer" with the sources (a phone screen is short)
 
     @model_validator(mode="after")
     def _content(self) -> Section:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from common.catalogue import Catalogue
 from dialogs import cards as c
@@ -17,46 +17,50 @@ from knowledge.loader import KnowledgeBase
 from knowledge.model import GuidanceSource, SeedSource, Topic
 
 
-def blocks(kb: KnowledgeBase, topic: Topic, day: date, msg: Catalogue) -> list[dict[str, Any]]:
+class LocalBlocks(NamedTuple):
+    """The local layer of an answer card: what is shown with the short answer, and what waits
+    behind "Visa mer" (what changed since the routine was written, its document)."""
+
+    shown: list[dict[str, Any]]
+    more: list[dict[str, Any]]
+
+
+def blocks(kb: KnowledgeBase, topic: Topic, day: date, msg: Catalogue) -> LocalBlocks:
     """Card elements for the kommun's routines on `topic` (empty without a kommun)."""
     profile = kb.kommun
     if profile is None:
-        return []
+        return LocalBlocks([], [])
     head = msg.text("local.in_kommun", kommun=profile.info.short_name)
     routines = profile.routines_for(topic.id, day)
     if not routines:
-        return [
-            c.text(head, weight="Bolder", separator=True),
-            c.text(msg.text("local.ask_rektor")),
-        ]
-    out: list[dict[str, Any]] = [c.text(head, weight="Bolder", separator=True)]
+        return LocalBlocks(
+            [c.text(head, weight="Bolder", separator=True), c.text(msg.text("local.ask_rektor"))],
+            [],
+        )
+    shown: list[dict[str, Any]] = [c.text(head, weight="Bolder", separator=True)]
+    more: list[dict[str, Any]] = []
     for routine in routines:
         unit = profile.unit_name(routine.unit)
         text = msg.text("local.unit", unit=unit, text=routine.text) if unit else routine.text
-        out.append(c.text(text))
+        shown.append(c.text(text))
         forums = [f.name for f_id in routine.forums if (f := profile.forum(f_id)) is not None]
         if forums:
-            out.append(c.text(msg.text("local.forums", forums="; ".join(forums)), spacing="Small"))
+            line = msg.text("local.forums", forums="; ".join(forums))
+            shown.append(c.text(line, spacing="Small"))
         if routine.changed:
-            out.append(
-                c.text(
-                    msg.text("local.changed", text=routine.changed), subtle=True, spacing="Small"
-                )
-            )
+            line = msg.text("local.changed", text=routine.changed)
+            more.append(c.text(f"{unit}: {line}" if unit else line, subtle=True, spacing="Small"))
         doc = profile.document(routine.source.document)
         if doc is not None:
             title = f"[{doc.title}]({doc.url})" if doc.url else doc.title
-            out.append(
-                c.text(
-                    msg.text("local.source", document=title, year=doc.year),
-                    size="Small",
-                    subtle=True,
-                    spacing="Small",
-                )
-            )
+            line = msg.text("local.source", document=title, year=doc.year)
+            more.append(c.text(line, size="Small", subtle=True, spacing="Small"))
     if profile.example:
-        out.append(c.text(msg.text("local.example"), size="Small", subtle=True, spacing="Small"))
-    return out
+        line = msg.text("local.example")
+        shown.append(c.text(line, size="Small", subtle=True, spacing="Small"))
+    if more:
+        more.insert(0, c.text(head, weight="Bolder", separator=True))
+    return LocalBlocks(shown, more)
 
 
 def visible(kb: KnowledgeBase, sources: Sequence[Any]) -> list[Any]:

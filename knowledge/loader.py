@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from knowledge import texts
+from knowledge import cite, texts
+from knowledge.cite import Cited
 from knowledge.model import (
     Glossary,
     GuidanceSource,
@@ -87,29 +88,32 @@ class KnowledgeBase:
     def topic(self, topic_id: str, day: date) -> Topic | None:
         return self.topics_on(day).get(topic_id)
 
+    def cited(self, source: SeedSource | LawSource | GuidanceSource) -> Cited:
+        """A source as users see it, with its link: 'Socialtjänstlagen 19 kap. 1 §' (the
+        statute's public text), 'Östermalms rutin 2007'."""
+        return cite.source(source, self.seeds, self.laws)
+
     def cite(self, source: SeedSource | LawSource | GuidanceSource) -> str:
-        """A source as users see it: 'SoL (2025:400) 19 kap. 1 §' or the seed's file name."""
-        if isinstance(source, SeedSource):
-            seed = self.seeds[source.seed]
-            return f"{seed.file} ({seed.organisation}, {seed.year})"
-        if isinstance(source, GuidanceSource):
-            return source.guidance
-        return cite_law(self.laws[source.law], source)
+        """A source's label as users see it ('Socialtjänstlagen 19 kap. 1 §'), without link."""
+        return self.cited(source).label
+
+    def cited_reference(self, ref: str) -> Cited:
+        """A source as the rule engine gives it ('003', 'SoL (2025:400) 19 kap. 1 §')."""
+        return cite.reference(ref, self.seeds, self.laws)
 
     def short_cite(self, source: SeedSource | LawSource | GuidanceSource) -> str:
         """Compact form for JSON output: 'SoL (2025:400) 19 kap. 1 §' or '003'."""
         if isinstance(source, SeedSource):
             return source.seed
-        return self.cite(source)
+        if isinstance(source, GuidanceSource):
+            return source.guidance
+        return cite_law(self.laws[source.law], source)
 
 
 def cite_law(law: Law, src: LawSource) -> str:
-    para = src.paragraph
-    sign = "§§" if ("–" in para or "-" in para) else "§"
-    chapter = texts().text("cite.chapter", chapter=src.chapter) if src.chapter is not None else ""
-    part = f" {src.part}" if src.part else ""
+    """The technical citation 'SoL (2025:400) 19 kap. 1 §' (rules, `assess`, errors)."""
     abbr = law.abbr.split()[0]
-    return f"{abbr} ({law.sfs}) {chapter}{para} {sign}{part}"
+    return f"{abbr} ({law.sfs}) {cite.provision(src)}"
 
 
 class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]

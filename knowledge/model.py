@@ -24,6 +24,10 @@ from knowledge import texts
 
 TOPIC_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 SEED_ID = r"^\d{3}$"
+# A topic's lead (the short answer shown first) and its button title.
+LEAD_MAX_WORDS = 60
+SHORT_TITLE_MAX = 30  # "Mer om " / "Läs mer: " + a short title stays within Teams' 40 characters
+BUTTON_MAX = 40
 PARAGRAPH = re.compile(r"^\d+( ?[a-z])?(\s*[–-]\s*\d+( ?[a-z])?)?$")
 
 Category = Literal[
@@ -38,24 +42,37 @@ class Strict(BaseModel):
 
 
 class Seed(Strict):
-    """One of the documents the product grew from (../shared/seeds), cited by its file name."""
+    """One of the documents the product grew from (../shared/seeds). Users see its `name`
+    ("Östermalms rutin 2007"), never its file name."""
 
     id: Annotated[str, Field(pattern=SEED_ID)]
     file: str
+    name: Annotated[str, Field(min_length=3, max_length=60)]
     title: str
     organisation: str
     year: str
     # The kommun profile (knowledge/data/kommuner/<id>) whose routines the document holds.
     kommun: str | None = None
+    url: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _no_file_name(cls, v: str) -> str:
+        if re.search(r"\.(txt|pdf|docx?)\b", v):
+            raise ValueError(texts().text("model.seed_name_file"))
+        return v
 
 
 class Law(Strict):
-    """A statute the knowledge base cites, e.g. SoL = Socialtjänstlag (2025:400)."""
+    """A statute the knowledge base cites, e.g. SoL = Socialtjänstlag (2025:400); users see
+    `display` ("Socialtjänstlagen") with a link to `url` (the statute's public text; when
+    absent, Regeringskansliets rättsdatabas by SFS number: knowledge.cite.law_url)."""
 
     abbr: str
     name: str
+    display: Annotated[str, Field(min_length=2, max_length=60)]
     sfs: Annotated[str, Field(pattern=r"^\d{4}:\d+$")]
-    url: str | None = None
+    url: Annotated[str, Field(pattern=r"^https://")] | None = None
     in_force: date | None = None
     repealed: date | None = None
 
@@ -130,6 +147,10 @@ Source = Annotated[
 class Topic(Strict):
     id: Annotated[str, Field(pattern=TOPIC_ID, max_length=80)]
     title: Annotated[str, Field(min_length=3, max_length=120)]
+    # The short answer shown first: what to do, in plain Swedish (≤ LEAD_MAX_WORDS words).
+    lead: Annotated[str, Field(min_length=20)]
+    # The topic on a button ("Läs också", "Mer om …"): ≤ SHORT_TITLE_MAX characters.
+    short_title: Annotated[str, Field(min_length=2, max_length=SHORT_TITLE_MAX)]
     category: Category
     answer: Annotated[str, Field(min_length=40, max_length=1200)]
     details: str | None = None
@@ -143,6 +164,14 @@ class Topic(Strict):
     sources: Annotated[list[Source], Field(min_length=1)]
     valid_from: date | None = None
     valid_until: date | None = None
+
+    @field_validator("lead")
+    @classmethod
+    def _lead_short(cls, v: str) -> str:
+        words = len(v.split())
+        if words > LEAD_MAX_WORDS:
+            raise ValueError(texts().text("model.lead_long", words=words, most=LEAD_MAX_WORDS))
+        return v
 
     @model_validator(mode="after")
     def _check(self) -> Topic:

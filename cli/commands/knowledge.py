@@ -192,7 +192,7 @@ def render_answer(result: SearchResult, kb: KnowledgeBase, day: date) -> str:
 
 def render_topic(topic: Topic, kb: KnowledgeBase, day: date) -> str:
     laws = [s for s in topic.sources if isinstance(s, LawSource) and _in_force(s, day)]
-    lines = [topic.title, "", topic.answer]
+    lines = [topic.title, "", topic.lead, "", topic.answer]
     lines += local_lines(kb, topic, day)
     if topic.details:
         lines += ["", topic.details]
@@ -206,7 +206,8 @@ def render_topic(topic: Topic, kb: KnowledgeBase, day: date) -> str:
         lines += ["", texts().text("answer.valid_practice", checked=checked)]
     lines += ["", texts().text("answer.sources")]
     for src in national_sources(kb, topic.sources):
-        cite = kb.cite(src)
+        cited = kb.cited(src)
+        cite = cited.label
         if isinstance(src, LawSource) and not _in_force(src, day):
             if src.valid_from > day:
                 frm = texts().text("answer.law_from", day=src.valid_from)
@@ -217,6 +218,8 @@ def render_topic(topic: Topic, kb: KnowledgeBase, day: date) -> str:
             cite = f"{cite} ({frm})"
         note = getattr(src, "note", None)
         lines.append(f"  – {cite}" + (f": {note}" if note else ""))
+        if cited.url:
+            lines.append(f"    {cited.url}")
     if topic.related:
         current = kb.topics_on(day)
         titles = [current[r].title for r in topic.related if r in current]

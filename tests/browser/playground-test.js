@@ -21,12 +21,14 @@ const timeout = 30000;
     await page.getByText('Hej! Jag är Samverkansboten').first().waitFor({ timeout });
     await page.screenshot({ path: path.join(shots, '1-welcome.png') });
 
-    // 2. A question in the staff's own words gets an answer card with its sources.
+    // 2. A question in the staff's own words gets an answer card: the short answer, and its
+    // sources behind "Visa mer".
     const box = page.locator('[data-lexical-editor="true"][role="textbox"]').first();
     await box.click();
     await page.keyboard.type('kan jag va anonym när jag anmäler?');
     await page.keyboard.press('Enter');
     await page.getByText('Kan jag anmäla anonymt – och får vårdnadshavarna läsa anmälan?').first().waitFor({ timeout });
+    await page.getByRole('button', { name: 'Visa mer', exact: true }).last().click();
     await page.getByText(/Gäller enligt/).first().waitFor({ timeout });
     await page.screenshot({ path: path.join(shots, '2-answer.png') });
 

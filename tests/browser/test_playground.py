@@ -84,6 +84,9 @@ async def _run_in_playground(
             text=True,
             timeout=240,
         )
+        keep = os.environ.get("SAMVERKAN_SCREENSHOTS")  # a folder to keep them in, to look at
+        if keep:
+            await asyncio.to_thread(shutil.copytree, shots, keep, dirs_exist_ok=True)
         assert proc.returncode == 0, (
             f"{proc.stdout}\n{proc.stderr}\nserver log:\n{bot.log()[-3000:]}"
         )
@@ -200,3 +203,20 @@ def _keep(shots: Path, keep: Path) -> None:
     keep.mkdir(parents=True, exist_ok=True)
     for shot in shots.iterdir():
         shutil.copy(shot, keep / shot.name)
+async def test_playground_at_phone_width(bot: ServerProcess, tmp_path: Path) -> None:
+    """Issue 16: the welcome, an answer, the concern outcome, the draft and the contact card at
+    400 px: no sideways scrolling and no card taller than 1,400 px before "Visa mer"."""
+    await _run_in_playground(
+        bot,
+        tmp_path,
+        "playground-phone.js",
+        {
+            "16-1-welcome.png",
+            "16-2-answer.png",
+            "16-2b-answer-more.png",
+            "16-3-concern-outcome.png",
+            "16-4-draft.png",
+            "16-4a-draft-card.png",
+            "16-5-contact.png",
+        },
+    )

@@ -156,7 +156,9 @@ async def test_concern_to_report_with_contact_and_why(
     assert "Norrmalm" in text  # the report goes to the child's home district
     await user.press("Varför?")
     why = user.transcript()
-    assert "SoL (2025:400) 19 kap. 1 §" in why
+    # Human names with the statute's public text, never a file name (issue 16).
+    assert "Socialtjänstlagen 19 kap. 1 §" in why and "riksdagen.se" in why
+    assert ".txt" not in why
 
 
 async def test_concern_to_consult(server: ServerProcess, connector: FakeConnector) -> None:

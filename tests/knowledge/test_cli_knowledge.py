@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -97,9 +98,12 @@ def test_ask_plain_text_has_answer_sources_and_date(capsys: pytest.CaptureFixtur
     assert text.startswith("Anmälningsskyldighet – vem och när")
     assert "skyldiga att genast anmäla" in text
     # Only the provision in force that day is "gäller enligt"; the repealed one is listed as old.
-    assert "Gäller enligt SoL (2025:400) 19 kap. 1 § (kontrollerat 2026-02-01)." in text
-    assert "SoL (2001:453) 14 kap. 1 § (gällde t.o.m. 2025-07-01)" in text
-    assert "003_18726a3613a91c49.txt (Lekebergs kommun, 2020)" in text
+    # Sources by human names with the statute's public text, never a file name.
+    assert "Gäller enligt Socialtjänstlagen 19 kap. 1 § (kontrollerat 2026-02-01)." in text
+    assert "Socialtjänstlagen (2001:453) 14 kap. 1 § (gällde t.o.m. 2025-07-01)" in text
+    assert "https://rkrattsbaser.gov.se/sfst?bet=2025:400" in text
+    assert "Lekebergs samverkansplan 2020" in text
+    assert re.search(r"_[0-9a-f]{16}\.txt", text) is None
     assert "Läs också: Hur gör jag en orosanmälan?" in text
 
 
