@@ -72,7 +72,7 @@ def visible(kb: KnowledgeBase, sources: Sequence[Any]) -> list[Any]:
     for src in national_sources(kb, sources):
         seed = kb.seeds.get(src.seed) if isinstance(src, SeedSource) else None
         if seed is not None:
-            src = GuidanceSource(guidance=f"{seed.title} ({seed.organisation}, {seed.year})")
+            src = GuidanceSource(guidance=seed.name, url=seed.url)
         out.append(src)
     return out
 

@@ -25,7 +25,7 @@ async def test_an_outcome_with_bold_and_links_in_the_terminal(talk: Talk) -> Non
     await talk.say("Norrdal")
     out = "\n".join(render_card(r.card).text for r in talk.last if r.card)
     assert "*" not in out
-    assert "SoL (2025:400) 19 kap. 1 §" in out and "<https://www.riksdagen.se/" in out
+    assert "Socialtjänstlagen 19 kap. 1 §" in out and "<https://www.riksdagen.se/" in out
     bold = "\n".join(render_card(r.card, bold=ansi_bold).text for r in talk.last if r.card)
     assert "\033[1mGör så här nu\033[0m" in bold
 

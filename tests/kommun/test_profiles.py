@@ -62,7 +62,7 @@ def test_answer_is_national_then_own_routine(
     text = card_text(TopicCards(kb, messages).answer_card(topic, DAY))
     # the national answer first, then the kommun's own routine
     head = f"I {profile.info.short_name}:"
-    assert text.index(topic.answer) < text.index(head)
+    assert text.index(topic.lead) < text.index(head)  # the short answer, then the routine
     routines = profile.routines_for(topic_id, DAY)
     assert routines, f"{kommun_id} should have a routine for {topic_id}"
     for routine in routines:
@@ -178,7 +178,7 @@ def test_flow_and_reasons_cards_show_no_other_kommun_document(
     reasons = cards.reasons_card([{"text": "x", "sources": sorted(kb.seeds)}], DAY)
     for seed_id, seed in kb.seeds.items():
         shown = seed.kommun == kommun_id
-        assert (seed.title in text) == shown, (seed_id, kommun_id)  # named in words
-        assert seed.file not in text
-        assert (seed.file in card_text(reasons)) == shown, (seed_id, kommun_id)
+        assert (seed.name in text) == shown, (seed_id, kommun_id)  # named in words
+        assert seed.file not in text and seed.file not in card_text(reasons)
+        assert (seed.name in card_text(reasons)) == shown, (seed_id, kommun_id)
     assert load_flows(kb.directory)  # the flows load with the kommun's knowledge base
