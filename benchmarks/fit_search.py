@@ -3,7 +3,7 @@
     python -m benchmarks.fit_search [--dry-run]
 
 Fit sets: the dev set (../shared/eval/questions.yaml), benchmarks/heldout.yaml,
-benchmarks/tuning.yaml and benchmarks/blind2.yaml. The retired blind sets
+benchmarks/tuning.yaml, benchmarks/blind2.yaml and tests/knowledge/out_of_field.yaml. The retired blind sets
 (benchmarks/blind-2026-12) are never read here: they check the result
 (`python benchmarks/questions.py benchmarks/blind-2026-12/set_*.yaml`).
 
@@ -40,8 +40,9 @@ FIT_FILES = [
     ROOT / "benchmarks" / "heldout.yaml",
     ROOT / "benchmarks" / "tuning.yaml",
     ROOT / "benchmarks" / "blind2.yaml",
+    ROOT / "tests" / "knowledge" / "out_of_field.yaml",
 ]
-GRID = {"c": [10.0, 30.0], "char_weight": [1.0], "outside_weight": [1.0, 2.0]}
+GRID = {"c": [10.0], "char_weight": [1.0, 1.5], "outside_share": [4.0, 6.0, 9.0]}
 SWEEP = {
     "answer_ratio": [1.0, 1.5, 2.0, 2.5, 3.0, 4.0],
     "answer_at": [0.0, 0.05, 0.1, 0.15],

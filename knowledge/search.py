@@ -46,7 +46,7 @@ class Constants:
 
     c: float = 10.0
     char_weight: float = 1.0
-    outside_weight: float = 1.0
+    outside_share: float = 6.0
     answer_ratio: float = 1.5
     answer_at: float = 0.05
     sure_at: float = 0.3
@@ -118,7 +118,7 @@ class SearchIndex:
             _samples(kb),
             self.constants.c,
             self.constants.char_weight,
-            self.constants.outside_weight,
+            self.constants.outside_share,
         )
         self._outside = self.model.classes.index(OUTSIDE) if OUTSIDE in self.model.classes else -1
         self._masks: dict[date, np.ndarray] = {}

@@ -56,16 +56,23 @@ class TopicModel:
         samples: Sequence[tuple[str, str]],
         c: float,
         char_weight: float,
-        outside_weight: float = 1.0,
+        outside_share: float = 6.0,
     ) -> TopicModel:
-        """Learn from (class, text) samples; a sample of OUTSIDE counts `outside_weight` times."""
+        """Learn from (class, text) samples. The samples of OUTSIDE together weigh as much as
+        `outside_share` topics with the mean number of samples, however many there are: the
+        balance between the field and the outside class does not depend on the size of the
+        knowledge base."""
         model = cls(reader, c, char_weight)
         texts = [text for _c, text in samples]
         x = sparse.hstack(
             [model._words.fit_transform(texts), char_weight * model._chars.fit_transform(texts)]
         ).tocsr()
         labels = [label for label, _t in samples]
-        weights = [outside_weight if label == OUTSIDE else 1.0 for label in labels]
+        n_out = labels.count(OUTSIDE)
+        n_topics = len(set(labels) - {OUTSIDE})
+        per_topic = (len(labels) - n_out) / max(1, n_topics)
+        w_out = outside_share * per_topic / n_out if n_out else 1.0
+        weights = [w_out if label == OUTSIDE else 1.0 for label in labels]
         model._model.fit(x, labels, sample_weight=weights)
         model.classes = [str(c) for c in model._model.classes_]
         model._prepare()
