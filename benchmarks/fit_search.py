@@ -42,7 +42,7 @@ FIT_FILES = [
     ROOT / "benchmarks" / "blind2.yaml",
     ROOT / "tests" / "knowledge" / "out_of_field.yaml",
 ]
-GRID = {"c": [10.0], "char_weight": [1.0, 1.5], "outside_share": [4.0, 6.0, 9.0]}
+GRID = {"c": [10.0], "char_weight": [1.0], "outside_share": [6.0, 9.0, 12.0]}
 SWEEP = {
     "answer_ratio": [1.0, 1.5, 2.0, 2.5, 3.0, 4.0],
     "answer_at": [0.0, 0.05, 0.1, 0.15],

@@ -47,9 +47,9 @@ class Constants:
     c: float = 10.0
     char_weight: float = 1.0
     outside_share: float = 6.0
-    answer_ratio: float = 1.5
+    answer_ratio: float = 2.0
     answer_at: float = 0.05
-    sure_at: float = 0.3
+    sure_at: float = 0.5
     suggest_at: float = 0.05
     suggest_ratio: float = 0.5
 
@@ -100,7 +100,8 @@ class SearchIndex:
     def __init__(self, kb: KnowledgeBase, constants: Constants | None = None) -> None:
         self.constants = constants or Constants.load()
         lexicon = kb.lexicon
-        self._english = frozenset(w for t in lexicon.english + lexicon.english_more for w in words(t))
+        english = [*lexicon.english, *lexicon.english_more]
+        self._english = frozenset(w for t in english for w in words(t))
         self._swedish = frozenset(w for t in lexicon.swedish for w in words(t))
         # Every name of every glossary term as folded words, indexed by its first word.
         self._glossary: dict[str, list[tuple[list[str], Term]]] = {}
@@ -165,10 +166,7 @@ class SearchIndex:
     def probabilities(self, questions: list[str], day: date) -> np.ndarray:
         """Class probabilities (rows: questions, columns: `model.classes`), topics without a
         version valid on `day` removed and the rest renormalised."""
-        if len(questions) == 1:
-            p = self.model.probabilities_of(questions[0])[None, :] * self._mask(day)
-        else:
-            p = self.model.probabilities(questions) * self._mask(day)
+        p = self.model.probabilities(questions) * self._mask(day)
         total = p.sum(axis=1, keepdims=True)
         out: np.ndarray = p / np.where(total > 0, total, 1.0)
         return out

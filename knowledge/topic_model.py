@@ -5,49 +5,75 @@ training sample of its topic; search.yaml's `outside_examples` (school life with
 risk, small talk) are samples of the class OUTSIDE. A sample's features are two TF-IDF blocks
 (scikit-learn `TfidfVectorizer`, sublinear term frequency, each block L2-normalised): its
 stemmed words and word pairs (knowledge.text.Reader.read), and the character 3–5-grams of its
-folded words (which catch typos, missing å/ä/ö and parts of compounds), the second block
-weighted by `char_weight`. scikit-learn's `LogisticRegression` learns from them; a question's
-class probabilities come from `predict_proba`.
+folded words (`char_wb`: typos, missing å/ä/ö, parts of compounds), the second block weighted
+by `char_weight`. scikit-learn's `LogisticRegression` learns from them.
+
+scikit-learn is used to train only. The trained model keeps what scoring needs — each block's
+vocabulary and IDF, the weights and intercepts — and scores a question with the same
+arithmetic (`probabilities_of`): a server that loads a cached model starts without importing
+scikit-learn, and a question takes ~0.2 ms. tests/knowledge/test_search.py checks that the two
+agree with scikit-learn's `predict_proba`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from knowledge.text import Reader
 
 OUTSIDE = ""  # the class of questions outside the bot's field
+CHAR_NGRAMS = (3, 5)
 
 
 class _WordsAndPairs:
-    """The word analyser of the model (a class, so that the trained model can be pickled)."""
+    """The word analyser: stemmed words and pairs of neighbouring ones."""
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
 
     def __call__(self, text: str) -> list[str]:
         ws = self.reader.read(text)
-        return ws + [f"{a} {b}" for a, b in zip(ws, ws[1:], strict=False)]
+        return ws + [f"{a} {b}" for a, b in pairwise(ws)]
+
+
+class _CharGrams:
+    """The character analyser: scikit-learn's `char_wb` n-grams of `Reader.plain` (each word
+    padded with a space on both sides; a word shorter than n gives itself once)."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+
+    def __call__(self, text: str) -> list[str]:
+        lo, hi = CHAR_NGRAMS
+        out: list[str] = []
+        for w in self.reader.plain(text).split():
+            w = f" {w} "
+            for n in range(lo, hi + 1):
+                out.extend(w[i : i + n] for i in range(max(1, len(w) - n + 1)))
+                if len(w) <= n:
+                    break
+        return out
 
 
 class TopicModel:
     """Class probabilities for a question (see the module docstring)."""
 
-    def __init__(self, reader: Reader, c: float, char_weight: float) -> None:
+    def __init__(self, reader: Reader, char_weight: float) -> None:
         self.reader = reader
-        self._char_weight = char_weight
-        self._words = TfidfVectorizer(analyzer=_WordsAndPairs(reader), sublinear_tf=True)
-        self._chars = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, preprocessor=reader.plain
-        )
-        self._model = LogisticRegression(C=c, max_iter=3000)
         self.classes: list[str] = []
+        analysers: list[Callable[[str], list[str]]] = [_WordsAndPairs(reader), _CharGrams(reader)]
+        # per block: analyser, vocabulary, IDF, offset of its columns, weight
+        self._blocks: list[tuple[Callable[[str], list[str]], dict[str, int], Any, int, float]] = [
+            (a, {}, np.zeros(0), 0, w) for a, w in zip(analysers, (1.0, char_weight), strict=True)
+        ]
+        self._rows: npt.NDArray[np.float64] = np.zeros((0, 0))  # weights, one row per feature
+        self._intercept: npt.NDArray[np.float64] = np.zeros(0)
+        self.learner: Any = None  # scikit-learn's model after training (for tests; not pickled)
 
     @classmethod
     def train(
@@ -62,50 +88,42 @@ class TopicModel:
         `outside_share` topics with the mean number of samples, however many there are: the
         balance between the field and the outside class does not depend on the size of the
         knowledge base."""
-        model = cls(reader, c, char_weight)
+        from scipy import sparse
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        model = cls(reader, char_weight)
         texts = [text for _c, text in samples]
-        x = sparse.hstack(
-            [model._words.fit_transform(texts), char_weight * model._chars.fit_transform(texts)]
-        ).tocsr()
+        blocks, vectorizers = [], []
+        offset = 0
+        for analyse, _v, _i, _o, weight in model._blocks:
+            v = TfidfVectorizer(analyzer=analyse, sublinear_tf=True, lowercase=False)
+            blocks.append(weight * v.fit_transform(texts))
+            vectorizers.append((analyse, dict(v.vocabulary_), v.idf_.copy(), offset, weight))
+            offset += len(v.vocabulary_)
+        model._blocks = vectorizers
         labels = [label for label, _t in samples]
         n_out = labels.count(OUTSIDE)
         n_topics = len(set(labels) - {OUTSIDE})
         per_topic = (len(labels) - n_out) / max(1, n_topics)
         w_out = outside_share * per_topic / n_out if n_out else 1.0
         weights = [w_out if label == OUTSIDE else 1.0 for label in labels]
-        model._model.fit(x, labels, sample_weight=weights)
-        model.classes = [str(c) for c in model._model.classes_]
-        model._prepare()
+        learner = LogisticRegression(C=c, max_iter=3000)
+        learner.fit(sparse.hstack(blocks).tocsr(), labels, sample_weight=weights)
+        model.classes = [str(k) for k in learner.classes_]
+        model._rows = np.ascontiguousarray(learner.coef_.T)
+        model._intercept = learner.intercept_.copy()
+        model.learner = learner
         return model
 
-    def _prepare(self) -> None:
-        """What the one-question path (`probabilities_of`) reads: per block its analyser,
-        vocabulary and IDF, and the weights as one row per feature."""
-        self._blocks = [
-            (v.build_analyzer(), v.vocabulary_, v.idf_, offset, weight)
-            for v, offset, weight in (
-                (self._words, 0, 1.0),
-                (self._chars, len(self._words.vocabulary_), self._char_weight),
-            )
-        ]
-        self._rows = np.ascontiguousarray(self._model.coef_.T)
-        self._intercept = self._model.intercept_.copy()
-
-    def features(self, texts: Sequence[str]) -> sparse.csr_matrix:
-        return sparse.hstack(
-            [self._words.transform(texts), self._char_weight * self._chars.transform(texts)]
-        ).tocsr()
-
-    def probabilities(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
-        """One row per text: the probability of every class (in the order of `classes`)."""
-        out: npt.NDArray[np.float64] = self._model.predict_proba(self.features(texts))
-        return out
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["learner"] = None
+        return state
 
     def probabilities_of(self, text: str) -> npt.NDArray[np.float64]:
-        """`probabilities([text])[0]`, computed directly: the same TF-IDF (sublinear term
-        frequency, L2 per block) and softmax, without scikit-learn's per-call overhead (a
-        question takes ~0.2 ms instead of ~3 ms; tests/knowledge/test_search.py checks that
-        both agree)."""
+        """The probability of every class (in the order of `classes`) for one text: sublinear
+        TF-IDF per block, L2-normalised and weighted, then the softmax of the linear scores."""
         ids: list[int] = []
         vals: list[float] = []
         for analyse, vocab, idf, offset, weight in self._blocks:
@@ -126,5 +144,11 @@ class TopicModel:
         out: npt.NDArray[np.float64] = e / e.sum()
         return out
 
+    def probabilities(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
+        """One row of `probabilities_of` per text."""
+        if not texts:
+            return np.zeros((0, len(self.classes)))
+        return np.vstack([self.probabilities_of(t) for t in texts])
+
     def feature_count(self) -> int:
-        return len(self._words.vocabulary_) + len(self._chars.vocabulary_)
+        return sum(len(vocab) for _a, vocab, _i, _o, _w in self._blocks)

@@ -76,7 +76,7 @@ def test_a_new_topic_with_eight_phrasings_is_found_and_moves_little(
     index = SearchIndex.build(kb)
 
     first = [index.rank(q, day=DAY, limit=1)[0].topic_id for q in FRESH]
-    assert sum(t == "foralder-i-fangelse" for t in first) >= 5, list(zip(FRESH, first))
+    assert sum(t == "foralder-i-fangelse" for t in first) >= 5, list(zip(FRESH, first, strict=True))
 
     questions = [c.q for path in QUESTION_SETS for c in read_cases(path)]
     before = _decisions(real_index, questions)
