@@ -42,25 +42,25 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Constants:
-    """The constants of search (knowledge/search-constants.yaml explains each)."""
+    """The constants of search: knowledge/search-constants.yaml, the one place they are set,
+    explains each (no defaults here, so that there is no second copy)."""
 
-    c: float = 10.0
-    char_weight: float = 1.0
-    outside_share: float = 6.0
-    answer_ratio: float = 2.0
-    answer_at: float = 0.05
-    sure_at: float = 0.5
-    suggest_at: float = 0.05
-    suggest_ratio: float = 0.5
+    c: float
+    char_weight: float
+    outside_share: float
+    answer_ratio: float
+    answer_at: float
+    sure_at: float
+    suggest_at: float
+    suggest_ratio: float
 
     @classmethod
     def load(cls, path: Path = CONSTANTS_FILE) -> Constants:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise ValueError(f"{path.name}: unknown constants {sorted(unknown)}")
-        return cls(**{k: type(getattr(cls, k))(v) for k, v in data.items()})
+        if set(data) != known:
+            raise ValueError(f"{path.name}: constants {sorted(set(data) ^ known)} wrong or missing")
+        return cls(**{k: float(v) for k, v in data.items()})
 
 
 @dataclass(frozen=True)

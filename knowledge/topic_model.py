@@ -82,7 +82,7 @@ class TopicModel:
         samples: Sequence[tuple[str, str]],
         c: float,
         char_weight: float,
-        outside_share: float = 6.0,
+        outside_share: float,
     ) -> TopicModel:
         """Learn from (class, text) samples. The samples of OUTSIDE together weigh as much as
         `outside_share` topics with the mean number of samples, however many there are: the
