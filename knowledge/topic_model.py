@@ -17,6 +17,7 @@ agree with scikit-learn's `predict_proba`.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import Any
@@ -84,10 +85,10 @@ class TopicModel:
         char_weight: float,
         outside_share: float,
     ) -> TopicModel:
-        """Learn from (class, text) samples. The samples of OUTSIDE together weigh as much as
-        `outside_share` topics with the mean number of samples, however many there are: the
-        balance between the field and the outside class does not depend on the size of the
-        knowledge base."""
+        """Learn from (class, text) samples. Every topic weighs the same in all, however many
+        phrasings it has (a new topic with 8 is not drowned by topics with 60), and the
+        samples of OUTSIDE together weigh as much as `outside_share` topics: the balance does
+        not depend on the size of the knowledge base."""
         from scipy import sparse
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
@@ -103,11 +104,14 @@ class TopicModel:
             offset += len(v.vocabulary_)
         model._blocks = vectorizers
         labels = [label for label, _t in samples]
-        n_out = labels.count(OUTSIDE)
-        n_topics = len(set(labels) - {OUTSIDE})
-        per_topic = (len(labels) - n_out) / max(1, n_topics)
-        w_out = outside_share * per_topic / n_out if n_out else 1.0
-        weights = [w_out if label == OUTSIDE else 1.0 for label in labels]
+        counts = Counter(labels)
+        n_out = counts.pop(OUTSIDE, 0)
+        per_topic = sum(counts.values()) / max(1, len(counts))
+        # every topic weighs the same in all, however many phrasings it has
+        weights = [
+            outside_share * per_topic / n_out if label == OUTSIDE else per_topic / counts[label]
+            for label in labels
+        ]
         learner = LogisticRegression(C=c, max_iter=3000)
         learner.fit(sparse.hstack(blocks).tocsr(), labels, sample_weight=weights)
         model.classes = [str(k) for k in learner.classes_]

@@ -1,5 +1,7 @@
 """Adding a topic is data only (docs/add-topic.md): a new topic file with a title and eight
-phrasings is found by fresh wordings, and barely moves the decisions on other questions."""
+phrasings (written as docs/add-topic.md says: situations and questions, one without å/ä/ö,
+one in English) is found by fresh wordings, and barely moves the decisions on other
+questions."""
 
 from __future__ import annotations
 
@@ -35,11 +37,11 @@ topics:
     examples:
       - Pappa till en av mina elever har hamnat i fängelse, hur stöttar vi barnet?
       - En förälder är häktad, vad kan skolan göra för eleven?
-      - Barnets mamma sitter inne och barnet mår dåligt
+      - barnets mamma sitter inne och barnet mar daligt, vad gor vi
       - Hur pratar jag med ett barn om att föräldern avtjänar ett straff?
       - Eleven har en förälder på anstalt, finns det stöd att få?
       - Vad behöver förskolan tänka på när en förälder blir frihetsberövad?
-      - En elev berättar att pappa ska sitta i fängelse i två år
+      - My student's mother has been sent to jail, how do we help him?
       - Kan socialtjänsten hjälpa ett barn vars förälder har dömts till fängelse?
     sources:
       - seed: "000"

@@ -144,7 +144,8 @@ def test_scoring_agrees_with_scikit_learn(small_kb: KnowledgeBase) -> None:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     samples = _samples(small_kb)
-    model = TopicModel.train(Reader(_expansions(small_kb)), samples, c=10.0, char_weight=1.5, outside_share=6.0)
+    reader = Reader(_expansions(small_kb))
+    model = TopicModel.train(reader, samples, c=10.0, char_weight=1.5, outside_share=6.0)
     questions = [q for q, _t in CLEAR_QUESTIONS] + ["samtyke från föräldrarna", "x", "", "BUS"]
     texts = [t for _c, t in samples]
     words = TfidfVectorizer(analyzer=model._blocks[0][0], sublinear_tf=True).fit(texts)
@@ -244,7 +245,9 @@ def test_the_topic_model_learns_from_its_labels(small_kb: KnowledgeBase) -> None
     flipped_samples, flip = _flipped(samples)
     reader = Reader(_expansions(small_kb))
     model = TopicModel.train(reader, samples, c=10.0, char_weight=1.0, outside_share=6.0)
-    flipped = TopicModel.train(reader, flipped_samples, c=10.0, char_weight=1.0, outside_share=6.0)
+    flipped = TopicModel.train(
+        reader, flipped_samples, c=10.0, char_weight=1.0, outside_share=6.0
+    )
 
     def best(m: TopicModel, question: str) -> str:
         return m.classes[int(np.argmax(m.probabilities_of(question)))]
