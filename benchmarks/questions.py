@@ -182,6 +182,7 @@ def score(
         "ms_p50": statistics.median(times) if times else 0.0,
         "ms_p95": percentile(times, 95) if times else 0.0,
         "ms_max": max(times) if times else 0.0,
+        "outcomes": outcomes,
     }
     return stats, misses
 
@@ -248,12 +249,18 @@ def main(argv: list[str] | None = None) -> int:
         print("\n| file | questions | top-1 | top-3 | out-of-field declined "
               "| in-field wrongly declined | errors | ms p50 / p95 |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    pooled_cases: list[Case] = []
+    pooled: list[Outcome] = []
     for path in files:
         cases = read_cases(path)
         if args.answers is not None:
             stats, misses = score(cases, read_answers(args.answers, cases), [])
+            pooled_cases += cases
+            pooled += stats.pop("outcomes")
         else:
             stats, misses = evaluate(index, cases, day)
+            pooled_cases += cases
+            pooled += stats.pop("outcomes")
         if args.table:
             print(f"| {path.name} | {stats['in_field']} + {stats['out_of_field']} "
                   f"| {fmt(stats['top1'])} | {fmt(stats['top3'])} | {fmt(stats['out_declined'])} "
@@ -274,6 +281,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"p95 {stats['ms_p95']:.2f}  max {stats['ms_max']:.2f}   (target < 5 ms)")
         if args.show_misses:
             print("\n".join(misses))
+    if len(files) > 1:
+        stats, _m = score(pooled_cases, pooled, [])
+        print(f"\npooled ({len(files)} files, {stats['questions']} questions): "
+              f"top-1 {fmt(stats['top1'])}, top-3 {fmt(stats['top3'])}, out-of-field declined "
+              f"{fmt(stats['out_declined'])}, in-field declined {fmt(stats['in_declined'])}")
     return 0
 
 

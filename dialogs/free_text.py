@@ -230,9 +230,12 @@ class FreeText:
         question = self.learning.question(text)  # carried by buttons, never kept
         if result.decision == "answer" and result.topic and self.kb.topic(result.topic, turn.day):
             instead = [h.topic_id for h in result.alternatives] if result.tentative else []
-            return self.answer(
+            replies = self.answer(
                 turn, result.topic, midflow=midflow, instead=instead, question=question
             )
+            if result.english:  # the one place English gets its note
+                replies.insert(0, Reply(text=self.msg.text("answer.in_swedish")))
+            return replies
         if result.decision in ("answer", "suggest"):
             ids = [result.topic] if result.topic else []
             ids += [h.topic_id for h in result.alternatives]

@@ -230,23 +230,19 @@ class Expansion(Strict):
 class SearchLexicon(Strict):
     """Language data for search (search.yaml): never shown to users, never an answer."""
 
-    # Words that carry no meaning for finding a topic ("och", "jag", "what").
-    stopwords: list[str] = []
+    # English function words (left out when search reads a text) and more common English
+    # words; with common Swedish words they tell which questions read as English.
+    english: list[str] = []
+    english_more: list[str] = []
+    swedish: list[str] = []
     # Words or phrases that mean the same thing, on both sides of the search.
     equivalents: list[Annotated[list[str], Field(min_length=2)]] = []
-    # Everyday or English wording → the knowledge base's words (question side only).
+    # Everyday or English wording → the knowledge base's words.
     expansions: list[Expansion] = []
     # Phrases that make a question a request to explain a term ("vad betyder", "står för").
     definition_cues: list[str] = []
-    # School-life words and phrases outside the bot's field ("betyg", "lunch", "anmäla mig
-    # till"): in a question they count as unknown, so they weigh against answering.
-    outside: list[str] = []
-    # Everyday school words ("lärare", "elev", "idag"): they help ranking but count only
-    # partly towards whether a question is in the bot's field at all.
-    common: list[str] = []
-    # Questions of school life outside the bot's field ("Hur sjukanmäler jag mitt barn?"): the
-    # learned topic model reads them as one more class, the evidence that a question is not
-    # about a child at risk even when it uses the field's words.
+    # Messages outside the bot's field (school life with no child at risk, the staff member's
+    # own matters, small talk): the topic model's class "outside".
     outside_examples: list[str] = []
 
 

@@ -1,39 +1,66 @@
 """Search over the knowledge base: which topic answers a staff question, and how sure we are.
 
-The index is built once (`SearchIndex.build`, knowledge.indexing) from every version of every
-topic and the glossary, and shared by the bot and the CLI. Its ranking (knowledge.ranking) gives
-every topic a confidence in [0, 1]. A question must be covered well enough to be in the
-bot's field at all ("Vad blir det för lunch?" matches nothing and is declined, however its
-nearest topic ranks) and at least half covered to be answered; then the confidence and the
-margin to the next topic decide between answering, suggesting the closest topics ("Menade
-du…?") and declining. A vague question (only common words, such as "anmälan") needs a clear
-winner to be answered.
+The engine in one paragraph: every phrasing of a topic (its title, examples, keywords and the
+names of its glossary terms) is a training sample for that topic, and varied messages from
+outside the field (search.yaml `outside_examples`) are samples of one more class, "outside".
+Text is folded (no case, no å/ä/ö), the lexicon's phrases add the words they stand for ("soc" →
+socialtjänsten, "report" → anmäla) and words are stemmed; a logistic regression (scikit-learn)
+over TF-IDF of the stemmed words and word pairs and of character 3–5-grams (typos, compounds)
+gives every topic and the outside class a probability. A question is answered with the best
+topic valid on the day when that topic is at least `answer_ratio` times as likely as "outside";
+otherwise the closest topics are offered ("Menade du…?") when the best is still at least
+`suggest_ratio` times as likely as "outside"; otherwise it is declined. Every constant is in
+knowledge/search-constants.yaml, fitted by `python -m benchmarks.fit_search`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import math
 import os
 import pickle
-from collections import defaultdict
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass, field, fields
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
-from rapidfuzz import fuzz
+import numpy as np
+import yaml
 
-from knowledge.indexing import build_ranker, cache_key
-from knowledge.loader import KnowledgeBase
+from knowledge.loader import DEFAULT_DIR, KnowledgeBase
 from knowledge.model import Term
-from knowledge.ranking import Query, Ranker
-from knowledge.text import fold, words
-from knowledge.tuning import Tuning
+from knowledge.text import Reader, is_english, words
+from knowledge.topic_model import OUTSIDE, TopicModel
 
 Decision = Literal["answer", "suggest", "decline"]
+CONSTANTS_FILE = Path(__file__).resolve().parent / "search-constants.yaml"
 
-FULL_SCORER = fuzz.token_sort_ratio
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Constants:
+    """The constants of search: knowledge/search-constants.yaml, the one place they are set,
+    explains each (no defaults here, so that there is no second copy)."""
+
+    c: float
+    char_weight: float
+    outside_share: float
+    answer_ratio: float
+    answer_at: float
+    sure_at: float
+    suggest_at: float
+    suggest_ratio: float
+
+    @classmethod
+    def load(cls, path: Path = CONSTANTS_FILE) -> Constants:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        known = {f.name for f in fields(cls)}
+        if set(data) != known:
+            raise ValueError(f"{path.name}: constants {sorted(set(data) ^ known)} wrong or missing")
+        return cls(**{k: float(v) for k, v in data.items()})
 
 
 @dataclass(frozen=True)
@@ -47,11 +74,13 @@ class SearchResult:
     question: str
     decision: Decision
     topic: str | None  # set only when decision == "answer"
-    score: float  # score of the best topic
+    score: float  # probability of the best topic
     alternatives: list[Hit] = field(default_factory=list)
     # An answer given with little confidence: shown with the closest other topics offered
     # ("Menade du något av detta?") so that a near miss costs one tap.
     tentative: bool = False
+    # The question reads as English (the answer is in Swedish; the reply says so).
+    english: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The shape of `samverkan ask --json` (shared/spec/contracts.md)."""
@@ -65,44 +94,53 @@ class SearchResult:
         }
 
 
-log = logging.getLogger(__name__)
-
-
 class SearchIndex:
-    """An inverted index over the topics; built once, read-only afterwards."""
+    """The trained topic model of a knowledge base; built once, read-only afterwards."""
 
-    def __init__(
-        self,
-        ranker: Ranker,
-        glossary: list[Term],
-        definition_cues: list[tuple[str, ...]],
-        tuning: Tuning,
-    ) -> None:
-        self._ranker = ranker
-        # Every name of every glossary term (term, aliases, long form) as folded words.
-        # Indexed by their first word, so that a question is looked up word by word.
-        self._glossary_names: defaultdict[str, list[tuple[list[str], Term]]] = defaultdict(list)
-        for term in glossary:
+    def __init__(self, kb: KnowledgeBase, constants: Constants | None = None) -> None:
+        self.constants = constants or Constants.load()
+        lexicon = kb.lexicon
+        english = [*lexicon.english, *lexicon.english_more]
+        self._english = frozenset(w for t in english for w in words(t))
+        self._swedish = frozenset(w for t in lexicon.swedish for w in words(t))
+        # Every name of every glossary term as folded words, indexed by its first word.
+        self._glossary: dict[str, list[tuple[list[str], Term]]] = {}
+        for term in kb.glossary.terms:
             for name in [term.term, *term.aliases, *([term.long] if term.long else [])]:
-                folded = [fold(w) for w in words(name)]
-                if folded:
-                    self._glossary_names[folded[0]].append((folded, term))
-        self._cues = definition_cues
-        self.tuning = tuning
+                if ws := words(name):
+                    self._glossary.setdefault(ws[0], []).append((ws, term))
+        self._cue_words = {w for cue in lexicon.definition_cues for w in words(cue)}
+        # The days on which each topic has a version: (valid_from, valid_until) per version.
+        self._validity: dict[str, list[tuple[date | None, date | None]]] = {}
+        for topic in kb.topics:
+            self._validity.setdefault(topic.id, []).append((topic.valid_from, topic.valid_until))
+        self.model = TopicModel.train(
+            Reader(_expansions(kb), ignore=lexicon.english),
+            _samples(kb),
+            self.constants.c,
+            self.constants.char_weight,
+            self.constants.outside_share,
+        )
+        self._outside = self.model.classes.index(OUTSIDE) if OUTSIDE in self.model.classes else -1
+        self._masks: dict[date, np.ndarray] = {}
 
     # --- building ----------------------------------------------------------------------------
 
     @classmethod
+    def build(cls, kb: KnowledgeBase, constants: Constants | None = None) -> SearchIndex:
+        return cls(kb, constants)
+
+    @classmethod
     def load_or_build(
-        cls, kb: KnowledgeBase, cache_dir: Path | None, tuning: Tuning | None = None
+        cls, kb: KnowledgeBase, cache_dir: Path | None, constants: Constants | None = None
     ) -> SearchIndex:
         """The index of `kb`, from `cache_dir` when it was built before from exactly the same
-        knowledge base, code and library versions (a server then starts in a fraction of the
-        ~2.5 s a build takes); otherwise built and stored there. No cache_dir: built."""
+        knowledge base, code, constants and library versions; otherwise built and stored
+        there. No cache_dir: built."""
+        constants = constants or Constants.load()
         if cache_dir is None:
-            return cls.build(kb, tuning)
-        key = cache_key(kb, tuning or Tuning())
-        path = Path(cache_dir) / f"search-{key}.pickle"
+            return cls.build(kb, constants)
+        path = Path(cache_dir) / f"search-{cache_key(kb, constants)}.pickle"
         try:
             with path.open("rb") as fh:
                 index = pickle.load(fh)
@@ -112,7 +150,7 @@ class SearchIndex:
             pass
         except Exception as exc:  # a damaged or stale file: rebuild it
             log.warning("search index cache unreadable (%s); rebuilding", type(exc).__name__)
-        index = cls.build(kb, tuning)
+        index = cls.build(kb, constants)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -123,118 +161,144 @@ class SearchIndex:
             log.warning("search index not cached: %s", type(exc).__name__)
         return index
 
-    @classmethod
-    def build(cls, kb: KnowledgeBase, tuning: Tuning | None = None) -> SearchIndex:
-        tuning = tuning or Tuning()
-        cues = [tuple(fold(w) for w in words(c)) for c in kb.lexicon.definition_cues]
-        return cls(
-            build_ranker(kb, tuning), list(kb.glossary.terms), [c for c in cues if c], tuning
-        )
-
     # --- searching ---------------------------------------------------------------------------
 
+    def probabilities(self, questions: list[str], day: date) -> np.ndarray:
+        """Class probabilities (rows: questions, columns: `model.classes`), topics without a
+        version valid on `day` removed and the rest renormalised."""
+        p = self.model.probabilities(questions) * self._mask(day)
+        total = p.sum(axis=1, keepdims=True)
+        out: np.ndarray = p / np.where(total > 0, total, 1.0)
+        return out
+
     def search(self, question: str, *, day: date, limit: int = 3) -> SearchResult:
-        """Rank the topics valid on `day` for a question and decide what to do with it: decline
-        a question outside the field; offer the closest topics for a content-free one
-        ("anmälan", "soc"); otherwise answer with the best topic (the answer card shows the
-        related topics, so a near miss still helps)."""
-        tuning = self.tuning
-        query = self._ranker.rank(question, day)
-        ranked = query.ranked
+        """Answer, suggest or decline (see the module docstring)."""
+        return self.decide(question, self.probabilities([question], day)[0], limit)
+
+    def decide(self, question: str, p: np.ndarray, limit: int = 3) -> SearchResult:
+        """The decision for one row of `probabilities`."""
+        k = self.constants
+        english = is_english(question, self._english, self._swedish)
+        outside = float(p[self._outside]) if self._outside >= 0 else 0.0
+        ranked = [i for i in np.argsort(-p, kind="stable") if i != self._outside and p[i] > 0]
         if not ranked:
-            return SearchResult(question, "decline", None, 0.0, [])
-        best = ranked[0]
-        others = ranked[1:]
-        limit = max(1, limit)
-        if self.field_probability(query) < tuning.field_at or best.coverage < tuning.min_coverage:
-            return SearchResult(question, "decline", None, best.score, [])
-        # Worded (nearly) like one of the topic's own phrasings: not vague, whatever its words.
-        worded_like = best.example >= tuning.exact_phrasing
-        information = query.information
-        vague = not worded_like and (
-            information < tuning.vague_weight
-            or (query.n_concepts == 1 and information < tuning.vague_single_weight)
-        )
-        second = others[0].score if others else 0.0
-        # A vague question of several words ("vad gör soc när de fått min anmälan") is answered
-        # when one topic stands out clearly; a single vague word ("anmälan") never is.
-        clear = (
-            query.n_concepts >= tuning.vague_clear_concepts
-            and best.score >= tuning.vague_clear_score
-        )
-        content_free = (vague or (query.only_common and not worded_like)) and (
-            (information < tuning.vague_weight and not clear)
-            or query.only_common
-            or best.score - second < tuning.vague_margin
-        )
-        if not content_free and best.score >= tuning.answer_at:
-            alts = [Hit(s.topic_id, s.score) for s in others[: limit - 1] if s.score > 0]
+            return SearchResult(question, "decline", None, 0.0, [], english=english)
+        hits = [Hit(self.model.classes[i], float(p[i])) for i in ranked[: max(1, limit)]]
+        best = hits[0]
+        if best.score >= k.answer_at and best.score >= k.answer_ratio * outside:
             return SearchResult(
                 question,
                 "answer",
                 best.topic_id,
                 best.score,
-                alts,
-                tentative=best.score < tuning.sure_at,
+                hits[1:],
+                tentative=best.score < k.sure_at,
+                english=english,
             )
-        if best.score >= tuning.suggest_at:
-            close = [s for s in ranked[: max(2, limit)] if s.score >= tuning.suggest_at]
-            return SearchResult(
-                question, "suggest", None, best.score, [Hit(s.topic_id, s.score) for s in close]
-            )
-        return SearchResult(question, "decline", None, best.score, [])
-
-    def field_probability(self, query: Query) -> float:
-        """How likely a ranked question is in the bot's field (domain evidence, 0..1)."""
-        if not query.ranked:
-            return 0.0
-        t = self.tuning
-        best = query.ranked[0]
-        unknown = query.unknown_weight / query.information if query.information else 1.0
-        margin = query.outside_margin if self._ranker.model is not None else t.no_model_margin
-        z = (
-            t.field_bias
-            + t.field_coverage * best.coverage
-            + t.field_unknown * unknown
-            + t.field_outside * (query.outside > 0)
-            + t.field_score * best.score
-            + t.field_margin * margin
-        )
-        return 1.0 / (1.0 + math.exp(-z))
-
-    def term_count(self) -> int:
-        """How many distinct terms the index holds (for benchmarks)."""
-        return self._ranker.term_count()
+        if best.score >= k.suggest_at and best.score >= k.suggest_ratio * outside:
+            return SearchResult(question, "suggest", None, best.score, hits, english=english)
+        return SearchResult(question, "decline", None, best.score, [], english=english)
 
     def rank(self, question: str, *, day: date, limit: int = 10) -> list[Hit]:
-        """The best topics with their confidence, before any decision (for tools and tests)."""
-        return [Hit(s.topic_id, s.score) for s in self._ranker.rank(question, day).ranked[:limit]]
+        """The best topics with their probability, before any decision (for tools and tests)."""
+        p = self.probabilities([question], day)[0]
+        order = [i for i in np.argsort(-p, kind="stable") if i != self._outside and p[i] > 0]
+        return [Hit(self.model.classes[i], float(p[i])) for i in order[:limit]]
+
+    def term_count(self) -> int:
+        """How many features the model has (for benchmarks)."""
+        return self.model.feature_count()
+
+    def _mask(self, day: date) -> np.ndarray:
+        mask = self._masks.get(day)
+        if mask is None:
+            if len(self._masks) > 8:
+                self._masks.clear()
+            mask = self._masks[day] = np.array(
+                [
+                    c == OUTSIDE
+                    or any(
+                        (a is None or a <= day) and (b is None or day <= b)
+                        for a, b in self._validity.get(c, [])
+                    )
+                    for c in self.model.classes
+                ],
+                dtype=np.float64,
+            )
+        return mask
 
     # --- glossary ----------------------------------------------------------------------------
 
     def explain_term(self, text: str) -> Term | None:
-        """The glossary term a "vad betyder BUS?"-style question asks about, else None.
-
-        The question must name a term (or one of its aliases or its long form) and say nothing
-        else than the term and, perhaps, a cue such as "vad betyder" or "står för".
-        """
-        ws = [fold(w) for w in words(text)]
-        if not ws:
-            return None
-        best: tuple[int, Term, int, int] | None = None
+        """The glossary term a "vad betyder BUS?"-style question asks about, else None: the
+        question names a term (or an alias or its long form) and says nothing else than a cue
+        such as "vad betyder" or "står för"."""
+        ws = words(text)
+        best: tuple[int, Term, int] | None = None
         for i, w in enumerate(ws):
-            for phrase, term in self._glossary_names.get(w, ()):
-                n = len(phrase)
-                if ws[i : i + n] == phrase and (best is None or n > best[0]):
-                    best = (n, term, i, i + n)
+            for name, term in self._glossary.get(w, ()):
+                n = len(name)
+                if ws[i : i + n] == name and (best is None or n > best[0]):
+                    best = (n, term, i)
         if best is None:
             return None
-        _n, term, start, end = best
-        rest = ws[:start] + ws[end:]
-        leftover = [w for w in rest if not self._ranker.analyzer.is_stopword(w)]
-        cue_words = {w for c in self._cues for w in c}
-        leftover = [w for w in leftover if w not in cue_words]
-        # Only the term (and a cue such as "vad betyder"): "Vad innebär barnkonventionen för
-        # skolan?" asks more than what the word means and goes to search.
-        return term if not leftover else None
+        n, term, start = best
+        rest = ws[:start] + ws[start + n :]
+        return term if all(w in self._cue_words for w in rest) else None
 
+
+def _samples(kb: KnowledgeBase) -> list[tuple[str, str]]:
+    """(class, text) for the topic model, in a fixed order and without repeats."""
+    by_topic: dict[str, list[Term]] = {}
+    for term in kb.glossary.terms:
+        if term.topic is not None:
+            by_topic.setdefault(term.topic, []).append(term)
+    samples: dict[tuple[str, str], None] = {}
+    for topic in kb.topics:
+        names = [
+            " ".join([g.term, *([g.long] if g.long else []), *g.aliases])
+            for g in by_topic.get(topic.id, [])
+        ]
+        for text in [topic.title, *topic.examples, *topic.keywords, *names]:
+            samples[(topic.id, text)] = None
+    for text in kb.lexicon.outside_examples:
+        samples[(OUTSIDE, text)] = None
+    return list(samples)
+
+
+def _expansions(kb: KnowledgeBase) -> list[tuple[str, list[str]]]:
+    """The lexicon's phrases and what each adds: an expansion adds its meaning; a member of an
+    equivalence group (search.yaml, glossary synonyms, a term's names) adds the group's first
+    member."""
+    out = [(w, list(e.means)) for e in kb.lexicon.expansions for w in e.words]
+    groups = [*kb.lexicon.equivalents, *kb.glossary.synonyms]
+    groups += [[t.term, *([t.long] if t.long else []), *t.aliases] for t in kb.glossary.terms]
+    out += [(member, [group[0]]) for group in groups if len(group) > 1 for member in group[1:]]
+    return out
+
+
+_LIBRARIES = ("numpy", "scipy", "scikit-learn", "PyStemmer")
+
+
+def _version(name: str) -> str:
+    try:
+        return f"{name} {metadata.version(name)}"
+    except metadata.PackageNotFoundError:
+        return f"{name} -"
+
+
+def cache_key(kb: KnowledgeBase, constants: Constants) -> str:
+    """A hash of everything the built index depends on: the knowledge base's files, this
+    package's code and constants, the shared text code (common/), and the versions of Python
+    and the libraries."""
+    digest = hashlib.sha256()
+    for part in (sys.version, repr(constants), *(_version(n) for n in _LIBRARIES)):
+        digest.update(part.encode())
+    here = Path(__file__).resolve().parent
+    code = sorted([*here.glob("*.py"), *(here.parent / "common").glob("*.py")])
+    code += [CONSTANTS_FILE, DEFAULT_DIR / "search.yaml"]  # the lexicon a KB may lack
+    data = sorted(p for p in Path(kb.directory).rglob("*.y*ml") if p.is_file())
+    for path in [*code, *data]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:32]

@@ -1,226 +1,158 @@
-"""The learned topic model of search: a linear classifier over the topics (and the class of
-questions outside the field), trained on the topics' phrasings every time the index is built."""
+"""The topic model of search: a logistic regression over the topics and an outside class.
+
+Each phrasing of a topic (title, examples, keywords, the names of its glossary terms) is a
+training sample of its topic; search.yaml's `outside_examples` (school life with no child at
+risk, small talk) are samples of the class OUTSIDE. A sample's features are two TF-IDF blocks
+(scikit-learn `TfidfVectorizer`, sublinear term frequency, each block L2-normalised): its
+stemmed words and word pairs (knowledge.text.Reader.read), and the character 3–5-grams of its
+folded words (`char_wb`: typos, missing å/ä/ö, parts of compounds), the second block weighted
+by `char_weight`. scikit-learn's `LogisticRegression` learns from them.
+
+scikit-learn is used to train only. The trained model keeps what scoring needs — each block's
+vocabulary and IDF, the weights and intercepts — and scores a question with the same
+arithmetic (`probabilities_of`): a server that loads a cached model starts without importing
+scikit-learn, and a question takes ~0.2 ms. tests/knowledge/test_search.py checks that the two
+agree with scikit-learn's `predict_proba`.
+"""
 
 from __future__ import annotations
 
-import random
-from collections import Counter, defaultdict
+from collections import Counter
+from collections.abc import Callable, Sequence
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from knowledge.text import Analyzer, Concept
-from knowledge.tuning import Tuning
+from knowledge.text import Reader
 
-# The topic model's class for questions outside the field (search.yaml `outside_examples`).
-OUTSIDE = ""
+OUTSIDE = ""  # the class of questions outside the bot's field
+CHAR_NGRAMS = (3, 5)
 
 
-class TopicModel:
-    """A linear classifier over the topics, learned when the index is built.
+class _WordsAndPairs:
+    """The word analyser: stemmed words and pairs of neighbouring ones."""
 
-    Each phrasing of a topic (title, examples, keywords, the names of its glossary terms) is a
-    training sample; its features are TF-IDF weights of its terms (stems, compound parts and
-    synonym groups, as the index sees them), of pairs of neighbouring terms, and of character
-    n-grams (3–5 letters) of its folded words, the character block weighing `char_weight`
-    against the word block (each block L2-normalised). A multi-class passive-aggressive
-    learner (PA-II, averaged; mini-batches in a fixed order, so every build gives the same
-    model) learns one weight vector per topic: which words and word parts tell this topic from
-    the others, which the lexical ranking does not learn ("slutat komma", "vägrar gå" for
-    absence). At query time its scores become probabilities with a softmax over the topics
-    valid on the day.
-    """
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
 
-    def __init__(
-        self,
-        analyzer: Analyzer,
-        classes: list[str],
-        vocab: dict[str, int],
-        idf: npt.NDArray[np.float64],
-        char_weight: float,
-    ) -> None:
-        self._analyzer = analyzer
-        self.classes = classes
-        self.index = {c: i for i, c in enumerate(classes)}
-        self.outside = self.index.get(OUTSIDE)  # the class of questions outside the field
-        self._vocab = vocab
-        self._idf = idf
-        self._char_weight = char_weight
-        self._weights: npt.NDArray[np.float64] = np.zeros((len(vocab), len(classes)))
+    def __call__(self, text: str) -> list[str]:
+        ws = self.reader.read(text)
+        return ws + [f"{a} {b}" for a, b in pairwise(ws)]
 
-    @classmethod
-    def train(
-        cls, analyzer: Analyzer, samples: list[tuple[str, str]], tuning: Tuning
-    ) -> TopicModel:
-        """Learn from (topic id, text) samples."""
-        classes = sorted({c for c, _t in samples})
-        class_of = {c: i for i, c in enumerate(classes)}
-        blocks = [
-            (_doc_word_features(analyzer, text), _char_features(analyzer, text))
-            for _c, text in samples
-        ]
-        df: Counter[str] = Counter()
-        for wf, cf in blocks:
-            df.update(wf.keys())
-            df.update(cf.keys())
-        vocab = {key: i for i, key in enumerate(sorted(df))}
-        n = len(samples)
-        idf = np.log((1 + n) / (1 + np.array([df[k] for k in sorted(df)], dtype=np.float64)))
-        model = cls(analyzer, classes, vocab, idf + 1.0, tuning.model_char_weight)
-        ids, vals, ptr = model._vectors(blocks)
-        ys = np.array([class_of[c] for c, _t in samples], dtype=np.int64)
-        model._weights = _train_pa(ids, vals, ptr, ys, len(vocab), len(classes), tuning)
-        return model
 
-    def _vectors(
-        self, blocks: list[tuple[dict[str, float], dict[str, float]]]
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-        """Samples as rows of a sparse matrix (feature ids, values, row pointers): sublinear
-        TF-IDF, each block of a sample L2-normalised; features the model lacks dropped."""
-        keys: list[str] = []
-        tfs: list[float] = []
-        segs: list[int] = []  # 2 × sample + block
-        for s, (wf, cf) in enumerate(blocks):
-            for b, block in enumerate((wf, cf)):
-                keys.extend(block.keys())
-                tfs.extend(block.values())
-                segs.extend([2 * s + b] * len(block))
-        vocab = self._vocab
-        found = np.array([vocab.get(k, -1) for k in keys], dtype=np.int64)
-        known = found >= 0
-        ids = found[known]
-        tf = np.array(tfs, dtype=np.float64)[known]
-        seg = np.array(segs, dtype=np.int64)[known]
-        counts = np.bincount(seg // 2, minlength=len(blocks))
-        # Sublinear term frequency; a weaker alternative (a compound part, < 1) counts as itself.
-        vals = np.where(tf >= 1.0, 1.0 + np.log(np.maximum(tf, 1.0)), tf) * self._idf[ids]
-        norms = np.sqrt(np.bincount(seg, weights=vals * vals, minlength=2 * len(blocks)))
-        scale = np.where(seg % 2 == 0, 1.0, self._char_weight)
-        vals = vals * scale / np.maximum(norms[seg], 1e-12)
-        ptr = np.zeros(len(blocks) + 1, dtype=np.int64)
-        ptr[1:] = np.cumsum(counts)
-        return ids, vals, ptr
+class _CharGrams:
+    """The character analyser: scikit-learn's `char_wb` n-grams of `Reader.plain` (each word
+    padded with a space on both sides; a word shorter than n gives itself once)."""
 
-    def scores(self, question: str, concepts: list[Concept]) -> npt.NDArray[np.float64]:
-        """The raw score of every class for a question (0 for all if nothing is known)."""
-        ids, vals, _ptr = self._vectors(
-            [
-                (
-                    _query_word_features(self._analyzer, question, concepts),
-                    _char_features(self._analyzer, question),
-                )
-            ]
-        )
-        if not len(ids):
-            return np.zeros(len(self.classes))
-        out: npt.NDArray[np.float64] = vals @ self._weights[ids]
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+
+    def __call__(self, text: str) -> list[str]:
+        lo, hi = CHAR_NGRAMS
+        out: list[str] = []
+        for w in self.reader.plain(text).split():
+            w = f" {w} "
+            for n in range(lo, hi + 1):
+                out.extend(w[i : i + n] for i in range(max(1, len(w) - n + 1)))
+                if len(w) <= n:
+                    break
         return out
 
 
-def _train_pa(
-    ids: npt.NDArray[np.int64],
-    vals: npt.NDArray[np.float64],
-    ptr: npt.NDArray[np.int64],
-    ys: npt.NDArray[np.int64],
-    n_features: int,
-    n_classes: int,
-    tuning: Tuning,
-) -> npt.NDArray[np.float64]:
-    """Averaged multi-class passive-aggressive learning (PA-II, Crammer et al. 2006) in
-    mini-batches: each sample whose class does not beat the best other class by a margin of 1
-    moves both weight vectors by the smallest step that would fix it (at most `model_c`); a
-    run's result is the average of the weights over all its steps. The model is the mean of
-    `model_runs` runs over different fixed orders of the samples: one order alone makes the
-    model depend on where each sample happens to fall, so that adding a phrasing to one topic
-    moved answers of unrelated questions."""
+class TopicModel:
+    """Class probabilities for a question (see the module docstring)."""
 
-    def run_in(order: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
-        """One averaged PA-II run over the samples in the given order."""
-        w = np.zeros(n_features * n_classes)
-        u = np.zeros(n_features * n_classes)  # step-weighted sum of the updates (for the average)
-        w2 = w.reshape(n_features, n_classes)
-        batches = []
-        size = tuning.model_batch
-        for b0 in range(0, len(order), size):
-            rows = order[b0 : b0 + size]
-            parts = [np.arange(ptr[r], ptr[r + 1]) for r in rows]
-            at = np.concatenate(parts)
-            starts = np.zeros(len(rows), dtype=np.int64)
-            starts[1:] = np.cumsum([len(p) for p in parts])[:-1]
-            row_of = np.repeat(np.arange(len(rows)), [len(p) for p in parts])
-            v = vals[at]
-            batches.append((ids[at], v, starts, row_of, ys[rows], np.add.reduceat(v * v, starts)))
-        t = 1
-        for _epoch in range(tuning.model_epochs):
-            for f, v, starts, row_of, y, sq in batches:
-                n = len(y)
-                rows_n = np.arange(n)
-                s = np.add.reduceat(w2[f] * v[:, None], starts, axis=0)
-                s_y = s[rows_n, y].copy()
-                s[rows_n, y] = -np.inf
-                other = s.argmax(axis=1)
-                loss = 1.0 - (s_y - s[rows_n, other])
-                tau = np.minimum(tuning.model_c, np.maximum(loss, 0.0) / (2.0 * sq))
-                if tau.any():
-                    hit = tau[row_of] > 0
-                    r = row_of[hit]
-                    step = tau[r] * v[hit]
-                    base = f[hit] * n_classes
-                    at_ = np.concatenate([base + y[r], base + other[r]])
-                    delta = np.concatenate([step, -step])
-                    np.add.at(w, at_, delta)
-                    np.add.at(u, at_, t * delta)
-                t += 1
-        result: npt.NDArray[np.float64] = (w - u / t).reshape(n_features, n_classes)
-        return result
+    def __init__(self, reader: Reader, char_weight: float) -> None:
+        self.reader = reader
+        self.classes: list[str] = []
+        analysers: list[Callable[[str], list[str]]] = [_WordsAndPairs(reader), _CharGrams(reader)]
+        # per block: analyser, vocabulary, IDF, offset of its columns, weight
+        self._blocks: list[tuple[Callable[[str], list[str]], dict[str, int], Any, int, float]] = [
+            (a, {}, np.zeros(0), 0, w) for a, w in zip(analysers, (1.0, char_weight), strict=True)
+        ]
+        self._rows: npt.NDArray[np.float64] = np.zeros((0, 0))  # weights, one row per feature
+        self._intercept: npt.NDArray[np.float64] = np.zeros(0)
+        self.learner: Any = None  # scikit-learn's model after training (for tests; not pickled)
 
-    lengths = np.diff(ptr)
-    rows_kept = [i for i in range(len(ys)) if lengths[i] > 0]
-    runs = max(1, tuning.model_runs)
-    total = np.zeros((n_features, n_classes))
-    for seed in range(runs):
-        order_list = list(rows_kept)
-        random.Random(seed).shuffle(order_list)  # fixed orders: the same model on every build
-        total += run_in(np.array(order_list, dtype=np.int64))
-    result: npt.NDArray[np.float64] = total / runs
-    return result
+    @classmethod
+    def train(
+        cls,
+        reader: Reader,
+        samples: Sequence[tuple[str, str]],
+        c: float,
+        char_weight: float,
+        outside_share: float,
+    ) -> TopicModel:
+        """Learn from (class, text) samples. Every topic weighs the same in all, however many
+        phrasings it has (a new topic with 8 is not drowned by topics with 60), and the
+        samples of OUTSIDE together weigh as much as `outside_share` topics: the balance does
+        not depend on the size of the knowledge base."""
+        from scipy import sparse
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
 
+        model = cls(reader, char_weight)
+        texts = [text for _c, text in samples]
+        blocks, vectorizers = [], []
+        offset = 0
+        for analyse, _v, _i, _o, weight in model._blocks:
+            v = TfidfVectorizer(analyzer=analyse, sublinear_tf=True, lowercase=False)
+            blocks.append(weight * v.fit_transform(texts))
+            vectorizers.append((analyse, dict(v.vocabulary_), v.idf_.copy(), offset, weight))
+            offset += len(v.vocabulary_)
+        model._blocks = vectorizers
+        labels = [label for label, _t in samples]
+        counts = Counter(labels)
+        n_out = counts.pop(OUTSIDE, 0)
+        per_topic = sum(counts.values()) / max(1, len(counts))
+        # every topic weighs the same in all, however many phrasings it has
+        weights = [
+            outside_share * per_topic / n_out if label == OUTSIDE else per_topic / counts[label]
+            for label in labels
+        ]
+        learner = LogisticRegression(C=c, max_iter=3000)
+        learner.fit(sparse.hstack(blocks).tocsr(), labels, sample_weight=weights)
+        model.classes = [str(k) for k in learner.classes_]
+        model._rows = np.ascontiguousarray(learner.coef_.T)
+        model._intercept = learner.intercept_.copy()
+        model.learner = learner
+        return model
 
-def _doc_word_features(analyzer: Analyzer, text: str) -> dict[str, float]:
-    out: defaultdict[str, float] = defaultdict(float)
-    for term, weight in analyzer.index_terms(text):
-        out["w" + term] += weight
-    raw = analyzer.raw_terms(text)
-    for a, b in pairwise(raw):
-        out["b" + a + " " + b] += 1.0
-    return out
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["learner"] = None
+        return state
 
+    def probabilities_of(self, text: str) -> npt.NDArray[np.float64]:
+        """The probability of every class (in the order of `classes`) for one text: sublinear
+        TF-IDF per block, L2-normalised and weighted, then the softmax of the linear scores."""
+        ids: list[int] = []
+        vals: list[float] = []
+        for analyse, vocab, idf, offset, weight in self._blocks:
+            counts: dict[int, int] = {}
+            for term in analyse(text):
+                j = vocab.get(term)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            if not counts:
+                continue
+            js = np.fromiter(counts, dtype=np.int64, count=len(counts))
+            tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+            v = tf * idf[js]
+            ids.extend((js + offset).tolist())
+            vals.extend((weight * v / np.linalg.norm(v)).tolist())
+        z = self._intercept + (np.asarray(vals) @ self._rows[ids] if ids else 0.0)
+        e = np.exp(z - z.max())
+        out: npt.NDArray[np.float64] = e / e.sum()
+        return out
 
-def _query_word_features(
-    analyzer: Analyzer, question: str, concepts: list[Concept]
-) -> dict[str, float]:
-    """A question's terms as the index would see them, plus what the lexicon adds (synonyms,
-    expansions, corrections), each at the weight of its best alternative."""
-    out: defaultdict[str, float] = defaultdict(float)
-    for concept in concepts:
-        best: dict[str, float] = {}
-        for alt in concept.alternatives:
-            for t in alt.terms:
-                best[t] = max(best.get(t, 0.0), min(1.0, alt.weight))
-        for t, weight in best.items():
-            out["w" + t] += weight
-    raw = analyzer.raw_terms(question)
-    for a, b in pairwise(raw):
-        out["b" + a + " " + b] += 1.0
-    return out
+    def probabilities(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
+        """One row of `probabilities_of` per text."""
+        if not texts:
+            return np.zeros((0, len(self.classes)))
+        return np.vstack([self.probabilities_of(t) for t in texts])
 
-
-def _char_features(analyzer: Analyzer, text: str) -> dict[str, float]:
-    out: defaultdict[str, float] = defaultdict(float)
-    for w in analyzer.content_words(text):
-        f = "<" + analyzer.fold(w) + ">"
-        for n in (3, 4, 5):
-            for i in range(len(f) - n + 1):
-                out["c" + f[i : i + n]] += 1.0
-    return out
+    def feature_count(self) -> int:
+        return sum(len(vocab) for _a, vocab, _i, _o, _w in self._blocks)

@@ -19,7 +19,6 @@ from sqlalchemy.engine import make_url
 
 from knowledge.loader import KnowledgeBase
 from knowledge.search import SearchIndex
-from knowledge.tuning import Tuning
 from storage.db import Database
 
 PG_ENV = "SAMVERKAN_TEST_POSTGRES_URL"
@@ -31,10 +30,10 @@ os.environ.setdefault(
 )
 
 
-def cached_index(kb: KnowledgeBase, tuning: Tuning | None = None) -> SearchIndex:
+def cached_index(kb: KnowledgeBase) -> SearchIndex:
     """The search index of `kb`, built once and then loaded from the tests' cache directory
     (as the server does): a test process starts in a fraction of the 2.5 s a build takes."""
-    return SearchIndex.load_or_build(kb, Path(os.environ["SAMVERKAN_CACHE_DIR"]), tuning)
+    return SearchIndex.load_or_build(kb, Path(os.environ["SAMVERKAN_CACHE_DIR"]))
 
 
 def postgres_admin_url() -> str | None:

@@ -174,6 +174,8 @@ def render_answer(result: SearchResult, kb: KnowledgeBase, day: date) -> str:
     topics = kb.topics_on(day)
     if result.decision == "answer" and result.topic is not None:
         text = render_topic(topics[result.topic], kb, day)
+        if result.english:
+            text = texts().text("answer.in_swedish") + "\n\n" + text
         others = [h for h in result.alternatives if h.topic_id in topics]
         if result.tentative and others:
             lines = ["", texts().text("answer.tentative")]
