@@ -55,9 +55,8 @@ def blocks(kb: KnowledgeBase, topic: Topic, day: date, msg: Catalogue) -> LocalB
             title = f"[{doc.title}]({doc.url})" if doc.url else doc.title
             line = msg.text("local.source", document=title, year=doc.year)
             more.append(c.text(line, size="Small", subtle=True, spacing="Small"))
-    if profile.example:
-        line = msg.text("local.example")
-        shown.append(c.text(line, size="Small", subtle=True, spacing="Small"))
+    if profile.example:  # the welcome card says so too; here it waits behind "Visa mer"
+        more.append(c.text(msg.text("local.example"), size="Small", subtle=True, spacing="Small"))
     if more:
         more.insert(0, c.text(head, weight="Bolder", separator=True))
     return LocalBlocks(shown, more)

@@ -30,7 +30,7 @@ async function see(page, text) {
 }
 
 // The rendered Adaptive Cards (the Playground renders them with the adaptivecards library).
-async function measure(page, label) {
+async function measure(page, label, expanded = false) {
   const found = await page.evaluate(() => {
     const doc = document.documentElement;
     const cards = [...document.querySelectorAll('.ac-adaptiveCard')];
@@ -46,16 +46,17 @@ async function measure(page, label) {
     });
   });
   for (const card of found) {
-    if (card.height > MAX_CARD_HEIGHT) problems.push(`${label}: a card ${card.height} px tall: ${card.text}`);
+    // The height bar holds before "Visa mer"; an expanded card may be as long as its details.
+    if (!expanded && card.height > MAX_CARD_HEIGHT) problems.push(`${label}: a card ${card.height} px tall: ${card.text}`);
     if (card.overflow > 1) problems.push(`${label}: ${card.overflow} px wider than the card: ${card.text}`);
   }
   console.log(`${label}: ${found.length} cards, width ${Math.max(0, ...found.map((c) => c.width))} px, tallest ${Math.max(0, ...found.map((c) => c.height))} px, overflow ${Math.max(0, ...found.map((c) => c.overflow))} px`);
 }
 
 // The screen as it is; with `text`, the card that shows it, whole (however tall).
-async function shot(page, name, text) {
+async function shot(page, name, text, expanded = false) {
   await page.waitForTimeout(400); // let the card finish its layout
-  await measure(page, name);
+  await measure(page, name, expanded);
   if (text) {
     const card = page.locator('.ac-adaptiveCard').filter({ hasText: text }).last();
     await card.scrollIntoViewIfNeeded();
@@ -96,7 +97,7 @@ async function fresh(browser) {
     await shot(page, '16-2-answer.png', 'Du behöver inte berätta för vårdnadshavarna innan du anmäler');
     await press(page, 'Visa mer');
     await see(page, /Offentlighets- och sekretesslagen 12 kap. 3 §/);
-    await shot(page, '16-2b-answer-more.png', 'Du behöver inte berätta för vårdnadshavarna innan du anmäler');
+    await shot(page, '16-2b-answer-more.png', 'Du behöver inte berätta för vårdnadshavarna innan du anmäler', true);
     await press(page, 'Visa mindre');
 
     // The concern dialog to its outcome (report).
