@@ -113,7 +113,6 @@ def test_national_layer_alone_adds_nothing_local(
         ("ekero", "Vad är PRISMA?", "samverkansforum", "PRISMA"),
         ("lekeberg", "Hur ofta träffas 2+2?", "samverkansforum", "2+2"),
         ("stockholm", "Vad är ett BUS-individforum?", "bus", "individforum"),
-        ("stockholm", "Kontakta familjeenheten", "kontaktsocialsekreterare", "familjeenheten"),
         ("ekero", "Vad gör socialkontoret?", "anmalan-vart", "socialkontorets"),
     ],
 )
