@@ -73,6 +73,10 @@ _COUNTRIES = (
 _OTHER_COUNTRY_MIN = 4
 
 
+# Knowledge-base files that name (made-up) people: their capitalised words are not vocabulary.
+_PEOPLE_FILES = frozenset({"registry.yaml", "forums.yaml"})
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """What `Masker` reads names with. Names are compared in lower case with å/ä/ö kept ("Saga"
@@ -88,16 +92,22 @@ class Vocabulary:
         """Words written in lower case in `sources` (YAML files: the knowledge base and the
         catalogue); names from dialogs/names.sv.yaml and gender-guesser."""
         raw: set[str] = set()
+        proper: set[str] = set()  # "Försäkringskassan", "Migrationsverket": not people
         for path in sources:
             text = _ADDRESS.sub(" ", path.read_text(encoding="utf-8"))
-            raw.update(w for w in _WORD.findall(text) if w[0].islower())
+            found = _WORD.findall(text)
+            raw.update(w for w in found if w[0].islower())
+            if path.name not in _PEOPLE_FILES:
+                proper.update(w.casefold() for w in found if w[0].isupper())
         data = yaml.safe_load(names_file.read_text(encoding="utf-8"))
         first = frozenset(str(n).casefold() for n in data["names"])
         also = {str(n).casefold() for n in data["also_words"]}
+        library = _library_names()
+        raw |= proper - first - also - library
         return cls(
             words=frozenset(raw | {fold_plain(w) for w in raw}),
             first_names=first,
-            name_like=frozenset(_library_names() | also),
+            name_like=frozenset(library | also),
         )
 
 

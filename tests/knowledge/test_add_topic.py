@@ -29,6 +29,10 @@ NEW_TOPIC = """\
 topics:
   - id: foralder-i-fangelse
     title: Barn som har en förälder i fängelse
+    lead: >-
+      Prata med barnet om vad det vill att skolan ska veta och erbjud elevhälsan. Far barnet
+      illa: gör en orosanmälan.
+    short_title: Förälder i fängelse
     category: samverkan
     answer: >-
       Ett barn vars förälder sitter i fängelse eller häkte behöver ofta extra stöd i skolan.
