@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 # Evaluations of the rules at most, per question (choices x combinations of later facts).
 MAX_EVALUATIONS = 50_000
+MAX_REMEMBERED = 10_000  # answers kept by Relevance (cleared when full)
 
 
 class _Unset:
@@ -116,8 +117,26 @@ class Relevance:
     def __init__(self, rules: Assessor | None) -> None:
         self.rules = rules
         self._later: dict[tuple[str, str], dict[str, list[object]]] = {}
+        # (flow, node, known facts, day) → the answer: the same few fact sets recur for every
+        # user, and the search below can take thousands of rule evaluations.
+        self._answers: dict[tuple[Any, ...], bool] = {}
 
     def can_change(
+        self, flow: Flow, node_id: str, facts: Mapping[str, object], day: date
+    ) -> bool:
+        try:
+            key = (flow.id, node_id, frozenset(facts.items()), day)
+        except TypeError:  # a fact value that cannot be hashed: do not remember
+            return self._can_change(flow, node_id, facts, day)
+        found = self._answers.get(key)
+        if found is None:
+            found = self._can_change(flow, node_id, facts, day)
+            if len(self._answers) >= MAX_REMEMBERED:
+                self._answers.clear()
+            self._answers[key] = found
+        return found
+
+    def _can_change(
         self, flow: Flow, node_id: str, facts: Mapping[str, object], day: date
     ) -> bool:
         node = flow.nodes[node_id]
