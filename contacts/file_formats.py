@@ -38,13 +38,14 @@ from typing import Any
 
 import yaml
 
+from common.yaml_safe import MAX_DEPTH, DepthLimitedLoader, TooDeepError
 from contacts import texts
 from contacts.matching import suggest
 from contacts.records import TABLES, ParsedFile, RegistryIssue, add_records, parse_bool
 
 # The largest file (each file of a directory) an import reads, and how deep YAML may nest.
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
-MAX_YAML_DEPTH = 20
+MAX_YAML_DEPTH = MAX_DEPTH
 # Cell starts a spreadsheet reads as a formula (OWASP CSV injection), and the quote that
 # neutralises them; a cell starting with the quote itself is quoted too, so that import can
 # always tell the two apart.
@@ -107,26 +108,8 @@ class _LineDict(dict[str, Any]):
     duplicates: list[tuple[str, int]]
 
 
-class _TooDeepError(yaml.YAMLError):
-    def __init__(self, line: int) -> None:
-        super().__init__(f"nested deeper than {MAX_YAML_DEPTH} levels")
-        self.line = line
-
-
-class _Loader(yaml.SafeLoader):
-    """A SafeLoader that refuses nesting deeper than MAX_YAML_DEPTH (instead of recursing
-    until Python's recursion limit)."""
-
-    _depth = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        self._depth += 1
-        try:
-            if self._depth > MAX_YAML_DEPTH:
-                raise _TooDeepError(self.peek_event().start_mark.line + 1)
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+class _Loader(DepthLimitedLoader):
+    """The depth-limited SafeLoader with this module's constructors (if any)."""
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _LineDict:
@@ -186,7 +169,7 @@ def parse_yaml(text: str, source: str) -> ParsedFile:
 
     try:
         doc = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
-    except _TooDeepError as exc:
+    except TooDeepError as exc:
         top_error(texts().text("registry.too_deep", max=MAX_YAML_DEPTH), exc.line)
         return parsed
     except RecursionError:  # pragma: no cover - the depth limit comes first

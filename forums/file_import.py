@@ -14,11 +14,12 @@ from typing import Any
 
 import yaml
 
+from common.yaml_safe import MAX_DEPTH, DepthLimitedLoader, TooDeepError
 from forums import definition, texts
 from forums.model import Forum
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
-MAX_YAML_DEPTH = 20
+MAX_YAML_DEPTH = MAX_DEPTH
 
 # --- errors ------------------------------------------------------------------------------------
 
@@ -52,26 +53,8 @@ class ForumImportError(Exception):
 # --- reading the YAML file (with line numbers) -------------------------------------------------
 
 
-class _TooDeepError(yaml.YAMLError):
-    def __init__(self, line: int) -> None:
-        super().__init__(f"nested deeper than {MAX_YAML_DEPTH} levels")
-        self.line = line
-
-
-class _Loader(yaml.SafeLoader):
-    """A SafeLoader that refuses nesting deeper than MAX_YAML_DEPTH (instead of recursing
-    until Python's recursion limit)."""
-
-    _depth = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        self._depth += 1
-        try:
-            if self._depth > MAX_YAML_DEPTH:
-                raise _TooDeepError(self.peek_event().start_mark.line + 1)
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+class _Loader(DepthLimitedLoader):
+    """The depth-limited SafeLoader with this module's constructors (if any)."""
 
 
 def parse_forums_yaml(text: str, filename: str) -> tuple[list[Forum], list[ImportProblem]]:
@@ -85,7 +68,7 @@ def parse_forums_yaml(text: str, filename: str) -> tuple[list[Forum], list[Impor
     try:
         try:
             root = loader.get_single_node()
-        except _TooDeepError as exc:
+        except TooDeepError as exc:
             problem(exc.line, texts().text("repository.too_deep", max=MAX_YAML_DEPTH))
             return [], problems
         except RecursionError:  # pragma: no cover - the depth limit comes first
