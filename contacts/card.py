@@ -4,8 +4,10 @@ Pure functions over a `contacts.routing.RouteResult`. The card shows, per contac
 role, the phone number as a `tel:` link (digits only in the URI), the e-mail address as a
 `mailto:` link, the kommun's e-tjänst where there is one, a Teams chat deep link for people with a
 UPN, and the office hours in Swedish ("måndag–fredag 08.00–16.30"). Outside office hours the
-after-hours service (socialjouren) comes FIRST. The routing notes follow, and example data is
-labelled as such at the top.
+after-hours service (socialjouren) comes FIRST. Example data is labelled as such at the top. To
+fit a phone (issue 16), the card shows the first contact (and the one to contact in the first
+place, when socialjouren comes before it), the first routing note and "ring 112"; the other
+contacts and notes are behind "Fler kontakter och råd".
 
 All Swedish text is in the contacts catalogue (contacts/texts.sv.yaml, section `card`);
 `contact_card(texts=...)` takes that catalogue, or one with some texts replaced
@@ -54,6 +56,12 @@ def _text(value: str, **extra: Any) -> dict[str, Any]:
 
 def _open_url(title: str, url: str) -> dict[str, Any]:
     return {"type": "Action.OpenUrl", "title": title, "url": url}
+
+
+def _toggle_set(title: str, targets: list[str], **extra: Any) -> dict[str, Any]:
+    """A "show more"/"show less" button (Action.ToggleVisibility, Adaptive Cards 1.2)."""
+    action = {"type": "Action.ToggleVisibility", "title": title, "targetElements": targets}
+    return {"type": "ActionSet", "actions": [action], **extra}
 
 
 def _ordered(result: RouteResult) -> list[tuple[Contact, bool]]:
@@ -149,19 +157,40 @@ def contact_card(
     ordered = _ordered(result)
     if result.open_now is False and ordered[0][0].kind == "after_hours":
         body.append(_text(texts.text("card.after_hours_first"), color="Attention"))
-    for contact, is_primary in ordered:
+    # On a phone: the first contact (and the one to contact in the first place, when socialjouren
+    # comes before it) and "ring 112"; the others and the routing notes behind a button.
+    shown = [x for n, x in enumerate(ordered) if n == 0 or x[1]]
+    later = [x for x in ordered if x not in shown]
+    for contact, is_primary in shown:
         body.append(_contact_block(contact, primary=is_primary, result=result, texts=texts))
-    notes: list[dict[str, Any]] = []
     # The example-data note is already the banner at the top.
-    shown = [n for n in result.notes if n != package_texts().text("routing.example")]
-    if shown:
-        notes.append(_text(texts.text("card.notes"), weight="Bolder", separator=True))
-        notes.append(_text("\n".join(f"- {n}" for n in shown)))
+    notes = [n for n in result.notes if n != package_texts().text("routing.example")]
+    urgent = [n for n in notes if n == package_texts().text("routing.acute")]
+    notes = [n for n in notes if n not in urgent]
+    if notes:  # why this contact: where a report goes, that a consultation can be anonymous
+        body.append(_text(notes.pop(0), isSubtle=True))
+    if urgent:
+        body.append(_text("\n".join(urgent), weight="Bolder", color="Attention"))
+    hidden: list[dict[str, Any]] = [
+        _contact_block(contact, primary=is_primary, result=result, texts=texts)
+        for contact, is_primary in later
+    ]
+    if notes:
+        hidden.append(_text(texts.text("card.notes"), weight="Bolder", separator=True))
+        hidden.append(_text("\n".join(f"- {n}" for n in notes)))
+    more: list[dict[str, Any]] = []
+    if hidden:
+        targets = ["contacts_more", "contacts_hidden"]
+        hidden.append(_toggle_set(texts.text("card.less"), targets))
+        more = [
+            _toggle_set(texts.text("card.more"), targets, id="contacts_more"),
+            {"type": "Container", "items": hidden, "id": "contacts_hidden", "isVisible": False},
+        ]
     card: dict[str, Any] = {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "version": CARD_VERSION,
-        "body": body + notes,
+        "body": body + more,
     }
     if card_bytes(card) > MAX_CARD_BYTES:
         # Only conceivable with absurdly long registry texts: the contacts matter most.

@@ -71,11 +71,32 @@ def urls(node: Any) -> list[tuple[str, str]]:
     return found
 
 
+def _contact_blocks(node: Any, hidden: bool = False) -> list[tuple[str, bool]]:
+    """(name, hidden) of every contact block in display order: a container whose second item
+    is the name in bold."""
+    found: list[tuple[str, bool]] = []
+    if isinstance(node, dict):
+        hidden = hidden or node.get("isVisible") is False
+        items = node.get("items", [])
+        if (
+            node.get("type") == "Container" and len(items) > 2
+            and items[1].get("type") == "TextBlock" and items[1].get("weight") == "Bolder"
+        ):
+            return [(items[1]["text"], hidden)]
+        for key in ("body", "items"):
+            found += _contact_blocks(node.get(key, []), hidden)
+    elif isinstance(node, list):
+        for v in node:
+            found += _contact_blocks(v, hidden)
+    return found
+
+
 def contact_names_in_order(card: dict[str, Any]) -> list[str]:
-    return [
-        b["items"][1]["text"] for b in card["body"]
-        if b.get("type") == "Container" and len(b.get("items", [])) > 2
-    ]
+    return [name for name, _hidden in _contact_blocks(card)]
+
+
+def visible_contact_names(card: dict[str, Any]) -> list[str]:
+    return [name for name, hidden in _contact_blocks(card) if not hidden]
 
 
 def _route(snap: RegistrySnapshot, **kw: Any) -> RouteResult:
@@ -96,6 +117,8 @@ def test_card_shape_links_and_hours(bundled: RegistrySnapshot) -> None:
     assert contact_names_in_order(card) == [
         "Omar Testsson", "Mottagningen barn och unga Hässelby-Vällingby"
     ]
+    # On a phone only the first contact shows; the intake is behind "Fler kontakter och råd".
+    assert visible_contact_names(card) == ["Omar Testsson"]
     assert "Kontaktsocialsekreterare för skolor – skolans kontaktperson" in all_text
     # Phone as a tel: link with digits only in the URI; e-mail as mailto:.
     assert "Telefon: [08-000 301 02](tel:0800030102)" in all_text
@@ -197,3 +220,28 @@ def test_card_needs_a_successful_route(bundled: RegistrySnapshot) -> None:
         contact_card(r)
     assert r.problem is not None
     assert contact_summary(r) == r.problem.message
+
+
+def test_a_phone_sees_the_urgent_way_and_the_first_contact_before_more(
+    bundled: RegistrySnapshot,
+) -> None:
+    """Child living in another district than the school, at night: socialjouren (urgent) and
+    the intake of the child's district are visible, the school's contact person and the notes
+    are behind one toggle, and "ring 112" is visible."""
+    r = _route(bundled, purpose="report", school="Engelbrektsskolan", home_district="Norrmalm",
+               at=at("2026-11-24T20:00:00+01:00"))
+    card = contact_card(r)
+    names = visible_contact_names(card)
+    assert names[0] == "Socialjouren Stockholm"
+    assert len(contact_names_in_order(card)) > len(names)
+    toggles = [
+        a for block in card["body"] if block.get("type") == "ActionSet"
+        for a in block["actions"] if a["type"] == "Action.ToggleVisibility"
+    ]
+    assert [t["title"] for t in toggles] == [contact_texts().text("card.more")]
+    hidden = next(b for b in card["body"] if b.get("isVisible") is False)
+    assert hidden["id"] in toggles[0]["targetElements"]
+    visible = "\n".join(texts([b for b in card["body"] if b.get("isVisible") is not False]))
+    assert contact_texts().text("routing.acute") in visible
+    assert "Anmälan går till stadsdelen där barnet bor" in visible
+    assert contact_texts().text("card.notes") in "\n".join(texts(hidden))
