@@ -6,8 +6,9 @@ role, the phone number as a `tel:` link (digits only in the URI), the e-mail add
 UPN, and the office hours in Swedish ("måndag–fredag 08.00–16.30"). Outside office hours the
 after-hours service (socialjouren) comes FIRST. Example data is labelled as such at the top. To
 fit a phone (issue 16), the card shows the first contact (and the one to contact in the first
-place, when socialjouren comes before it), the first routing note and "ring 112"; the other
-contacts and notes are behind "Fler kontakter och råd".
+place, when socialjouren comes before it, and for a report the intake of the child's district),
+the first routing note and "ring 112"; the other contacts and notes are behind "Fler kontakter
+och råd".
 
 All Swedish text is in the contacts catalogue (contacts/texts.sv.yaml, section `card`);
 `contact_card(texts=...)` takes that catalogue, or one with some texts replaced
@@ -157,9 +158,14 @@ def contact_card(
     ordered = _ordered(result)
     if result.open_now is False and ordered[0][0].kind == "after_hours":
         body.append(_text(texts.text("card.after_hours_first"), color="Attention"))
-    # On a phone: the first contact (and the one to contact in the first place, when socialjouren
-    # comes before it) and "ring 112"; the others and the routing notes behind a button.
-    shown = [x for n, x in enumerate(ordered) if n == 0 or x[1]]
+    # On a phone: the first contact, the one to contact in the first place and, for a report, the
+    # intake of the child's district (where the report goes, also when socialjouren comes first)
+    # and "ring 112"; the others and the routing notes behind a button.
+    shown = [
+        x for n, x in enumerate(ordered)
+        if n == 0 or x[1]
+        or (result.purpose == "report" and x[0].kind == "intake" and x[0].id == result.district)
+    ]
     later = [x for x in ordered if x not in shown]
     for contact, is_primary in shown:
         body.append(_contact_block(contact, primary=is_primary, result=result, texts=texts))

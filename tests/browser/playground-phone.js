@@ -113,13 +113,19 @@ async function fresh(browser) {
     await see(page, 'Vilken skola eller förskola arbetar du på?');
     await say(page, 'Engelbrektsskolan');
     await see(page, 'I vilken kommun eller stadsdel bor barnet?');
-    await say(page, 'Östermalm');
+    // The child lives in another district than the school: two districts on the contact card.
+    await say(page, 'Norrmalm');
     await see(page, 'Gör en orosanmälan i dag');
     await shot(page, '16-3-concern-outcome.png', 'Gör en orosanmälan i dag');
 
-    // The contact card comes with the outcome.
-    await see(page, 'Mottagningen barn och unga Östermalm');
-    await shot(page, '16-5-contact.png', 'Mottagningen barn och unga Östermalm');
+    // The contact card comes with the outcome: the child's district first; the school's contact
+    // person and the notes behind "Fler kontakter och råd".
+    await see(page, 'Mottagningen barn och unga Norrmalm');
+    await shot(page, '16-5-contact.png', 'Mottagningen barn och unga Norrmalm');
+    await press(page, 'Fler kontakter och råd');
+    await see(page, 'Att tänka på');
+    await shot(page, '16-5b-contact-more.png', 'Mottagningen barn och unga Norrmalm', true);
+    await press(page, 'Visa mindre');
 
     // The report draft: every question answered by typing in the chat, as on a phone.
     await press(page, 'Skriv orosanmälan');

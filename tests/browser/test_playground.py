@@ -218,5 +218,6 @@ async def test_playground_at_phone_width(bot: ServerProcess, tmp_path: Path) -> 
             "16-4-draft.png",
             "16-4a-draft-card.png",
             "16-5-contact.png",
+            "16-5b-contact-more.png",
         },
     )

@@ -226,13 +226,13 @@ def test_a_phone_sees_the_urgent_way_and_the_first_contact_before_more(
     bundled: RegistrySnapshot,
 ) -> None:
     """Child living in another district than the school, at night: socialjouren (urgent) and
-    the intake of the child's district are visible, the school's contact person and the notes
-    are behind one toggle, and "ring 112" is visible."""
+    the intake of the child's district (where the report goes) are visible, the school's
+    contact person and the notes are behind one toggle, and "ring 112" is visible."""
     r = _route(bundled, purpose="report", school="Engelbrektsskolan", home_district="Norrmalm",
                at=at("2026-11-24T20:00:00+01:00"))
     card = contact_card(r)
     names = visible_contact_names(card)
-    assert names[0] == "Socialjouren Stockholm"
+    assert names == ["Socialjouren Stockholm", "Mottagningen barn och unga Norrmalm"]
     assert len(contact_names_in_order(card)) > len(names)
     toggles = [
         a for block in card["body"] if block.get("type") == "ActionSet"
