@@ -12,7 +12,8 @@ records it does not replace, so the bundled example registry never mixes with th
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -112,8 +113,10 @@ class RegistryService:
     """Import, export and look-ups of the contact registry on one `Database`.
 
     The snapshot used for routing is cached and reloaded only when `registry_state.revision`
-    changes (one primary-key read per look-up), so an import by another process (the CLI while
-    the bot runs) is seen on the next look-up.
+    changes. The revision is read (one primary-key read) at most once per `recheck_after`
+    seconds: an import by this service is seen at once, an import by another process (the CLI
+    while the bot runs) within that time. A dialog turn can look up the registry several times;
+    it need not ask the database each time.
     """
 
     def __init__(
@@ -122,8 +125,13 @@ class RegistryService:
         *,
         clock: Clock | None = None,
         calendar: SwedishCalendar | None = None,
+        recheck_after: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
+        self._recheck_after = recheck_after
+        self._monotonic = monotonic
+        self._checked_at = -float("inf")
         self.clock: Clock = clock or SystemClock()
         self._calendar = calendar or SwedishCalendar()
         self._cache: RegistrySnapshot | None = None
@@ -224,9 +232,13 @@ class RegistryService:
 
     async def snapshot(self) -> RegistrySnapshot:
         """The registry for routing; cached until an import changes the revision."""
-        rev = await self.revision()
         cached = self._cache
+        now = self._monotonic()
+        if cached is not None and now - self._checked_at < self._recheck_after:
+            return cached
+        rev = await self.revision()
         if cached is not None and cached.revision == rev:
+            self._checked_at = now
             return cached
         async with self._lock:
             cached = self._cache
@@ -246,6 +258,7 @@ class RegistryService:
                 calendar=self._calendar,
             )
             self._cache = snap
+            self._checked_at = now
             return snap
 
     async def match_school(self, text: str) -> Match:

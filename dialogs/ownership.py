@@ -14,7 +14,7 @@ Buttons made before dialogs had ids carry none and act as before.
 
 from __future__ import annotations
 
-import copy
+import json
 from typing import Any
 
 from common.catalogue import Catalogue
@@ -42,7 +42,9 @@ def stamp(replies: list[Reply], dialog: dict[str, Any]) -> list[Reply]:
         if r.card is None:
             out.append(r)
             continue
-        card = copy.deepcopy(r.card)  # cards may be shared (the menu): never change the original
+        # Cards may be shared (the menu): never change the original. A card is plain JSON, and a
+        # JSON round trip copies it several times faster than copy.deepcopy.
+        card = json.loads(json.dumps(r.card))
         for button in c.buttons_of(card):
             data = button.get("data")
             if isinstance(data, dict):

@@ -197,9 +197,17 @@ def _settled_facts(leaf: Leaf, router: Router) -> set[str]:
     return settled
 
 
+_TRIPLES: dict[tuple[int, str, Any], tuple[Any, ...]] = {}
+
+
 def _triple(rules: RuleSet, facts: dict[str, Any], at: datetime) -> tuple[Any, ...]:
-    a = rules.assess(facts, day=at.date())
-    return (a.outcome, a.inform_guardians, a.by_phone_today)
+    """(outcome, guardian advice, phone today) of the rule engine; the same fact sets recur on
+    many paths, so each is assessed once."""
+    key = (id(rules), json.dumps(facts, sort_keys=True), at.date())
+    if key not in _TRIPLES:
+        a = rules.assess(facts, day=at.date())
+        _TRIPLES[key] = (a.outcome, a.inform_guardians, a.by_phone_today)
+    return _TRIPLES[key]
 
 
 async def test_every_path_is_safe(

@@ -391,16 +391,34 @@ async def test_real_data_may_not_point_at_example_records(database: Database) ->
 async def test_snapshot_is_cached_and_follows_imports_of_other_processes(
     database: Database,
 ) -> None:
-    bot = service(database)
+    seconds = [0.0]
+    bot = RegistryService(database, clock=FixedClock(NOON), monotonic=lambda: seconds[0])
     admin = service(database)  # e.g. the CLI, in another process
     assert (await admin.import_text(GOOD, fmt="yaml")).ok
     first = await bot.snapshot()
     assert await bot.snapshot() is first  # cached
     changed = GOOD.replace("name: Alfaskolan", "name: Alfaskolan Nya")
     assert (await admin.import_text(changed, fmt="yaml")).ok
+    # Within a second the bot goes on with what it has, without asking the database ...
+    seconds[0] = 0.5
+    assert await bot.snapshot() is first
+    # ... then it reads the revision and sees the other process's import.
+    seconds[0] = 1.0
     second = await bot.snapshot()
     assert second is not first
     assert second.schools["s1"].name == "Alfaskolan Nya"
+    seconds[0] = 1.5
+    assert await bot.snapshot() is second
+
+
+async def test_own_imports_are_seen_at_once(database: Database) -> None:
+    svc = RegistryService(database, clock=FixedClock(NOON), monotonic=lambda: 0.0)
+    assert (await svc.import_text(GOOD, fmt="yaml")).ok
+    first = await svc.snapshot()
+    changed = GOOD.replace("name: Alfaskolan", "name: Alfaskolan Nya")
+    assert (await svc.import_text(changed, fmt="yaml")).ok
+    assert (await svc.snapshot()).schools["s1"].name == "Alfaskolan Nya"
+    assert first.schools["s1"].name == "Alfaskolan"
 
 
 async def test_service_lookups(database: Database) -> None:
