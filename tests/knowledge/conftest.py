@@ -22,7 +22,7 @@ def small_kb() -> KnowledgeBase:
 
 @pytest.fixture(scope="session")
 def small_index(small_kb: KnowledgeBase) -> SearchIndex:
-    return SearchIndex.build(small_kb)
+    return cached_index(small_kb)
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ import pytest
 from benchmarks.questions import read_cases
 from knowledge.loader import DEFAULT_DIR, KnowledgeBase, load
 from knowledge.search import SearchIndex
+from tests.conftest import cached_index
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2026, 12, 7)
@@ -80,7 +81,7 @@ def test_a_new_topic_with_eight_phrasings_is_found_and_moves_little(
     (copy / "topics" / "foralder-i-fangelse.yaml").write_text(NEW_TOPIC, encoding="utf-8")
     kb = load(copy)
     assert kb.topic("foralder-i-fangelse", DAY) is not None
-    index = SearchIndex.build(kb)
+    index = cached_index(kb)  # built once, then loaded by content hash
 
     first = [index.rank(q, day=DAY, limit=1)[0].topic_id for q in FRESH]
     assert sum(t == "foralder-i-fangelse" for t in first) >= 5, list(zip(FRESH, first, strict=True))

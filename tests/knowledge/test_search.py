@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -106,10 +107,10 @@ def test_out_of_field_questions_are_not_answered(small_index: SearchIndex, quest
 
 
 def test_an_unsure_answer_is_tentative_and_a_less_sure_one_a_suggestion(
-    small_kb: KnowledgeBase,
+    small_index: SearchIndex,
 ) -> None:
     question = "Ska jag berätta för föräldrarna att jag anmäler?"
-    plain = SearchIndex.build(small_kb)
+    plain = copy.copy(small_index)  # its own constants; the model is shared and not changed
     first = plain.search(question, day=DAY)
     assert first.decision == "answer" and not first.tentative
     # The same model, with the bar for a sure answer above its probability: still answered,
@@ -215,10 +216,9 @@ def test_explain_term(small_index: SearchIndex) -> None:
     assert small_index.explain_term("Vad betyder det här?") is None
 
 
-def test_building_is_done_once_and_searching_is_pure(small_kb: KnowledgeBase) -> None:
-    index = SearchIndex.build(small_kb)
+def test_searching_is_pure(small_index: SearchIndex) -> None:
     q = "Kan jag anmäla anonymt?"
-    assert index.search(q, day=DAY) == index.search(q, day=DAY)
+    assert small_index.search(q, day=DAY) == small_index.search(q, day=DAY)
 
 
 # --- the topic model (knowledge.topic_model.TopicModel) -------------------------------------
@@ -234,7 +234,9 @@ def _flipped(samples: Samples) -> tuple[Samples, dict[str, str]]:
     return [(flip[c], text) for c, text in samples], flip
 
 
-def test_the_topic_model_learns_from_its_labels(small_kb: KnowledgeBase) -> None:
+def test_the_topic_model_learns_from_its_labels(
+    small_kb: KnowledgeBase, small_index: SearchIndex
+) -> None:
     # Questions that are not among the training texts go to the topic they belong to; the same
     # texts with the labels moved one topic on send each question one topic on. A model that
     # ignored its labels, or learned nothing, cannot do both.
@@ -243,10 +245,11 @@ def test_the_topic_model_learns_from_its_labels(small_kb: KnowledgeBase) -> None
     unseen = [(q, t) for q, t in CLEAR_QUESTIONS if tuple(words(q)) not in trained]
     assert len(unseen) >= 5
     flipped_samples, flip = _flipped(samples)
-    reader = Reader(_expansions(small_kb))
-    model = TopicModel.train(reader, samples, c=10.0, char_weight=1.0, outside_share=6.0)
+    model = small_index.model  # trained on `samples` with the engine's constants
+    k = small_index.constants
     flipped = TopicModel.train(
-        reader, flipped_samples, c=10.0, char_weight=1.0, outside_share=6.0
+        model.reader, flipped_samples, c=k.c, char_weight=k.char_weight,
+        outside_share=k.outside_share,
     )
 
     def best(m: TopicModel, question: str) -> str:
