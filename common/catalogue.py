@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from common.yaml_safe import FAST_SAFE_LOADER
 
 # The texts of common/ itself: this module's error messages and the Swedish words of
 # common.swedish.
@@ -48,7 +48,7 @@ def _own_texts(path: Path) -> dict[str, str]:
     """This module's own error texts, read without the checks (they would need these texts).
     tests/test_catalogue.py checks the file like every other catalogue."""
     with path.open(encoding="utf-8") as fh:
-        data = yaml.load(fh, Loader=_SAFE_LOADER)
+        data = yaml.load(fh, Loader=FAST_SAFE_LOADER)
     return {str(k): str(v) for k, v in data["catalogue"].items()}
 
 
@@ -58,7 +58,7 @@ def _error(which: str, /, **values: object) -> MessageError:
 
 def _read(path: Path) -> Any:
     with path.open(encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=_SAFE_LOADER)  # libyaml when available
+        return yaml.load(fh, Loader=FAST_SAFE_LOADER)  # libyaml when available
 
 
 def _flatten(

@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from common import yaml_safe
 from dialogs import texts
 from dialogs.actions import ACTION_SPECS, BASE_VARS
 from dialogs.answers import MAX_RELATED
@@ -116,7 +117,7 @@ class _References:
 def _read(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml_safe.safe_load(fh)
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
         return None
 

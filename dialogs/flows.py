@@ -19,10 +19,9 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from common.yaml_safe import FAST_SAFE_LOADER
 from dialogs import texts
 from knowledge.model import Source
-
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 NODE_ID = r"^[a-z][a-z0-9_]*$"
 FLOW_ID = r"^[a-z][a-z0-9_-]*$"
@@ -229,7 +228,7 @@ def parse_flow(path: Path, base: Path) -> tuple[Flow | None, list[tuple[str, str
         rel = str(path)
     try:
         with path.open(encoding="utf-8") as fh:
-            data = yaml.load(fh, Loader=_SAFE_LOADER)  # libyaml when available
+            data = yaml.load(fh, Loader=FAST_SAFE_LOADER)  # libyaml when available
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = texts().text("flowfile.line", line=mark.line + 1) if mark is not None else ""

@@ -36,8 +36,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from common import yaml_safe
 from common.catalogue import Catalogue
 from dialogs.text import NAMES_FILE, find_personnummer, fold_plain
 
@@ -99,7 +98,7 @@ class Vocabulary:
             raw.update(w for w in found if w[0].islower())
             if path.name not in _PEOPLE_FILES:
                 proper.update(w.casefold() for w in found if w[0].isupper())
-        data = yaml.safe_load(names_file.read_text(encoding="utf-8"))
+        data = yaml_safe.safe_load(names_file.read_text(encoding="utf-8"))
         first = frozenset(str(n).casefold() for n in data["names"])
         also = {str(n).casefold() for n in data["also_words"]}
         library = _library_names()

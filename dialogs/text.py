@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
+from common import yaml_safe
 from common.text import fold_words
 
 _SPACE = re.compile(r"\s+")
@@ -142,7 +141,7 @@ class NameList:
 
     @classmethod
     def load(cls, path: Path = NAMES_FILE) -> NameList:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml_safe.safe_load(path.read_text(encoding="utf-8"))
         return cls(
             frozenset(fold_plain(str(n)) for n in data["names"]),
             frozenset(fold_plain(str(n)) for n in data["also_words"]),

@@ -120,8 +120,10 @@ def _case_lines(path: Path) -> list[int]:
     """Line numbers of each case (for test reports), from the YAML node tree."""
     import yaml
 
+    from common.yaml_safe import FAST_SAFE_LOADER
+
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"))
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=FAST_SAFE_LOADER)
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
         return []
     if not isinstance(node, yaml.MappingNode):

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 
+from common import yaml_safe
 from knowledge.loader import DEFAULT_DIR, KnowledgeBase
 from knowledge.model import Term
 from knowledge.text import Reader, is_english, words
@@ -56,7 +56,7 @@ class Constants:
 
     @classmethod
     def load(cls, path: Path = CONSTANTS_FILE) -> Constants:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml_safe.safe_load(path.read_text(encoding="utf-8")) or {}
         known = {f.name for f in fields(cls)}
         if set(data) != known:
             raise ValueError(f"{path.name}: constants {sorted(set(data) ^ known)} wrong or missing")
