@@ -21,21 +21,21 @@ from tests.fakes import teams
 
 pytestmark = pytest.mark.slow
 
-SERVICE_URL = "http://127.0.0.1:9/"  # nothing listens: replies fail fast, as for a dead channel
+# The serviceUrl of generated activities; each test puts a connector that refuses every reply
+# in its place (see `gone_service_url`).
+SERVICE_URL = "http://127.0.0.1:9/"
 
 
-@pytest.fixture(scope="module")
-def live_service_url() -> Iterator[str]:
-    """A connector that takes every reply (the victim's replies must arrive: a turn whose
-    replies cannot be delivered is undone, so it would leave no state to protect)."""
+def _connector(status: int) -> Iterator[str]:
+    """A connector on loopback that answers every POST with `status`."""
     import http.server
     import threading
 
-    class Ok(http.server.BaseHTTPRequestHandler):
+    class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            body = b'{"id": "ok"}'
-            self.send_response(200)
+            body = b'{"id": "ok"}' if status < 300 else b'{"error": "gone"}'
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -44,11 +44,32 @@ def live_service_url() -> Iterator[str]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Ok)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def live_service_url() -> Iterator[str]:
+    """A connector that takes every reply (the victim's replies must arrive: a turn whose
+    replies cannot be delivered is undone, so it would leave no state to protect)."""
+    yield from _connector(200)
+
+
+@pytest.fixture(scope="module")
+def gone_service_url() -> Iterator[str]:
+    """A connector for a conversation that is gone (404): replies fail at once and are not
+    retried, so each hostile turn ends quickly (nothing listening at all would be retried with
+    back-off, a second per turn)."""
+    yield from _connector(404)
+
+
+def _aimed(activity: dict[str, Any], service_url: str) -> dict[str, Any]:
+    if activity.get("serviceUrl") == SERVICE_URL:
+        return {**activity, "serviceUrl": service_url}
+    return activity
 
 
 def post(url: str, data: bytes, content_type: str = "application/json") -> int:
@@ -148,9 +169,10 @@ def hostile_activity(draw: st.DrawFn) -> dict[str, Any]:
 )
 @given(activity=hostile_activity())
 def test_hostile_activities_never_get_5xx(
-    server: tuple[ServerProcess, Path], activity: dict[str, Any]
+    server: tuple[ServerProcess, Path], gone_service_url: str, activity: dict[str, Any]
 ) -> None:
     proc, _ = server
+    activity = _aimed(activity, gone_service_url)
     status = post(f"{proc.url}/api/messages", json.dumps(activity).encode())
     assert status < 500, (status, activity)
 
@@ -172,7 +194,7 @@ def test_random_bytes_never_get_5xx(
 
 
 def test_victim_conversation_untouched_and_server_alive(
-    server: tuple[ServerProcess, Path], live_service_url: str
+    server: tuple[ServerProcess, Path], live_service_url: str, gone_service_url: str
 ) -> None:
     proc, db = server
     url = f"{proc.url}/api/messages"
@@ -199,7 +221,9 @@ def test_victim_conversation_untouched_and_server_alive(
         json.dumps({"type": "message", "text": "ö" * 200_000}).encode(),
         ('{"type": "message", "value": ' + nested + "}").encode(),
         b"[" * 100_000,
-        json.dumps(teams.message(SERVICE_URL, "victim-other", "x", "\u0000\ud7ff" * 1000)).encode(),
+        json.dumps(
+            teams.message(gone_service_url, "victim-other", "x", "\u0000\ud7ff" * 1000)
+        ).encode(),
     ]:
         assert post(url, body) < 500
     assert _victim_state(db) == before
