@@ -88,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     assess.add_argument("--facts", metavar="JSON", help=texts().text("help.assess_facts"))
     assess.add_argument("--date", metavar="YYYY-MM-DD", help=texts().text("help.assess_date"))
+    assess.add_argument("--kommun", default=None, help=texts().text("help.assess_kommun"))
     _handler(assess, "cli.commands.assess:run")
 
     reg = sub.add_parser("registry", help=texts().text("help.registry"))

@@ -154,7 +154,7 @@ def kommun_dialog_router(core: Core, kommun_id: str | None) -> DialogRouter:
     return DialogRouter(
         kb=kb,
         index=SearchIndex.load_or_build(kb, cache_dir),
-        rules=load_rules(kb_dir),
+        rules=load_rules(kb_dir).for_kommun(kommun_id),  # cites no other kommun's documents
         messages=core.messages,
         clock=core.clock,
         registry=core.registry,
