@@ -181,7 +181,7 @@ async def _registries(
     base = RegistryService(db, clock=clock)
     await base.for_kommun(kommuner.default).adopt_unscoped()
     out: dict[str, RegistryService] = {}
-    in_use: list[str | None] = [*kommuner.in_use] or [None]
+    in_use: list[str | None] = list(dict.fromkeys([kommuner.default, *kommuner.in_use]))
     for kommun_id in in_use:
         profile = kommuner.profiles.get(kommun_id) if kommun_id else None
         registry = base.for_kommun(kommun_id)
