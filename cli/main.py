@@ -88,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     assess.add_argument("--facts", metavar="JSON", help=texts().text("help.assess_facts"))
     assess.add_argument("--date", metavar="YYYY-MM-DD", help=texts().text("help.assess_date"))
+    assess.add_argument("--kommun", default=None, help=texts().text("help.assess_kommun"))
     _handler(assess, "cli.commands.assess:run")
 
     reg = sub.add_parser("registry", help=texts().text("help.registry"))
@@ -100,10 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=texts().text("help.registry_replace"),
     )
+    rimp.add_argument("--kommun", default=None, help=texts().text("help.registry_kommun"))
     _handler(rimp, "cli.commands.registry:import_")
     rexp = rsub.add_parser("export", help=texts().text("help.registry_export"))
     rexp.add_argument("--format", choices=["yaml", "csv"], default="yaml")
     rexp.add_argument("--out", default=None, help=texts().text("help.registry_out"))
+    rexp.add_argument("--kommun", default=None, help=texts().text("help.registry_kommun"))
     _handler(rexp, "cli.commands.registry:export")
 
     route = sub.add_parser("route", help=texts().text("help.route"))
@@ -112,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     route.add_argument("--home-district", dest="home_district", default=None)
     route.add_argument("--at", default=None, help=texts().text("help.route_at"))
     route.add_argument("--json", action="store_true")
+    route.add_argument("--kommun", default=None, help=texts().text("help.registry_kommun"))
     _handler(route, "cli.commands.registry:route")
 
     forums = sub.add_parser("forums", help=texts().text("help.forums"))
@@ -123,11 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=texts().text("help.forums_replace"),
     )
+    fimp.add_argument("--kommun", default=None, help=texts().text("help.forums_kommun"))
     _handler(fimp, "cli.commands.forums:import_")
     fup = fsub.add_parser("upcoming", help=texts().text("help.forums_upcoming"))
     fup.add_argument("--from", dest="from_", required=True)
     fup.add_argument("--to", required=True)
     fup.add_argument("--json", action="store_true")
+    fup.add_argument("--kommun", default=None, help=texts().text("help.forums_upcoming_kommun"))
     _handler(fup, "cli.commands.forums:upcoming")
     fics = fsub.add_parser("ics", help=texts().text("help.forums_ics"))
     fics.add_argument("id")

@@ -7,6 +7,10 @@ contacts.records; writing files is contacts.export.
 Import is idempotent by id and transactional: every error (file, line, field) is collected and a
 file with any error changes nothing. Importing data that is not example data removes the example
 records it does not replace, so the bundled example registry never mixes with the real one.
+
+Each kommun has its own registry on one server (`for_kommun`; the records' `kommun` column):
+imports, look-ups and routing of one kommun never see, change or remove another kommun's
+records, and an id another kommun uses is refused.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common.clock import Clock, SystemClock
+from contacts import texts
 from contacts.export import clock_text, export_csv, export_csv_tables, export_yaml, only_examples
 from contacts.file_formats import parse_csv, parse_path, parse_yaml
 from contacts.matching import Match
@@ -51,7 +56,6 @@ from contacts.tables import (
 )
 from storage.db import Database
 
-DEFAULT_REGISTRY = Path(__file__).resolve().parent / "data" / "example-registry.yaml"
 _PG_IMPORT_LOCK = 7_344_118_002
 
 # --------------------------------------------------------------------------------------------
@@ -127,6 +131,7 @@ class RegistryService:
         calendar: SwedishCalendar | None = None,
         recheck_after: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
+        kommun: str | None = None,
     ) -> None:
         self.db = db
         self._recheck_after = recheck_after
@@ -134,8 +139,38 @@ class RegistryService:
         self._checked_at = -float("inf")
         self.clock: Clock = clock or SystemClock()
         self._calendar = calendar or SwedishCalendar()
+        self.kommun = kommun or ""  # whose registry this is ("" without kommun profiles)
         self._cache: RegistrySnapshot | None = None
         self._lock = asyncio.Lock()
+
+    def for_kommun(self, kommun: str | None) -> RegistryService:
+        """The registry of `kommun` on the same database (its own snapshot cache)."""
+        return RegistryService(
+            self.db,
+            clock=self.clock,
+            calendar=self._calendar,
+            recheck_after=self._recheck_after,
+            monotonic=self._monotonic,
+            kommun=kommun,
+        )
+
+    async def adopt_unscoped(self) -> int:
+        """Give this kommun the records that belong to no kommun (those imported before each
+        kommun had its own registry: the server's default kommun's). The number adopted."""
+        if not self.kommun:
+            return 0
+        adopted = 0
+        async with self.db.transaction() as s:
+            for model in _MODELS.values():
+                result = await s.execute(
+                    update(model).where(model.kommun == "").values(kommun=self.kommun)
+                )
+                adopted += int(result.rowcount or 0)  # type: ignore[attr-defined]
+            if adopted:
+                await _bump_revision(s, self.clock.now())
+        if adopted:
+            self._cache = None
+        return adopted
 
     # ---- import -------------------------------------------------------------------------
 
@@ -163,7 +198,8 @@ class RegistryService:
         async with self.db.transaction() as s:
             if self.db.is_postgres:
                 await s.execute(select(func.pg_advisory_xact_lock(_PG_IMPORT_LOCK)))
-            existing = await _load(s)
+            existing = await _load(s, self.kommun)
+            report.errors.extend(await _taken_elsewhere(s, self.kommun, parsed))
             data = parsed.data
             has_rows = any(data.table(t) for t in TABLES)
             if has_rows and not only_examples(data):
@@ -180,18 +216,19 @@ class RegistryService:
                 # Nothing has been written: the (empty) transaction ends here.
                 report.errors.sort(key=lambda e: (e.file, e.line or 0))
                 return report
-            await _write(s, existing, data, removable, report, stamp)
+            await _write(s, existing, data, removable, report, stamp, self.kommun)
             if report.changed:
                 await _bump_revision(s, stamp)
         if report.changed:
             self._cache = None
         return report
 
-    async def ensure_default(self, path: Path | None = None) -> bool:
-        """Load the bundled example registry when the registry is empty. True if it loaded."""
-        if not await self.is_empty():
+    async def ensure_default(self, path: Path | None) -> bool:
+        """Load an example registry (a kommun profile's registry.yaml) when this kommun's
+        registry is empty. True if it loaded; None: there is none to load."""
+        if path is None or not await self.is_empty():
             return False
-        parsed = parse_path(path or DEFAULT_REGISTRY)
+        parsed = parse_path(path)
         # The bundled file is example data whatever it says.
         for table in TABLES:
             rows = parsed.data.table(table)
@@ -206,7 +243,8 @@ class RegistryService:
     async def is_empty(self) -> bool:
         async with self.db.session() as s:
             for model in (RegistryDistrict, RegistrySchool, RegistryPerson, RegistryAfterHours):
-                if (await s.execute(select(model.id).limit(1))).first() is not None:
+                query = select(model.id).where(model.kommun == self.kommun).limit(1)
+                if (await s.execute(query)).first() is not None:
                     return False
         return True
 
@@ -214,7 +252,7 @@ class RegistryService:
 
     async def data(self) -> RegistryData:
         async with self.db.session() as s:
-            return await _load(s)
+            return await _load(s, self.kommun)
 
     async def export(self, fmt: str = "yaml") -> str:
         data = await self.data()
@@ -248,7 +286,7 @@ class RegistryService:
                 rev = int(
                     await s.scalar(select(RegistryState.revision).where(RegistryState.id == 1)) or 0
                 )
-                data = await _load(s)
+                data = await _load(s, self.kommun)
             snap = RegistrySnapshot(
                 after_hours=data.after_hours,
                 districts=data.districts,
@@ -308,30 +346,37 @@ class RegistryService:
 # --------------------------------------------------------------------------------------------
 
 
-async def _load(s: AsyncSession) -> RegistryData:
+async def _load(s: AsyncSession, kommun: str) -> RegistryData:
+    """One kommun's registry."""
     d_aliases: dict[str, list[str]] = {}
     for row in (
         await s.execute(
-            select(RegistryDistrictAlias).order_by(
-                RegistryDistrictAlias.district_id, RegistryDistrictAlias.position
-            )
+            select(RegistryDistrictAlias)
+            .join(RegistryDistrict, RegistryDistrict.id == RegistryDistrictAlias.district_id)
+            .where(RegistryDistrict.kommun == kommun)
+            .order_by(RegistryDistrictAlias.district_id, RegistryDistrictAlias.position)
         )
     ).scalars():
         d_aliases.setdefault(row.district_id, []).append(row.alias)
     s_aliases: dict[str, list[str]] = {}
     for srow in (
         await s.execute(
-            select(RegistrySchoolAlias).order_by(
-                RegistrySchoolAlias.school_id, RegistrySchoolAlias.position
-            )
+            select(RegistrySchoolAlias)
+            .join(RegistrySchool, RegistrySchool.id == RegistrySchoolAlias.school_id)
+            .where(RegistrySchool.kommun == kommun)
+            .order_by(RegistrySchoolAlias.school_id, RegistrySchoolAlias.position)
         )
     ).scalars():
         s_aliases.setdefault(srow.school_id, []).append(srow.alias)
+
+    def rows(model: Any) -> Any:
+        return select(model).where(model.kommun == kommun).order_by(model.id)
+
     data = RegistryData()
-    after_rows = await s.execute(select(RegistryAfterHours).order_by(RegistryAfterHours.id))
+    after_rows = await s.execute(rows(RegistryAfterHours))
     for a in after_rows.scalars():
         data.after_hours.append(AfterHours(a.id, a.name, a.phone, a.email, a.url, a.example))
-    for d in (await s.execute(select(RegistryDistrict).order_by(RegistryDistrict.id))).scalars():
+    for d in (await s.execute(rows(RegistryDistrict))).scalars():
         opens, closes = parse_clock(d.office_open), parse_clock(d.office_close)
         assert opens is not None and closes is not None
         data.districts.append(
@@ -345,11 +390,11 @@ async def _load(s: AsyncSession) -> RegistryData:
                 d.example,
             )
         )
-    for p in (await s.execute(select(RegistryPerson).order_by(RegistryPerson.id))).scalars():
+    for p in (await s.execute(rows(RegistryPerson))).scalars():
         data.people.append(
             Person(p.id, p.name, p.title, p.district_id, p.phone, p.email, p.teams_upn, p.example)
         )
-    for sc in (await s.execute(select(RegistrySchool).order_by(RegistrySchool.id))).scalars():
+    for sc in (await s.execute(rows(RegistrySchool))).scalars():
         data.schools.append(
             School(
                 sc.id,
@@ -414,6 +459,7 @@ async def _write(
     removable: Mapping[str, set[str]],
     report: ImportReport,
     stamp: datetime,
+    kommun: str,
 ) -> None:
     for table in TABLES:
         model = _MODELS[table]
@@ -426,7 +472,7 @@ async def _write(
                 counts.unchanged += 1
                 continue
             if before is None:
-                s.add(model(id=obj.id, updated_at=stamp, **_columns(table, obj)))
+                s.add(model(id=obj.id, kommun=kommun, updated_at=stamp, **_columns(table, obj)))
                 counts.created += 1
             else:
                 row = await s.get(model, obj.id)  # already in the session (loaded above)
@@ -460,6 +506,26 @@ async def _write(
         await s.execute(delete(model).where(model.id.in_(ids)))
         report.counts[table].removed += len(ids)
     await s.flush()
+
+
+async def _taken_elsewhere(
+    s: AsyncSession, kommun: str, parsed: ParsedFile
+) -> list[RegistryIssue]:
+    """The file's ids that another kommun's registry uses (ids are unique on the server)."""
+    issues: list[RegistryIssue] = []
+    for table in TABLES:
+        ids = sorted(parsed.ids[table])
+        if not ids:
+            continue
+        model = _MODELS[table]
+        found = await s.execute(
+            select(model.id, model.kommun).where(model.id.in_(ids), model.kommun != kommun)
+        )
+        for record, other in found.all():
+            owner = other or texts().text("registry.no_kommun")
+            message = texts().text("registry.other_kommun", id=record, kommun=owner)
+            issues.append(RegistryIssue(parsed.source, None, message, table=table, record=record))
+    return issues
 
 
 async def _write_aliases(s: AsyncSession, table: str, owner: str, aliases: Sequence[str]) -> None:

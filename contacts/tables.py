@@ -1,7 +1,10 @@
 """The contact registry's tables: after-hours services, districts, people, schools, aliases.
 
 Rows carry `example` (True for the bundled example registry with fictional people), so that the
-contact card can say so and a real import can replace the example data. `registry_state` holds a
+contact card can say so and a real import can replace the example data, and `kommun`: the kommun
+profile whose registry they belong to ("" without kommun profiles), so that one server can hold
+each kommun's own registry (contacts.registry.RegistryService.for_kommun). Ids are unique across
+the server: an import refuses an id another kommun already uses. `registry_state` holds a
 revision number that every import bumps: a cached snapshot checks it with one cheap query.
 """
 
@@ -19,6 +22,14 @@ NAME_LEN = 200
 PHONE_LEN = 40
 EMAIL_LEN = 254
 URL_LEN = 1000
+KOMMUN_LEN = 80
+
+
+def kommun_column() -> Mapped[str]:
+    """The kommun a record belongs to ("" when the server has no kommun profiles)."""
+    return mapped_column(
+        String(KOMMUN_LEN), nullable=False, default="", server_default="", index=True
+    )
 
 
 class RegistryAfterHours(Base):
@@ -31,6 +42,7 @@ class RegistryAfterHours(Base):
     phone: Mapped[str] = mapped_column(String(PHONE_LEN), nullable=False)
     email: Mapped[str | None] = mapped_column(String(EMAIL_LEN), nullable=True)
     url: Mapped[str | None] = mapped_column(String(URL_LEN), nullable=True)
+    kommun: Mapped[str] = kommun_column()
     example: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
@@ -53,6 +65,7 @@ class RegistryDistrict(Base):
     after_hours_id: Mapped[str | None] = mapped_column(
         String(ID_LEN), ForeignKey("registry_after_hours.id"), nullable=True, index=True
     )
+    kommun: Mapped[str] = kommun_column()
     example: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
@@ -81,6 +94,7 @@ class RegistryPerson(Base):
     phone: Mapped[str | None] = mapped_column(String(PHONE_LEN), nullable=True)
     email: Mapped[str | None] = mapped_column(String(EMAIL_LEN), nullable=True)
     teams_upn: Mapped[str | None] = mapped_column(String(EMAIL_LEN), nullable=True)
+    kommun: Mapped[str] = kommun_column()
     example: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
@@ -98,6 +112,7 @@ class RegistrySchool(Base):
     contact_person_id: Mapped[str | None] = mapped_column(
         String(ID_LEN), ForeignKey("registry_people.id"), nullable=True, index=True
     )
+    kommun: Mapped[str] = kommun_column()
     example: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 

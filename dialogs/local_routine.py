@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 from common.catalogue import Catalogue
 from dialogs import cards as c
-from knowledge.kommun import local_documents, national_sources, seed_kommun, without_seeds
+from knowledge.kommun import local_documents, national_sources, shows_seed, without_seeds
 from knowledge.loader import KnowledgeBase
 from knowledge.model import GuidanceSource, SeedSource, Topic
 
@@ -63,10 +63,8 @@ def blocks(kb: KnowledgeBase, topic: Topic, day: date, msg: Catalogue) -> LocalB
 
 
 def visible(kb: KnowledgeBase, sources: Sequence[Any]) -> list[Any]:
-    """Sources without other kommuners' documents (a flow's or a topic's); the kommun's own
-    seed documents are named in words."""
-    if kb.kommun is None:
-        return list(sources)
+    """Sources without other kommuners' documents (a flow's or a topic's; without a kommun,
+    without any kommun's); the kommun's own seed documents are named in words."""
     out: list[Any] = []
     for src in national_sources(kb, sources):
         seed = kb.seeds.get(src.seed) if isinstance(src, SeedSource) else None
@@ -77,11 +75,9 @@ def visible(kb: KnowledgeBase, sources: Sequence[Any]) -> list[Any]:
 
 
 def visible_refs(kb: KnowledgeBase, refs: Sequence[str]) -> list[str]:
-    """The rule engine's sources ('003' for a seed) without other kommuners' documents."""
-    own = kb.kommun.id if kb.kommun is not None else None
-    return [
-        r for r in refs if own is None or seed_kommun(kb, r) is None or seed_kommun(kb, r) == own
-    ]
+    """The rule engine's sources ('003' for a seed) without other kommuners' documents (a
+    second guard: the kommun's RuleSet.for_kommun leaves them out already)."""
+    return [r for r in refs if shows_seed(kb, r)]
 
 
 def sources(kb: KnowledgeBase, topic: Topic, day: date) -> Sequence[Any]:

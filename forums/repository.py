@@ -23,7 +23,12 @@ from sqlalchemy.exc import IntegrityError
 
 from common.clock import Clock
 from forums import definition, model, schedule, texts
-from forums.file_import import ForumImportError, parse_forums_yaml, read_forum_file
+from forums.file_import import (
+    ForumImportError,
+    ImportProblem,
+    parse_forums_yaml,
+    read_forum_file,
+)
 from forums.ics import forum_calendar
 from forums.model import DueReminder, Forum, Occurrence
 from forums.tables import DELIVERY_STATUSES, ForumDelivery, ForumRow, ForumSubscription
@@ -167,9 +172,33 @@ def target_kind_of(conversation_type: str) -> str:
 
 
 class ForumService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    """The forums of one kommun (`for_kommun`), or of every kommun (`kommun` None: the reminder
+    loop, the signed .ics links, the command line's schedule). An import writes into its
+    kommun ("" without kommun profiles) and never changes, removes or takes over another
+    kommun's forum: an id another kommun uses is refused."""
+
+    def __init__(self, db: Database, clock: Clock, kommun: str | None = None) -> None:
         self._db = db
         self._clock = clock
+        self.kommun = kommun
+
+    def for_kommun(self, kommun: str | None) -> ForumService:
+        """The forums of `kommun` ("" or None: those of no kommun) on the same database."""
+        return ForumService(self._db, self._clock, kommun or "")
+
+    def _mine(self, query: Any) -> Any:
+        return query if self.kommun is None else query.where(ForumRow.kommun == self.kommun)
+
+    async def adopt_unscoped(self) -> int:
+        """Give this kommun the forums of no kommun (imported before each kommun had its own:
+        the server's default kommun's). The number adopted."""
+        if not self.kommun:
+            return 0
+        async with self._db.transaction() as s:
+            result = await s.execute(
+                update(ForumRow).where(ForumRow.kommun == "").values(kommun=self.kommun)
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     # import ------------------------------------------------------------------------------------
 
@@ -188,6 +217,7 @@ class ForumService:
         if problems:
             raise ForumImportError(problems)
         now = self._clock.now()
+        kommun = self.kommun or ""
         created: list[str] = []
         updated: list[str] = []
         unchanged: list[str] = []
@@ -204,11 +234,26 @@ class ForumService:
                 if forums
                 else {}
             )
+            taken = [
+                ImportProblem(
+                    filename,
+                    None,
+                    texts().text(
+                        "repository.other_kommun",
+                        kommun=row.kommun or texts().text("repository.no_kommun"),
+                    ),
+                    forum_id,
+                )
+                for forum_id, row in existing.items()
+                if row.kommun != kommun
+            ]
+            if taken:
+                raise ForumImportError(taken)
             for forum in forums:
                 values = _row_values(forum)
                 row = existing.get(forum.id)
                 if row is None:
-                    s.add(ForumRow(id=forum.id, updated_at=now, **values))
+                    s.add(ForumRow(id=forum.id, kommun=kommun, updated_at=now, **values))
                     created.append(forum.id)
                 elif row.definition() != values:
                     for k, v in values.items():
@@ -225,7 +270,7 @@ class ForumService:
                     (
                         await s.scalars(
                             select(ForumRow.id)
-                            .where(ForumRow.id.not_in(keep))
+                            .where(ForumRow.id.not_in(keep), ForumRow.kommun == kommun)
                             .order_by(ForumRow.id)
                         )
                     ).all()
@@ -269,12 +314,16 @@ class ForumService:
 
     async def forums(self) -> list[Forum]:
         async with self._db.session() as s:
-            rows = (await s.scalars(select(ForumRow).order_by(ForumRow.id))).all()
+            rows = (await s.scalars(self._mine(select(ForumRow).order_by(ForumRow.id)))).all()
         return [forum_from_row(r) for r in rows]
+
+    async def _row(self, s: Any, forum_id: str) -> ForumRow | None:
+        row = await s.get(ForumRow, forum_id)
+        return row if row is not None and self.kommun in (None, row.kommun) else None
 
     async def forum(self, forum_id: str) -> Forum | None:
         async with self._db.session() as s:
-            row = await s.get(ForumRow, forum_id)
+            row = await self._row(s, forum_id)
         return forum_from_row(row) if row is not None else None
 
     async def upcoming(
@@ -305,7 +354,7 @@ class ForumService:
     async def _subscribe(self, forum_id: str, ref_id: int) -> Subscription:
         now = self._clock.now()
         async with self._db.transaction() as s:
-            if await s.get(ForumRow, forum_id) is None:
+            if await self._row(s, forum_id) is None:
                 raise UnknownForumError(forum_id)
             ref = await s.get(ConversationReference, ref_id)
             if ref is None:
@@ -394,7 +443,7 @@ class ForumService:
 
     async def forum_ics(self, forum_id: str) -> bytes:
         async with self._db.session() as s:
-            row = await s.get(ForumRow, forum_id)
+            row = await self._row(s, forum_id)
         if row is None:
             raise UnknownForumError(forum_id)
         return await asyncio.to_thread(

@@ -27,11 +27,16 @@ DELIVERY_STATUSES = ("claimed", "sent", "failed", "skipped_stale", "gave_up")
 
 
 class ForumRow(Base):
-    """One forum as imported (`samverkan forums import`); times are local wall-clock times."""
+    """One forum as imported (`samverkan forums import`); times are local wall-clock times.
+    `kommun`: the kommun profile whose forum it is ("" without kommun profiles); its users see
+    only their kommun's forums (ForumService.for_kommun). Ids are unique across the server."""
 
     __tablename__ = "forums"
 
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kommun: Mapped[str] = mapped_column(
+        String(80), nullable=False, default="", server_default="", index=True
+    )
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     kind: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Naive local time of the first meeting, ISO 8601 ('2026-09-08T13:00:00'), in `timezone`.

@@ -233,6 +233,29 @@ def profile_dirs(kb_dir: Path | None = None, extra: Path | None = None) -> dict[
     return found
 
 
+def choose_kommun(
+    option: str | None,
+    setting: str | None,
+    *,
+    kb_dir: Path | None = None,
+    extra_dir: Path | None = None,
+) -> str | None:
+    """The kommun a command acts for, without loading the profiles: `option` (--kommun), else
+    `setting` (SAMVERKAN_KOMMUN), else the example profile DEFAULT_KOMMUN when it exists, else
+    None (a knowledge base without profiles). KommunError ("unknown-kommun", naming where the
+    id came from) when the chosen id has no profile folder."""
+    folders = profile_dirs(kb_dir, extra_dir)
+    chosen, source = (option, "--kommun") if option else (setting, "SAMVERKAN_KOMMUN")
+    if not chosen:
+        return DEFAULT_KOMMUN if DEFAULT_KOMMUN in folders else None
+    if chosen not in folders:
+        message = texts().text(
+            "kommun.unknown_kommun", kommun=chosen, known=", ".join(sorted(folders)) or "-"
+        )
+        raise KommunError([KommunProblem(source, "unknown-kommun", message)])
+    return chosen
+
+
 @dataclass(frozen=True)
 class Kommuner:
     """Every readable profile, the default one and the Teams tenant → profile map. A knowledge
@@ -324,22 +347,26 @@ def _with_expansions(kb: KnowledgeBase, profile: KommunProfile) -> SearchLexicon
     return kb.lexicon.model_copy(update={"expansions": [*kb.lexicon.expansions, *added]})
 
 
-def seed_kommun(kb: KnowledgeBase, seed_id: str) -> str | None:
+def kommun_id(kb: KnowledgeBase) -> str | None:
+    return kb.kommun.id if kb.kommun is not None else None
+
+
+def shows_seed(kb: KnowledgeBase, seed_id: str) -> bool:
+    """Whether answers of `kb` may cite the seed document `seed_id`: a kommun's document only
+    when that kommun is the kb's (knowledge.model.Seed.shown_in)."""
     seed = kb.seeds.get(seed_id)
-    return seed.kommun if seed is not None else None
+    return seed is None or seed.shown_in(kommun_id(kb))
 
 
 def national_sources(kb: KnowledgeBase, sources: Iterable[Any]) -> list[Any]:
-    """A topic's sources as the kb's kommun sees them: the seed documents of other kommuner
-    are left out (never another kommun's routine)."""
-    own = kb.kommun.id if kb.kommun is not None else None
+    """A topic's (or a flow's) sources as the kb's kommun sees them: the seed documents of
+    other kommuner are left out – without a kommun, those of every kommun (never another
+    kommun's routine)."""
     out = []
     for src in sources:
         seed = getattr(src, "seed", None)
-        if isinstance(seed, str) and own is not None:
-            belongs = seed_kommun(kb, seed)
-            if belongs is not None and belongs != own:
-                continue
+        if isinstance(seed, str) and not shows_seed(kb, seed):
+            continue
         out.append(src)
     return out
 
@@ -361,7 +388,7 @@ def without_seeds(sources: Iterable[Any], docs: Iterable[Document]) -> list[Any]
 
 def sources_json(kb: KnowledgeBase, topic: Any, day: date) -> list[dict[str, Any]]:
     """The contract's `sources` of an answer: law, guidance and local (with their kommun)."""
-    own = kb.kommun.id if kb.kommun is not None else None
+    own = kommun_id(kb)
     out: list[dict[str, Any]] = []
     docs = local_documents(kb, topic.id, day)
     for src in without_seeds(national_sources(kb, topic.sources), docs):

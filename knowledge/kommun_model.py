@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from knowledge import texts
-from knowledge.model import TOPIC_ID, Strict
+from knowledge.model import TOPIC_ID, Strict, Term
 
 KOMMUN_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 HTTPS = r"^https://\S+$"
@@ -121,6 +121,22 @@ class Word(Strict):
     # The knowledge base's own words for it ("socialtjänsten", "mottagningen"); default: the
     # first keyword of each of its topics.
     means: list[Annotated[str, Field(min_length=2)]] = []
+    # With an explanation the word is also a glossary term of this kommun's bot ("vad betyder
+    # LEFA?"): `long` is what it stands for; the national glossary holds no kommun's words.
+    long: Annotated[str, Field(min_length=2, max_length=120)] | None = None
+    explanation: Annotated[str, Field(min_length=10, max_length=600)] | None = None
+
+    def term(self) -> Term | None:
+        """The word as a glossary term (None without an explanation)."""
+        if self.explanation is None:
+            return None
+        return Term(
+            term=self.word,
+            long=self.long,
+            explanation=self.explanation,
+            aliases=list(self.also),
+            topic=self.topics[0],
+        )
 
 
 class WordsFile(Strict):
@@ -186,6 +202,10 @@ class KommunProfile:
         if unit_id is None:
             return None
         return next((u.name for u in self.info.organisation.units if u.id == unit_id), None)
+
+    def terms(self) -> list[Term]:
+        """The kommun's own glossary terms (its words with an explanation)."""
+        return [t for w in self.words if (t := w.term()) is not None]
 
     def aliases(self) -> dict[str, list[str]]:
         """Topic id → the kommun's words for it (search takes them as extra keywords)."""

@@ -62,6 +62,11 @@ class Seed(Strict):
             raise ValueError(texts().text("model.seed_name_file"))
         return v
 
+    def shown_in(self, kommun_id: str | None) -> bool:
+        """Whether answers for `kommun_id` (None: no kommun) may cite this document: a
+        kommun's own document only for that kommun, never for another one or for none."""
+        return self.kommun is None or self.kommun == kommun_id
+
 
 class Law(Strict):
     """A statute the knowledge base cites, e.g. SoL = Socialtjänstlag (2025:400); users see

@@ -53,6 +53,9 @@ class CaseExpect(Strict):
 class RuleCase(Strict):
     name: Annotated[str, Field(min_length=3)]
     date: date
+    # The kommun whose view is assessed (RuleSet.for_kommun): its own documents may be cited,
+    # another kommun's never; absent: no kommun (law and national guidance only).
+    kommun: Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")] | None = None
     facts: Any = Field(default_factory=dict)
     expect: CaseExpect
 
@@ -137,6 +140,7 @@ def _case_lines(path: Path) -> list[int]:
 def run_case(ruleset: RuleSet, case: RuleCase) -> CaseResult:
     """Assess one case and compare with its expectation; an empty failure list means it passed."""
     exp = case.expect
+    ruleset = ruleset.for_kommun(case.kommun)
     try:
         result = ruleset.assess(case.facts, day=case.date)
     except FactsError as exc:

@@ -374,6 +374,15 @@ def check_sources(
                     rs.id,
                 )
             )
+    # A kommun's document is cited only for that kommun (RuleSet.for_kommun): never enough alone.
+    def national(src: SeedSource | LawSource | GuidanceSource) -> bool:
+        if not isinstance(src, SeedSource):
+            return True
+        seed = seeds.get(src.seed)
+        return seed is not None and seed.kommun is None
+
+    if not any(national(s) for s in rs.sources):
+        out.append(Problem(rel, texts().text("rules.only_local_sources"), rs.id))
     if law_sources:
         gap = _first_uncovered(rs.valid_from, rs.valid_until, law_sources)
         if gap is not None:

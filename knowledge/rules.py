@@ -22,6 +22,7 @@ they use knowledge.rule_cases.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -134,6 +135,9 @@ class RuleSet:
     laws: dict[str, Law]
     seeds: dict[str, Seed]
     directory: Path
+    # The kommun whose own documents (seeds of that kommun) reasons may cite; None: none of
+    # them, only law, national guidance and seeds of no kommun (`for_kommun`).
+    kommun: str | None = None
     _ordered: dict[Decision, list[Rule]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -141,6 +145,11 @@ class RuleSet:
             self._ordered[d] = sorted(
                 (r for r in self.rules if r.decides(d)), key=lambda r: (r.priority, r.index)
             )
+
+    def for_kommun(self, kommun_id: str | None) -> RuleSet:
+        """The same rules as `kommun_id` sees them: reasons cite that kommun's own documents
+        and never another kommun's (None: no kommun's)."""
+        return dataclasses.replace(self, kommun=kommun_id, _ordered={})
 
     # ---- facts
 
@@ -221,9 +230,16 @@ class RuleSet:
             sources=[
                 self.cite(s)
                 for s in sorted(rule.sources, key=_source_rank)
-                if _source_valid_on(s, day)
+                if _source_valid_on(s, day) and self.shows(s)
             ],
         )
+
+    def shows(self, src: SeedSource | LawSource | GuidanceSource) -> bool:
+        """Whether this view cites `src`: another kommun's document never."""
+        if not isinstance(src, SeedSource):
+            return True
+        seed = self.seeds.get(src.seed)
+        return seed is None or seed.shown_in(self.kommun)
 
     def cite(self, src: SeedSource | LawSource | GuidanceSource) -> str:
         if isinstance(src, SeedSource):

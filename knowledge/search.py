@@ -103,9 +103,11 @@ class SearchIndex:
         english = [*lexicon.english, *lexicon.english_more]
         self._english = frozenset(w for t in english for w in words(t))
         self._swedish = frozenset(w for t in lexicon.swedish for w in words(t))
-        # Every name of every glossary term as folded words, indexed by its first word.
+        # Every name of every glossary term as folded words, indexed by its first word: the
+        # kommun's own terms (its words with an explanation) first, so that they win a tie.
         self._glossary: dict[str, list[tuple[list[str], Term]]] = {}
-        for term in kb.glossary.terms:
+        own = kb.kommun.terms() if kb.kommun is not None else []
+        for term in [*own, *kb.glossary.terms]:
             for name in [term.term, *term.aliases, *([term.long] if term.long else [])]:
                 if ws := words(name):
                     self._glossary.setdefault(ws[0], []).append((ws, term))

@@ -3,6 +3,8 @@
 (with every reference resolved inside the file). knowledge.kommun checks the rest.
 
 Used by `samverkan kb check` and at start (`load_checked`): a broken profile stops the server.
+Two profiles may not share a registry or forum id ("shared-id"): every kommun's records live
+in one database, where an id belongs to one kommun.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from forums.file_import import parse_forums_yaml
 from knowledge.kommun import Kommuner, load_kommuner, profile_dirs
 from knowledge.kommun_model import KommunError, KommunProblem
 from knowledge.loader import KnowledgeBase
+from samverkan import texts
 
 
 def feature_problems(directory: Path) -> list[KommunProblem]:
@@ -41,6 +44,35 @@ def feature_problems(directory: Path) -> list[KommunProblem]:
     return problems
 
 
+def shared_ids(folders: list[Path]) -> list[KommunProblem]:
+    """Ids that two profiles' example registries or forum schedules both use: each kommun's
+    records live in one database, where an id is unique (an import refuses another kommun's)."""
+    owners: dict[tuple[str, str], str] = {}
+    problems: list[KommunProblem] = []
+
+    def claim(folder: Path, file: str, what: str, record: str) -> None:
+        first = owners.setdefault((what, record), folder.name)
+        if first != folder.name:
+            message = texts().text("kommun_check.shared_id", id=record, other=first)
+            problems.append(KommunProblem(f"{folder.name}/{file}", "shared-id", message, record))
+
+    for folder in folders:
+        if (folder / "registry.yaml").exists():
+            parsed = parse_path(folder / "registry.yaml")
+            for table in TABLES:
+                for record in sorted(parsed.ids[table]):
+                    claim(folder, "registry.yaml", table, record)
+        if (folder / "forums.yaml").exists():
+            try:
+                text = (folder / "forums.yaml").read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue  # reported by feature_problems
+            forums, _ = parse_forums_yaml(text, "forums.yaml")
+            for forum in forums:
+                claim(folder, "forums.yaml", "forums", forum.id)
+    return problems
+
+
 def check_all(kb: KnowledgeBase, extra_dir: Path | None = None) -> list[KommunProblem]:
     """Every problem of every profile (built-in and under `extra_dir`)."""
     problems: list[KommunProblem] = []
@@ -48,9 +80,10 @@ def check_all(kb: KnowledgeBase, extra_dir: Path | None = None) -> list[KommunPr
         load_kommuner(kb, extra_dir=extra_dir)
     except KommunError as exc:
         problems += exc.problems
-    for folder in profile_dirs(kb.directory, extra_dir).values():
+    folders = list(profile_dirs(kb.directory, extra_dir).values())
+    for folder in folders:
         problems += feature_problems(folder)
-    return problems
+    return problems + shared_ids(folders)
 
 
 def load_checked(
@@ -68,8 +101,10 @@ def load_checked(
         kommuner = load_kommuner(kb, extra_dir=extra_dir, default=default, tenants=tenants)
     except KommunError as exc:
         problems += exc.problems
-    for folder in profile_dirs(kb.directory, extra_dir).values():
+    folders = list(profile_dirs(kb.directory, extra_dir).values())
+    for folder in folders:
         problems += feature_problems(folder)
+    problems += shared_ids(folders)
     if problems or kommuner is None:
         raise KommunError(problems)
     return kommuner

@@ -54,8 +54,9 @@ class Core:
     kb: KnowledgeBase  # the national layer
     kommuner: Kommuner  # the kommun profiles, the default one and the tenant map
     messages: Catalogue
-    registry: RegistryService
-    forums: ForumService
+    registry: RegistryService  # the default kommun's (`registries` has each kommun's in use)
+    forums: ForumService  # every kommun's: the reminder loop and .ics links
+    registries: dict[str, RegistryService]  # kommun id ("" without profiles) → its registry
     feedback: FeedbackStore
     suggestions: SuggestionStore
 
@@ -102,8 +103,9 @@ async def build_services(
             default=settings.kommun or None,
             tenants=settings.tenant_kommuner,
         )
-        default_profile = kommuner.for_tenant(None)
-        default_registry = default_profile.registry_file if default_profile else None
+        registries = await _registries(db, clock, kommuner)
+        forums = ForumService(db, clock)
+        await forums.for_kommun(kommuner.default).adopt_unscoped()
         core = Core(
             settings=settings,
             clock=clock,
@@ -113,8 +115,9 @@ async def build_services(
             kb=kb,
             kommuner=kommuner,
             messages=messages,
-            registry=await _registry_with_default(db, clock, default_registry),
-            forums=ForumService(db, clock),
+            registry=registries[kommuner.default or ""],
+            forums=forums,
+            registries=registries,
             feedback=FeedbackStore(db),
             # Masked before it is stored; the masker's word lists are read on the first press.
             suggestions=SuggestionStore(
@@ -154,11 +157,11 @@ def kommun_dialog_router(core: Core, kommun_id: str | None) -> DialogRouter:
     return DialogRouter(
         kb=kb,
         index=SearchIndex.load_or_build(kb, cache_dir),
-        rules=load_rules(kb_dir),
+        rules=load_rules(kb_dir).for_kommun(kommun_id),  # cites no other kommun's documents
         messages=core.messages,
         clock=core.clock,
-        registry=core.registry,
-        forums=core.forums,
+        registry=core.registries[kommun_id or ""],  # its own contacts and forums only
+        forums=core.forums.for_kommun(kommun_id),
         feedback=core.feedback,
         conversations=core.conversations,
         contact_card=contact_card_builder(contact_texts()),
@@ -169,19 +172,31 @@ def kommun_dialog_router(core: Core, kommun_id: str | None) -> DialogRouter:
     )
 
 
-async def _registry_with_default(
-    db: Database, clock: Clock, path: Path | None = None
-) -> RegistryService:
-    """The contact registry; on first start it is filled with example data: the default kommun
-    profile's registry.yaml, or the bundled example registry."""
+async def _registries(
+    db: Database, clock: Clock, kommuner: Kommuner
+) -> dict[str, RegistryService]:
+    """Each kommun's contact registry (the default's and those of the tenant map; "" without
+    profiles). Records from before kommun registries are the default kommun's; a kommun whose
+    registry is empty gets its profile's example registry.yaml on first start."""
+    base = RegistryService(db, clock=clock)
+    await base.for_kommun(kommuner.default).adopt_unscoped()
+    out: dict[str, RegistryService] = {}
+    in_use: list[str | None] = list(dict.fromkeys([kommuner.default, *kommuner.in_use]))
+    for kommun_id in in_use:
+        profile = kommuner.profiles.get(kommun_id) if kommun_id else None
+        registry = base.for_kommun(kommun_id)
+        await _with_example(registry, profile.registry_file if profile else None)
+        out[kommun_id or ""] = registry
+    return out
+
+
+async def _with_example(registry: RegistryService, path: Path | None) -> None:
     from sqlalchemy.exc import IntegrityError
 
-    registry = RegistryService(db, clock=clock)
     try:
         if await registry.ensure_default(path):
-            log.info("contact registry was empty: loaded the bundled example registry")
+            log.info("contact registry of %r was empty: loaded its example", registry.kommun)
     except IntegrityError:
         # Another instance loaded it at the same moment.
         if await registry.is_empty():
             raise
-    return registry

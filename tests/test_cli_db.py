@@ -23,7 +23,7 @@ def test_upgrade_creates_the_schema_and_is_idempotent(
 ) -> None:
     assert main(["db", "upgrade"]) == 0
     out = capsys.readouterr().out
-    assert "senaste schemat" in out and "0003_forums" in out
+    assert "senaste schemat" in out and "0006_forums_kommun" in out
     with sqlite3.connect(db_file) as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"alembic_version", "bot_state", "forums"} <= tables

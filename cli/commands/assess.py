@@ -16,6 +16,9 @@ Decisions (documented for administrators and scripts):
   `{"line": 3, "error": "..."}` in its place so that output line N still answers input line N.
   The other lines are assessed as usual; the exit code is 1 if any line was bad, else 0.
 - `--facts JSON`: one assessment; a bad object is an error on stderr and exit code 1.
+- `--kommun ID` (default SAMVERKAN_KOMMUN, else the example profile): the reasons cite that
+  kommun's own documents ("003" only for lekeberg) and never another kommun's; law and national
+  guidance always. An unknown kommun exits 2.
 - Misuse (neither or both of --batch/--facts, a malformed --date) exits 2; an unreadable file or
   a broken rule base exits 1. Facts are never echoed in messages or logs.
 """
@@ -33,6 +36,8 @@ from typing import Any, TextIO
 
 from cli import texts
 from common.clock import Clock, SystemClock, local
+from knowledge.kommun import choose_kommun
+from knowledge.kommun_model import KommunError
 from knowledge.loader import KnowledgeError
 from knowledge.rules import DateOutOfRangeError, FactsError, RuleSet, load_rules
 
@@ -70,6 +75,13 @@ def _assess_text(ruleset: RuleSet, text: str, day: date) -> dict[str, Any]:
     return ruleset.assess(facts, day=day).to_json()
 
 
+def _kommun(option: str | None) -> str | None:
+    from samverkan.settings import Settings
+
+    settings = Settings()
+    return choose_kommun(option, settings.kommun, extra_dir=settings.kommun_dir)
+
+
 def _lines(path: str, stdin: TextIO) -> Iterable[tuple[int, str]]:
     if path == "-":
         yield from enumerate(stdin, start=1)
@@ -102,6 +114,11 @@ def run(
         err.write(texts().text("assess.error", problem=exc) + "\n")
         return 2
 
+    try:
+        kommun = _kommun(getattr(args, "kommun", None))
+    except KommunError as exc:
+        err.write(texts().text("kommuner.broken", problems=exc) + "\n")
+        return 2
     if rules is None:
         try:
             rules = load_rules()
@@ -110,6 +127,7 @@ def run(
             for p in exc.problems:
                 err.write(f"  - {p}\n")
             return 1
+    rules = rules.for_kommun(kommun)  # never another kommun's documents
     if day < rules.covers_from:
         problem = DateOutOfRangeError(day, rules.covers_from)
         err.write(texts().text("assess.error", problem=problem) + "\n")

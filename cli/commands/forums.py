@@ -22,6 +22,11 @@ Decisions (documented for administrators and scripts):
 - ics prints the forum's iCalendar file (CRLF lines, UTF-8) to stdout; an unknown id exits 1.
 - reminders status: the count per delivery status and every failure (failed = will be retried,
   gave_up = final) with its reason; --failed shows only the failures.
+- `--kommun ID`: import writes the forums into that kommun's schedule (default SAMVERKAN_KOMMUN,
+  else the example profile); each kommun's users see only their own forums, and an import never
+  changes or removes another kommun's forum (an id another kommun uses is refused). upcoming
+  shows every kommun's meetings unless --kommun narrows it; due, ics and status are for the
+  whole server (the reminder loop sends every kommun's). An unknown kommun exits 2.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ from common.clock import SystemClock
 from forums.file_import import ForumImportError
 from forums.model import DEFAULT_TIMEZONE, localize
 from forums.repository import DeliveryStatus, ForumService, UnknownForumError
+from knowledge.kommun import choose_kommun
+from knowledge.kommun_model import KommunError
 from samverkan.settings import Settings
 from storage.db import Database, DatabaseUrlError
 
@@ -61,12 +68,42 @@ class _Failed(Exception):
     """A handled failure: the message has been printed."""
 
 
-def _run(work: Callable[[ForumService], Awaitable[T]], err: TextIO) -> T:
+class _Misuse(Exception):
+    """A wrong --kommun: the message has been printed (exit 2)."""
+
+
+def _kommuner(option: str | None) -> tuple[str | None, str | None]:
+    """(the chosen kommun: --kommun or SAMVERKAN_KOMMUN, the server's default kommun)."""
+    settings = Settings()
+    where = {"kb_dir": settings.kb_dir, "extra_dir": settings.kommun_dir}
+    try:
+        return (
+            choose_kommun(option, settings.kommun, **where),
+            choose_kommun(None, settings.kommun, **where),
+        )
+    except KommunError as exc:
+        print(texts().text("kommuner.broken", problems=exc), file=_utf8(sys.stderr))
+        raise _Misuse from None
+
+
+def _run(
+    work: Callable[[ForumService], Awaitable[T]],
+    err: TextIO,
+    *,
+    kommun: str | None = None,
+    scoped: bool = False,
+) -> T:
+    """`work` on every kommun's forums, or with `scoped` on `kommun`'s (--kommun, default
+    SAMVERKAN_KOMMUN); forums from before each kommun had its own are the default kommun's."""
+    chosen, default = _kommuner(kommun)
+
     async def main() -> T:
         db = Database(Settings().database_url)
         try:
             await db.migrate()
-            return await work(ForumService(db, SystemClock()))
+            service = ForumService(db, SystemClock())
+            await service.for_kommun(default).adopt_unscoped()
+            return await work(service.for_kommun(chosen) if scoped else service)
         finally:
             await db.dispose()
 
@@ -131,9 +168,11 @@ def import_(args: argparse.Namespace) -> int:
             return exc
 
     try:
-        result = _run(work, err)
+        result = _run(work, err, kommun=getattr(args, "kommun", None), scoped=True)
     except _Failed:
         return 1
+    except _Misuse:
+        return 2
     if isinstance(result, ForumImportError):
         print(texts().text("forums.failed", count=len(result.problems), source=args.file), file=err)
         for problem in result.problems:
@@ -174,9 +213,12 @@ def upcoming(args: argparse.Namespace) -> int:
         async def work(service: ForumService) -> Any:
             return await service.upcoming(start, end), {f.id: f for f in await service.forums()}
 
-        meetings, forums = _run(work, err)
+        option = getattr(args, "kommun", None)
+        meetings, forums = _run(work, err, kommun=option, scoped=option is not None)
     except _Failed:
         return 1
+    except _Misuse:
+        return 2
     if args.json:
         _json(
             [
@@ -218,6 +260,8 @@ def due(args: argparse.Namespace) -> int:
         reminders, forums = _run(work, err)
     except _Failed:
         return 1
+    except _Misuse:
+        return 2
     if args.json:
         _json(
             [
@@ -266,6 +310,8 @@ def ics(args: argparse.Namespace) -> int:
         result = _run(work, err)
     except _Failed:
         return 1
+    except _Misuse:
+        return 2
     if isinstance(result, UnknownForumError):
         print(str(result), file=err)
         return 1
@@ -312,6 +358,8 @@ def status(args: argparse.Namespace) -> int:
         result = _run(work, err)
     except _Failed:
         return 1
+    except _Misuse:
+        return 2
     if getattr(args, "json", False):
         _json(status_json(result), out)
         return 0

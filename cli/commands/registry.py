@@ -23,6 +23,10 @@ Decisions (documented for administrators and scripts):
   `{"purpose": …, "error": {"code", "field", "message", "candidates"|"suggestions"}}`, and the
   Swedish message goes to stderr. Without `--json` the answer is readable Swedish text.
 - route on an empty registry loads the bundled example registry first, as the bot does at start.
+- `--kommun ID` (import, export, route; default SAMVERKAN_KOMMUN, else the example profile):
+  whose registry. Each kommun on the server has its own; an import never changes or removes
+  another kommun's records and refuses an id another kommun uses. The example registry route
+  loads is that kommun's profile's registry.yaml. An unknown kommun exits 2.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import asyncio
 import contextlib
 import json
 import sys
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -44,6 +49,8 @@ from contacts.model import LOCAL_TZ
 from contacts.records import TABLES
 from contacts.registry import ImportReport, RegistryService
 from contacts.routing import Contact, RouteResult
+from knowledge.kommun import choose_kommun, profile_dirs
+from knowledge.kommun_model import KommunError
 from samverkan.settings import Settings
 from storage.db import Database, DatabaseUrlError
 
@@ -56,22 +63,55 @@ def _utf8(stream: TextIO) -> TextIO:
     return stream
 
 
+class _Misuse(Exception):
+    """A wrong --kommun: the message has been printed (exit 2)."""
+
+
 def _database() -> Database:
     return Database(Settings().database_url)
 
 
-async def _with_service(work: Any) -> Any:
+@dataclass(frozen=True)
+class Scope:
+    """Whose registry a command works on, and the server's default kommun (who owns the
+    records from before each kommun had its own registry)."""
+
+    kommun: str | None
+    default: str | None
+    example: Path | None  # the kommun profile's registry.yaml
+
+
+def scope(args: argparse.Namespace) -> Scope:
+    """KommunError when --kommun (or SAMVERKAN_KOMMUN) names no profile."""
+    settings = Settings()
+    folders = profile_dirs(settings.kb_dir, settings.kommun_dir)
+    default = choose_kommun(None, settings.kommun, extra_dir=settings.kommun_dir,
+                            kb_dir=settings.kb_dir)
+    kommun = choose_kommun(getattr(args, "kommun", None), settings.kommun,
+                           extra_dir=settings.kommun_dir, kb_dir=settings.kb_dir)
+    example = folders[kommun] / "registry.yaml" if kommun is not None else None
+    return Scope(kommun, default, example if example is not None and example.exists() else None)
+
+
+async def _with_service(work: Any, where: Scope) -> Any:
     db = _database()
     try:
         await db.migrate()
-        return await work(RegistryService(db))
+        base = RegistryService(db)
+        await base.for_kommun(where.default).adopt_unscoped()
+        return await work(base.for_kommun(where.kommun), where)
     finally:
         await db.dispose()
 
 
-def _run(work: Any, err: TextIO) -> Any:
+def _run(work: Any, err: TextIO, args: argparse.Namespace) -> Any:
     try:
-        return asyncio.run(_with_service(work))
+        where = scope(args)
+    except KommunError as exc:
+        print(texts().text("kommuner.broken", problems=exc), file=err)
+        raise _Misuse from None
+    try:
+        return asyncio.run(_with_service(work, where))
     except DatabaseUrlError as exc:
         print(texts().text("registry.db_error", problem=exc), file=err)
         return None
@@ -104,14 +144,17 @@ def format_report(report: ImportReport) -> str:
 def import_(args: argparse.Namespace) -> int:
     out, err = _utf8(sys.stdout), _utf8(sys.stderr)
 
-    async def work(service: RegistryService) -> ImportReport:
+    async def work(service: RegistryService, _: Scope) -> ImportReport:
         return await service.import_path(
             Path(args.file),
             getattr(args, "format", None),
             replace=bool(getattr(args, "replace", False)),
         )
 
-    report = _run(work, err)
+    try:
+        report = _run(work, err, args)
+    except _Misuse:
+        return 2
     if report is None:
         return 1
     if not report.ok:
@@ -130,12 +173,15 @@ def export(args: argparse.Namespace) -> int:
     target = getattr(args, "out", None)
     to_dir = target is not None and (target.endswith(("/", "\\")) or Path(target).is_dir())
 
-    async def work(service: RegistryService) -> Any:
+    async def work(service: RegistryService, _: Scope) -> Any:
         if fmt == "csv" and to_dir:
             return await service.export_tables()
         return await service.export(fmt)
 
-    result = _run(work, err)
+    try:
+        result = _run(work, err, args)
+    except _Misuse:
+        return 2
     if result is None:
         return 1
     try:
@@ -227,14 +273,17 @@ def route(args: argparse.Namespace, *, clock: Clock | None = None) -> int:
         print(message, file=err)
         return 1
 
-    async def work(service: RegistryService) -> RouteResult:
-        await service.ensure_default()
+    async def work(service: RegistryService, where: Scope) -> RouteResult:
+        await service.ensure_default(where.example)
         return await service.route(
             purpose=purpose, at=at, school=getattr(args, "school", None),
             home_district=getattr(args, "home_district", None),
         )
 
-    result = _run(work, err)
+    try:
+        result = _run(work, err, args)
+    except _Misuse:
+        return 2
     if result is None:
         return 1
     if as_json:

@@ -29,6 +29,7 @@ def test_there_is_a_fixture_per_error_kind() -> None:
         "bad-yaml",
         "id-mismatch",
         "unknown-key",
+        "shared-id",
     } <= set(BROKEN)
 
 

@@ -106,6 +106,12 @@ async def _the_bot_uses_it() -> None:
         )
         text = card_text(replies[-1].card)
         assert "Samråd skola och socialtjänst i Nyby" in text
+        # a word with an explanation is a glossary term of this kommun's bot
+        replies = await turns.message(
+            Incoming(user_id="u1", conversation_id="c1", text="Vad betyder Barnslussen?")
+        )
+        text = card_text(replies[-1].card)
+        assert "Nyby kommuns mottagning för barn och unga" in text
         data = await services.registry.data()
         assert [d.id for d in data.districts] == ["nyby"]
         assert [f.id for f in await services.forums.forums()] == ["nyby-samrad"]

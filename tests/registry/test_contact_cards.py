@@ -33,7 +33,10 @@ from contacts.routing import RouteResult, route
 
 from .conftest import snapshot_of
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "contacts" / "data" / "example-registry.yaml"
+EXAMPLE = (
+    Path(__file__).resolve().parents[2] / "knowledge" / "data" / "kommuner" / "stockholm"
+    / "registry.yaml"
+)
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,8 @@ from storage.db import Database
 from .conftest import REGISTRY_EXAMPLE, snapshot_of
 
 NOON = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # 10:00 in Stockholm, a Tuesday
+# The bundled example registry: the Stockholm example profile's.
+BUNDLED = Path(__file__).resolve().parents[2] / "knowledge/data/kommuner/stockholm/registry.yaml"
 
 
 def service(db: Database) -> RegistryService:
@@ -334,8 +336,8 @@ def test_yaml_round_trip_is_the_same_data_as_the_file() -> None:
 async def test_default_example_registry(database: Database) -> None:
     svc = service(database)
     assert await svc.is_empty()
-    assert await svc.ensure_default() is True
-    assert await svc.ensure_default() is False  # only when empty
+    assert await svc.ensure_default(BUNDLED) is True
+    assert await svc.ensure_default(BUNDLED) is False  # only when empty
     snap = await svc.snapshot()
     assert snap.is_example
     assert len(snap.districts) == 13
@@ -349,9 +351,7 @@ async def test_default_example_registry(database: Database) -> None:
 
 
 def test_bundled_example_data_is_fictional() -> None:
-    snap = snapshot_of(
-        Path(__file__).resolve().parents[2] / "contacts" / "data" / "example-registry.yaml"
-    )
+    snap = snapshot_of(BUNDLED)
     for p in snap.people.values():
         assert p.phone is None or p.phone.startswith("08-000")
         assert p.email is None or p.email.endswith("@example.se")
@@ -362,7 +362,7 @@ def test_bundled_example_data_is_fictional() -> None:
 
 async def test_real_import_replaces_example_data(database: Database) -> None:
     svc = service(database)
-    await svc.ensure_default()
+    await svc.ensure_default(BUNDLED)
     report = await svc.import_text(GOOD, fmt="yaml", source="kommun.yaml")
     assert report.ok
     assert counts(report) == {
@@ -377,7 +377,7 @@ async def test_real_import_replaces_example_data(database: Database) -> None:
 
 async def test_real_data_may_not_point_at_example_records(database: Database) -> None:
     svc = service(database)
-    await svc.ensure_default()
+    await svc.ensure_default(BUNDLED)
     text = "schools:\n  - {id: s9, name: Nioskolan, district: bromma}\n"
     report = await svc.import_text(text, fmt="yaml", source="k.yaml")
     assert not report.ok

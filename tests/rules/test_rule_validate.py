@@ -260,7 +260,7 @@ def test_a_rule_unreachable_only_in_a_later_period(tmp_path: Path) -> None:
                 "when": {"any": [{"already_reported": True}, {"already_reported": False}]},
                 "sets": {"outcome": "report"},
                 "text": "En påhittad regel för testet som tar över alla tidigare anmälningar.",
-                "sources": [{"seed": "000"}],
+                "sources": [{"seed": "000"}, {"guidance": "Påhittad vägledning för testet"}],
             }
         )
         rule(d, "nya-uppgifter")["when"] = {"already_reported": True}
@@ -372,6 +372,16 @@ def test_a_stray_rule_file_is_reported(tmp_path: Path) -> None:
     assert [p.file for p in problems] == ["rules/lokal-rutin.yaml"]
 
 
+def test_a_rule_resting_only_on_a_kommun_s_document_is_refused(tmp_path: Path) -> None:
+    # Lekeberg's plan (003) is cited for Lekeberg only: elsewhere such a rule would have no source.
+    def mutate(d: dict[str, Any]) -> None:
+        rule(d, "vardnadshavare-oppenhet")["sources"] = [{"seed": "003"}]
+
+    problems = validate(make_kb(tmp_path, mutate), cases=CASES)
+    found = messages(problems, "vardnadshavare-oppenhet")
+    assert any("bara till kommuners egna dokument" in m for m in found), problems
+
+
 def test_a_new_dated_rule_is_data_not_code(tmp_path: Path) -> None:
     """A local routine from 2027: add it to the data and it applies from its date."""
 
@@ -384,7 +394,7 @@ def test_a_new_dated_rule_is_data_not_code(tmp_path: Path) -> None:
                 "when": {"all": [{"school_absence": True}, {"certainty": "unsure"}]},
                 "sets": {"outcome": "report"},
                 "text": "Enligt kommunens rutin från 2027 anmäls stor frånvaro även vid osäkerhet.",
-                "sources": [{"seed": "003"}],
+                "sources": [{"seed": "003"}, {"guidance": "Påhittad nationell vägledning 2027"}],
             }
         )
 
