@@ -133,15 +133,21 @@ def dialog_router(core: Core) -> Router:
     """The conversation router of each kommun in use (the default and those of the tenant
     map); with more than one, a KommunRouter picks by the turn's Teams tenant."""
     in_use = core.kommuner.in_use
+    # One detector for all: it reads only the national layer's situation files.
+    situations = SituationDetector.load_or_build(core.settings.kb_dir, core.settings.cache_dir)
     if not in_use:
-        return kommun_dialog_router(core, None)
-    routers = {kommun_id: kommun_dialog_router(core, kommun_id) for kommun_id in in_use}
+        return kommun_dialog_router(core, None, situations)
+    routers = {
+        kommun_id: kommun_dialog_router(core, kommun_id, situations) for kommun_id in in_use
+    }
     if len(routers) == 1:
         return next(iter(routers.values()))
     return KommunRouter(routers, core.kommuner)
 
 
-def kommun_dialog_router(core: Core, kommun_id: str | None) -> DialogRouter:
+def kommun_dialog_router(
+    core: Core, kommun_id: str | None, situations: SituationDetector | None = None
+) -> DialogRouter:
     """The conversation router with search, rules, situations and the feature cards, on the
     knowledge base as one kommun sees it (its routines and its words); None: national only."""
     kb_dir = core.settings.kb_dir
@@ -163,7 +169,9 @@ def kommun_dialog_router(core: Core, kommun_id: str | None) -> DialogRouter:
         conversations=core.conversations,
         contact_card=contact_card_builder(contact_texts()),
         forum_cards=forum_card_builder(forum_texts()),
-        situations=SituationDetector.build(kb_dir),
+        situations=situations
+        if situations is not None
+        else SituationDetector.load_or_build(kb_dir, core.settings.cache_dir),
         dialog_ttl=timedelta(hours=core.settings.dialog_ttl_hours),
         suggestions=core.suggestions,
     )
