@@ -77,6 +77,9 @@ class Services(Core):
 
 
 RouterFactory = Callable[[Core], Router]
+# The national knowledge base and the checked kommun profiles, when they were loaded before
+# (`samverkan serve` checks them before it listens, and they are not loaded twice).
+Knowledge = tuple[KnowledgeBase, Kommuner]
 
 
 async def build_services(
@@ -85,6 +88,7 @@ async def build_services(
     clock: Clock | None = None,
     router_factory: RouterFactory | None = None,
     migrate: bool = True,
+    knowledge: Knowledge | None = None,
 ) -> Services:
     """The one factory. `router_factory` (tests) replaces the dialogs router."""
     if clock is None:
@@ -94,14 +98,8 @@ async def build_services(
     try:
         if migrate:
             await db.migrate()
-        kb = load(settings.kb_dir)
+        kb, kommuner = knowledge if knowledge is not None else load_knowledge(settings)
         messages = dialog_texts()
-        kommuner = load_checked(
-            kb,
-            extra_dir=settings.kommun_dir,
-            default=settings.kommun or None,
-            tenants=settings.tenant_kommuner,
-        )
         default_profile = kommuner.for_tenant(None)
         default_registry = default_profile.registry_file if default_profile else None
         core = Core(
@@ -127,6 +125,19 @@ async def build_services(
         raise
     fields = {f.name: getattr(core, f.name) for f in dataclasses.fields(Core)}
     return Services(**fields, router=router)
+
+
+def load_knowledge(settings: Settings) -> Knowledge:
+    """The national knowledge base and the kommun profiles the settings choose; KnowledgeError
+    or KommunError names every problem."""
+    kb = load(settings.kb_dir)
+    kommuner = load_checked(
+        kb,
+        extra_dir=settings.kommun_dir,
+        default=settings.kommun or None,
+        tenants=settings.tenant_kommuner,
+    )
+    return kb, kommuner
 
 
 def dialog_router(core: Core) -> Router:

@@ -19,15 +19,15 @@ ROOT = Path(__file__).resolve().parents[2]
 _START = """
 import asyncio, json, sys
 from aiohttp import web
-from bot.app import create_app
-from bot.serve import _profile_problems
+from bot.serve import application, checked_knowledge
 from samverkan.settings import Settings
 
 settings = Settings()
-assert _profile_problems(settings) is None
+knowledge, problem = checked_knowledge(settings)
+assert knowledge is not None, problem
 
 async def start() -> None:
-    runner = web.AppRunner(create_app(settings, background=False))
+    runner = web.AppRunner(application(settings, knowledge))
     await runner.setup()  # runs the start-up: database, knowledge base, search, situations
     await runner.cleanup()
 
