@@ -24,7 +24,6 @@ from sqlalchemy.exc import IntegrityError
 from common.clock import Clock
 from forums import definition, model, schedule, texts
 from forums.file_import import ForumImportError, parse_forums_yaml, read_forum_file
-from forums.ics import forum_calendar
 from forums.model import DueReminder, Forum, Occurrence
 from forums.tables import DELIVERY_STATUSES, ForumDelivery, ForumRow, ForumSubscription
 from storage.db import Database
@@ -393,6 +392,8 @@ class ForumService:
     # iCalendar ---------------------------------------------------------------------------------
 
     async def forum_ics(self, forum_id: str) -> bytes:
+        from forums.ics import forum_calendar  # icalendar: imported on the first calendar asked
+
         async with self._db.session() as s:
             row = await s.get(ForumRow, forum_id)
         if row is None:
