@@ -26,7 +26,7 @@ from bot.links import load_link_secret, signature_ok
 from bot.replies import RAW_ACTIVITY, ReplySender
 from bot.storage import SqlAlchemyStorage
 from common.clock import Clock
-from samverkan.services import RouterFactory, Services, build_services
+from samverkan.services import Knowledge, RouterFactory, Services, build_services
 from samverkan.settings import Settings
 from samverkan.turns import TurnProcessor
 from storage.db import describe_url
@@ -284,7 +284,10 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     opts = app[OPTIONS]
     services = opts.get("services") or await build_services(
-        settings, clock=opts.get("clock"), router_factory=opts.get("router_factory")
+        settings,
+        clock=opts.get("clock"),
+        router_factory=opts.get("router_factory"),
+        knowledge=opts.get("knowledge"),
     )
     try:
         link_secret = await load_link_secret(settings, services.store)
@@ -342,8 +345,10 @@ def create_app(
     router_factory: RouterFactory | None = None,
     services: Services | None = None,
     background: bool = True,
+    knowledge: Knowledge | None = None,
 ) -> web.Application:
-    """Build the web application. Settings are read once, here, if not given."""
+    """Build the web application. Settings are read once, here, if not given. `knowledge`:
+    the knowledge base and kommun profiles when they were loaded (and checked) already."""
     settings = settings if settings is not None else Settings()
     settings.check_or_raise()
     app = web.Application(client_max_size=settings.max_body_bytes)
@@ -353,6 +358,7 @@ def create_app(
         "router_factory": router_factory,
         "services": services,
         "background": background,
+        "knowledge": knowledge,
     }
     app.cleanup_ctx.append(_lifecycle)
     app.router.add_post("/api/messages", messages)

@@ -29,7 +29,6 @@ from forums.file_import import (
     parse_forums_yaml,
     read_forum_file,
 )
-from forums.ics import forum_calendar
 from forums.model import DueReminder, Forum, Occurrence
 from forums.tables import DELIVERY_STATUSES, ForumDelivery, ForumRow, ForumSubscription
 from storage.db import Database
@@ -442,6 +441,8 @@ class ForumService:
     # iCalendar ---------------------------------------------------------------------------------
 
     async def forum_ics(self, forum_id: str) -> bytes:
+        from forums.ics import forum_calendar  # icalendar: imported on the first calendar asked
+
         async with self._db.session() as s:
             row = await self._row(s, forum_id)
         if row is None:

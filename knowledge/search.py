@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
 import sys
 from dataclasses import dataclass, field, fields
 from datetime import date
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -31,6 +29,7 @@ import numpy as np
 from common import yaml_safe
 from knowledge.loader import DEFAULT_DIR, KnowledgeBase
 from knowledge.model import Term
+from knowledge.model_cache import versions, write_atomically
 from knowledge.text import Reader, is_english, words
 from knowledge.topic_model import OUTSIDE, TopicModel
 
@@ -153,12 +152,8 @@ class SearchIndex:
         except Exception as exc:  # a damaged or stale file: rebuild it
             log.warning("search index cache unreadable (%s); rebuilding", type(exc).__name__)
         index = cls.build(kb, constants)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(index, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)  # atomic: another process never reads half a file
+        try:  # atomic: another process never reads half a file
+            write_atomically(path, lambda fh: pickle.dump(index, fh, pickle.HIGHEST_PROTOCOL))
         except OSError as exc:
             log.warning("search index not cached: %s", type(exc).__name__)
         return index
@@ -282,19 +277,12 @@ def _expansions(kb: KnowledgeBase) -> list[tuple[str, list[str]]]:
 _LIBRARIES = ("numpy", "scipy", "scikit-learn", "PyStemmer")
 
 
-def _version(name: str) -> str:
-    try:
-        return f"{name} {metadata.version(name)}"
-    except metadata.PackageNotFoundError:
-        return f"{name} -"
-
-
 def cache_key(kb: KnowledgeBase, constants: Constants) -> str:
     """A hash of everything the built index depends on: the knowledge base's files, this
     package's code and constants, the shared text code (common/), and the versions of Python
     and the libraries."""
     digest = hashlib.sha256()
-    for part in (sys.version, repr(constants), *(_version(n) for n in _LIBRARIES)):
+    for part in (sys.version, repr(constants), *versions(_LIBRARIES)):
         digest.update(part.encode())
     here = Path(__file__).resolve().parent
     code = sorted([*here.glob("*.py"), *(here.parent / "common").glob("*.py")])

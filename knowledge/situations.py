@@ -9,9 +9,10 @@ How it decides (settings and phrases in knowledge/data/situations.yaml, training
 knowledge/data/situations-training.yaml):
 
 - concern: a scikit-learn logistic regression over character 2–5-grams and word 1–2-grams of the
-  folded text (lower case, without diacritics, so "slar" is "slår"), trained when the detector is
-  built (a fraction of a second); a concern when the probability reaches `concern_threshold`
-  (`concern_threshold_without_person` when the message names no person at all).
+  folded text (lower case, without diacritics, so "slar" is "slår"; knowledge.situation_model),
+  trained when the detector is built (a fraction of a second) or loaded from the cache of an
+  earlier start with the same training messages; a concern when the probability reaches
+  `concern_threshold` (`concern_threshold_without_person` when the message names no person).
 - acute: a phrase of `acute_phrases` in the message (the safety net, whatever the model says), or
   a concern that says the danger is now (`acute_if_concern`) or whose acute probability (a second
   model on the same features) reaches `acute_threshold`. An acute phrase about a particular child
@@ -24,24 +25,19 @@ Nothing a user writes is kept: the detector holds only the models built from the
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 from pydantic import Field
-from scipy.sparse import hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from common.text import fold
 from knowledge import texts
 from knowledge.loader import DEFAULT_DIR, KnowledgeError, Problem, _read_yaml, _validate
 from knowledge.model import Strict
+from knowledge.situation_model import LinearModels, load_or_train
 
 SETTINGS_FILE = "situations.yaml"
 TRAINING_FILE = "situations-training.yaml"
@@ -114,89 +110,6 @@ class PhraseSet:
         return None
 
 
-def _vectorizers() -> list[TfidfVectorizer]:
-    """Character 2–5-grams (within words) and word 1–2-grams of the folded text."""
-    return [
-        TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 5), preprocessor=fold, sublinear_tf=True, min_df=2
-        ),
-        TfidfVectorizer(
-            analyzer="word",
-            ngram_range=(1, 2),
-            preprocessor=fold,
-            token_pattern=r"(?u)\b\w+\b",
-            sublinear_tf=True,
-        ),
-    ]
-
-
-def _classifier() -> LogisticRegression:
-    # liblinear's dual solver: far more features than messages, and it fits in milliseconds.
-    return LogisticRegression(
-        C=10.0, class_weight="balanced", solver="liblinear", dual=True, max_iter=5000
-    )
-
-
-@dataclass(frozen=True)
-class _Block:
-    """One fitted vectorizer, as plain lookups: n-gram → (column, idf)."""
-
-    analyze: Any
-    columns: dict[str, tuple[int, float]]
-    offset: int
-
-
-class LinearModels:
-    """Logistic regressions over the same tf-idf features, trained with scikit-learn.
-
-    Scoring one message through sklearn's transform costs about a millisecond of validation and
-    sparse-matrix building; `probabilities` computes the same numbers (sublinear tf × idf,
-    l2-normalised per vectorizer, dot product with each model's coefficients) from the
-    vectorizers' own analyzers and vocabularies in a tenth of that. The tests check that both
-    agree on every training message."""
-
-    def __init__(self, texts: Sequence[str], labels: Sequence[Sequence[bool]]) -> None:
-        self.vectorizers = _vectorizers()
-        matrices = [v.fit_transform(list(texts)) for v in self.vectorizers]
-        features = hstack(matrices).tocsr()
-        self.classifiers = [_classifier().fit(features, np.array(y, dtype=bool)) for y in labels]
-        self._blocks: list[_Block] = []
-        offset = 0
-        for v in self.vectorizers:
-            idf = v.idf_
-            columns = {g: (i + offset, float(idf[i])) for g, i in v.vocabulary_.items()}
-            self._blocks.append(_Block(v.build_analyzer(), columns, offset))
-            offset += len(v.vocabulary_)
-        self._coef = [np.asarray(c.coef_[0], dtype=float) for c in self.classifiers]
-        self._intercept = [float(c.intercept_[0]) for c in self.classifiers]
-
-    def probabilities(self, text: str) -> list[float]:
-        """P(label) of each model for one message."""
-        scores = list(self._intercept)
-        for block in self._blocks:
-            counts = Counter(block.analyze(text))
-            weights: list[tuple[int, float]] = []
-            norm = 0.0
-            for gram, tf in counts.items():
-                hit = block.columns.get(gram)
-                if hit is None:
-                    continue
-                w = (1.0 + math.log(tf)) * hit[1]
-                weights.append((hit[0], w))
-                norm += w * w
-            if norm == 0.0:
-                continue
-            norm = math.sqrt(norm)
-            for k, coef in enumerate(self._coef):
-                scores[k] += sum(coef[i] * w for i, w in weights) / norm
-        return [1.0 / (1.0 + math.exp(-z)) for z in scores]
-
-    def reference(self, texts: Sequence[str]) -> np.ndarray:
-        """The same probabilities through scikit-learn (rows: texts, columns: models)."""
-        features = hstack([v.transform(list(texts)) for v in self.vectorizers]).tocsr()
-        return np.column_stack([c.predict_proba(features)[:, 1] for c in self.classifiers])
-
-
 class SituationDetector:
     def __init__(self, settings: SituationSettings, models: LinearModels) -> None:
         self.settings = settings
@@ -211,9 +124,18 @@ class SituationDetector:
     @classmethod
     def build(cls, directory: Path | None = None) -> SituationDetector:
         """Read the settings and the training messages and train both models (a fraction of a
-        second). KnowledgeError lists every problem with the files."""
+        second, and a second to import scikit-learn). KnowledgeError lists every problem with
+        the files."""
         settings, messages = load_files(directory)
         return cls(settings, train(messages))
+
+    @classmethod
+    def load_or_build(cls, directory: Path | None, cache_dir: Path | None) -> SituationDetector:
+        """As `build`, with the models from `cache_dir` when they were trained before from the
+        same training messages (knowledge.situation_model.load_or_train); no cache_dir:
+        trained."""
+        settings, messages = load_files(directory)
+        return cls(settings, train(messages, cache_dir))
 
     def acute_phrase(self, text: str) -> bool:
         return self._acute_phrases(text)
@@ -252,10 +174,12 @@ class SituationDetector:
         return Situation(concern or worry_only, acute, worry_only, score, acute_score)
 
 
-def train(messages: Sequence[TrainingMessage]) -> LinearModels:
-    """The concern and the acute model, on the same features."""
+def train(messages: Sequence[TrainingMessage], cache_dir: Path | None = None) -> LinearModels:
+    """The concern and the acute model, on the same features (from `cache_dir` when they were
+    trained there before from the same messages)."""
     texts = [m.text for m in messages]
-    return LinearModels(texts, [[m.concern for m in messages], [m.acute for m in messages]])
+    labels = [[m.concern for m in messages], [m.acute for m in messages]]
+    return load_or_train(texts, labels, cache_dir)
 
 
 def load_files(

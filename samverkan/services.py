@@ -78,6 +78,9 @@ class Services(Core):
 
 
 RouterFactory = Callable[[Core], Router]
+# The national knowledge base and the checked kommun profiles, when they were loaded before
+# (`samverkan serve` checks them before it listens, and they are not loaded twice).
+Knowledge = tuple[KnowledgeBase, Kommuner]
 
 
 async def build_services(
@@ -86,6 +89,7 @@ async def build_services(
     clock: Clock | None = None,
     router_factory: RouterFactory | None = None,
     migrate: bool = True,
+    knowledge: Knowledge | None = None,
 ) -> Services:
     """The one factory. `router_factory` (tests) replaces the dialogs router."""
     if clock is None:
@@ -95,14 +99,8 @@ async def build_services(
     try:
         if migrate:
             await db.migrate()
-        kb = load(settings.kb_dir)
+        kb, kommuner = knowledge if knowledge is not None else load_knowledge(settings)
         messages = dialog_texts()
-        kommuner = load_checked(
-            kb,
-            extra_dir=settings.kommun_dir,
-            default=settings.kommun or None,
-            tenants=settings.tenant_kommuner,
-        )
         registries = await _registries(db, clock, kommuner)
         forums = ForumService(db, clock)
         await forums.for_kommun(kommuner.default).adopt_unscoped()
@@ -132,19 +130,38 @@ async def build_services(
     return Services(**fields, router=router)
 
 
+def load_knowledge(settings: Settings) -> Knowledge:
+    """The national knowledge base and the kommun profiles the settings choose; KnowledgeError
+    or KommunError names every problem."""
+    kb = load(settings.kb_dir)
+    kommuner = load_checked(
+        kb,
+        extra_dir=settings.kommun_dir,
+        default=settings.kommun or None,
+        tenants=settings.tenant_kommuner,
+    )
+    return kb, kommuner
+
+
 def dialog_router(core: Core) -> Router:
     """The conversation router of each kommun in use (the default and those of the tenant
     map); with more than one, a KommunRouter picks by the turn's Teams tenant."""
     in_use = core.kommuner.in_use
+    # One detector for all: it reads only the national layer's situation files.
+    situations = SituationDetector.load_or_build(core.settings.kb_dir, core.settings.cache_dir)
     if not in_use:
-        return kommun_dialog_router(core, None)
-    routers = {kommun_id: kommun_dialog_router(core, kommun_id) for kommun_id in in_use}
+        return kommun_dialog_router(core, None, situations)
+    routers = {
+        kommun_id: kommun_dialog_router(core, kommun_id, situations) for kommun_id in in_use
+    }
     if len(routers) == 1:
         return next(iter(routers.values()))
     return KommunRouter(routers, core.kommuner)
 
 
-def kommun_dialog_router(core: Core, kommun_id: str | None) -> DialogRouter:
+def kommun_dialog_router(
+    core: Core, kommun_id: str | None, situations: SituationDetector | None = None
+) -> DialogRouter:
     """The conversation router with search, rules, situations and the feature cards, on the
     knowledge base as one kommun sees it (its routines and its words); None: national only."""
     kb_dir = core.settings.kb_dir
@@ -166,7 +183,9 @@ def kommun_dialog_router(core: Core, kommun_id: str | None) -> DialogRouter:
         conversations=core.conversations,
         contact_card=contact_card_builder(contact_texts()),
         forum_cards=forum_card_builder(forum_texts()),
-        situations=SituationDetector.build(kb_dir),
+        situations=situations
+        if situations is not None
+        else SituationDetector.load_or_build(kb_dir, core.settings.cache_dir),
         dialog_ttl=timedelta(hours=core.settings.dialog_ttl_hours),
         suggestions=core.suggestions,
     )

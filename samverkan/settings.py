@@ -95,8 +95,9 @@ class Settings(BaseSettings):
         default_factory=lambda: default_cache_dir(),
         validation_alias="SAMVERKAN_CACHE_DIR",
         description=(
-            "Where the built search index is kept between starts (it is rebuilt when the "
-            "knowledge base, the code or a library changes). Empty: nothing is cached."
+            "Where the built search index and the trained situations model are kept between "
+            "starts (each is rebuilt when the knowledge base, the code or a library changes). "
+            "Empty: nothing is cached."
         ),
     )
     # The municipality profile (knowledge/data/kommuner/<id>) whose routines answers add;

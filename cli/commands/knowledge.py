@@ -101,7 +101,7 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
         return 2
     index = SearchIndex.load_or_build(kb, cache_dir_for(cache_dir, kb.kommun))
     try:
-        situations = SituationDetector.build(directory)
+        situations = SituationDetector.load_or_build(directory, cache_dir)
     except KnowledgeError as exc:
         _err(texts().text("kb.broken", count=len(exc.problems)))
         return 1

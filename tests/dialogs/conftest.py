@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -168,8 +169,8 @@ class Talk:
 
 @functools.cache
 def bundled_situations() -> SituationDetector:
-    """The detector of the bundled knowledge base, trained once per test session."""
-    return SituationDetector.build()
+    """The detector of the bundled knowledge base, from the tests' cache (trained once)."""
+    return SituationDetector.load_or_build(None, Path(os.environ["SAMVERKAN_CACHE_DIR"]))
 
 
 def make_router(
