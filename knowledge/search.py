@@ -29,7 +29,7 @@ import numpy as np
 from common import yaml_safe
 from knowledge.loader import DEFAULT_DIR, KnowledgeBase
 from knowledge.model import Term
-from knowledge.model_cache import versions, write_atomically
+from knowledge.model_cache import mark_used, versions, write_atomically
 from knowledge.text import Reader, is_english, words
 from knowledge.topic_model import OUTSIDE, TopicModel
 
@@ -146,6 +146,7 @@ class SearchIndex:
             with path.open("rb") as fh:
                 index = pickle.load(fh)
             if isinstance(index, cls):
+                mark_used(path)
                 return index
         except FileNotFoundError:
             pass

@@ -29,7 +29,7 @@ import numpy.typing as npt
 
 from common import text as common_text
 from common.text import fold
-from knowledge.model_cache import versions, write_atomically
+from knowledge.model_cache import mark_used, versions, write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +225,9 @@ def load_or_train(
     key = cache_key(texts, labels)
     path = Path(cache_dir) / f"situations-{key[:32]}.npz"
     try:
-        return LinearModels.load(path, key)
+        models = LinearModels.load(path, key)
+        mark_used(path)
+        return models
     except FileNotFoundError:
         pass
     except Exception as exc:  # a damaged or foreign file: train again and replace it
