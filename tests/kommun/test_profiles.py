@@ -181,3 +181,23 @@ def test_flow_and_reasons_cards_show_no_other_kommun_document(
         assert seed.file not in text and seed.file not in card_text(reasons)
         assert (seed.name in card_text(reasons)) == shown, (seed_id, kommun_id)
     assert load_flows(kb.directory)  # the flows load with the kommun's knowledge base
+
+
+@pytest.mark.parametrize("kommun", EXAMPLES)
+def test_example_forums_meet_on_weekdays(kommun: str) -> None:
+    """The example schedules are what a kommun copies: over three years, no meeting falls on a
+    Saturday or Sunday (a rule like "every fourth month" from a Thursday drifts onto weekends;
+    a weekday rule such as BYDAY=4TH does not)."""
+    from datetime import UTC, datetime
+
+    from forums.file_import import parse_forums_yaml
+    from forums.schedule import upcoming
+    from tests.kommun.test_kommun_registry import profile_file
+
+    path = profile_file(kommun, "forums.yaml")
+    forums, problems = parse_forums_yaml(path.read_text(encoding="utf-8"), path.name)
+    assert forums and not problems, problems
+    meetings = upcoming(forums, datetime(2026, 9, 1, tzinfo=UTC), datetime(2029, 9, 1, tzinfo=UTC))
+    assert len(meetings) > 20
+    weekend = [(m.forum, f"{m.start:%Y-%m-%d %a}") for m in meetings if m.start.weekday() >= 5]
+    assert not weekend, weekend
