@@ -20,7 +20,7 @@ from dialogs.types import Incoming, Reply, TurnState
 from samverkan.turns import TurnProcessor
 from storage.db import Database
 from storage.state_store import SqlStateStore
-from tests.conftest import _admin_exec, postgres_admin_url
+from tests.conftest import _admin_exec, create_from_template, postgres_admin_url
 from tests.e2e.helpers import TeamsUser
 from tests.e2e.server import ServerProcess
 from tests.fakes.connector import FakeConnector
@@ -34,7 +34,7 @@ async def pg_url(pg_template: str | None) -> AsyncIterator[str]:
     if admin is None or pg_template is None:
         pytest.skip("PostgreSQL not configured")
     name = f"samverkan_scale_{uuid.uuid4().hex[:10]}"
-    await _admin_exec(admin, f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    await create_from_template(admin, name, pg_template)
     yield make_url(admin).set(database=name).render_as_string(hide_password=False)
     await _admin_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -18,7 +18,7 @@ from forums.reminders import ReminderScheduler
 from forums.repository import ForumService
 from outbound.sender import Sender, SendError
 from storage.db import Database
-from tests.conftest import _admin_exec, postgres_admin_url
+from tests.conftest import _admin_exec, create_from_template, postgres_admin_url
 
 from .conftest import EVAL_FILE, FakeSleeper, FakeTransport, add_references
 
@@ -43,7 +43,7 @@ def cli_db(
     if admin is None or pg_template is None:
         pytest.skip("PostgreSQL not configured")
     name = f"samverkan_cli_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_admin_exec(admin, f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    asyncio.run(create_from_template(admin, name, pg_template))
     url = make_url(admin).set(database=name).render_as_string(hide_password=False)
     monkeypatch.setenv("SAMVERKAN_DATABASE_URL", url)
     try:
