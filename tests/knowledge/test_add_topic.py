@@ -1,7 +1,7 @@
 """Adding a topic is data only (docs/add-topic.md): a new topic file with a title and eight
 phrasings (written as docs/add-topic.md says: situations and questions, one without å/ä/ö,
-one in English) is found by fresh wordings, and barely moves the decisions on other
-questions."""
+one in English) and the keywords of the doc's example is found by fresh wordings, and barely
+moves the decisions on other questions."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ topics:
       - Vad behöver förskolan tänka på när en förälder blir frihetsberövad?
       - My student's mother has been sent to jail, how do we help him?
       - Kan socialtjänsten hjälpa ett barn vars förälder har dömts till fängelse?
+    keywords: [fängelse, häkte, anstalt]
     sources:
       - seed: "000"
         note: Samverkan när barn behöver stöd från flera verksamheter.
