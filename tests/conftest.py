@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import concurrent.futures
 import os
 import shutil
 import tempfile
@@ -93,7 +94,33 @@ def pg_template() -> Iterator[str | None]:
 
     asyncio.run(setup())
     yield name
+    ahead = _PG_AHEAD.pop(name, None)  # the copy made for a test that did not come
+    if ahead is not None:
+        asyncio.run(_admin_exec(admin, f'DROP DATABASE IF EXISTS "{ahead.result()}" WITH (FORCE)'))
     asyncio.run(_admin_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+# The next PostgreSQL test database of this process, copied from the template in a thread while
+# the current test runs (a copy takes ~0.13 s; the tests need ~200 of them).
+_PG_AHEAD: dict[str, concurrent.futures.Future[str]] = {}
+_PG_COPIER = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="pg-copy")
+
+
+def _copy_of(admin: str, template: str) -> str:
+    name = f"samverkan_t_{uuid.uuid4().hex[:12]}"
+    asyncio.run(create_from_template(admin, name, template))
+    return name
+
+
+async def _fresh_pg_database(admin: str, template: str) -> str:
+    """A new database copied from `template`: the one made ahead if there is one; then the
+    next is started."""
+    ahead = _PG_AHEAD.pop(template, None)
+    if ahead is None:
+        ahead = _PG_COPIER.submit(_copy_of, admin, template)
+    name = await asyncio.wrap_future(ahead)
+    _PG_AHEAD[template] = _PG_COPIER.submit(_copy_of, admin, template)
+    return name
 
 
 _SQLITE_TEMPLATE: list[Path] = []  # this process's migrated SQLite file, made on first use
@@ -124,8 +151,7 @@ async def make_database(
     admin = postgres_admin_url()
     if admin is None or pg_template is None:
         pytest.skip(f"PostgreSQL not configured ({PG_ENV})")
-    name = f"samverkan_t_{uuid.uuid4().hex[:12]}"
-    await create_from_template(admin, name, pg_template)
+    name = await _fresh_pg_database(admin, pg_template)
     db = Database(make_url(admin).set(database=name).render_as_string(hide_password=False))
     return db, name
 
