@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each test starts the server's start-up in a fresh interpreter
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # What `samverkan serve` does before it listens (bot.serve.run), up to the application's start-up
