@@ -31,3 +31,16 @@ def fold_words(text: str, *, keep: str = "") -> str:
     folded = fold(text)
     out = [ch if ch.isalnum() or ch in keep else " " for ch in folded]
     return _SPACE.sub(" ", "".join(out)).strip()
+
+
+def char_wb_grams(text: str, lo: int, hi: int) -> list[str]:
+    """scikit-learn's `char_wb` n-grams (lo ≤ n ≤ hi) of the words of `text`: each word padded
+    with a space on both sides; a word shorter than n gives itself once."""
+    out: list[str] = []
+    for w in text.split():
+        w = f" {w} "
+        for n in range(lo, hi + 1):
+            out.extend(w[i : i + n] for i in range(max(1, len(w) - n + 1)))
+            if len(w) <= n:
+                break
+    return out

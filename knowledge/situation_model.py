@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from common import text as common_text
-from common.text import fold
+from common.text import char_wb_grams, fold
 from knowledge.model_cache import mark_used, versions, write_atomically
 
 log = logging.getLogger(__name__)
@@ -36,22 +36,12 @@ log = logging.getLogger(__name__)
 FORMAT = 1  # of the cache file; raise it when what is stored changes
 CHAR_NGRAMS = (2, 5)
 _LIBRARIES = ("numpy", "scipy", "scikit-learn")
-_WHITE_SPACES = re.compile(r"\s\s+")
 _WORD = re.compile(r"(?u)\b\w+\b")
 
 
 def char_grams(text: str) -> list[str]:
-    """scikit-learn's `char_wb` 2–5-grams of the folded text: each word padded with a space on
-    both sides; a word shorter than n gives itself once."""
-    lo, hi = CHAR_NGRAMS
-    out: list[str] = []
-    for w in _WHITE_SPACES.sub(" ", fold(text)).split():
-        w = f" {w} "
-        for n in range(lo, hi + 1):
-            out.extend(w[i : i + n] for i in range(max(1, len(w) - n + 1)))
-            if len(w) <= n:
-                break
-    return out
+    """scikit-learn's `char_wb` 2–5-grams of the folded text."""
+    return char_wb_grams(fold(text), *CHAR_NGRAMS)
 
 
 def word_grams(text: str) -> list[str]:

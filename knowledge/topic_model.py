@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from common.text import char_wb_grams
 from knowledge.text import Reader
 
 OUTSIDE = ""  # the class of questions outside the bot's field
@@ -50,15 +51,7 @@ class _CharGrams:
         self.reader = reader
 
     def __call__(self, text: str) -> list[str]:
-        lo, hi = CHAR_NGRAMS
-        out: list[str] = []
-        for w in self.reader.plain(text).split():
-            w = f" {w} "
-            for n in range(lo, hi + 1):
-                out.extend(w[i : i + n] for i in range(max(1, len(w) - n + 1)))
-                if len(w) <= n:
-                    break
-        return out
+        return char_wb_grams(self.reader.plain(text), *CHAR_NGRAMS)
 
 
 class TopicModel:
