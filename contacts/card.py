@@ -17,18 +17,16 @@ All Swedish text is in the contacts catalogue (contacts/texts.sv.yaml, section `
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 from common import swedish
+from common.adaptive import MAX_CARD_BYTES, action_set, card_bytes, open_url, text_block, toggle
+from common.adaptive import card as adaptive_card
 from common.catalogue import Catalogue
 from contacts import texts as package_texts
 from contacts.routing import Contact, RouteResult, format_moment
 
-CARD_VERSION = "1.5"
-MAX_CARD_BYTES = 28 * 1024
 TEAMS_CHAT_URL = "https://teams.microsoft.com/l/chat/0/0?users={upn}"
 
 
@@ -40,29 +38,13 @@ def teams_chat_url(upn: str) -> str:
     return TEAMS_CHAT_URL.format(upn=quote(upn.strip(), safe="@.-_"))
 
 
-def card_bytes(card: Mapping[str, Any]) -> int:
-    return len(json.dumps(card, ensure_ascii=False).encode("utf-8"))
-
 
 def _md_escape(text: str) -> str:
     """Text inside a markdown link label: brackets would break the link."""
     return text.replace("[", "(").replace("]", ")")
 
 
-def _text(value: str, **extra: Any) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "TextBlock", "text": value, "wrap": True}
-    block.update(extra)
-    return block
 
-
-def _open_url(title: str, url: str) -> dict[str, Any]:
-    return {"type": "Action.OpenUrl", "title": title, "url": url}
-
-
-def _toggle_set(title: str, targets: list[str], **extra: Any) -> dict[str, Any]:
-    """A "show more"/"show less" button (Action.ToggleVisibility, Adaptive Cards 1.2)."""
-    action = {"type": "Action.ToggleVisibility", "title": title, "targetElements": targets}
-    return {"type": "ActionSet", "actions": [action], **extra}
 
 
 def _ordered(result: RouteResult) -> list[tuple[Contact, bool]]:
@@ -91,37 +73,39 @@ def _contact_block(
     else:
         label = texts.text("card.label.also")
     items: list[dict[str, Any]] = [
-        _text(label, size="Small", isSubtle=True, spacing="None"),
-        _text(c.name, weight="Bolder", size="Medium" if primary else "Default", spacing="None"),
-        _text(role, isSubtle=True, spacing="None"),
+        text_block(label, size="Small", isSubtle=True, spacing="None"),
+        text_block(
+            c.name, weight="Bolder", size="Medium" if primary else "Default", spacing="None"
+        ),
+        text_block(role, isSubtle=True, spacing="None"),
     ]
     if c.phone:
-        items.append(_text(texts.text(
+        items.append(text_block(texts.text(
             "card.phone", phone=_md_escape(c.phone), uri=swedish.phone_uri(c.phone)
         )))
     if c.email:
-        items.append(_text(
+        items.append(text_block(
             texts.text("card.email", email=_md_escape(c.email), uri=mailto_uri(c.email)),
             spacing="None",
         ))
     if c.office_hours is not None:
-        items.append(_text(
+        items.append(text_block(
             texts.text("card.hours", hours=c.office_hours.describe()), spacing="None"
         ))
         if c.kind == "intake" and c.id == result.district and result.open_now is False:
-            items.append(_text(
+            items.append(text_block(
                 texts.text("card.closed_now", next_open=format_moment(result.next_open)),
                 color="Attention", spacing="None",
             ))
     actions: list[dict[str, Any]] = []
     if c.phone:
-        actions.append(_open_url(
+        actions.append(open_url(
             texts.text("card.action.call", phone=c.phone), swedish.phone_uri(c.phone)
         ))
     if c.teams_upn:
-        actions.append(_open_url(texts.text("card.action.chat"), teams_chat_url(c.teams_upn)))
+        actions.append(open_url(texts.text("card.action.chat"), teams_chat_url(c.teams_upn)))
     if c.url:
-        actions.append(_open_url(texts.text("card.action.etjanst"), c.url))
+        actions.append(open_url(texts.text("card.action.etjanst"), c.url))
     if actions:
         items.append({"type": "ActionSet", "actions": actions})
     block: dict[str, Any] = {
@@ -142,22 +126,22 @@ def contact_card(
         raise ValueError("contact_card needs a successful RouteResult")
     texts = texts or package_texts()
     body: list[dict[str, Any]] = [
-        _text(texts.text("card.title"), size="Large", weight="Bolder", style="heading"),
-        _text(texts.text(f"card.purpose.{result.purpose}"), spacing="None"),
+        text_block(texts.text("card.title"), size="Large", weight="Bolder", style="heading"),
+        text_block(texts.text(f"card.purpose.{result.purpose}"), spacing="None"),
     ]
     if result.district_name:
-        body.append(_text(
+        body.append(text_block(
             texts.text("card.district", district=result.district_name),
             isSubtle=True, spacing="None",
         ))
     if result.example:
         body.append({
             "type": "Container", "style": "warning",
-            "items": [_text(texts.text("card.example"), weight="Bolder")],
+            "items": [text_block(texts.text("card.example"), weight="Bolder")],
         })
     ordered = _ordered(result)
     if result.open_now is False and ordered[0][0].kind == "after_hours":
-        body.append(_text(texts.text("card.after_hours_first"), color="Attention"))
+        body.append(text_block(texts.text("card.after_hours_first"), color="Attention"))
     # On a phone: the first contact, the one to contact in the first place and, for a report, the
     # intake of the child's district (where the report goes, also when socialjouren comes first)
     # and "ring 112"; the others and the routing notes behind a button.
@@ -174,30 +158,25 @@ def contact_card(
     urgent = [n for n in notes if n == package_texts().text("routing.acute")]
     notes = [n for n in notes if n not in urgent]
     if notes:  # why this contact: where a report goes, that a consultation can be anonymous
-        body.append(_text(notes.pop(0), isSubtle=True))
+        body.append(text_block(notes.pop(0), isSubtle=True))
     if urgent:
-        body.append(_text("\n".join(urgent), weight="Bolder", color="Attention"))
+        body.append(text_block("\n".join(urgent), weight="Bolder", color="Attention"))
     hidden: list[dict[str, Any]] = [
         _contact_block(contact, primary=is_primary, result=result, texts=texts)
         for contact, is_primary in later
     ]
     if notes:
-        hidden.append(_text(texts.text("card.notes"), weight="Bolder", separator=True))
-        hidden.append(_text("\n".join(f"- {n}" for n in notes)))
+        hidden.append(text_block(texts.text("card.notes"), weight="Bolder", separator=True))
+        hidden.append(text_block("\n".join(f"- {n}" for n in notes)))
     more: list[dict[str, Any]] = []
     if hidden:
         targets = ["contacts_more", "contacts_hidden"]
-        hidden.append(_toggle_set(texts.text("card.less"), targets))
+        hidden.append(action_set([toggle(texts.text("card.less"), targets)]))
         more = [
-            _toggle_set(texts.text("card.more"), targets, id="contacts_more"),
+            action_set([toggle(texts.text("card.more"), targets)], id="contacts_more"),
             {"type": "Container", "items": hidden, "id": "contacts_hidden", "isVisible": False},
         ]
-    card: dict[str, Any] = {
-        "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": CARD_VERSION,
-        "body": body + more,
-    }
+    card = adaptive_card(body + more)
     if card_bytes(card) > MAX_CARD_BYTES:
         # Only conceivable with absurdly long registry texts: the contacts matter most.
         card["body"] = body

@@ -7,11 +7,16 @@ same cards as text with numbered buttons.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-CARD_VERSION = "1.5"
-MAX_CARD_BYTES = 28 * 1024
+# The primitives every card builder shares, re-exported: dialogs use them as `cards.card(...)`.
+from common.adaptive import CARD_VERSION as CARD_VERSION
+from common.adaptive import MAX_CARD_BYTES as MAX_CARD_BYTES
+from common.adaptive import action_set as action_set
+from common.adaptive import card as card
+from common.adaptive import card_bytes as card_bytes
+from common.adaptive import toggle as toggle
+
 MAX_BUTTONS = 6  # Teams shows at most six buttons in one row of actions
 
 # Button actions (the `action` key of Action.Submit data).
@@ -31,17 +36,6 @@ FLOW_PNR = "flow.pnr"
 # Menu items (the `item` of a MENU button).
 MENU_ITEMS = ("ask", "concern", "contacts", "sharing", "forums", "help")
 
-
-def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": CARD_VERSION,
-        "body": body,
-    }
-    if actions:
-        out["actions"] = actions
-    return out
 
 
 def text(
@@ -95,14 +89,6 @@ def submit(
     return action
 
 
-def toggle(title: str, targets: list[str]) -> dict[str, Any]:
-    """A button that shows or hides the elements with these ids ("Visa mer"/"Visa mindre");
-    Action.ToggleVisibility is Adaptive Cards 1.2, rendered by Teams on desktop and mobile."""
-    return {"type": "Action.ToggleVisibility", "title": title, "targetElements": targets}
-
-
-def action_set(actions: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    return {"type": "ActionSet", "actions": actions, **extra}
 
 
 def action_rows(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -119,9 +105,6 @@ def container(
     block.update(extra)
     return block
 
-
-def card_bytes(c: dict[str, Any]) -> int:
-    return len(json.dumps(c, ensure_ascii=False).encode("utf-8"))
 
 
 def buttons_of(c: dict[str, Any]) -> list[dict[str, Any]]:

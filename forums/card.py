@@ -14,41 +14,23 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC
 from typing import Any
 from urllib.parse import quote
 
 from common import swedish
+from common.adaptive import card, open_url, text_block
 from common.catalogue import Catalogue
 from forums import texts as package_texts
 from forums.model import Forum, Occurrence
 
-CARD_VERSION = "1.5"
-MAX_CARD_BYTES = 28 * 1024
 MAX_FORUMS = 15  # forums listed on one card
 MAX_DATES = 3  # meetings listed per forum
 
 SUBSCRIBE = "forum.subscribe"
 UNSUBSCRIBE = "forum.unsubscribe"
 
-def _text(value: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": value, "wrap": True, **extra}
-
-
-def _card(
-    body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "type": "AdaptiveCard",
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "version": CARD_VERSION,
-        "body": body,
-    }
-    if actions:
-        out["actions"] = actions
-    return out
 
 
 def _submit(title: str, action: str, forum_id: str, scope: str) -> dict[str, Any]:
@@ -66,9 +48,6 @@ def _toggle(texts: Catalogue, forum_id: str, scope: str, on: bool) -> dict[str, 
         return _submit(texts.text(f"card.unsubscribe_{who}"), UNSUBSCRIBE, forum_id, scope)
     return _submit(texts.text(f"card.subscribe_{who}"), SUBSCRIBE, forum_id, scope)
 
-
-def _open_url(title: str, url: str) -> dict[str, Any]:
-    return {"type": "Action.OpenUrl", "title": title, "url": url}
 
 
 def calendar_signature(secret: bytes, forum_id: str) -> str:
@@ -92,9 +71,6 @@ def ics_url(public_url: str, forum_id: str, link_secret: bytes | None = None) ->
         url += f"?sig={calendar_signature(link_secret, forum_id)}"
     return url
 
-
-def card_bytes(card: dict[str, Any]) -> int:
-    return len(json.dumps(card, ensure_ascii=False).encode("utf-8"))
 
 
 # --- the list of upcoming meetings -------------------------------------------------------------
@@ -120,34 +96,34 @@ def upcoming_card(
     first_year = min((o.start.year for o in occurrences), default=None)
 
     body: list[dict[str, Any]] = [
-        _text(texts.text("card.title"), size="Medium", weight="Bolder", style="heading"),
-        _text(texts.text("card.intro"), isSubtle=True, spacing="Small"),
+        text_block(texts.text("card.title"), size="Medium", weight="Bolder", style="heading"),
+        text_block(texts.text("card.intro"), isSubtle=True, spacing="Small"),
     ]
     shown = list(grouped.items())[:MAX_FORUMS]
     for forum_id, occs in shown:
         forum = (forums or {}).get(forum_id) or occs[0].definition
         name = forum.name if forum is not None else forum_id
-        items: list[dict[str, Any]] = [_text(name, weight="Bolder")]
+        items: list[dict[str, Any]] = [text_block(name, weight="Bolder")]
         dates = [
             "- " + swedish.span(o.start, o.end, with_year=o.start.year != first_year)
             for o in occs[:MAX_DATES]
         ]
-        items.append(_text("\n".join(dates), spacing="Small"))
+        items.append(text_block("\n".join(dates), spacing="Small"))
         if len(occs) > MAX_DATES:
             more = texts.text("card.more_dates", count=len(occs) - MAX_DATES)
-            items.append(_text(more, isSubtle=True, spacing="None"))
+            items.append(text_block(more, isSubtle=True, spacing="None"))
         if forum is not None and forum.location:
             place = texts.text("card.place", place=forum.location)
-            items.append(_text(place, isSubtle=True, spacing="Small"))
+            items.append(text_block(place, isSubtle=True, spacing="Small"))
         me_on = forum_id in subscribed_me
         channel_on = subscribed_channel is not None and forum_id in subscribed_channel
         states = ((me_on, "card.reminded_me"), (channel_on, "card.reminded_channel"))
         for on, key in states:
             if on:
-                items.append(_text(texts.text(key), isSubtle=True, spacing="Small"))
+                items.append(text_block(texts.text(key), isSubtle=True, spacing="Small"))
         actions: list[dict[str, Any]] = []
         if forum is not None and forum.join_url:
-            actions.append(_open_url(texts.text("card.join"), forum.join_url))
+            actions.append(open_url(texts.text("card.join"), forum.join_url))
         actions.append(_toggle(texts, forum_id, "me", me_on))
         if subscribed_channel is not None:
             actions.append(_toggle(texts, forum_id, "channel", channel_on))
@@ -155,8 +131,8 @@ def upcoming_card(
         body.append({"type": "Container", "items": items, "separator": True, "spacing": "Medium"})
     if len(grouped) > MAX_FORUMS:
         more = texts.text("card.more_forums", count=len(grouped) - MAX_FORUMS)
-        body.append(_text(more, isSubtle=True))
-    return _card(body)
+        body.append(text_block(more, isSubtle=True))
+    return card(body)
 
 
 # --- the reminder ------------------------------------------------------------------------------
@@ -183,20 +159,20 @@ def reminder_card(
         online = texts.text("reminder.online")
         facts.append({"title": texts.text("reminder.where"), "value": online})
     body: list[dict[str, Any]] = [
-        _text(texts.text("reminder.title"), isSubtle=True, weight="Bolder"),
-        _text(forum.name, size="Medium", weight="Bolder", style="heading", spacing="Small"),
+        text_block(texts.text("reminder.title"), isSubtle=True, weight="Bolder"),
+        text_block(forum.name, size="Medium", weight="Bolder", style="heading", spacing="Small"),
         {"type": "FactSet", "facts": facts},
     ]
     if scope == "channel":
-        body.append(_text(texts.text("reminder.channel_note"), isSubtle=True, size="Small"))
+        body.append(text_block(texts.text("reminder.channel_note"), isSubtle=True, size="Small"))
     actions: list[dict[str, Any]] = []
     if forum.join_url:
-        actions.append(_open_url(texts.text("card.join"), forum.join_url))
+        actions.append(open_url(texts.text("card.join"), forum.join_url))
     calendar = ics_url(public_url, forum.id, link_secret)
     if calendar is not None:
-        actions.append(_open_url(texts.text("reminder.calendar"), calendar))
+        actions.append(open_url(texts.text("reminder.calendar"), calendar))
     actions.append(_submit(texts.text("reminder.stop"), UNSUBSCRIBE, forum.id, scope))
-    return _card(body, actions)
+    return card(body, actions)
 
 
 def reminder_summary(

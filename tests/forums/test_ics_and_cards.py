@@ -11,6 +11,7 @@ import yaml
 from dateutil.rrule import rruleset, rrulestr
 from icalendar import Calendar
 
+from common import adaptive
 from common.clock import FixedClock
 from forums import card as forum_cards
 from forums import model, schedule
@@ -221,7 +222,7 @@ def test_upcoming_card_years_limits_and_size() -> None:
         for i, fid in enumerate(many)
     ]
     big = forum_cards.upcoming_card(occs, subscribed_me=set(), subscribed_channel=set())
-    assert forum_cards.card_bytes(big) < forum_cards.MAX_CARD_BYTES
+    assert adaptive.card_bytes(big) < adaptive.MAX_CARD_BYTES
     assert "… och 25 forum till." in texts(big)
 
 
