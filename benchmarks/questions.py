@@ -16,6 +16,8 @@ Reports per file:
 - out-of-field declined: `topic: null` questions not answered (suggest or decline);
 - in-field wrongly declined: in-field questions declined outright;
 - in-field suggested: in-field questions answered with "Menade du…?" instead;
+- in-field not answered: declined or suggested, what `samverkan ask --batch` shows as topic
+  null (issue 15's bar: ≤ 3 %; with `--answers` the same as declined);
 - errors: questions whose search raised (or, with `--answers`, lines marked "error"): each
   is a miss whether the question is in the field or not, never a decline;
 - milliseconds per question (p50, p95, max) after one warm-up pass.
@@ -178,6 +180,7 @@ def score(
         "out_declined": out_ok / n_out if n_out else None,
         "in_declined": declined / n_in if n_in else None,
         "in_suggested": suggested / n_in if n_in else None,
+        "in_not_answered": (declined + suggested) / n_in if n_in else None,
         "errors": sum(o.decision == "error" for o in outcomes),
         "ms_p50": statistics.median(times) if times else 0.0,
         "ms_p95": percentile(times, 95) if times else 0.0,
@@ -247,8 +250,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.table:
         print("\n| file | questions | top-1 | top-3 | out-of-field declined "
-              "| in-field wrongly declined | errors | ms p50 / p95 |")
-        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+              "| in-field declined | in-field not answered | errors | ms p50 / p95 |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     pooled_cases: list[Case] = []
     pooled: list[Outcome] = []
     for path in files:
@@ -264,16 +267,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.table:
             print(f"| {path.name} | {stats['in_field']} + {stats['out_of_field']} "
                   f"| {fmt(stats['top1'])} | {fmt(stats['top3'])} | {fmt(stats['out_declined'])} "
-                  f"| {fmt(stats['in_declined'])} | {stats['errors']} "
+                  f"| {fmt(stats['in_declined'])} | {fmt(stats['in_not_answered'])} "
+                  f"| {stats['errors']} "
                   f"| {stats['ms_p50']:.2f} / {stats['ms_p95']:.2f} |")
             continue
         print(f"\n{path.name}: {stats['questions']} questions "
               f"({stats['in_field']} in field, {stats['out_of_field']} outside)")
-        print(f"  top-1                     {fmt(stats['top1'])}   (target ≥ 90 %)")
+        print(f"  top-1                     {fmt(stats['top1'])}   (target ≥ 92 %)")
         print(f"  top-3                     {fmt(stats['top3'])}   (target ≥ 97 %)")
-        print(f"  out-of-field declined     {fmt(stats['out_declined'])}   (target ≥ 90 %)")
-        print(f"  in-field wrongly declined {fmt(stats['in_declined'])}   (target ≤ 5 %)")
+        print(f"  out-of-field declined     {fmt(stats['out_declined'])}   (target ≥ 93 %)")
+        print(f"  in-field wrongly declined {fmt(stats['in_declined'])}")
         print(f"  in-field suggested        {fmt(stats['in_suggested'])}")
+        print(f"  in-field not answered     {fmt(stats['in_not_answered'])}   (target ≤ 3 %: "
+              "declined or suggested, topic null in `ask --batch`)")
         print(f"  errors                    {stats['errors']:5d}     (questions that failed; "
               "counted as misses, not as declines)")
         if args.answers is None:

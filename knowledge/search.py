@@ -6,7 +6,8 @@ outside the field (search.yaml `outside_examples`) are samples of one more class
 Text is folded (no case, no å/ä/ö), the lexicon's phrases add the words they stand for ("soc" →
 socialtjänsten, "report" → anmäla) and words are stemmed; a logistic regression (scikit-learn)
 over TF-IDF of the stemmed words and word pairs and of character 3–5-grams (typos, compounds)
-gives every topic and the outside class a probability. A question is answered with the best
+gives every topic and the outside class a probability (words it never saw count in the length
+of the question, so that they make it less sure). A question is answered with the best
 topic valid on the day when that topic is at least `answer_ratio` times as likely as "outside";
 otherwise the closest topics are offered ("Menade du…?") when the best is still at least
 `suggest_ratio` times as likely as "outside"; otherwise it is declined. Every constant is in
@@ -52,6 +53,7 @@ class Constants:
     sure_at: float
     suggest_at: float
     suggest_ratio: float
+    unknown_weight: float
 
     @classmethod
     def load(cls, path: Path = CONSTANTS_FILE) -> Constants:
@@ -164,7 +166,7 @@ class SearchIndex:
     def probabilities(self, questions: list[str], day: date) -> np.ndarray:
         """Class probabilities (rows: questions, columns: `model.classes`), topics without a
         version valid on `day` removed and the rest renormalised."""
-        p = self.model.probabilities(questions) * self._mask(day)
+        p = self.model.probabilities(questions, self.constants.unknown_weight) * self._mask(day)
         total = p.sum(axis=1, keepdims=True)
         out: np.ndarray = p / np.where(total > 0, total, 1.0)
         return out

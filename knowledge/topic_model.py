@@ -8,6 +8,12 @@ stemmed words and word pairs (knowledge.text.Reader.read), and the character 3�
 folded words (`char_wb`: typos, missing å/ä/ö, parts of compounds), the second block weighted
 by `char_weight`. scikit-learn's `LogisticRegression` learns from them.
 
+Words the model has never seen count too, at query time: each unknown word or n-gram adds to
+the length of the question's vector as if it were as rare as the rarest known one (times
+`unknown_weight`), so the known part weighs less. A question mostly about something the
+knowledge base never mentions ("Karensavdrag, hur räknas det?") is then decided by its few
+known words with less confidence, instead of by them alone as if they were the whole question.
+
 scikit-learn is used to train only. The trained model keeps what scoring needs — each block's
 vocabulary and IDF, the weights and intercepts — and scores a question with the same
 arithmetic (`probabilities_of`): a server that loads a cached model starts without importing
@@ -118,34 +124,45 @@ class TopicModel:
         state["learner"] = None
         return state
 
-    def probabilities_of(self, text: str) -> npt.NDArray[np.float64]:
+    def probabilities_of(self, text: str, unknown_weight: float = 0.0) -> npt.NDArray[np.float64]:
         """The probability of every class (in the order of `classes`) for one text: sublinear
-        TF-IDF per block, L2-normalised and weighted, then the softmax of the linear scores."""
+        TF-IDF per block, L2-normalised and weighted, then the softmax of the linear scores.
+        With `unknown_weight` > 0 the unknown terms count in the norm (module docstring); with
+        0 this is exactly scikit-learn's arithmetic."""
         ids: list[int] = []
         vals: list[float] = []
         for analyse, vocab, idf, offset, weight in self._blocks:
             counts: dict[int, int] = {}
+            unknown: dict[str, int] = {}
             for term in analyse(text):
                 j = vocab.get(term)
                 if j is not None:
                     counts[j] = counts.get(j, 0) + 1
+                else:
+                    unknown[term] = unknown.get(term, 0) + 1
             if not counts:
                 continue
             js = np.fromiter(counts, dtype=np.int64, count=len(counts))
             tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
             v = tf * idf[js]
+            norm2 = float(v @ v)
+            if unknown_weight > 0 and unknown:
+                u = 1.0 + np.log(np.fromiter(unknown.values(), dtype=np.float64))
+                norm2 += float(u @ u) * (unknown_weight * float(idf.max())) ** 2
             ids.extend((js + offset).tolist())
-            vals.extend((weight * v / np.linalg.norm(v)).tolist())
+            vals.extend((weight * v / np.sqrt(norm2)).tolist())
         z = self._intercept + (np.asarray(vals) @ self._rows[ids] if ids else 0.0)
         e = np.exp(z - z.max())
         out: npt.NDArray[np.float64] = e / e.sum()
         return out
 
-    def probabilities(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
+    def probabilities(
+        self, texts: Sequence[str], unknown_weight: float = 0.0
+    ) -> npt.NDArray[np.float64]:
         """One row of `probabilities_of` per text."""
         if not texts:
             return np.zeros((0, len(self.classes)))
-        return np.vstack([self.probabilities_of(t) for t in texts])
+        return np.vstack([self.probabilities_of(t, unknown_weight) for t in texts])
 
     def feature_count(self) -> int:
         return sum(len(vocab) for _a, vocab, _i, _o, _w in self._blocks)

@@ -159,6 +159,27 @@ def test_scoring_agrees_with_scikit_learn(small_kb: KnowledgeBase) -> None:
     assert np.allclose(model.probabilities(questions), expected, atol=1e-9)
 
 
+def test_unknown_words_make_the_model_less_sure(small_kb: KnowledgeBase) -> None:
+    # With unknown_weight > 0 words the model never saw count in the question's length: a
+    # question whose main word is unknown is decided by its known words with less confidence
+    # than the same known words alone; a question of known words only is scored as before.
+    model = TopicModel.train(
+        Reader(_expansions(small_kb)), _samples(small_kb), c=10.0, char_weight=1.0,
+        outside_share=6.0,
+    )
+    known = _samples(small_kb)[0][1]  # a phrasing it was trained on: every term known
+    assert np.allclose(model.probabilities_of(known, 1.0), model.probabilities_of(known, 0.0))
+    mixed = "Karensavdrag xyzqvw, måste jag anmäla?"
+    plain = model.probabilities_of(mixed, 0.0)
+    unsure = model.probabilities_of(mixed, 1.0)
+    out = model.classes.index(OUTSIDE)
+    topic = max((i for i in range(len(plain)) if i != out), key=lambda i: plain[i])
+    # the unknown words move it towards "outside"
+    assert unsure[topic] / unsure[out] < 0.7 * plain[topic] / plain[out]
+    # nothing known at all: the intercepts decide, whatever the weight
+    assert np.allclose(model.probabilities_of("qqqq", 1.0), model.probabilities_of("qqqq", 0.0))
+
+
 def test_limit_caps_the_alternatives(small_index: SearchIndex) -> None:
     q = "Måste jag anmäla om jag misstänker att ett barn far illa?"
     assert len(small_index.search(q, day=DAY, limit=3).alternatives) == 2
