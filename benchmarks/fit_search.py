@@ -50,7 +50,9 @@ FIT_FILES = [
     ROOT / "tests" / "knowledge" / "out_of_field.yaml",
     *sorted((ROOT / "benchmarks").glob("blind-2026-12*/set_*.yaml")),
 ]
-GRID = {"c": [10.0, 30.0, 100.0], "char_weight": [1.0], "outside_share": [6.0, 9.0]}
+# c = 100 was tried (2026-12-07): as good on the fit sets, but adding a topic then moved 1.2 % of
+# the other decisions (tests/knowledge/test_add_topic.py allows 0.5 %, issue 15).
+GRID = {"c": [10.0, 30.0], "char_weight": [1.0], "outside_share": [6.0, 9.0]}
 QUERY = {"unknown_weight": [0.0, 0.5, 1.0]}
 SWEEP = {
     "answer_ratio": [1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0],
