@@ -34,6 +34,39 @@ os.environ.setdefault(
 )
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A parallel run (pytest-xdist, before its test processes start): the models the tests
+    load from the cache are built first, in parallel, once (tests/warm_caches.py)."""
+    config = session.config
+    workers = getattr(config.option, "numprocesses", None)
+    if hasattr(config, "workerinput") or not workers or config.option.collectonly:
+        return
+    from tests.warm_caches import warm
+
+    warm(int(workers))
+
+
+# Run first (pytest-xdist hands tests out in this order): the tests that take longest, so that
+# none of them is left running alone at the end while the other process has finished. The
+# slow-marked ones first, then these; otherwise the order of the files.
+LONG_FIRST = (
+    "tests/kommun/test_walkthrough.py",
+    "tests/dialogs/test_concern_paths.py",
+    "tests/forums/test_scheduler.py",
+    "tests/knowledge/test_situation_cache.py",
+    "tests/dialogs/test_router.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("slow") is not None:
+            return 0
+        return 1 if item.nodeid.startswith(LONG_FIRST) else 2
+
+    items.sort(key=rank)
+
+
 def cached_index(kb: KnowledgeBase) -> SearchIndex:
     """The search index of `kb`, built once and then loaded from the tests' cache directory
     (as the server does): a test process starts in a fraction of the 2.5 s a build takes."""
