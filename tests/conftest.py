@@ -46,23 +46,41 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     warm(int(workers))
 
 
-# Run first (pytest-xdist hands tests out in this order): the tests that take longest, so that
-# none of them is left running alone at the end while the other process has finished. The
-# slow-marked ones first, then these; otherwise the order of the files.
-LONG_FIRST = (
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest-xdist hands each process one test at a time as it finishes one (keeping two
+    queued) instead of a quarter of its share at once, unless --maxschedchunk says otherwise:
+    with the long tests first (below), no process is left with several of them while the other
+    has finished (a run handed out in chunks of 199 tests left one process 190 s alone)."""
+    if getattr(config.option, "maxschedchunk", "") is None:
+        config.option.maxschedchunk = 1
+
+
+# Handed out first, longest first, so that the long tests are spread over the processes and the
+# run ends with short ones: these (each 10-30 s), then the other slow-marked tests, then these
+# long ones of the fast suite; otherwise the order of the files.
+LONGEST = (
+    "tests/knowledge/test_add_topic.py",
+    "tests/browser/",
     "tests/kommun/test_walkthrough.py",
-    "tests/dialogs/test_concern_paths.py",
+    "tests/e2e/test_reminders",
+)
+LONG = (
+    "tests/dialogs/test_concern_paths.py::test_every_path",
     "tests/forums/test_scheduler.py",
     "tests/knowledge/test_situation_cache.py",
-    "tests/dialogs/test_router.py",
+    "tests/knowledge/test_search.py::test_scoring",
+    "tests/knowledge/test_search.py::test_the_topic_model",
+    "tests/dialogs/test_router.py::test_services",
 )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
-        if item.get_closest_marker("slow") is not None:
+        if item.nodeid.startswith(LONGEST):
             return 0
-        return 1 if item.nodeid.startswith(LONG_FIRST) else 2
+        if item.get_closest_marker("slow") is not None:
+            return 1
+        return 2 if item.nodeid.startswith(LONG) else 3
 
     items.sort(key=rank)
 
