@@ -9,7 +9,8 @@ The flows are walked by pressing their buttons (tests/e2e/card_walk.py), twice:
   concern flow's questions walked for every edge of its graph so that every outcome is reached;
   every card of that walk is measured. A path's conversation starts from a copy of the stored
   state of the conversation that walked the path but its last step, instead of replaying it
-  (same cards, each measured at the same limits: checked against a replay of every path);
+  (compared, when this was written, with a replay of every path: the same distinct cards,
+  each held to the same strictest word limit, and the same first path to every node);
 - over HTTP against the real server: for every flow node, the first path of the walk in process
   that showed it (longest first; a node shown on the way is not walked again), by pressing the
   buttons the server sent, so every node is reached over HTTP too; every card seen is measured.
