@@ -43,7 +43,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     from tests.warm_caches import warm
 
-    warm(int(workers))
+    warm(workers if isinstance(workers, int) else os.cpu_count() or 1)
 
 
 def pytest_configure(config: pytest.Config) -> None:

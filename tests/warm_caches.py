@@ -14,6 +14,7 @@ from __future__ import annotations
 import concurrent.futures
 import multiprocessing
 import os
+import warnings
 from pathlib import Path
 
 # The example profiles the tests and the browser tests start servers with.
@@ -42,11 +43,15 @@ def _build(what: str, cache: str) -> str:
 
 def warm(processes: int) -> None:
     """Build what is missing of the national index, the situations model and each example
-    kommun's index, in `processes` processes."""
+    kommun's index, in `processes` processes. A build that fails (a broken knowledge base) is
+    only warned about: the tests that need it build it again and fail with the reason."""
     cache = os.environ["SAMVERKAN_CACHE_DIR"]
     jobs = ("national", *KOMMUNER)
     with concurrent.futures.ProcessPoolExecutor(
         max(1, processes), mp_context=multiprocessing.get_context("fork")
     ) as pool:
         for done in concurrent.futures.as_completed([pool.submit(_build, j, cache) for j in jobs]):
-            done.result()
+            try:
+                done.result()
+            except Exception as exc:  # any failure is the tests' to report
+                warnings.warn(f"warming the model cache failed: {exc!r}", stacklevel=1)
