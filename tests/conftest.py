@@ -34,6 +34,57 @@ os.environ.setdefault(
 )
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A parallel run (pytest-xdist, before its test processes start): the models the tests
+    load from the cache are built first, in parallel, once (tests/warm_caches.py)."""
+    config = session.config
+    workers = getattr(config.option, "numprocesses", None)
+    if hasattr(config, "workerinput") or not workers or config.option.collectonly:
+        return
+    from tests.warm_caches import warm
+
+    warm(workers if isinstance(workers, int) else os.cpu_count() or 1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest-xdist hands each process one test at a time as it finishes one (keeping two
+    queued) instead of a quarter of its share at once, unless --maxschedchunk says otherwise:
+    with the long tests first (below), no process is left with several of them while the other
+    has finished (a run handed out in chunks of 199 tests left one process 190 s alone)."""
+    if getattr(config.option, "maxschedchunk", "") is None:
+        config.option.maxschedchunk = 1
+
+
+# Handed out first, longest first, so that the long tests are spread over the processes and the
+# run ends with short ones: these (each 10-30 s), then the other slow-marked tests, then these
+# long ones of the fast suite; otherwise the order of the files.
+LONGEST = (
+    "tests/knowledge/test_add_topic.py",
+    "tests/browser/",
+    "tests/kommun/test_walkthrough.py",
+    "tests/e2e/test_reminders",
+)
+LONG = (
+    "tests/dialogs/test_concern_paths.py::test_every_path",
+    "tests/forums/test_scheduler.py",
+    "tests/knowledge/test_situation_cache.py",
+    "tests/knowledge/test_search.py::test_scoring",
+    "tests/knowledge/test_search.py::test_the_topic_model",
+    "tests/dialogs/test_router.py::test_services",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        if item.nodeid.startswith(LONGEST):
+            return 0
+        if item.get_closest_marker("slow") is not None:
+            return 1
+        return 2 if item.nodeid.startswith(LONG) else 3
+
+    items.sort(key=rank)
+
+
 def cached_index(kb: KnowledgeBase) -> SearchIndex:
     """The search index of `kb`, built once and then loaded from the tests' cache directory
     (as the server does): a test process starts in a fraction of the 2.5 s a build takes."""

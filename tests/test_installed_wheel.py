@@ -28,10 +28,11 @@ def test_kb_check_passes_from_the_installed_wheel(tmp_path: Path) -> None:
     )
     (wheel,) = wheels.glob("samverkansboten-*.whl")
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True)
+    venv.create(env_dir)  # without its own pip (3 s): this environment's pip installs into it
     python = env_dir / "bin" / "python"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--no-deps", "-q", str(wheel)],
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
+         str(wheel)],
         check=True,
         capture_output=True,
         timeout=300,

@@ -1,8 +1,16 @@
-"""The real server over HTTP, as Teams talks to it; replies arrive at a fake Bot Connector."""
+"""The real server over HTTP, as Teams talks to it; replies arrive at a fake Bot Connector.
+
+One server for the tests of this module (in each test process), as one server serves many users
+in production: each test talks as its own user in its own conversation, and the restart test
+restarts it. (A server per test cost ~1.5-5 s of start-up each.) The report-draft test, which
+reads the whole database and log, has a server of its own.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +21,16 @@ from tests.e2e.server import ServerProcess
 from tests.fakes.connector import FakeConnector
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    cwd = tmp_path_factory.mktemp("teams-over-http")
+    url = f"sqlite:///{cwd / 'e2e.sqlite3'}"
+    proc = ServerProcess(env={"SAMVERKAN_DATABASE_URL": url}, cwd=cwd)
+    asyncio.run(proc.start())
+    yield proc
+    asyncio.run(proc.stop())
 
 MENU = [
     "Ställ en fråga",
