@@ -38,9 +38,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.questions import Case, read_cases  # noqa: E402
+from benchmarks.questions import outcome_of, read_cases, score  # noqa: E402
 from knowledge.loader import load  # noqa: E402
-from knowledge.search import CONSTANTS_FILE, Constants, SearchIndex, SearchResult  # noqa: E402
+from knowledge.search import CONSTANTS_FILE, Constants, SearchIndex  # noqa: E402
 
 FIT_FILES = [
     ROOT.parent / "shared" / "eval" / "questions.yaml",
@@ -62,35 +62,12 @@ MAX_NOT_ANSWERED = 0.02
 DAY = date(2026, 12, 7)
 
 
-def file_stats(cases: list[Case], results: list[SearchResult]) -> dict[str, float | None]:
-    """top-1, top-3, out-of-field declined, in-field not answered of one file, as
-    `ask --batch` shows them."""
-    n_in = top1 = top3 = not_answered = n_out = declined = 0
-    for c, r in zip(cases, results, strict=True):
-        offered = ([r.topic] if r.topic else []) + [h.topic_id for h in r.alternatives]
-        if c.topic is None:
-            n_out += 1
-            declined += r.topic is None
-            continue
-        ok = {c.topic, *c.also}
-        n_in += 1
-        top1 += r.topic in ok
-        top3 += bool(ok & set(offered[:3]))
-        not_answered += r.topic is None
-    return {
-        "top1": top1 / n_in if n_in else None,
-        "top3": top3 / n_in if n_in else None,
-        "out_declined": declined / n_out if n_out else None,
-        "in_not_answered": not_answered / n_in if n_in else None,
-    }
-
-
-def mean_of(per_file: list[dict[str, float | None]], key: str) -> float:
+def mean_of(per_file: list[dict[str, Any]], key: str) -> float:
     values = [f[key] for f in per_file if f[key] is not None]
-    return sum(values) / len(values) if values else 0.0  # type: ignore[arg-type]
+    return float(sum(values)) / len(values) if values else 0.0
 
 
-def objective(per_file: list[dict[str, float | None]]) -> float:
+def objective(per_file: list[dict[str, Any]]) -> float:
     return (
         mean_of(per_file, "top1")
         + mean_of(per_file, "out_declined")
@@ -120,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
                 results = [index.decide(q, row) for q, row in zip(questions, probs, strict=True)]
                 per_file, at = [], 0
                 for cases in files:
-                    per_file.append(file_stats(cases, results[at : at + len(cases)]))
+                    outcomes = [outcome_of(r) for r in results[at : at + len(cases)]]
+                    per_file.append(score(cases, outcomes, [])[0])
                     at += len(cases)
                 if mean_of(per_file, "in_not_answered") > MAX_NOT_ANSWERED:
                     continue

@@ -138,7 +138,7 @@ class TopicModel:
                 j = vocab.get(term)
                 if j is not None:
                     counts[j] = counts.get(j, 0) + 1
-                else:
+                elif unknown_weight > 0:
                     unknown[term] = unknown.get(term, 0) + 1
             if not counts:
                 continue
