@@ -4,8 +4,8 @@
                                    [--lenient] [--show-misses] [--table] [--kommun ID]
     python benchmarks/questions.py QUESTIONS.yaml --answers ANSWERS.jsonl
 
-Defaults to ../shared/eval/questions.yaml, benchmarks/heldout.yaml and benchmarks/tuning.yaml
-(fresh questions written for the tuning round of issue 3). Each file holds
+Defaults to ../shared/eval/questions.yaml and benchmarks/heldout.yaml (neither is trained on;
+the sets under knowledge/data/questions/ are search's training data). Each file holds
 `questions: [{q, topic, also?}]` where `topic: null` marks a question outside the bot's field
 (a plain string is such a question too).
 Reports per file:
@@ -55,7 +55,6 @@ from knowledge.search import SearchIndex, SearchResult  # noqa: E402
 DEFAULT_FILES = [
     ROOT.parent / "shared" / "eval" / "questions.yaml",
     ROOT / "benchmarks" / "heldout.yaml",
-    ROOT / "benchmarks" / "tuning.yaml",
 ]
 
 

@@ -61,8 +61,8 @@ print(json.dumps(out))
 FILES = [
     str(ROOT.parent / "shared" / "eval" / "questions.yaml"),
     str(ROOT / "benchmarks" / "heldout.yaml"),
-    str(ROOT / "benchmarks" / "tuning.yaml"),
-    str(ROOT / "benchmarks" / "blind2.yaml"),
+    str(ROOT / "knowledge" / "data" / "questions" / "tuning.yaml"),
+    str(ROOT / "knowledge" / "data" / "questions" / "blind2.yaml"),
 ]
 
 

@@ -1,8 +1,9 @@
 """Search over the knowledge base: which topic answers a staff question, and how sure we are.
 
 The engine in one paragraph: every phrasing of a topic (its title, examples, keywords and the
-names of its glossary terms) is a training sample for that topic, and varied messages from
-outside the field (search.yaml `outside_examples`) are samples of one more class, "outside".
+names of its glossary terms) and every staff question labelled with it (knowledge/data/questions/)
+is a training sample for that topic, and varied messages from outside the field (search.yaml
+`outside_examples`, questions labelled null) are samples of one more class, "outside".
 Text is folded (no case, no å/ä/ö), the lexicon's phrases add the words they stand for ("soc" →
 socialtjänsten, "report" → anmäla) and words are stemmed; a logistic regression (scikit-learn)
 over TF-IDF of the stemmed words and word pairs and of character 3–5-grams (typos, compounds)
@@ -28,6 +29,7 @@ from typing import Any, Literal
 import numpy as np
 
 from common import yaml_safe
+from knowledge import questions as labelled
 from knowledge.loader import DEFAULT_DIR, KnowledgeBase
 from knowledge.model import Term
 from knowledge.model_cache import mark_used, versions, write_atomically
@@ -98,7 +100,15 @@ class SearchResult:
 class SearchIndex:
     """The trained topic model of a knowledge base; built once, read-only afterwards."""
 
-    def __init__(self, kb: KnowledgeBase, constants: Constants | None = None) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        constants: Constants | None = None,
+        leave_out: tuple[str, ...] = (),
+        model: TopicModel | None = None,
+    ) -> None:
+        """`leave_out`: question files or folders not to train on (cross-validation only).
+        `model`: a model trained before, to read questions with `kb`'s lexicon (`for_kommun`)."""
         self.constants = constants or Constants.load()
         lexicon = kb.lexicon
         english = [*lexicon.english, *lexicon.english_more]
@@ -117,12 +127,17 @@ class SearchIndex:
         self._validity: dict[str, list[tuple[date | None, date | None]]] = {}
         for topic in kb.topics:
             self._validity.setdefault(topic.id, []).append((topic.valid_from, topic.valid_until))
-        self.model = TopicModel.train(
-            Reader(_expansions(kb), ignore=lexicon.english),
-            _samples(kb),
-            self.constants.c,
-            self.constants.char_weight,
-            self.constants.outside_share,
+        reader = Reader(_expansions(kb), ignore=lexicon.english)
+        self.model = (
+            model.with_reader(reader)
+            if model is not None
+            else TopicModel.train(
+                reader,
+                _samples(kb, leave_out),
+                self.constants.c,
+                self.constants.char_weight,
+                self.constants.outside_share,
+            )
         )
         self._outside = self.model.classes.index(OUTSIDE) if OUTSIDE in self.model.classes else -1
         self._masks: dict[date, np.ndarray] = {}
@@ -130,8 +145,19 @@ class SearchIndex:
     # --- building ----------------------------------------------------------------------------
 
     @classmethod
-    def build(cls, kb: KnowledgeBase, constants: Constants | None = None) -> SearchIndex:
-        return cls(kb, constants)
+    def build(
+        cls, kb: KnowledgeBase, constants: Constants | None = None, leave_out: tuple[str, ...] = ()
+    ) -> SearchIndex:
+        return cls(kb, constants, leave_out)
+
+    @classmethod
+    def for_kommun(cls, national: SearchIndex, kb: KnowledgeBase) -> SearchIndex:
+        """The index of `kb`, the national knowledge base as one kommun sees it
+        (knowledge.kommun.with_profile), on the national index's model: the kommun's words
+        reach search as question-side expansions and its own terms as glossary entries, and
+        nothing is trained. A question without the kommun's words is decided exactly as
+        nationally, and a kommun changes no model."""
+        return cls(kb, national.constants, model=national.model)
 
     @classmethod
     def load_or_build(
@@ -247,7 +273,7 @@ class SearchIndex:
         return term if all(w in self._cue_words for w in rest) else None
 
 
-def _samples(kb: KnowledgeBase) -> list[tuple[str, str]]:
+def _samples(kb: KnowledgeBase, leave_out: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """(class, text) for the topic model, in a fixed order and without repeats."""
     by_topic: dict[str, list[Term]] = {}
     for term in kb.glossary.terms:
@@ -263,6 +289,9 @@ def _samples(kb: KnowledgeBase) -> list[tuple[str, str]]:
             samples[(topic.id, text)] = None
     for text in kb.lexicon.outside_examples:
         samples[(OUTSIDE, text)] = None
+    ids = {t.id for t in kb.topics}
+    for topic_id, text in labelled.samples(kb.directory, ids, leave_out):
+        samples[(topic_id or OUTSIDE, text)] = None
     return list(samples)
 
 

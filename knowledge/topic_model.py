@@ -119,6 +119,23 @@ class TopicModel:
         model.learner = learner
         return model
 
+    def with_reader(self, reader: Reader) -> TopicModel:
+        """This trained model reading questions with `reader` (a kommun's words added as
+        expansions): the same vocabularies, IDF and weights, shared, not copied."""
+        model = TopicModel(reader, 1.0)
+        analysers: tuple[Callable[[str], list[str]], ...] = (
+            _WordsAndPairs(reader),
+            _CharGrams(reader),
+        )
+        model._blocks = [
+            (analyse, vocab, idf, offset, weight)
+            for analyse, (_a, vocab, idf, offset, weight) in zip(
+                analysers, self._blocks, strict=True
+            )
+        ]
+        model.classes, model._rows, model._intercept = self.classes, self._rows, self._intercept
+        return model
+
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["learner"] = None

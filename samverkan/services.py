@@ -23,7 +23,7 @@ from dialogs.masking import Masker
 from dialogs.router import Router as DialogRouter
 from forums import texts as forum_texts
 from forums.repository import ForumService
-from knowledge.kommun import Kommuner, cache_dir_for, with_profile
+from knowledge.kommun import Kommuner, with_profile
 from knowledge.loader import KnowledgeBase, load
 from knowledge.rules import load_rules
 from knowledge.search import SearchIndex
@@ -149,10 +149,13 @@ def dialog_router(core: Core) -> Router:
     in_use = core.kommuner.in_use
     # One detector for all: it reads only the national layer's situation files.
     situations = SituationDetector.load_or_build(core.settings.kb_dir, core.settings.cache_dir)
+    # One search model for all: a kommun's words only change how questions are read.
+    national = SearchIndex.load_or_build(core.kb, core.settings.cache_dir)
     if not in_use:
-        return kommun_dialog_router(core, None, situations)
+        return kommun_dialog_router(core, None, situations, national)
     routers = {
-        kommun_id: kommun_dialog_router(core, kommun_id, situations) for kommun_id in in_use
+        kommun_id: kommun_dialog_router(core, kommun_id, situations, national)
+        for kommun_id in in_use
     }
     if len(routers) == 1:
         return next(iter(routers.values()))
@@ -160,20 +163,22 @@ def dialog_router(core: Core) -> Router:
 
 
 def kommun_dialog_router(
-    core: Core, kommun_id: str | None, situations: SituationDetector | None = None
+    core: Core,
+    kommun_id: str | None,
+    situations: SituationDetector | None = None,
+    national: SearchIndex | None = None,
 ) -> DialogRouter:
     """The conversation router with search, rules, situations and the feature cards, on the
     knowledge base as one kommun sees it (its routines and its words); None: national only."""
     kb_dir = core.settings.kb_dir
     kb = core.kb
-    cache_dir = core.settings.cache_dir
+    index = national or SearchIndex.load_or_build(core.kb, core.settings.cache_dir)
     if kommun_id is not None:
-        profile = core.kommuner.profiles[kommun_id]
-        kb = with_profile(core.kb, profile)
-        cache_dir = cache_dir_for(cache_dir, profile)  # the index depends on its words too
+        kb = with_profile(core.kb, core.kommuner.profiles[kommun_id])
+        index = SearchIndex.for_kommun(index, kb)  # its words, the national model
     return DialogRouter(
         kb=kb,
-        index=SearchIndex.load_or_build(kb, cache_dir),
+        index=index,
         rules=load_rules(kb_dir).for_kommun(kommun_id),  # cites no other kommun's documents
         messages=core.messages,
         clock=core.clock,

@@ -14,9 +14,8 @@ from cli import texts
 from common import swedish
 from common.clock import Clock, SystemClock, local
 from dialogs import flowcheck
-from knowledge import rule_proofs, situations
+from knowledge import questions, rule_proofs, situations
 from knowledge.kommun import (
-    cache_dir_for,
     load_kommuner,
     national_sources,
     sources_json,
@@ -85,6 +84,7 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
     try:
         kb = load(directory)
         cache_dir = _cache_dir()
+        national = SearchIndex.load_or_build(kb, cache_dir)  # every kommun reads with it
     except KnowledgeError as exc:
         _err(texts().text("kb.broken", count=len(exc.problems)))
         return 1
@@ -99,7 +99,7 @@ def ask(args: argparse.Namespace, *, clock: Clock | None = None, out: TextIO | N
     except Exception as exc:  # settings from the environment that do not validate
         _err(texts().text("kb.bad_settings", problem=exc))
         return 2
-    index = SearchIndex.load_or_build(kb, cache_dir_for(cache_dir, kb.kommun))
+    index = national if kb.kommun is None else SearchIndex.for_kommun(national, kb)
     try:
         situations = SituationDetector.load_or_build(directory, cache_dir)
     except KnowledgeError as exc:
@@ -263,6 +263,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("rules", rule_proofs.validate),
     ("flows", flowcheck.validate),
     ("situations", situations.validate),
+    ("questions", questions.validate),
 )
 
 

@@ -15,7 +15,7 @@ from dialogs import MESSAGES
 from dialogs.masking import Masker
 from knowledge.loader import KnowledgeBase
 
-BLIND = Path(__file__).resolve().parents[2] / "benchmarks" / "blind-2026-12"
+BLIND = Path(__file__).resolve().parents[2] / "knowledge" / "data" / "questions" / "blind-2026-12"
 
 
 @pytest.fixture(scope="module")

@@ -22,9 +22,9 @@ DAY = date(2026, 12, 7)
 QUESTION_SETS = [
     *[p for p in [ROOT.parent / "shared" / "eval" / "questions.yaml"] if p.exists()],
     ROOT / "benchmarks" / "heldout.yaml",
-    ROOT / "benchmarks" / "tuning.yaml",
-    ROOT / "benchmarks" / "blind2.yaml",
-    *sorted((ROOT / "benchmarks" / "blind-2026-12").glob("set_*.yaml")),
+    ROOT / "knowledge" / "data" / "questions" / "tuning.yaml",
+    ROOT / "knowledge" / "data" / "questions" / "blind2.yaml",
+    *sorted((ROOT / "knowledge" / "data" / "questions" / "blind-2026-12").glob("set_*.yaml")),
 ]
 
 NEW_TOPIC = """\

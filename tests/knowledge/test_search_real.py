@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from benchmarks.questions import evaluate, read_cases
+from knowledge import questions
 from knowledge.loader import KnowledgeBase
 from knowledge.search import SearchIndex
 
@@ -49,8 +50,9 @@ def _plain(text: str) -> str:
 
 def _trained_on(kb: KnowledgeBase) -> set[str]:
     """Every text the topic model learns from (SearchIndex.build): titles, examples, keywords,
-    glossary names and search.yaml's outside_examples."""
+    glossary names, search.yaml's outside_examples and the labelled questions."""
     texts = [*kb.lexicon.outside_examples]
+    texts += [q for _topic, q, _rel in questions.read(kb.directory)[0]]
     for topic in kb.topics:
         texts += [topic.title, *topic.examples, *topic.keywords]
     for term in kb.glossary.terms:
@@ -62,7 +64,8 @@ def test_held_out_questions_find_their_topic(
     real_kb: KnowledgeBase, real_index: SearchIndex
 ) -> None:
     # benchmarks/heldout.yaml was written from the topic descriptions and is never copied into
-    # topic examples or search.yaml (the training data of the topic model); the few questions
+    # topic examples, search.yaml or knowledge/data/questions/ (the training data of the topic
+    # model); the few questions
     # that nevertheless equal a trained phrasing are left out. Measured with
     # benchmarks/questions.py on 2026-12-07 (the whole set, scikit-learn engine): top-1 98.5 %,
     # top-3 100 %, out-of-field declined 16/16, in-field declined 0/66. The bars leave room
@@ -70,8 +73,10 @@ def test_held_out_questions_find_their_topic(
     trained = _trained_on(real_kb)
     cases = [c for c in read_cases(HELDOUT) if _plain(c.q) not in trained]
     stats, misses = evaluate(real_index, cases, DAY)
-    # Still a held-out set: not copied into the training data.
-    assert stats["in_field"] >= 60 and stats["out_of_field"] >= 15, stats
+    # Still a held-out set: not copied into the training data. Its short questions ("Vad är
+    # en SIP?") were also written, independently, in the labelled training sets: 16 of 82
+    # are left out since 2026-12-07 night.
+    assert stats["in_field"] >= 50 and stats["out_of_field"] >= 8, stats
     assert stats["top1"] >= 0.93, misses
     assert stats["top3"] >= 0.96, misses
     assert stats["out_declined"] >= 0.85, misses

@@ -17,6 +17,7 @@ from knowledge.situation_model import LinearModels, char_grams, word_grams
 from knowledge.situations import TRAINING_FILE, SituationDetector, load_files
 
 ROOT = Path(__file__).resolve().parents[2]
+QUESTIONS = DEFAULT_DIR / "questions"
 ODD = [
     "",
     "  ",
@@ -37,8 +38,8 @@ def _messages() -> list[str]:
     texts = [m.text for m in training]
     for path in sorted((ROOT / "benchmarks" / "concern-2026-12").glob("set_*.yaml")):
         texts += [m["text"] for m in yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]]
-    for name in ("heldout.yaml", "tuning.yaml"):
-        data = yaml.safe_load((ROOT / "benchmarks" / name).read_text(encoding="utf-8"))
+    for path in (ROOT / "benchmarks" / "heldout.yaml", QUESTIONS / "tuning.yaml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         texts += [q["q"] for q in data["questions"]]
     return texts + ODD
 

@@ -3,18 +3,17 @@ of it, and its search index (cached per profile, as the server does)."""
 
 from __future__ import annotations
 
-import os
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from common.catalogue import Catalogue
 from dialogs import MESSAGES
-from knowledge.kommun import Kommuner, cache_dir_for, load_kommuner, with_profile
+from knowledge.kommun import Kommuner, load_kommuner, with_profile
 from knowledge.loader import KnowledgeBase, load
 from knowledge.search import SearchIndex
+from tests.conftest import cached_index
 
 DAY = date(2026, 3, 3)
 EXAMPLES = ("stockholm", "ekero", "lekeberg")
@@ -45,8 +44,8 @@ def kommun_kb(
     if kommun_id not in _INDEXES:
         profile = kommuner.profiles[kommun_id]
         kb = with_profile(national, profile)
-        cache = cache_dir_for(Path(os.environ["SAMVERKAN_CACHE_DIR"]), profile)
-        _INDEXES[kommun_id] = (kb, SearchIndex.load_or_build(kb, cache))
+        index = cached_index(national)
+        _INDEXES[kommun_id] = (kb, SearchIndex.for_kommun(index, kb))
     return _INDEXES[kommun_id]
 
 

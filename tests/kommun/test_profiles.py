@@ -4,12 +4,15 @@ rektor or elevhälsan."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from common.catalogue import Catalogue
 from dialogs.answers import TopicCards
 from knowledge.kommun import Kommuner, sources_json
 from knowledge.loader import KnowledgeBase
+from knowledge.search import SearchIndex
+from tests.conftest import cached_index
 from tests.kommun.conftest import DAY, EXAMPLES, card_text, kommun_kb
 
 # (what the question is about, question, topic it must find)
@@ -201,3 +204,21 @@ def test_example_forums_meet_on_weekdays(kommun: str) -> None:
     assert len(meetings) > 20
     weekend = [(m.forum, f"{m.start:%Y-%m-%d %a}") for m in meetings if m.start.weekday() >= 5]
     assert not weekend, weekend
+
+
+@pytest.mark.parametrize("kommun_id", EXAMPLES)
+def test_a_kommun_reads_with_the_national_model(
+    national: KnowledgeBase, kommuner: Kommuner, kommun_id: str
+) -> None:
+    """A kommun's index trains nothing: it shares the national model's weights, and a question
+    without the kommun's words gets exactly the national probabilities."""
+    kb, _ = kommun_kb(national, kommuner, kommun_id)
+    base = cached_index(national)
+    index = SearchIndex.for_kommun(base, kb)
+    assert index.model._rows is base.model._rows
+    questions = ["Måste jag berätta för föräldrarna att jag anmäler?", "Vad är en SIP?"]
+    assert np.array_equal(index.probabilities(questions, DAY), base.probabilities(questions, DAY))
+    # its own word reads differently (Ekerö's PRISMA: test_a_kommun_word_is_only_that_kommun_s)
+    if kommun_id == "ekero":
+        q = ["Vad är PRISMA?"]
+        assert not np.array_equal(index.probabilities(q, DAY), base.probabilities(q, DAY))

@@ -1,0 +1,92 @@
+"""Search trains on the labelled staff questions of a knowledge base (knowledge/data/questions/):
+a labelled question teaches its topic a wording no phrasing has, a question labelled null
+teaches "outside", a label that names no topic stops the build and `kb check` names it."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from cli.commands import knowledge as commands
+from cli.main import main
+from knowledge import questions
+from knowledge.loader import DEFAULT_DIR, KnowledgeError, load
+from knowledge.search import SearchIndex
+
+from .conftest import KB_SEARCH
+
+DAY = date(2026, 12, 7)
+# Made-up words no phrasing of the test knowledge base has.
+ODD = "blixtklonk vid grindgungan, vad gäller?"
+ODD_OUT = "krumelurfesten i personalrummet på fredag"
+
+
+def _kb_with(tmp_path: Path, text: str) -> Path:
+    kb_dir = tmp_path / "kb"
+    shutil.copytree(KB_SEARCH, kb_dir)
+    (kb_dir / "questions").mkdir()
+    (kb_dir / "questions" / "set.yaml").write_text(text, encoding="utf-8")
+    return kb_dir
+
+
+LABELLED = """\
+questions:
+- q: Blixtklonk vid grindgungan igen, vad gäller för oss?
+  topic: konsultation
+- q: det var blixtklonk vid grindgungan, vad gäller?
+  topic: konsultation
+- q: Blixtklonk vid grindgungan på rasten, vad gäller nu?
+  topic: konsultation
+- q: krumelurfesten i personalrummet, vem tar med tårta?
+  topic: null
+- q: krumelurfesten i personalrummet är på fredag
+  topic: null
+"""
+
+
+def test_a_labelled_wording_is_learnt_and_left_out_on_request(tmp_path: Path) -> None:
+    kb = load(_kb_with(tmp_path, LABELLED))
+    index = SearchIndex.build(kb)
+    without = SearchIndex.build(kb, leave_out=("questions/set.yaml",))
+    base = SearchIndex.build(load(KB_SEARCH))
+    assert index.search(ODD, day=DAY).topic == "konsultation"
+    for other in (without, base):
+        assert other.search(ODD, day=DAY).topic != "konsultation"
+    assert index.search(ODD_OUT, day=DAY).decision == "decline"
+    # the null questions are samples of "outside": they raise its probability
+    p_with = index.probabilities([ODD_OUT], DAY)[0][index.model.classes.index("")]
+    p_base = base.probabilities([ODD_OUT], DAY)[0][base.model.classes.index("")]
+    assert p_with > p_base
+
+
+def test_a_label_naming_no_topic_stops_the_build_and_kb_check_names_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb_dir = _kb_with(tmp_path, "questions:\n- q: Vad gäller?\n  topic: finns-inte\n")
+    with pytest.raises(KnowledgeError) as err:
+        SearchIndex.build(load(kb_dir))
+    assert "finns-inte" in str(err.value)
+    monkeypatch.setattr(commands, "CHECKS", (("questions", questions.validate),))
+    assert main(["kb", "check", "--dir", str(kb_dir)]) == 1
+    out = capsys.readouterr().out
+    assert "questions/set.yaml" in out and "finns-inte" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["questions: inte en lista\n", "questions:\n- q: ''\n  topic: konsultation\n", "a: [\n"],
+)
+def test_a_broken_question_file_is_a_problem_not_a_crash(tmp_path: Path, text: str) -> None:
+    found = questions.validate(_kb_with(tmp_path, text))
+    assert len(found) == 1 and found[0].file == "questions/set.yaml"
+
+
+def test_the_shipped_questions_are_valid_and_many() -> None:
+    assert questions.validate(DEFAULT_DIR) == []
+    found, _problems = questions.read(DEFAULT_DIR)
+    labels = {topic for topic, _q, _rel in found}
+    assert len(found) > 5000 and None in labels
+    assert labels - {None} <= {t.id for t in load().topics}
