@@ -34,14 +34,15 @@ def _plain(text: str) -> str:
 
 
 def test_the_gate_is_not_trained_on() -> None:
-    """The gate is not copied into search's labelled training questions: only a few short
-    questions that two blind writers wrote alike ("Vad är SSPF?") are in both (7 of 209
-    distinct ones on 2026-12-07); a copied set would share nearly all."""
+    """No gate file is copied into search's labelled training questions: only short or common
+    questions that different blind writers wrote alike ("Vad är SSPF?", "tack") are in both
+    (3–12 % of a file on 2026-12-07); a copied file would share nearly all."""
     trained = {_plain(q) for _topic, q, _rel in questions.read(DEFAULT_DIR)[0]}
-    gate = {_plain(c.q) for path in GATE.glob("*.yaml") for c in read_cases(path)}
-    assert len(gate) > 100
-    shared = gate & trained
-    assert len(shared) <= 0.05 * len(gate), sorted(shared)
+    for path in sorted(GATE.glob("*.yaml")):
+        gate = {_plain(c.q) for c in read_cases(path)}
+        assert len(gate) > 100, path.name
+        shared = gate & trained
+        assert len(shared) <= 0.15 * len(gate), (path.name, sorted(shared))
 
 
 @pytest.mark.parametrize("path", sorted(GATE.glob("*.yaml")), ids=lambda p: p.name)
