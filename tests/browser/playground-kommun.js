@@ -22,7 +22,8 @@ const timeout = 30000;
   const say = async (text) => {
     const box = page.locator('[data-lexical-editor="true"][role="textbox"]').first();
     await box.click();
-    await page.keyboard.type(text);
+    // pasted in one go (playground-test.js types key by key): keystrokes cost time, not coverage
+    await page.keyboard.insertText(text);
     await page.keyboard.press('Enter');
   };
   try {

@@ -17,7 +17,8 @@ const problems = [];
 async function say(page, text) {
   const box = page.locator('[data-lexical-editor="true"][role="textbox"]').first();
   await box.click();
-  await page.keyboard.type(text);
+  // pasted in one go (playground-test.js types key by key): keystrokes cost time, not coverage
+  await page.keyboard.insertText(text);
   await page.keyboard.press('Enter');
 }
 
