@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from cli.commands import knowledge as commands
 from cli.main import main
 from knowledge.kommun_model import KommunError
 from knowledge.loader import KnowledgeBase
@@ -14,6 +15,14 @@ from samverkan.kommun_check import check_all, load_checked
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BROKEN = sorted(p.name for p in (FIXTURES / "broken").iterdir() if p.is_dir())
+
+
+@pytest.fixture(autouse=True)
+def _only_the_kommun_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kb check` here checks the knowledge base and the profiles, not again the national
+    rules, flows, situations and labelled questions (each 0.1–0.3 s a run; their own tests and
+    the installed-wheel test run them)."""
+    monkeypatch.setattr(commands, "CHECKS", ())
 
 
 def test_there_is_a_fixture_per_error_kind() -> None:
