@@ -62,8 +62,15 @@ def _run(args: argparse.Namespace) -> int:
     print(
         texts().text("serve.listening", host=settings.host, port=settings.port), file=sys.stderr
     )
+    from knowledge.loader import KnowledgeError
+
     app = application(settings, knowledge)
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, print=None)
+    except KnowledgeError as exc:  # found while the start-up builds the search index (a label
+        # of knowledge/data/questions/ that names no topic): before it listens
+        print(texts().text("serve.cannot_start", problem=exc), file=sys.stderr)
+        return 2
     return 0
 
 

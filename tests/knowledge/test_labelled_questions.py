@@ -95,3 +95,21 @@ def test_the_shipped_questions_are_valid_and_many() -> None:
     labels = {topic for topic, _q, _rel in found}
     assert len(found) > 5000 and None in labels
     assert labels - {None} <= {t.id for t in load().topics}
+
+
+def test_serve_refuses_to_start_with_a_label_naming_no_topic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The problem is found when the start-up builds the index, before the server listens: a
+    clear message and exit code 2, not a traceback."""
+    kb_dir = tmp_path / "kb"
+    shutil.copytree(DEFAULT_DIR, kb_dir)
+    (kb_dir / "questions" / "ny.yaml").write_text(
+        "questions:\n- q: Vad gäller?\n  topic: finns-inte\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("SAMVERKAN_KB_DIR", str(kb_dir))
+    monkeypatch.setenv("SAMVERKAN_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}")
+    monkeypatch.setenv("SAMVERKAN_PORT", "1")  # never reached: it stops before listening
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert "Boten startar inte" in err and "questions/ny.yaml" in err and "finns-inte" in err
