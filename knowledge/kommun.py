@@ -407,11 +407,3 @@ def sources_json(kb: KnowledgeBase, topic: Any, day: date) -> list[dict[str, Any
     for item in out:
         unique.setdefault((item["kind"], item["ref"]), item)
     return list(unique.values())
-
-
-def cache_dir_for(cache_dir: Path | None, profile: KommunProfile | None) -> Path | None:
-    """Where the search index of a kommun's knowledge base is cached: its own folder, named by
-    the profile's content (the index depends on the profile's words)."""
-    if cache_dir is None or profile is None:
-        return cache_dir
-    return Path(cache_dir) / f"kommun-{profile.id}-{profile.digest}"
