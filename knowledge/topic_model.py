@@ -1,8 +1,9 @@
 """The topic model of search: a logistic regression over the topics and an outside class.
 
-Each phrasing of a topic (title, examples, keywords, the names of its glossary terms) is a
-training sample of its topic; search.yaml's `outside_examples` (school life with no child at
-risk, small talk) are samples of the class OUTSIDE. A sample's features are two TF-IDF blocks
+Each phrasing of a topic (title, examples, keywords, the names of its glossary terms) and each
+staff question labelled with it (knowledge/data/questions/) is a training sample of its topic;
+search.yaml's `outside_examples` (school life with no child at risk, small talk) and the
+questions labelled null are samples of the class OUTSIDE. A sample's features are two TF-IDF blocks
 (scikit-learn `TfidfVectorizer`, sublinear term frequency, each block L2-normalised): its
 stemmed words and word pairs (knowledge.text.Reader.read), and the character 3–5-grams of its
 folded words (`char_wb`: typos, missing å/ä/ö, parts of compounds), the second block weighted
