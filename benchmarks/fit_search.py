@@ -114,15 +114,15 @@ def main(argv: list[str] | None = None) -> int:
         index = indexes[-1][0]
         assert all(ix.model.classes == index.model.classes for ix, _g in indexes)
         for query in itertools.product(*QUERY.values()):
+            queried = replace(trained, **dict(zip(QUERY, query, strict=True)))
             probs_of = []
             for ix, group in indexes:
-                ix.constants = replace(trained, **dict(zip(QUERY, query, strict=True)))
+                ix.constants = queried
                 probs_of.append(ix.probabilities([c.q for cases in group for c in cases], DAY))
-            index.constants = indexes[0][0].constants
             probs = np.vstack(probs_of)
             point_best: tuple[float, Constants, list[dict[str, Any]]] | None = None
             for values in itertools.product(*SWEEP.values()):
-                k = replace(index.constants, **dict(zip(SWEEP, values, strict=True)))
+                k = replace(queried, **dict(zip(SWEEP, values, strict=True)))
                 index.constants = k
                 results = [index.decide(q, row) for q, row in zip(questions, probs, strict=True)]
                 per_file, at = [], 0

@@ -25,7 +25,7 @@ from forums import texts as forum_texts
 from forums.repository import ForumService
 from knowledge.kommun import Kommuner, with_profile
 from knowledge.loader import KnowledgeBase, load
-from knowledge.rules import load_rules
+from knowledge.rules import RuleSet, load_rules
 from knowledge.search import SearchIndex
 from knowledge.situations import SituationDetector
 from samverkan.kommun_check import load_checked
@@ -151,10 +151,11 @@ def dialog_router(core: Core) -> Router:
     situations = SituationDetector.load_or_build(core.settings.kb_dir, core.settings.cache_dir)
     # One search model for all: a kommun's words only change how questions are read.
     national = SearchIndex.load_or_build(core.kb, core.settings.cache_dir)
+    rules = load_rules(core.settings.kb_dir)  # each kommun takes its part (for_kommun)
     if not in_use:
-        return kommun_dialog_router(core, None, situations, national)
+        return kommun_dialog_router(core, None, situations, national, rules)
     routers = {
-        kommun_id: kommun_dialog_router(core, kommun_id, situations, national)
+        kommun_id: kommun_dialog_router(core, kommun_id, situations, national, rules)
         for kommun_id in in_use
     }
     if len(routers) == 1:
@@ -165,21 +166,21 @@ def dialog_router(core: Core) -> Router:
 def kommun_dialog_router(
     core: Core,
     kommun_id: str | None,
-    situations: SituationDetector | None = None,
-    national: SearchIndex | None = None,
+    situations: SituationDetector,
+    national: SearchIndex,
+    rules: RuleSet,
 ) -> DialogRouter:
     """The conversation router with search, rules, situations and the feature cards, on the
     knowledge base as one kommun sees it (its routines and its words); None: national only."""
-    kb_dir = core.settings.kb_dir
     kb = core.kb
-    index = national or SearchIndex.load_or_build(core.kb, core.settings.cache_dir)
+    index = national
     if kommun_id is not None:
         kb = with_profile(core.kb, core.kommuner.profiles[kommun_id])
         index = SearchIndex.for_kommun(index, kb)  # its words, the national model
     return DialogRouter(
         kb=kb,
         index=index,
-        rules=load_rules(kb_dir).for_kommun(kommun_id),  # cites no other kommun's documents
+        rules=rules.for_kommun(kommun_id),  # cites no other kommun's documents
         messages=core.messages,
         clock=core.clock,
         registry=core.registries[kommun_id or ""],  # its own contacts and forums only
@@ -188,9 +189,7 @@ def kommun_dialog_router(
         conversations=core.conversations,
         contact_card=contact_card_builder(contact_texts()),
         forum_cards=forum_card_builder(forum_texts()),
-        situations=situations
-        if situations is not None
-        else SituationDetector.load_or_build(kb_dir, core.settings.cache_dir),
+        situations=situations,
         dialog_ttl=timedelta(hours=core.settings.dialog_ttl_hours),
         suggestions=core.suggestions,
     )

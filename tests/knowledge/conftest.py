@@ -3,6 +3,8 @@ and the real one (knowledge/data), each loaded and indexed once per test session
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,10 @@ def real_kb() -> KnowledgeBase:
 @pytest.fixture(scope="session")
 def real_index(real_kb: KnowledgeBase) -> SearchIndex:
     return cached_index(real_kb)
+
+
+def plain(text: str) -> str:
+    """Lower case, without diacritics and punctuation: how a copied phrasing is recognised."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.findall(r"\w+", bare))

@@ -4,8 +4,6 @@ measurements themselves live in benchmarks/questions.py)."""
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +14,8 @@ from benchmarks.questions import evaluate, read_cases
 from knowledge import questions
 from knowledge.loader import KnowledgeBase
 from knowledge.search import SearchIndex
+
+from .conftest import plain
 
 DAY = date(2026, 11, 1)
 OUT_OF_FIELD = Path(__file__).resolve().parent / "out_of_field.yaml"
@@ -41,13 +41,6 @@ def test_every_topic_is_found_by_its_own_title(
     assert not misses
 
 
-def _plain(text: str) -> str:
-    """Lower case, without diacritics and punctuation: how a copied phrasing is recognised."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.findall(r"\w+", bare))
-
-
 def _trained_on(kb: KnowledgeBase) -> set[str]:
     """Every text the topic model learns from (SearchIndex.build): titles, examples, keywords,
     glossary names, search.yaml's outside_examples and the labelled questions."""
@@ -57,7 +50,7 @@ def _trained_on(kb: KnowledgeBase) -> set[str]:
         texts += [topic.title, *topic.examples, *topic.keywords]
     for term in kb.glossary.terms:
         texts += [term.term, *term.aliases, *([term.long] if term.long else [])]
-    return {_plain(t) for t in texts}
+    return {plain(t) for t in texts}
 
 
 def test_held_out_questions_find_their_topic(
@@ -71,7 +64,7 @@ def test_held_out_questions_find_their_topic(
     # top-3 100 %, out-of-field declined 16/16, in-field declined 0/66. The bars leave room
     # for the noise DEVELOPERS.md speaks of, not for a regression.
     trained = _trained_on(real_kb)
-    cases = [c for c in read_cases(HELDOUT) if _plain(c.q) not in trained]
+    cases = [c for c in read_cases(HELDOUT) if plain(c.q) not in trained]
     stats, misses = evaluate(real_index, cases, DAY)
     # Still a held-out set: not copied into the training data. Its short questions ("Vad är
     # en SIP?") were also written, independently, in the labelled training sets: 16 of 82

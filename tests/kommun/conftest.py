@@ -44,8 +44,9 @@ def kommun_kb(
     if kommun_id not in _INDEXES:
         profile = kommuner.profiles[kommun_id]
         kb = with_profile(national, profile)
-        index = cached_index(national)
-        _INDEXES[kommun_id] = (kb, SearchIndex.for_kommun(index, kb))
+        if "" not in _INDEXES:  # the national index, loaded once: every kommun reads with it
+            _INDEXES[""] = (national, cached_index(national))
+        _INDEXES[kommun_id] = (kb, SearchIndex.for_kommun(_INDEXES[""][1], kb))
     return _INDEXES[kommun_id]
 
 
