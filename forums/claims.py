@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import Connection, Update, and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
@@ -38,12 +39,55 @@ from storage.db import Database
 from storage.models import ConversationReference
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-# NO_SYNC: the per-delivery updates (begin, end and finish an attempt; three per reminder) run in
-# a session of their own that holds no ForumDelivery object, so there is nothing in memory to
-# bring up to date: `synchronize_session=False` spares SQLAlchemy's default ("auto"), which
-# first tries to evaluate the WHERE in Python and, for criteria it cannot evaluate (the
-# `exists()` of begin_attempt), fetches the matched rows. Measured: ~20 % faster fan-out.
+# HOT: the per-delivery updates (begin, end and finish an attempt; two or three per reminder)
+# are statements built once with bound parameters, run on a plain connection in one hop per
+# transaction (`Database.run_transaction`: on SQLite one thread over sqlite3, not a hop through
+# aiosqlite per statement; no ORM session). Measured 2026-12-07 (1,000 reminders, SQLite,
+# py-spy): building the statement, its cache key and the ORM's bulk-update path were most of
+# the 23 % of the server's fan-out CPU these updates took.
+_D = ForumDelivery.__table__.c
+_MINE = and_(
+    _D.id == bindparam("delivery_id"),
+    _D.claimed_by == bindparam("instance"),
+    _D.status == "claimed",
+)
+_ACTIVE = exists().where(
+    ForumSubscription.id == _D.subscription_id,
+    ForumSubscription.ended_at.is_(None),
+    ForumSubscription.conversation_ref_id.is_not(None),
+)
+_BEGIN = (
+    update(ForumDelivery)
+    .where(_MINE, _ACTIVE)
+    .values(
+        attempts=_D.attempts + 1,
+        attempt_started_at=bindparam("now", type_=_D.updated_at.type),
+        lease_until=bindparam("lease_until", type_=_D.lease_until.type),
+        updated_at=bindparam("now", type_=_D.updated_at.type),
+    )
+)
+_STILL_MINE = select(_D.id).where(_MINE)
+_END = (
+    update(ForumDelivery)
+    .where(_MINE)
+    .values(
+        attempt_started_at=None,
+        lease_until=bindparam("lease_until", type_=_D.lease_until.type),
+        updated_at=bindparam("now", type_=_D.updated_at.type),
+    )
+)
+
+
+@functools.cache
+def _finish_statement(columns: tuple[str, ...]) -> Update:
+    """The outcome's UPDATE for this set of columns (a handful of sets occur)."""
+    return (
+        update(ForumDelivery)
+        .where(_MINE)
+        .values({c: bindparam(f"set_{c}", type_=_D[c].type) for c in columns})
+    )
 
 
 @dataclass
@@ -117,6 +161,13 @@ class DeliveryClaims:
             return
         async with self.sqlite_writes, self._db.transaction() as s:
             yield s
+
+    async def _hot(self, fn: Callable[[Connection], T]) -> T:
+        """A short write transaction of the per-delivery kind (see HOT), queued like `write`."""
+        if self.sqlite_writes is None:
+            return await self._db.run_transaction(fn)
+        async with self.sqlite_writes:
+            return await self._db.run_transaction(fn)
 
     async def claim(self, now: datetime, report: TickReport) -> list[Job]:
         """New claims on the reminders due now, and the deliveries taken over."""
@@ -410,38 +461,22 @@ class DeliveryClaims:
 
     # attempts and outcomes -------------------------------------------------------------------
 
-    def _mine(self, delivery_id: int) -> Any:
-        return and_(
-            ForumDelivery.id == delivery_id,
-            ForumDelivery.claimed_by == self.instance_id,
-            ForumDelivery.status == "claimed",
-        )
-
     async def begin_attempt(self, job: Job, report: TickReport) -> bool:
         """Mark the request as in flight and renew the lease; False (and recorded why) when the
         claim was lost or the subscription ended meanwhile."""
         now = self._clock.now()
-        active = exists().where(
-            ForumSubscription.id == ForumDelivery.subscription_id,
-            ForumSubscription.ended_at.is_(None),
-            ForumSubscription.conversation_ref_id.is_not(None),
-        )
-        async with self.write() as s:
-            res = await s.execute(
-                update(ForumDelivery)
-                .where(self._mine(job.delivery_id), active)
-                .values(
-                    attempts=ForumDelivery.attempts + 1,
-                    attempt_started_at=now,
-                    lease_until=now + self._lease,
-                    updated_at=now,
-                )
-                .execution_options(synchronize_session=False)  # see NO_SYNC
-            )
-            if res.rowcount == 1:  # type: ignore[attr-defined]
-                return True
-            still_mine = await s.scalar(select(ForumDelivery.id).where(self._mine(job.delivery_id)))
-        if still_mine is not None:  # ours, but the subscription ended meanwhile
+        mine = {"delivery_id": job.delivery_id, "instance": self.instance_id}
+        params = {**mine, "now": now, "lease_until": now + self._lease}
+
+        def run(conn: Connection) -> str:
+            if conn.execute(_BEGIN, params).rowcount == 1:
+                return "begun"
+            return "ended" if conn.execute(_STILL_MINE, mine).first() is not None else "lost"
+
+        result = await self._hot(run)
+        if result == "begun":
+            return True
+        if result == "ended":  # ours, but the subscription ended meanwhile
             ended = texts().text("reasons.ended")
             await self.finish(job.delivery_id, "skipped_stale", report, reason=ended)
         else:
@@ -451,13 +486,13 @@ class DeliveryClaims:
 
     async def end_attempt(self, delivery_id: int, now: datetime) -> None:
         """The attempt failed with a known outcome: no longer in flight; the lease renewed."""
-        async with self.write() as s:
-            await s.execute(
-                update(ForumDelivery)
-                .where(self._mine(delivery_id))
-                .values(attempt_started_at=None, lease_until=now + self._lease, updated_at=now)
-                .execution_options(synchronize_session=False)  # see NO_SYNC
-            )
+        params = {
+            "delivery_id": delivery_id,
+            "instance": self.instance_id,
+            "now": now,
+            "lease_until": now + self._lease,
+        }
+        await self._hot(lambda conn: conn.execute(_END, params))
 
     async def release_all(self, jobs: Sequence[Job]) -> None:
         """Give claims back: any instance may send them at once."""
@@ -504,14 +539,11 @@ class DeliveryClaims:
                 values["last_error"] = outcome.error[:500]
         if status == "sent":
             values["sent_at"] = now
-        async with self.write() as s:
-            res = await s.execute(
-                update(ForumDelivery)
-                .where(self._mine(delivery_id))
-                .values(**values)
-                .execution_options(synchronize_session=False)  # see NO_SYNC
-            )
-        if res.rowcount != 1:  # type: ignore[attr-defined]
+        stmt = _finish_statement(tuple(values))
+        params = {f"set_{c}": v for c, v in values.items()}
+        params.update(delivery_id=delivery_id, instance=self.instance_id)
+        rowcount = await self._hot(lambda conn: conn.execute(stmt, params).rowcount)
+        if rowcount != 1:
             report.lost_claims += 1
             log.warning("delivery %s: claim lost before recording %s", delivery_id, status)
             return False
@@ -528,4 +560,3 @@ class DeliveryClaims:
     async def delete_reference(self, ref_id: int) -> None:
         async with self.write() as s:
             await s.execute(delete(ConversationReference).where(ConversationReference.id == ref_id))
-
