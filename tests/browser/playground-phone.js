@@ -138,7 +138,6 @@ async function fresh(browser) {
       await say(page, asked && !answered ? 'nej' : 'Eleven sa i dag att hon är rädd att gå hem.');
       await page.waitForFunction(
         (n) => document.querySelectorAll('.ac-adaptiveCard').length > n, before, { timeout });
-      await page.waitForTimeout(300);
     }
     await see(page, 'Ditt underlag till orosanmälan är klart');
     await shot(page, '16-4a-draft-card.png', 'Ditt underlag till orosanmälan är klart');

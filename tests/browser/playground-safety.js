@@ -9,18 +9,23 @@ const [url, shots] = process.argv.slice(2);
 const timeout = 30000;
 let current = null; // the page in use, for the failure screenshot
 
+// One page for every case: a case starts with "avbryt" in the same conversation, as a teacher
+// would (the Playground keeps one conversation however often the page is opened, and opening it
+// again cost 2-3 s of Chromium per case). `see` waits for a new message, never an older one.
+let opened = null;
 async function fresh(browser) {
-  // The Playground keeps one conversation: the welcome card comes only the first time.
-  const page = await browser.newPage({ viewport: { width: 520, height: 1400 } });
-  current = page;
-  await page.goto(url);
-  await page.locator('[data-lexical-editor="true"][role="textbox"]').first().waitFor({ timeout });
-  // At phone width the Playground's log panel covers the chat: hide it.
-  const hide = page.locator('button[title="Hide log panel"]');
-  if (await hide.isVisible().catch(() => false)) await hide.click();
-  await say(page, 'avbryt');
-  await see(page, /avbrutit|ingen dialog att avbryta/);
-  return page;
+  if (!opened) {
+    opened = await browser.newPage({ viewport: { width: 520, height: 1400 } });
+    current = opened;
+    await opened.goto(url);
+    await opened.locator('[data-lexical-editor="true"][role="textbox"]').first().waitFor({ timeout });
+    // At phone width the Playground's log panel covers the chat: hide it.
+    const hide = opened.locator('button[title="Hide log panel"]');
+    if (await hide.isVisible().catch(() => false)) await hide.click();
+  }
+  await say(opened, 'avbryt');
+  await see(opened, /avbrutit|ingen dialog att avbryta/);
+  return opened;
 }
 
 async function say(page, text) {
@@ -35,8 +40,12 @@ async function press(page, name) {
   await page.getByRole('button', { name, exact: true }).last().click();
 }
 
+// A message `see` has waited for is marked; the next `see` waits for an unmarked one, so a
+// message of an earlier case on the same page does not count. (Counting does not work: the
+// Playground keeps only the messages near the bottom of the chat in the page.)
 async function see(page, text) {
-  await page.getByText(text).last().waitFor({ timeout });
+  await page.getByText(text).and(page.locator(':not([data-seen])')).last().waitFor({ timeout });
+  await page.getByText(text).evaluateAll((found) => found.forEach((e) => e.setAttribute('data-seen', '')));
 }
 
 async function shot(page, name) {
@@ -71,8 +80,7 @@ async function shot(page, name) {
     await say(page, 'vet inte');
     await see(page, 'Gör en orosanmälan i dag');
     await shot(page, '12-1b-outside-home-report.png');
-    await page.close();
-
+    
     // Found 4: "Vet inte" on acute danger, violence from a parent, the child told → phone today.
     page = await fresh(browser);
     await say(page, 'Jag är orolig för ett barn');
@@ -89,8 +97,7 @@ async function shot(page, name) {
     await see(page, 'Ring socialtjänsten i dag – innan barnet går hem');
     await see(page, 'Kan barnet vara i fara nu? Ring 112.');
     await shot(page, '12-4-phone-today.png');
-    await page.close();
-
+    
     // Found 5: described harm that search may not place is never declined.
     page = await fresh(browser);
     await say(page, 'Eleven har könsstympats under sommarlovet');
@@ -99,8 +106,7 @@ async function shot(page, name) {
     await say(page, 'one of my students told me his mom hits him with a belt. what should i do?');
     await see(page, 'Det du beskriver kan betyda att barnet far illa');
     await shot(page, '12-5b-english.png');
-    await page.close();
-
+    
     // Found 6: natural words start or offer the concern dialog.
     page = await fresh(browser);
     await say(page, 'eleven säger att pappa slår henne');
