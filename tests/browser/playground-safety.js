@@ -25,6 +25,7 @@ async function fresh(browser) {
   }
   await say(opened, 'avbryt');
   await see(opened, /avbrutit|ingen dialog att avbryta/);
+  await opened.getByRole('button').evaluateAll((all) => all.forEach((e) => e.setAttribute('data-seen', '')));
   return opened;
 }
 
@@ -36,8 +37,14 @@ async function say(page, text) {
   await page.keyboard.press('Enter');
 }
 
+// The newest button of that name that no earlier press passed over: every button on the page
+// is marked before the click (the reply cannot come before it), so a press never falls on a
+// button of an earlier card while the new card is still being drawn.
 async function press(page, name) {
-  await page.getByRole('button', { name, exact: true }).last().click();
+  const button = page.getByRole('button', { name, exact: true }).and(page.locator(':not([data-seen])')).last();
+  const chosen = await button.elementHandle({ timeout }); // fixed now: the locator would move on
+  await page.getByRole('button').evaluateAll((all) => all.forEach((e) => e.setAttribute('data-seen', '')));
+  await chosen.click({ timeout });
 }
 
 // A message `see` has waited for is marked; the next `see` waits for an unmarked one, so a
