@@ -10,7 +10,6 @@ import asyncio
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -159,7 +158,10 @@ KOMMUNER = {
 async def test_playground_each_example_kommun(kommun: str, tmp_path: Path) -> None:
     import json
 
+    from common.clock import SystemClock
+    from forums.repository import ForumService
     from knowledge.kommun import BUILTIN_DIR
+    from storage.db import Database
 
     missing = _missing()
     if missing:
@@ -167,15 +169,15 @@ async def test_playground_each_example_kommun(kommun: str, tmp_path: Path) -> No
             pytest.fail(f"browser test prerequisites missing: {missing}")
         pytest.skip(f"browser test prerequisites missing: {missing}")
     db = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
-    env = {**os.environ, "SAMVERKAN_DATABASE_URL": db, "SAMVERKAN_KOMMUN": kommun}
-    forums = BUILTIN_DIR / kommun / "forums.yaml"
-    subprocess.run(
-        [sys.executable, "-m", "cli", "forums", "import", str(forums)],
-        env=env,
-        cwd=tmp_path,
-        check=True,
-        capture_output=True,
-    )
+    # The kommun's forums, imported as `samverkan forums import` does (tested in tests/forums):
+    # in this process, not a CLI process of its own (~1 s of start-up).
+    database = Database(db)
+    try:
+        await database.migrate()
+        forums = ForumService(database, SystemClock(), kommun)
+        assert (await forums.import_file(BUILTIN_DIR / kommun / "forums.yaml")).total
+    finally:
+        await database.dispose()
     server = ServerProcess(
         env={"SAMVERKAN_DATABASE_URL": db, "SAMVERKAN_KOMMUN": kommun}, cwd=tmp_path
     )
@@ -203,6 +205,8 @@ def _keep(shots: Path, keep: Path) -> None:
     keep.mkdir(parents=True, exist_ok=True)
     for shot in shots.iterdir():
         shutil.copy(shot, keep / shot.name)
+
+
 async def test_playground_at_phone_width(bot: ServerProcess, tmp_path: Path) -> None:
     """Issue 16: the welcome, an answer, the concern outcome, the draft and the contact card at
     400 px: no sideways scrolling and no card taller than 1,400 px before "Visa mer"."""
