@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import os
 import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -100,17 +102,33 @@ def postgres_admin_url() -> str | None:
     return url
 
 
-async def _admin_exec(admin_url: str, sql: str) -> None:
+def database_url(admin_url: str, name: str) -> str:
+    """The URL of database `name` on the server of `admin_url`."""
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+@contextlib.asynccontextmanager
+async def _connect(admin_url: str, database: str | None = None) -> AsyncIterator[Any]:
+    """A plain asyncpg connection to `database` (default: the admin URL's own)."""
     import asyncpg  # type: ignore[import-untyped]
 
     u = make_url(admin_url)
     conn = await asyncpg.connect(
-        host=u.host, port=u.port, user=u.username, password=u.password, database=u.database
+        host=u.host,
+        port=u.port,
+        user=u.username,
+        password=u.password,
+        database=database or u.database,
     )
     try:
-        await conn.execute(sql)
+        yield conn
     finally:
         await conn.close()
+
+
+async def _admin_exec(admin_url: str, sql: str) -> None:
+    async with _connect(admin_url) as conn:
+        await conn.execute(sql)
 
 
 async def create_from_template(admin_url: str, name: str, template: str) -> None:
@@ -137,14 +155,14 @@ def pg_template() -> Iterator[str | None]:
 
     async def setup() -> None:
         await _admin_exec(admin, f'CREATE DATABASE "{name}"')
-        db = Database(make_url(admin).set(database=name).render_as_string(hide_password=False))
+        db = Database(database_url(admin, name))
         try:
             await db.migrate()
         finally:
             await db.dispose()
 
     asyncio.run(setup())
-    _PG_SHAPE[name] = asyncio.run(_fetch(admin, name, _SHAPE_SQL))
+    _PG_EMPTYING[name] = asyncio.run(_emptying(admin, name))
     yield name
     left = _PG_FREE.pop(name, [])  # the emptied databases kept for tests that did not come
     ahead = _PG_AHEAD.pop(name, None)  # the copy made for a test that did not come
@@ -174,7 +192,9 @@ def _copy_of(admin: str, template: str) -> str:
 # the whole suite 38 -> 19 CPU-s of the server. A database whose schema a test changed is
 # dropped, not kept.
 _PG_FREE: dict[str, list[str]] = {}
-_PG_SHAPE: dict[str, str] = {}  # the template's schema and migration, as _SHAPE_SQL sums it up
+# Per template: its schema and migration as _SHAPE_SQL sums them up, and the TRUNCATE that
+# empties a database of that shape.
+_PG_EMPTYING: dict[str, tuple[str, str]] = {}
 _SHAPE_SQL = """
 SELECT md5(coalesce(string_agg(x, ';' ORDER BY x), '')) FROM (
   SELECT table_name || '.' || column_name || ':' || data_type || ':' || is_nullable || ':'
@@ -188,17 +208,14 @@ SELECT md5(coalesce(string_agg(x, ';' ORDER BY x), '')) FROM (
 """
 
 
-async def _fetch(admin_url: str, database: str, sql: str) -> str:
-    import asyncpg
-
-    u = make_url(admin_url)
-    conn = await asyncpg.connect(
-        host=u.host, port=u.port, user=u.username, password=u.password, database=database
-    )
-    try:
-        return str(await conn.fetchval(sql))
-    finally:
-        await conn.close()
+async def _emptying(admin_url: str, template: str) -> tuple[str, str]:
+    async with _connect(admin_url, template) as conn:
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            " AND tablename <> 'alembic_version' ORDER BY tablename"
+        )
+        quoted = ", ".join(f'"{r[0]}"' for r in tables)
+        return str(await conn.fetchval(_SHAPE_SQL)), f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"
 
 
 async def _give_back(admin_url: str, name: str, template: str) -> None:
@@ -206,37 +223,40 @@ async def _give_back(admin_url: str, name: str, template: str) -> None:
     no longer the template's or it cannot be emptied at once."""
     import asyncpg
 
-    u = make_url(admin_url)
+    shape, truncate = _PG_EMPTYING[template]
     kept = False
-    conn = await asyncpg.connect(
-        host=u.host, port=u.port, user=u.username, password=u.password, database=name
-    )
-    try:
-        await conn.execute("SET lock_timeout = '2s'")
-        # What a test left connected (a session lock, a temporary table) goes with its session.
-        await conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        if await conn.fetchval(_SHAPE_SQL) == _PG_SHAPE.get(template):
-            tables = [
-                r[0]
-                for r in await conn.fetch(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-                    " AND tablename <> 'alembic_version'"
-                )
-            ]
-            quoted = ", ".join(f'"{t}"' for t in tables)
-            await conn.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
-            kept = True
-    except asyncpg.PostgresError:
-        kept = False
-    finally:
-        await conn.close()
+    async with _connect(admin_url, name) as conn:
+        try:
+            await conn.execute("SET lock_timeout = '2s'")
+            # What a test left connected (a session lock, a temporary table) goes with its
+            # session.
+            await conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            if await conn.fetchval(_SHAPE_SQL) == shape:
+                await conn.execute(truncate)
+                kept = True
+        except asyncpg.PostgresError:
+            kept = False
     if kept:
         _PG_FREE.setdefault(template, []).append(name)
     else:
         await _admin_exec(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.asynccontextmanager
+async def pg_database(template: str | None) -> AsyncIterator[str]:
+    """The URL of an empty database with the template's schema, given back when done (the test
+    is skipped without PostgreSQL)."""
+    admin = postgres_admin_url()
+    if admin is None or template is None:
+        pytest.skip(f"PostgreSQL not configured ({PG_ENV})")
+    name = await _fresh_pg_database(admin, template)
+    try:
+        yield database_url(admin, name)
+    finally:
+        await _give_back(admin, name, template)
 
 
 async def _fresh_pg_database(admin: str, template: str) -> str:
@@ -282,7 +302,7 @@ async def make_database(
     if admin is None or pg_template is None:
         pytest.skip(f"PostgreSQL not configured ({PG_ENV})")
     name = await _fresh_pg_database(admin, pg_template)
-    db = Database(make_url(admin).set(database=name).render_as_string(hide_password=False))
+    db = Database(database_url(admin, name))
     return db, name
 
 

@@ -25,7 +25,7 @@ async function fresh(browser) {
   }
   await say(opened, 'avbryt');
   await see(opened, /avbrutit|ingen dialog att avbryta/);
-  await opened.getByRole('button').evaluateAll((all) => all.forEach((e) => e.setAttribute('data-seen', '')));
+  await passOver(opened);
   return opened;
 }
 
@@ -43,8 +43,13 @@ async function say(page, text) {
 async function press(page, name) {
   const button = page.getByRole('button', { name, exact: true }).and(page.locator(':not([data-seen])')).last();
   const chosen = await button.elementHandle({ timeout }); // fixed now: the locator would move on
-  await page.getByRole('button').evaluateAll((all) => all.forEach((e) => e.setAttribute('data-seen', '')));
+  await passOver(page);
   await chosen.click({ timeout });
+}
+
+// Every button now on the page is one a later press must not take.
+async function passOver(page) {
+  await page.getByRole('button').evaluateAll((all) => all.forEach((e) => e.setAttribute('data-seen', '')));
 }
 
 // A message `see` has waited for is marked; the next `see` waits for an unmarked one, so a
@@ -87,7 +92,7 @@ async function shot(page, name) {
     await say(page, 'vet inte');
     await see(page, 'Gör en orosanmälan i dag');
     await shot(page, '12-1b-outside-home-report.png');
-    
+
     // Found 4: "Vet inte" on acute danger, violence from a parent, the child told → phone today.
     page = await fresh(browser);
     await say(page, 'Jag är orolig för ett barn');
@@ -104,7 +109,7 @@ async function shot(page, name) {
     await see(page, 'Ring socialtjänsten i dag – innan barnet går hem');
     await see(page, 'Kan barnet vara i fara nu? Ring 112.');
     await shot(page, '12-4-phone-today.png');
-    
+
     // Found 5: described harm that search may not place is never declined.
     page = await fresh(browser);
     await say(page, 'Eleven har könsstympats under sommarlovet');
@@ -113,7 +118,7 @@ async function shot(page, name) {
     await say(page, 'one of my students told me his mom hits him with a belt. what should i do?');
     await see(page, 'Det du beskriver kan betyda att barnet far illa');
     await shot(page, '12-5b-english.png');
-    
+
     // Found 6: natural words start or offer the concern dialog.
     page = await fresh(browser);
     await say(page, 'eleven säger att pappa slår henne');

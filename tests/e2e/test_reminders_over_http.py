@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from storage.db import Database
-from tests.conftest import _admin_exec, create_from_template, postgres_admin_url
+from tests.conftest import pg_database
 from tests.e2e.reminders import DUE, seed, server_env, wait_until_settled
 from tests.e2e.server import ServerProcess
 from tests.fakes.connector import FakeConnector
@@ -44,13 +42,8 @@ async def throttled_connector() -> AsyncIterator[FakeConnector]:
 
 @pytest.fixture
 async def pg_url(pg_template: str | None) -> AsyncIterator[str]:
-    admin = postgres_admin_url()
-    if admin is None or pg_template is None:
-        pytest.skip("PostgreSQL not configured")
-    name = f"samverkan_rem_{uuid.uuid4().hex[:10]}"
-    await create_from_template(admin, name, pg_template)
-    yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    await _admin_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with pg_database(pg_template) as url:
+        yield url
 
 
 async def deliver(

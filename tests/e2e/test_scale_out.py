@@ -7,20 +7,18 @@ one conversation (on both instances) are serialised by e_tag conflicts and retri
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import make_url
 
 from common.clock import FixedClock
 from dialogs.types import Incoming, Reply, TurnState
 from samverkan.turns import TurnProcessor
 from storage.db import Database
 from storage.state_store import SqlStateStore
-from tests.conftest import _admin_exec, create_from_template, postgres_admin_url
+from tests.conftest import pg_database
 from tests.e2e.helpers import TeamsUser
 from tests.e2e.server import ServerProcess
 from tests.fakes.connector import FakeConnector
@@ -30,13 +28,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
 @pytest.fixture
 async def pg_url(pg_template: str | None) -> AsyncIterator[str]:
-    admin = postgres_admin_url()
-    if admin is None or pg_template is None:
-        pytest.skip("PostgreSQL not configured")
-    name = f"samverkan_scale_{uuid.uuid4().hex[:10]}"
-    await create_from_template(admin, name, pg_template)
-    yield make_url(admin).set(database=name).render_as_string(hide_password=False)
-    await _admin_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    async with pg_database(pg_template) as url:
+        yield url
 
 
 @pytest.fixture

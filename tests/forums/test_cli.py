@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy.engine import make_url
 
 from cli.main import main
 from forums.reminders import ReminderScheduler
 from forums.repository import ForumService
 from outbound.sender import Sender, SendError
 from storage.db import Database
-from tests.conftest import _admin_exec, create_from_template, postgres_admin_url
+from tests.conftest import _fresh_pg_database, _give_back, database_url, postgres_admin_url
 
 from .conftest import EVAL_FILE, FakeSleeper, FakeTransport, add_references
 
@@ -42,14 +40,13 @@ def cli_db(
     admin = postgres_admin_url()
     if admin is None or pg_template is None:
         pytest.skip("PostgreSQL not configured")
-    name = f"samverkan_cli_{uuid.uuid4().hex[:10]}"
-    asyncio.run(create_from_template(admin, name, pg_template))
-    url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+    name = asyncio.run(_fresh_pg_database(admin, pg_template))
+    url = database_url(admin, name)
     monkeypatch.setenv("SAMVERKAN_DATABASE_URL", url)
     try:
         yield url
     finally:
-        asyncio.run(_admin_exec(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(_give_back(admin, name, pg_template))
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> RUN:

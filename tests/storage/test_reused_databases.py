@@ -10,7 +10,14 @@ from sqlalchemy import text
 
 from storage.db import Database
 from tests import conftest
-from tests.conftest import _fetch, _fresh_pg_database, _give_back, postgres_admin_url
+from tests.conftest import (
+    _admin_exec,
+    _connect,
+    _fresh_pg_database,
+    _give_back,
+    database_url,
+    postgres_admin_url,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -21,20 +28,21 @@ INSERT = text(
 )
 
 
-def _url(admin: str, name: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(admin).set(database=name).render_as_string(hide_password=False)
-
-
-async def test_a_given_back_database_is_empty_with_its_counters_reset(
-    pg_template: str | None,
-) -> None:
+@pytest.fixture
+def server(pg_template: str | None) -> tuple[str, str]:
+    """The admin URL and the template."""
     admin = postgres_admin_url()
     if admin is None or pg_template is None:
         pytest.skip("PostgreSQL not configured")
-    name = await _fresh_pg_database(admin, pg_template)
-    db = Database(_url(admin, name))
+    return admin, pg_template
+
+
+async def test_a_given_back_database_is_empty_with_its_counters_reset(
+    server: tuple[str, str],
+) -> None:
+    admin, template = server
+    name = await _fresh_pg_database(admin, template)
+    db = Database(database_url(admin, name))
     try:
         async with db.transaction() as s:
             ids = [(await s.execute(INSERT, {"c": f"a:{i}"})).scalar_one() for i in range(3)]
@@ -44,35 +52,29 @@ async def test_a_given_back_database_is_empty_with_its_counters_reset(
     finally:
         await db.dispose()
     assert ids == [1, 2, 3]
-    await _give_back(admin, name, pg_template)
-    assert name in conftest._PG_FREE[pg_template]
+    await _give_back(admin, name, template)
+    assert name in conftest._PG_FREE[template]
     with contextlib.suppress(Exception):  # its server session was ended by the emptying
         await leftover.close()
 
-    again = await _fresh_pg_database(admin, pg_template)
+    again = await _fresh_pg_database(admin, template)
     assert again == name
-    db = Database(_url(admin, again))
+    db = Database(database_url(admin, again))
     try:
         async with db.transaction() as s:
             assert (await s.execute(text("SELECT count(*) FROM conversation_refs"))).scalar() == 0
             assert (await s.execute(INSERT, {"c": "b"})).scalar_one() == 1
     finally:
         await db.dispose()
-    await _give_back(admin, again, pg_template)
+    await _give_back(admin, again, template)
 
 
-async def test_a_database_whose_schema_changed_is_dropped(pg_template: str | None) -> None:
-    admin = postgres_admin_url()
-    if admin is None or pg_template is None:
-        pytest.skip("PostgreSQL not configured")
-    name = await _fresh_pg_database(admin, pg_template)
-    db = Database(_url(admin, name))
-    try:
-        async with db.transaction() as s:
-            await s.execute(text("ALTER TABLE forums ADD COLUMN extra integer"))
-    finally:
-        await db.dispose()
-    await _give_back(admin, name, pg_template)
-    assert name not in conftest._PG_FREE.get(pg_template, [])
-    sql = f"SELECT count(*) FROM pg_database WHERE datname = '{name}'"
-    assert await _fetch(admin, "postgres", sql) == "0"
+async def test_a_database_whose_schema_changed_is_dropped(server: tuple[str, str]) -> None:
+    admin, template = server
+    name = await _fresh_pg_database(admin, template)
+    await _admin_exec(database_url(admin, name), "ALTER TABLE forums ADD COLUMN extra integer")
+    await _give_back(admin, name, template)
+    assert name not in conftest._PG_FREE.get(template, [])
+    async with _connect(admin) as conn:
+        sql = "SELECT count(*) FROM pg_database WHERE datname = $1"
+        assert await conn.fetchval(sql, name) == 0
