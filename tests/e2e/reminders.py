@@ -1,6 +1,7 @@
 """Shared set-up of the end-to-end reminder tests: a forum and its subscribers seeded in bulk,
-and a server whose clock (SAMVERKAN_CLOCK_START) starts a second before the reminder is due, so
-that no test waits for real time to reach a reminder."""
+and a server whose clock (SAMVERKAN_CLOCK_START) starts just before the reminder is due (a
+quarter of a second, so it falls due while the scheduler runs), so that no test waits for real
+time to reach a reminder."""
 
 from __future__ import annotations
 
@@ -89,7 +90,10 @@ async def seed(url: str, service_url: str, *, forum_id: str, name: str, subscrib
         await db.dispose()
 
 
-def server_env(url: str, *, clock_start: datetime = DUE - timedelta(seconds=1)) -> dict[str, str]:
+JUST_BEFORE_DUE = DUE - timedelta(seconds=0.25)
+
+
+def server_env(url: str, *, clock_start: datetime = JUST_BEFORE_DUE) -> dict[str, str]:
     """The server's settings: its clock starts at `clock_start`; ticks every 0.2 s; sends at up
     to 500 messages a second (the Teams limit is a production setting, not what is tested)."""
     return {

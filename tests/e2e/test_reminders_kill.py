@@ -1,11 +1,11 @@
 """Issue 13 A: kill -9 while sending reminders loses nothing.
 
-1,000 subscribers, the real server sending to a fake Bot Connector (with 429s injected); the
-server is killed with SIGKILL in the middle of the fan-out and started again. Every reminder is
-delivered exactly once, except at most the requests really in flight at the kill (recorded as
-"okänt om det kom fram", never sent twice), and the rest arrive within 60 seconds of the restart.
-The server runs on a test clock; the restarted one starts two minutes later on its clock, after
-the lease of what was in flight has run out (tests/e2e/reminders.py).
+1,000 subscribers, the real server sending to a fake Bot Connector (every ninth conversation is
+answered 429 once); the server is killed with SIGKILL in the middle of the fan-out and started
+again. Every reminder is delivered exactly once, except at most the requests really in flight at
+the kill (recorded as "okänt om det kom fram", never sent twice), and the rest arrive within 60
+seconds of the restart. The server runs on a test clock; the restarted one starts two minutes
+later on its clock, after the lease of what was in flight has run out (tests/e2e/reminders.py).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ SUBSCRIBERS = 1000
 
 @pytest.fixture
 async def connector() -> AsyncIterator[FakeConnector]:
-    fc = FakeConnector(fail_every=9, fail_status=429, fail_retry_after=0.2)
+    fc = FakeConnector(fail_once_every=9, fail_status=429, fail_retry_after=0.2)
     await fc.start()
     yield fc
     await fc.stop()

@@ -1,7 +1,7 @@
-"""Reminders from the real server to a fake Bot Connector over HTTP: 1,000 subscribers with 429s
-injected get exactly one reminder each — with one instance, with two instances on one PostgreSQL
-database — and 400 across a restart in the middle. The servers run on a test clock that starts a
-second before the reminder is due (tests/e2e/reminders.py)."""
+"""Reminders from the real server to a fake Bot Connector over HTTP: 1,000 subscribers, every
+seventh answered 429 once, get exactly one reminder each — with one instance, with two instances
+on one PostgreSQL database — and 400 across a restart in the middle. The servers run on a test
+clock that starts just before the reminder is due (tests/e2e/reminders.py)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ FORUM = "bus-e2e"
 
 @pytest.fixture
 async def throttled_connector() -> AsyncIterator[FakeConnector]:
-    fc = FakeConnector(fail_every=7, fail_status=429, fail_retry_after=0.3)
+    fc = FakeConnector(fail_once_every=7, fail_status=429, fail_retry_after=0.3)
     await fc.start()
     yield fc
     await fc.stop()

@@ -28,10 +28,16 @@ class FakeConnector:
     failures: deque[tuple[int, float | None]] = field(default_factory=deque)
     # Fail a fraction of sends deterministically: every n-th request gets this status.
     fail_every: int = 0
+    # Or fail every n-th conversation once: its first request gets the status, its retries go
+    # through (a retry's wait is the sender's backoff, up to base · 2^(n-1) s on the n-th retry:
+    # failing retries again only lengthens the tail of a fan-out test; the sender's repeated
+    # failures have their own tests in tests/forums).
+    fail_once_every: int = 0
     fail_status: int = 429
     fail_retry_after: float | None = None
     _counter: itertools.count[int] = field(default_factory=itertools.count)
     _event: asyncio.Event = field(default_factory=asyncio.Event)
+    _seen: set[str] = field(default_factory=set)
     _runner: web.AppRunner | None = None
     url: str = ""
     requests: int = 0
@@ -61,6 +67,12 @@ class FakeConnector:
             return self._fail(status, retry)
         if self.fail_every and n % self.fail_every == self.fail_every - 1:
             return self._fail(self.fail_status, self.fail_retry_after)
+        if self.fail_once_every:
+            conversation = request.match_info["conv"]
+            first = conversation not in self._seen
+            self._seen.add(conversation)
+            if first and len(self._seen) % self.fail_once_every == 0:
+                return self._fail(self.fail_status, self.fail_retry_after)
         body = await request.json()
         self.sent.append(
             Sent(
