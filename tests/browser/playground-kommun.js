@@ -3,36 +3,24 @@
 // contact card shows the kommun's (example) contact, and the forum list shows its forums.
 // usage: node playground-kommun.js <playground-url> <screenshot-dir> '<json>'
 //   json: {"id", "name", "short", "school", "contact", "forum"}
-const { chromium } = require('playwright-core');
+const { launch, say, timeout } = require('./playground-common');
 const path = require('path');
 
 const [url, shots, json] = process.argv.slice(2);
 const k = JSON.parse(json);
-const timeout = 30000;
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   let ok = false;
   const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
   const shot = async (name) => page.screenshot({ path: path.join(shots, `${k.id}-${name}.png`) });
-  const say = async (text) => {
-    const box = page.locator('[data-lexical-editor="true"][role="textbox"]').first();
-    await box.click();
-    // pasted in one go (playground-test.js types key by key): keystrokes cost time, not coverage
-    await page.keyboard.insertText(text);
-    await page.keyboard.press('Enter');
-  };
   try {
     await page.goto(url);
     await page.getByText('Hej! Jag är Samverkansboten').first().waitFor({ timeout });
     await page.getByText(`Lokala rutiner: ${k.name}`).first().waitFor({ timeout });
     await shot('1-welcome');
 
-    await say('Vilka samverkansforum finns mellan skolan och socialtjänsten?');
+    await say(page, 'Vilka samverkansforum finns mellan skolan och socialtjänsten?');
     const head = page.getByText(`I ${k.short}:`, { exact: true }).last();
     await head.waitFor({ timeout });
     await page.getByText(k.forum).last().waitFor({ timeout });
@@ -42,21 +30,17 @@ const timeout = 30000;
     await page.getByRole('button', { name: 'Vem ska jag kontakta?' }).last().click();
     await page.getByRole('button', { name: 'En konsultation – jag vill rådfråga' }).last().click();
     await page.getByText('Vilken skola eller förskola arbetar du på?').last().waitFor({ timeout });
-    await say(k.school);
+    await say(page, k.school);
     await page.getByText(k.contact).last().waitFor({ timeout });
     await page.getByText(k.contact).last().scrollIntoViewIfNeeded();
     await shot('3-contact');
 
-    await say('meny');
+    await say(page, 'meny');
     await page.getByText('Vad vill du göra?').last().waitFor({ timeout });
     // The answer above names the forum too: wait for one more mention, in the forum list.
     const before = await page.getByText(k.forum).count();
     await page.getByRole('button', { name: 'Samverkansmöten' }).last().click();
-    const until = Date.now() + timeout;
-    while (await page.getByText(k.forum).count() <= before) {
-      if (Date.now() > until) throw new Error(`forum list without ${k.forum}`);
-      await page.waitForTimeout(250);
-    }
+    await page.getByText(k.forum).nth(before).waitFor({ timeout });
     await page.getByText(k.forum).last().scrollIntoViewIfNeeded();
     await shot('4-forums');
     ok = true;

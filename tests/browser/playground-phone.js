@@ -3,24 +3,15 @@
 // (report), the report draft and the contact card. Each is kept as a screenshot; the page must
 // not scroll sideways and no card may be taller than 1,400 px before "Visa mer" is pressed.
 // usage: node playground-phone.js <playground-url> <screenshot-dir>
-const { chromium } = require('playwright-core');
+const { launch, say, settled, timeout } = require('./playground-common');
 const path = require('path');
 
 const [url, shots] = process.argv.slice(2);
-const timeout = 30000;
 const WIDTH = 400;
 const MAX_CARD_HEIGHT = 1400;
 const CARD_WIDTH = 360; // a 400 px phone less Teams' margins
 let current = null;
 const problems = [];
-
-async function say(page, text) {
-  const box = page.locator('[data-lexical-editor="true"][role="textbox"]').first();
-  await box.click();
-  // pasted in one go (playground-test.js types key by key): keystrokes cost time, not coverage
-  await page.keyboard.insertText(text);
-  await page.keyboard.press('Enter');
-}
 
 async function press(page, name) {
   await page.getByRole('button', { name, exact: true }).last().click();
@@ -56,7 +47,7 @@ async function measure(page, label, expanded = false) {
 
 // The screen as it is; with `text`, the card that shows it, whole (however tall).
 async function shot(page, name, text, expanded = false) {
-  await page.waitForTimeout(400); // let the card finish its layout
+  await settled(page);
   await measure(page, name, expanded);
   if (text) {
     const card = page.locator('.ac-adaptiveCard').filter({ hasText: text }).last();
@@ -81,11 +72,7 @@ async function fresh(browser) {
 }
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   let ok = false;
   try {
     const page = await fresh(browser);

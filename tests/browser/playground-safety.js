@@ -2,11 +2,10 @@
 // worried teacher would go: each case is typed or clicked in a fresh conversation and its card is
 // kept as a screenshot to look at.
 // usage: node playground-safety.js <playground-url> <screenshot-dir>
-const { chromium } = require('playwright-core');
+const { launch, say, settled, timeout } = require('./playground-common');
 const path = require('path');
 
 const [url, shots] = process.argv.slice(2);
-const timeout = 30000;
 let current = null; // the page in use, for the failure screenshot
 
 // One page for every case: a case starts with "avbryt" in the same conversation, as a teacher
@@ -27,14 +26,6 @@ async function fresh(browser) {
   await see(opened, /avbrutit|ingen dialog att avbryta/);
   await passOver(opened);
   return opened;
-}
-
-async function say(page, text) {
-  const box = page.locator('[data-lexical-editor="true"][role="textbox"]').first();
-  await box.click();
-  // pasted in one go (playground-test.js types key by key): keystrokes cost time, not coverage
-  await page.keyboard.insertText(text);
-  await page.keyboard.press('Enter');
 }
 
 // The newest button of that name that no earlier press passed over: every button on the page
@@ -61,16 +52,12 @@ async function see(page, text) {
 }
 
 async function shot(page, name) {
-  await page.waitForTimeout(300); // let the card finish its layout
+  await settled(page);
   await page.screenshot({ path: path.join(shots, name), fullPage: false });
 }
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   let ok = false;
   let page;
   try {

@@ -1,18 +1,13 @@
 // Drive the Microsoft 365 Agents Playground (connected to the bot) in Debian's Chromium:
 // see the welcome card, ask a question and see the answer card, press a card button.
 // usage: node playground-test.js <playground-url> <screenshot-dir>
-const { chromium } = require('playwright-core');
+const { launch, timeout } = require('./playground-common');
 const path = require('path');
 
 const [url, shots] = process.argv.slice(2);
-const timeout = 30000;
 
 (async () => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   let ok = false;
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   try {
