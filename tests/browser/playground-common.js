@@ -1,5 +1,6 @@
-// What the Playground scripts share: Debian's Chromium, typing in the chat, and waiting for the
-// newest card to finish its layout (instead of a fixed pause before each screenshot).
+// What the Playground scripts share: Debian's Chromium, a page without animations, typing in the
+// chat, and waiting for the newest card to finish its layout (not a fixed pause before each
+// screenshot).
 const { chromium } = require('playwright-core');
 
 const timeout = 30000;
@@ -10,6 +11,24 @@ function launch() {
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+}
+
+// A page of the given size that asks for reduced motion, as a user can in the system settings,
+// and has no CSS transitions or animations: the same cards and layout, without frames of
+// software rendering (no GPU here) before each is still.
+const NO_MOTION = '*, *::before, *::after { transition: none !important; '
+  + 'animation: none !important; scroll-behavior: auto !important; }';
+
+async function openPage(browser, width, height) {
+  const page = await browser.newPage({ viewport: { width, height }, reducedMotion: 'reduce' });
+  await page.addInitScript((css) => {
+    document.addEventListener('DOMContentLoaded', () => {
+      const style = document.createElement('style');
+      style.textContent = css;
+      document.head.appendChild(style);
+    });
+  }, NO_MOTION);
+  return page;
 }
 
 // A message typed in the chat box and sent; pasted in one go (playground-test.js types one key
@@ -40,4 +59,4 @@ async function settled(page) {
   }));
 }
 
-module.exports = { launch, say, settled, timeout };
+module.exports = { launch, openPage, say, settled, timeout };

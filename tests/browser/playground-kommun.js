@@ -3,7 +3,7 @@
 // contact card shows the kommun's (example) contact, and the forum list shows its forums.
 // usage: node playground-kommun.js <playground-url> <screenshot-dir> '<json>'
 //   json: {"id", "name", "short", "school", "contact", "forum"}
-const { launch, say, timeout } = require('./playground-common');
+const { launch, openPage, say, timeout } = require('./playground-common');
 const path = require('path');
 
 const [url, shots, json] = process.argv.slice(2);
@@ -12,7 +12,7 @@ const k = JSON.parse(json);
 (async () => {
   const browser = await launch();
   let ok = false;
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+  const page = await openPage(browser, 1280, 1400);
   const shot = async (name) => page.screenshot({ path: path.join(shots, `${k.id}-${name}.png`) });
   try {
     await page.goto(url);

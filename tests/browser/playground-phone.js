@@ -3,7 +3,7 @@
 // (report), the report draft and the contact card. Each is kept as a screenshot; the page must
 // not scroll sideways and no card may be taller than 1,400 px before "Visa mer" is pressed.
 // usage: node playground-phone.js <playground-url> <screenshot-dir>
-const { launch, say, settled, timeout } = require('./playground-common');
+const { launch, openPage, say, settled, timeout } = require('./playground-common');
 const path = require('path');
 
 const [url, shots] = process.argv.slice(2);
@@ -59,7 +59,7 @@ async function shot(page, name, text, expanded = false) {
 }
 
 async function fresh(browser) {
-  const page = await browser.newPage({ viewport: { width: WIDTH, height: 900 } });
+  const page = await openPage(browser, WIDTH, 900);
   current = page;
   await page.goto(url);
   await page.locator('[data-lexical-editor="true"][role="textbox"]').first().waitFor({ timeout });

@@ -2,7 +2,7 @@
 // worried teacher would go: each case is typed or clicked in a fresh conversation and its card is
 // kept as a screenshot to look at.
 // usage: node playground-safety.js <playground-url> <screenshot-dir>
-const { launch, say, settled, timeout } = require('./playground-common');
+const { launch, openPage, say, settled, timeout } = require('./playground-common');
 const path = require('path');
 
 const [url, shots] = process.argv.slice(2);
@@ -14,7 +14,7 @@ let current = null; // the page in use, for the failure screenshot
 let opened = null;
 async function fresh(browser) {
   if (!opened) {
-    opened = await browser.newPage({ viewport: { width: 520, height: 1400 } });
+    opened = await openPage(browser, 520, 1400);
     current = opened;
     await opened.goto(url);
     await opened.locator('[data-lexical-editor="true"][role="textbox"]').first().waitFor({ timeout });

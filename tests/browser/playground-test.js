@@ -1,7 +1,7 @@
 // Drive the Microsoft 365 Agents Playground (connected to the bot) in Debian's Chromium:
 // see the welcome card, ask a question and see the answer card, press a card button.
 // usage: node playground-test.js <playground-url> <screenshot-dir>
-const { launch, timeout } = require('./playground-common');
+const { launch, openPage, timeout } = require('./playground-common');
 const path = require('path');
 
 const [url, shots] = process.argv.slice(2);
@@ -9,7 +9,7 @@ const [url, shots] = process.argv.slice(2);
 (async () => {
   const browser = await launch();
   let ok = false;
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const page = await openPage(browser, 1280, 1000);
   try {
     await page.goto(url);
     // 1. The welcome card arrives on install (conversationUpdate/installationUpdate).
