@@ -5,22 +5,44 @@ const { chromium } = require('playwright-core');
 
 const timeout = 30000;
 
-function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+// Chromium. With PLAYGROUND_PROFILE (a folder per test process, given by test_playground.py) it
+// keeps its HTTP and compiled-code caches there between runs: from the third load of the
+// Playground on, its 10 MB of JavaScript is not compiled again (about 1.5 s of CPU and 1.3 s of
+// waiting less per page). Cookies and the site's storage are cleared for each page (openPage).
+async function launch() {
+  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+  const profile = process.env.PLAYGROUND_PROFILE;
+  if (profile) {
+    try {
+      return await chromium.launchPersistentContext(profile, { executablePath, args: ARGS });
+    } catch (err) { // e.g. the folder is in use by another run: without the cache, then
+      console.error(`no cached profile (${String(err && err.message).split('\n')[0]})`);
+    }
+  }
+  return chromium.launch({ executablePath, args: ARGS });
 }
 
-// A page of the given size that asks for reduced motion, as a user can in the system settings,
-// and has no CSS transitions or animations: the same cards and layout, without frames of
-// software rendering (no GPU here) before each is still.
+// A page of the given size (from a browser or a persistent context) that asks for reduced
+// motion, as a user can in the system settings, and has no CSS transitions or animations: the
+// same cards and layout, without frames of software rendering (no GPU here) before each is
+// still. Nothing the site stored in an earlier run is left for it (only the caches are kept).
 const NO_MOTION = '*, *::before, *::after { transition: none !important; '
   + 'animation: none !important; scroll-behavior: auto !important; }';
 
-async function openPage(browser, width, height) {
-  const page = await browser.newPage({ viewport: { width, height }, reducedMotion: 'reduce' });
+async function openPage(browser, url, width, height) {
+  const page = await browser.newPage();
+  await page.context().clearCookies();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Storage.clearDataForOrigin', {
+    origin: new URL(url).origin,
+    storageTypes: 'local_storage,indexeddb,websql,service_workers,cache_storage,file_systems',
+  });
+  await cdp.detach();
+  await page.setViewportSize({ width, height });
+  await page.emulateMedia({ reducedMotion: 'reduce' });
   await page.addInitScript((css) => {
     document.addEventListener('DOMContentLoaded', () => {
       const style = document.createElement('style');

@@ -12,7 +12,7 @@ const k = JSON.parse(json);
 (async () => {
   const browser = await launch();
   let ok = false;
-  const page = await openPage(browser, 1280, 1400);
+  const page = await openPage(browser, url, 1280, 1400);
   const shot = async (name) => page.screenshot({ path: path.join(shots, `${k.id}-${name}.png`) });
   try {
     await page.goto(url);

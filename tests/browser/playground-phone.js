@@ -59,7 +59,7 @@ async function shot(page, name, text, expanded = false) {
 }
 
 async function fresh(browser) {
-  const page = await openPage(browser, WIDTH, 900);
+  const page = await openPage(browser, url, WIDTH, 900);
   current = page;
   await page.goto(url);
   await page.locator('[data-lexical-editor="true"][role="textbox"]').first().waitFor({ timeout });

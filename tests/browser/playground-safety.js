@@ -14,7 +14,7 @@ let current = null; // the page in use, for the failure screenshot
 let opened = null;
 async function fresh(browser) {
   if (!opened) {
-    opened = await openPage(browser, 520, 1400);
+    opened = await openPage(browser, url, 520, 1400);
     current = opened;
     await opened.goto(url);
     await opened.locator('[data-lexical-editor="true"][role="textbox"]').first().waitFor({ timeout });

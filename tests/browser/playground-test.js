@@ -9,7 +9,7 @@ const [url, shots] = process.argv.slice(2);
 (async () => {
   const browser = await launch();
   let ok = false;
-  const page = await openPage(browser, 1280, 1000);
+  const page = await openPage(browser, url, 1280, 1000);
   try {
     await page.goto(url);
     // 1. The welcome card arrives on install (conversationUpdate/installationUpdate).

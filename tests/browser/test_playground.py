@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import socket
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from tests.e2e.server import ServerProcess, free_port
 
 HERE = Path(__file__).resolve().parent
+PROFILES = HERE.parents[1] / ".tmp" / "chromium"
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
@@ -46,11 +48,31 @@ async def bot(tmp_path: Path) -> AsyncIterator[ServerProcess]:
     await server.stop()
 
 
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _playground_port() -> int:
+    """The same port for each test process, run after run, so that Chromium's caches in its
+    profile (keyed by the page's address) serve the Playground again; any free port when that
+    one is taken (another run, another program)."""
+    number = int("".join(c for c in _worker() if c.isdigit()) or 0)
+    port = 39400 + number % 100
+    with socket.socket() as s:
+        # As Node listens: connections of the last test still closing do not make it taken.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return free_port()
+    return port
+
+
 async def _run_in_playground(
     bot: ServerProcess, tmp_path: Path, script: str, expected: set[str], *extra: str
 ) -> None:
     """Start the Agents Playground against the bot and run one Playwright script in it."""
-    port = free_port()
+    port = _playground_port()
     playground = subprocess.Popen(
         [
             str(HERE / "node_modules" / ".bin" / "agentsplayground"),
@@ -82,6 +104,8 @@ async def _run_in_playground(
             capture_output=True,
             text=True,
             timeout=240,
+            # Chromium's profile for this test process, with its caches (playground-common.js).
+            env={**os.environ, "PLAYGROUND_PROFILE": str(PROFILES / _worker())},
         )
         keep = os.environ.get("SAMVERKAN_SCREENSHOTS")  # a folder to keep them in, to look at
         if keep:
