@@ -1,7 +1,10 @@
-import pytest
-from sqlalchemy import inspect
+from pathlib import Path
 
-from storage.db import Database, DatabaseUrlError, normalize_url
+import pytest
+from sqlalchemy import inspect, text
+
+from storage import db as db_module
+from storage.db import SCHEMA_HEADS, Database, DatabaseUrlError, alembic_config, normalize_url
 
 
 async def test_migrations_create_core_tables(database: Database) -> None:
@@ -13,6 +16,42 @@ async def test_migrations_create_core_tables(database: Database) -> None:
 async def test_migrate_twice_is_harmless(database: Database) -> None:
     await database.migrate()
     assert await database.ping()
+
+
+def test_the_listed_heads_are_alembics() -> None:
+    """A new migration must be added to SCHEMA_HEADS, or a start would not run it."""
+    from alembic.script import ScriptDirectory
+
+    assert set(ScriptDirectory.from_config(alembic_config()).get_heads()) == SCHEMA_HEADS
+
+
+async def test_a_database_at_the_heads_is_not_handed_to_alembic(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_alembic(_connection: object) -> None:
+        raise AssertionError("Alembic was run on a database already at the newest revisions")
+
+    monkeypatch.setattr(db_module, "_upgrade", no_alembic)
+    await database.migrate()
+    assert await database.ping()
+
+
+async def test_a_database_behind_is_upgraded(tmp_path: Path) -> None:
+    """A database from before the newest migrations (here 0001 and 0003 only) is upgraded."""
+    from alembic import command
+
+    database = Database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        async with database.engine.begin() as conn:
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0003_forums"))
+        await database.migrate()
+        async with database.engine.connect() as conn:
+            versions = await conn.scalars(text("SELECT version_num FROM alembic_version"))
+            assert set(versions.all()) == SCHEMA_HEADS
+            columns = await conn.run_sync(lambda c: inspect(c).get_columns("forums"))
+        assert "kommun" in {column["name"] for column in columns}
+    finally:
+        await database.dispose()
 
 
 def test_url_normalisation() -> None:
