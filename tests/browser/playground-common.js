@@ -81,4 +81,16 @@ async function settled(page) {
   }));
 }
 
-module.exports = { launch, openPage, say, settled, timeout };
+// Every element now on the page that shows `text` is marked, so that `unmarked` waits for a new
+// one: a message that comes later, even where an earlier message says the same.
+async function mark(page, text) {
+  await page.getByText(text).evaluateAll((found) => found.forEach((e) => e.setAttribute('data-seen', '')));
+}
+
+async function unmarked(page, text) {
+  await page.getByText(text).and(page.locator(':not([data-seen])')).last().waitFor({ timeout });
+}
+
+module.exports = {
+  launch, mark, openPage, say, settled, timeout, unmarked,
+};

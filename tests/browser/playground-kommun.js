@@ -3,7 +3,9 @@
 // contact card shows the kommun's (example) contact, and the forum list shows its forums.
 // usage: node playground-kommun.js <playground-url> <screenshot-dir> '<json>'
 //   json: {"id", "name", "short", "school", "contact", "forum"}
-const { launch, openPage, say, timeout } = require('./playground-common');
+const {
+  launch, mark, openPage, say, settled, timeout, unmarked,
+} = require('./playground-common');
 const path = require('path');
 
 const [url, shots, json] = process.argv.slice(2);
@@ -35,12 +37,16 @@ const k = JSON.parse(json);
     await page.getByText(k.contact).last().scrollIntoViewIfNeeded();
     await shot('3-contact');
 
+    // The welcome card asks "Vad vill du göra?" too, and the answer above names the forum: what
+    // is on the page is marked first, and each step waits for a new one (by count it could not:
+    // the Playground drops older messages from the page).
+    await mark(page, 'Vad vill du göra?');
     await say(page, 'meny');
-    await page.getByText('Vad vill du göra?').last().waitFor({ timeout });
-    // The answer above names the forum too: wait for one more mention, in the forum list.
-    const before = await page.getByText(k.forum).count();
+    await unmarked(page, 'Vad vill du göra?');
+    await settled(page);
+    await mark(page, k.forum);
     await page.getByRole('button', { name: 'Samverkansmöten' }).last().click();
-    await page.getByText(k.forum).nth(before).waitFor({ timeout });
+    await unmarked(page, k.forum);
     await page.getByText(k.forum).last().scrollIntoViewIfNeeded();
     await shot('4-forums');
     ok = true;
