@@ -211,8 +211,12 @@ class Database:
             if await self._revisions(conn) != SCHEMA_HEADS:
                 await conn.run_sync(_upgrade)
 
-    async def _revisions(self, conn: AsyncConnection) -> frozenset[str]:
+    async def revisions(self) -> frozenset[str]:
         """The revisions the database is at (none before the first migration)."""
+        async with self.engine.connect() as conn:
+            return await self._revisions(conn)
+
+    async def _revisions(self, conn: AsyncConnection) -> frozenset[str]:
         if self.is_postgres:
             exists = "SELECT to_regclass('alembic_version') IS NOT NULL"
         else:

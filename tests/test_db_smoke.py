@@ -1,7 +1,7 @@
 from pathlib import Path
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from storage import db as db_module
 from storage.db import SCHEMA_HEADS, Database, DatabaseUrlError, alembic_config, normalize_url
@@ -45,9 +45,8 @@ async def test_a_database_behind_is_upgraded(tmp_path: Path) -> None:
         async with database.engine.begin() as conn:
             await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0003_forums"))
         await database.migrate()
+        assert await database.revisions() == SCHEMA_HEADS
         async with database.engine.connect() as conn:
-            versions = await conn.scalars(text("SELECT version_num FROM alembic_version"))
-            assert set(versions.all()) == SCHEMA_HEADS
             columns = await conn.run_sync(lambda c: inspect(c).get_columns("forums"))
         assert "kommun" in {column["name"] for column in columns}
     finally:

@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import sys
 
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from cli import texts
@@ -24,9 +23,7 @@ async def _upgrade(url: str) -> list[str]:
     db = Database(url)
     try:
         await db.migrate()
-        async with db.session() as s:
-            rows = await s.execute(text("SELECT version_num FROM alembic_version"))
-            return sorted(str(r[0]) for r in rows)
+        return sorted(await db.revisions())
     finally:
         await db.dispose()
 

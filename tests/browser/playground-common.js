@@ -53,6 +53,15 @@ async function openPage(browser, url, width, height) {
   return page;
 }
 
+// The Playground opened in `page`, ready to type in, with its log panel hidden (at phone width it
+// covers the chat).
+async function showChat(page, url) {
+  await page.goto(url);
+  await page.locator('[data-lexical-editor="true"][role="textbox"]').first().waitFor({ timeout });
+  const hide = page.locator('button[title="Hide log panel"]');
+  if (await hide.isVisible().catch(() => false)) await hide.click();
+}
+
 // A message typed in the chat box and sent; pasted in one go (playground-test.js types one key
 // at a time): keystrokes cost time, not coverage.
 async function say(page, text) {
@@ -92,5 +101,5 @@ async function unmarked(page, text) {
 }
 
 module.exports = {
-  launch, mark, openPage, say, settled, timeout, unmarked,
+  launch, mark, openPage, say, settled, showChat, timeout, unmarked,
 };

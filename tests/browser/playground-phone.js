@@ -3,7 +3,9 @@
 // (report), the report draft and the contact card. Each is kept as a screenshot; the page must
 // not scroll sideways and no card may be taller than 1,400 px before "Visa mer" is pressed.
 // usage: node playground-phone.js <playground-url> <screenshot-dir>
-const { launch, openPage, say, settled, timeout } = require('./playground-common');
+const {
+  launch, openPage, say, settled, showChat, timeout,
+} = require('./playground-common');
 const path = require('path');
 
 const [url, shots] = process.argv.slice(2);
@@ -61,10 +63,7 @@ async function shot(page, name, text, expanded = false) {
 async function fresh(browser) {
   const page = await openPage(browser, url, WIDTH, 900);
   current = page;
-  await page.goto(url);
-  await page.locator('[data-lexical-editor="true"][role="textbox"]').first().waitFor({ timeout });
-  const hide = page.locator('button[title="Hide log panel"]');
-  if (await hide.isVisible().catch(() => false)) await hide.click();
+  await showChat(page, url);
   // The Playground is a desktop page: its chat column does not shrink to a phone. Render every
   // card at the width Teams gives it on a phone, and keep the latest one in view.
   await page.addStyleTag({ content: `.ac-adaptiveCard { max-width: ${CARD_WIDTH}px !important; }` });

@@ -2,7 +2,9 @@
 // worried teacher would go: each case is typed or clicked in a fresh conversation and its card is
 // kept as a screenshot to look at.
 // usage: node playground-safety.js <playground-url> <screenshot-dir>
-const { launch, openPage, say, settled, timeout } = require('./playground-common');
+const {
+  launch, mark, openPage, say, settled, showChat, timeout, unmarked,
+} = require('./playground-common');
 const path = require('path');
 
 const [url, shots] = process.argv.slice(2);
@@ -16,11 +18,7 @@ async function fresh(browser) {
   if (!opened) {
     opened = await openPage(browser, url, 520, 1400);
     current = opened;
-    await opened.goto(url);
-    await opened.locator('[data-lexical-editor="true"][role="textbox"]').first().waitFor({ timeout });
-    // At phone width the Playground's log panel covers the chat: hide it.
-    const hide = opened.locator('button[title="Hide log panel"]');
-    if (await hide.isVisible().catch(() => false)) await hide.click();
+    await showChat(opened, url);
   }
   await say(opened, 'avbryt');
   await see(opened, /avbrutit|ingen dialog att avbryta/);
@@ -47,8 +45,8 @@ async function passOver(page) {
 // message of an earlier case on the same page does not count. (Counting does not work: the
 // Playground keeps only the messages near the bottom of the chat in the page.)
 async function see(page, text) {
-  await page.getByText(text).and(page.locator(':not([data-seen])')).last().waitFor({ timeout });
-  await page.getByText(text).evaluateAll((found) => found.forEach((e) => e.setAttribute('data-seen', '')));
+  await unmarked(page, text);
+  await mark(page, text);
 }
 
 async function shot(page, name) {
